@@ -1,0 +1,198 @@
+package messages
+
+import "time"
+
+// Check statuses as stored. "late" and "started" are derived for display.
+const (
+	StatusNew    = "new"
+	StatusUp     = "up"
+	StatusDown   = "down"
+	StatusPaused = "paused"
+)
+
+// Ping kinds as stored in the ping log.
+const (
+	KindSuccess = "success"
+	KindStart   = "start"
+	KindFail    = "fail"
+	KindLog     = "log"
+)
+
+// Channel names.
+const (
+	ChannelWebhook  = "webhook"
+	ChannelTelegram = "telegram"
+	ChannelSlack    = "slack"
+	ChannelDiscord  = "discord"
+	ChannelEmail    = "email"
+)
+
+// User is an account. Times are UTC; a zero time.Time means "none" throughout this package.
+type User struct {
+	ID           int64
+	Slug         string
+	AuthKeyHash  []byte // SHA-256 of the access key
+	PingKeyEnc   []byte // the ping key, sealed under the key ring
+	PingKeyIndex []byte // HMAC-SHA256 of the ping key under the server secret
+	SlugPings    bool   // /p/{user_slug}/{check} accepted
+	CreatedAt    time.Time
+}
+
+// ContentRule checks ping bodies and query strings.
+type ContentRule struct {
+	Type    string `json:"type"` // "present" | "absent"
+	Pattern string `json:"pattern"`
+	Regex   bool   `json:"regex"`
+}
+
+// CheckConfig is what a user writes. The API validates it; the check actor applies it.
+type CheckConfig struct {
+	Slug                   string       `json:"slug"`
+	Name                   string       `json:"name"`
+	Desc                   string       `json:"desc"`
+	Tags                   []string     `json:"tags"`
+	ScheduleType           string       `json:"schedule_type"` // interval | cron | oncalendar
+	Schedule               string       `json:"schedule"`      // cron / OnCalendar expression
+	TZ                     string       `json:"tz"`
+	IntervalSeconds        int64        `json:"interval_seconds"`
+	GraceSeconds           int64        `json:"grace_seconds"`
+	MaxRuntimeSeconds      int64        `json:"max_runtime_seconds"` // 0 = none
+	ManualResume           bool         `json:"manual_resume"`
+	NotifyAfterFailures    int32        `json:"notify_after_failures"`
+	NotifyOnUp             bool         `json:"notify_on_up"`
+	RealertIntervalSeconds int64        `json:"realert_interval_seconds"` // 0 = never
+	ContentRule            *ContentRule `json:"content_rule"`
+}
+
+// CheckState is what the check actor owns and persists with every write.
+type CheckState struct {
+	Status        string
+	LastPing      time.Time
+	LastPingKind  string
+	LastStart     time.Time // set while a run is in progress
+	LastStartRID  string
+	LastDuration  time.Duration // -1 = none
+	NextDue       time.Time     // next expected ping (deadline - grace)
+	NextDeadline  time.Time     // schedule deadline = NextDue + grace
+	RunDeadline   time.Time     // max-runtime deadline while started
+	RealertDue    time.Time
+	NextWakeAt    time.Time // earliest of the deadlines above; wheel and sweeper key
+	NPings        int64     // sequence of the last ping (ping rows are numbered 1..NPings)
+	FailureCount  int32     // consecutive failures
+	DownFlip      string    // id of the up→down flip of the current down period ("" when up)
+	DownAlerted   bool      // a down alert was written for DownFlip
+	RealertCount  int32
+	FlipSeq       int64 // number of flips recorded; flip ids are "<check id>.<seq>"
+	LastReason    string
+}
+
+// Check is a check row: identity, configuration and state.
+type Check struct {
+	ID        int64
+	UserID    int64
+	UUID      string
+	CreatedAt time.Time
+	Version   int64 // fencing token: every state write is conditional on it
+	CheckConfig
+	CheckState
+}
+
+// CheckRef is what the edge resolves a ping URL to.
+type CheckRef struct {
+	ID     int64
+	UserID int64
+	UUID   string
+	Slug   string
+}
+
+// PingRecord is one row of a check's ping log.
+type PingRecord struct {
+	CheckID    int64
+	N          int64 // per-check sequence, 1-based
+	At         time.Time
+	Kind       string
+	ExitStatus int32 // -1 = none
+	RID        string
+	Method     string
+	RemoteIP   string
+	UserAgent  string
+	Body       []byte
+	BodySize   int64 // size of the stored body (ListPings leaves Body nil)
+	RequestID  string
+	Reason     string // why the ping counted as a failure (content rule), or ""
+}
+
+// Flip is a recorded status change.
+type Flip struct {
+	ID      string // "<check id>.<seq>"
+	CheckID int64
+	At      time.Time
+	From    string
+	To      string
+	Reason  string
+	Node    string
+}
+
+// Outbox statuses.
+const (
+	OutboxPending   = "pending"
+	OutboxDelivered = "delivered"
+	OutboxFailed    = "failed"
+)
+
+// Outbox kinds.
+const (
+	AlertDown     = "down"
+	AlertUp       = "up"
+	AlertRealert  = "realert"
+	AlertFlapping = "flapping"
+	AlertTest     = "test"
+)
+
+// OutboxRow is one alert to one destination, written durably with the status change that
+// caused it and delivered at least once.
+type OutboxRow struct {
+	ID             int64 // global sequence: FIFO order per destination
+	UserID         int64
+	CheckID        int64
+	Kind           string
+	Channel        string
+	DestHash       string // destination identity (keyed hash), names its notifier
+	DestEnc        []byte // the destination as configured when written, sealed
+	Payload        []byte // JSON message
+	IdempotencyKey string
+	Status         string
+	Attempts       int32
+	NextAttemptAt  time.Time
+	ClaimedBy      string
+	ClaimUntil     time.Time
+	LastError      string
+	CreatedAt      time.Time
+	DeliveredAt    time.Time
+}
+
+// Channel is one integration of a check.
+type Channel struct {
+	CheckID     int64
+	UserID      int64
+	Name        string // webhook | telegram | …
+	Enabled     bool
+	ConfigEnc   []byte // ChannelConfig JSON, sealed; nil = not configured
+	LastStatus  string // "" | ok | error
+	LastMessage string
+	LastAt      time.Time
+}
+
+// ChannelConfig is the plaintext settings of a channel (sealed at rest).
+type ChannelConfig struct {
+	URL string `json:"url,omitempty"` // webhook
+}
+
+// Delivery status written back to a channel after a send.
+type ChannelStatus struct {
+	CheckID int64
+	Channel string
+	Status  string
+	Message string
+	At      time.Time
+}

@@ -1,0 +1,195 @@
+package persistence
+
+import (
+	"context"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// Store is the durable state of ttr.
+//
+// Error contract: a missing record, or one that belongs to another user, is
+// messages.ErrNotFound (an *messages.Error with code ENotFound); a unique violation visible
+// to a user (duplicate user slug, duplicate check slug) is a *messages.Error with code
+// EConflict; a store that cannot be reached returns an error for which IsUnavailable is true.
+// Anything else is an internal error. Times are stored with millisecond precision in UTC; a
+// zero time.Time is NULL.
+type Store interface {
+	UserStore
+	CheckReader
+	SystemStore
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
+	// for logs and benchmarks.
+	Describe() string
+	Close() error
+}
+
+// UserStore holds accounts.
+type UserStore interface {
+	// CreateUser inserts u and sets u.ID. A taken slug is EConflict.
+	CreateUser(ctx context.Context, u *messages.User) error
+	UserByAuthKeyHash(ctx context.Context, hash []byte) (messages.User, error)
+	UserBySlug(ctx context.Context, slug string) (messages.User, error)
+	UserByPingKeyIndex(ctx context.Context, index []byte) (messages.User, error)
+}
+
+// CheckReader is what the API reads, always scoped to a user, plus the two writes that come
+// before a check's actor exists.
+type CheckReader interface {
+	// CreateCheck inserts c (config, state, UUID, CreatedAt set by the caller; Version 1) and
+	// sets c.ID. A slug or UUID already used by the user is EConflict.
+	CreateCheck(ctx context.Context, c *messages.Check) error
+	// CreateCheckIfMissing inserts c unless the user already has a check with c.Slug (race-safe:
+	// INSERT … ON CONFLICT DO NOTHING), and returns the reference of the check that exists
+	// afterwards and whether this call created it.
+	CreateCheckIfMissing(ctx context.Context, c *messages.Check) (messages.CheckRef, bool, error)
+	GetCheck(ctx context.Context, userID, checkID int64) (messages.Check, error)
+	// ListChecks returns up to q.Limit checks of the user in keyset order (see ListQuery).
+	ListChecks(ctx context.Context, userID int64, q ListQuery) ([]messages.Check, error)
+	// CheckStats counts the user's checks by status; Late counts up checks whose NextDue has
+	// passed at now but whose NextDeadline has not.
+	CheckStats(ctx context.Context, userID int64, now time.Time) (Stats, error)
+	// CheckTags returns every tag of the user's checks with the number of checks carrying it,
+	// sorted by tag.
+	CheckTags(ctx context.Context, userID int64) ([]TagCount, error)
+	// SlugTaken reports whether another check (ID != exceptID) of the user has slug.
+	SlugTaken(ctx context.Context, userID int64, slug string, exceptID int64) (bool, error)
+	// ResolveSlug finds the user's check by slug (pings by user slug or ping key).
+	ResolveSlug(ctx context.Context, userID int64, slug string) (messages.CheckRef, error)
+	// ResolveUUID finds a check by its public UUID (any user).
+	ResolveUUID(ctx context.Context, uuid string) (messages.CheckRef, error)
+	// ListPings returns the newest pings first, at most limit, with Body left nil and BodySize set.
+	ListPings(ctx context.Context, userID, checkID int64, limit int) ([]messages.PingRecord, error)
+	// GetPing returns one ping with its body.
+	GetPing(ctx context.Context, userID, checkID, n int64) (messages.PingRecord, error)
+	// ListFlips returns the newest flips first, at most limit.
+	ListFlips(ctx context.Context, userID, checkID int64, limit int) ([]messages.Flip, error)
+	// Channels returns the check's channels (any order).
+	Channels(ctx context.Context, userID, checkID int64) ([]messages.Channel, error)
+	// ListDeliveries returns the check's outbox rows, newest first, at most limit.
+	ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error)
+}
+
+// SystemStore holds the queries that do not name a user: activation by id, wheel loads, the
+// sweeper, the write batcher and the outbox. Implementations keep them in one file.
+type SystemStore interface {
+	// LoadCheck loads a check for its actor with its channels and the request ids of its
+	// newest pings (at most recent, newest first). ErrNotFound when deleted.
+	LoadCheck(ctx context.Context, checkID int64, recent int) (messages.Check, []messages.Channel, []string, error)
+	// Commit applies the writes of many actors together (group commit) and returns one
+	// outcome per write, in order. Each write keeps its own conditional outcome: a write
+	// whose version condition fails is OutcomeFenced and changes nothing, while its
+	// neighbours commit. An error return means the batch as a whole failed (nothing of it
+	// is committed) and every write must be answered Unavailable.
+	Commit(ctx context.Context, writes []Write) ([]Outcome, error)
+	// ForEachWake calls fn for every check with a wake-up time, in no particular order.
+	ForEachWake(ctx context.Context, fn func(checkID int64, at time.Time) error) error
+	// DueChecks returns up to limit checks whose wake-up is at or before t, earliest first.
+	DueChecks(ctx context.Context, t time.Time, limit int) ([]Wake, error)
+	// ExtendDeadlines moves every deadline and wake-up that falls within [from, to] later by
+	// by, and bumps those checks' versions (their actors must reload). It returns how many
+	// checks changed.
+	ExtendDeadlines(ctx context.Context, from, to time.Time, by time.Duration) (int64, error)
+
+	// DueDestinations returns destination hashes with pending outbox rows whose next attempt
+	// is at or before now and that no live claim holds.
+	DueDestinations(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// PendingOutbox returns a destination's pending rows in FIFO (ID) order.
+	PendingOutbox(ctx context.Context, destHash string, limit int) ([]messages.OutboxRow, error)
+	// ClaimOutbox claims a pending row for node until the given time: it succeeds when the
+	// row is pending and unclaimed, claimed by node, or its claim expired before now.
+	ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error)
+	// FinishOutbox records the outcome of a send by node (conditional on node still holding
+	// the claim; false when it does not) and, when status is set, the channel's last
+	// notification status.
+	FinishOutbox(ctx context.Context, r OutboxResult) (bool, error)
+	// InsertOutbox adds rows outside a check write (test sends).
+	InsertOutbox(ctx context.Context, rows []messages.OutboxRow) error
+}
+
+// Write is one check actor's state change: committed whole or not at all.
+type Write struct {
+	CheckID       int64
+	ExpectVersion int64 // the check row must have this version; it becomes ExpectVersion+1
+	// Config, when set, replaces the check's configuration (slug, schedule …).
+	Config *messages.CheckConfig
+	// State is always written (the check row's state columns).
+	State messages.CheckState
+	// Ping, when set, is appended to the ping log; pings with N <= PruneBelow are deleted.
+	Ping       *messages.PingRecord
+	PruneBelow int64
+	Flip       *messages.Flip
+	Outbox     []messages.OutboxRow
+	Channel    *messages.Channel // upsert of one channel's settings (not its delivery status)
+	Delete     bool              // delete the check and everything of it
+}
+
+// Outcome is the result of one Write in a batch.
+type Outcome struct {
+	Kind OutcomeKind
+	Err  error // OutcomeConflict, OutcomeFailed
+}
+
+// OutcomeKind classifies a write's result.
+type OutcomeKind int
+
+// Outcome kinds.
+const (
+	OutcomeCommitted OutcomeKind = iota + 1
+	OutcomeFenced                // version condition failed (or the check is gone): nothing written
+	OutcomeConflict              // a unique constraint visible to the user (slug taken)
+	OutcomeFailed                // this write alone failed; nothing of it written
+)
+
+// Wake is a wheel entry.
+type Wake struct {
+	CheckID int64
+	At      time.Time
+}
+
+// OutboxResult is the outcome of one delivery attempt.
+type OutboxResult struct {
+	ID            int64
+	Node          string
+	Status        string // pending (retry later), delivered or failed
+	Attempts      int32
+	NextAttemptAt time.Time
+	LastError     string
+	DeliveredAt   time.Time
+	// Channel status to show on the check ("" leaves it alone).
+	ChannelStatus  string
+	ChannelMessage string
+	At             time.Time
+}
+
+// ListQuery is a keyset page request. Rows are ordered by (sort column, id) in the given
+// direction; NULL times sort after every time in ascending order. After, when set, is the
+// key of the last row of the previous page.
+type ListQuery struct {
+	SortBy string // id | name | created_at | next_deadline | last_ping
+	Desc   bool
+	Tags   []string // every tag must be present
+	After  *Key
+	Limit  int
+}
+
+// Key is a position in a keyset order: the sort column's value and the id.
+type Key struct {
+	Int int64  // for id and time columns (unix ms; NULL time = math.MaxInt64)
+	Str string // for name
+	ID  int64
+}
+
+// Stats counts a user's checks.
+type Stats struct {
+	Total, New, Up, Down, Paused, Late int64
+}
+
+// TagCount is a tag and how many checks carry it.
+type TagCount struct {
+	Tag   string `json:"tag"`
+	Count int64  `json:"count"`
+}
