@@ -140,3 +140,13 @@ func Hash(value []byte) []byte {
 	s := sha256.Sum256(value)
 	return s[:]
 }
+
+// ChannelAD binds a channel's sealed settings to its row (check, channel, user).
+func ChannelAD(userID, checkID int64, channel string) []byte {
+	return AD("channels", strconv.FormatInt(checkID, 10)+":"+channel, userID)
+}
+
+// OutboxAD binds an outbox row's sealed destination to the row's idempotency key and user.
+func OutboxAD(idempotencyKey string, userID int64) []byte {
+	return AD("outbox", idempotencyKey, userID)
+}

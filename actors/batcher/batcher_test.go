@@ -1,0 +1,152 @@
+package batcher_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/persistence"
+)
+
+// fakeStore records batch sizes and answers with a function of each write.
+type fakeStore struct {
+	mu      sync.Mutex
+	batches [][]persistence.Write
+	block   chan struct{} // when set, each Commit waits on it
+	fail    error
+	outcome func(w persistence.Write) persistence.Outcome
+}
+
+func (f *fakeStore) Commit(ctx context.Context, ws []persistence.Write) ([]persistence.Outcome, error) {
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	f.batches = append(f.batches, append([]persistence.Write(nil), ws...))
+	f.mu.Unlock()
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	out := make([]persistence.Outcome, len(ws))
+	for i, w := range ws {
+		out[i] = persistence.Outcome{Kind: persistence.OutcomeCommitted}
+		if f.outcome != nil {
+			out[i] = f.outcome(w)
+		}
+	}
+	return out, nil
+}
+
+func collect(t *testing.T, b *batcher.Batcher, n int, id func(i int) int64) []persistence.Outcome {
+	t.Helper()
+	out := make([]persistence.Outcome, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		i := i
+		if err := b.Submit(batcher.Item{Write: persistence.Write{CheckID: id(i)}, Done: func(o persistence.Outcome) {
+			out[i] = o
+			wg.Done()
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	return out
+}
+
+func TestGroupCommitGrowsUnderLoad(t *testing.T) {
+	st := &fakeStore{block: make(chan struct{})}
+	b := batcher.New(batcher.Config{MaxBatch: 100}, st, nil, nil, nil, nil)
+	b.Start()
+	defer b.Stop()
+	done := make(chan []persistence.Outcome)
+	go func() { done <- collect(t, b, 250, func(i int) int64 { return int64(i) }) }()
+	// The first commit blocks; meanwhile the rest queue up and must be taken in full batches.
+	time.Sleep(50 * time.Millisecond)
+	close(st.block)
+	out := <-done
+	for i, o := range out {
+		if o.Kind != persistence.OutcomeCommitted {
+			t.Fatalf("write %d: outcome %v", i, o.Kind)
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.batches) > 5 {
+		t.Fatalf("250 writes took %d commits; want group commits of up to 100", len(st.batches))
+	}
+	for _, b := range st.batches {
+		if len(b) > 100 {
+			t.Fatalf("batch of %d exceeds MaxBatch", len(b))
+		}
+	}
+}
+
+func TestPerWriteOutcomes(t *testing.T) {
+	st := &fakeStore{outcome: func(w persistence.Write) persistence.Outcome {
+		if w.CheckID%2 == 1 {
+			return persistence.Outcome{Kind: persistence.OutcomeFenced}
+		}
+		return persistence.Outcome{Kind: persistence.OutcomeCommitted}
+	}}
+	reg := prometheus.NewRegistry()
+	b := batcher.New(batcher.Config{}, st, nil, reg, nil, nil)
+	b.Start()
+	defer b.Stop()
+	out := collect(t, b, 10, func(i int) int64 { return int64(i) })
+	for i, o := range out {
+		want := persistence.OutcomeCommitted
+		if i%2 == 1 {
+			want = persistence.OutcomeFenced
+		}
+		if o.Kind != want {
+			t.Errorf("write %d: got %v want %v", i, o.Kind, want)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "ttr_store_writes_total"); err != nil || n == 0 {
+		t.Fatalf("writes metric missing: %d %v", n, err)
+	}
+}
+
+func TestWholeBatchFailureIsUnavailable(t *testing.T) {
+	st := &fakeStore{fail: errors.New("connection refused")}
+	var fails atomic.Int32
+	b := batcher.New(batcher.Config{}, st, nil, nil, func(error) { fails.Add(1) }, nil)
+	b.Start()
+	defer b.Stop()
+	for _, o := range collect(t, b, 5, func(i int) int64 { return int64(i) }) {
+		if o.Kind != persistence.OutcomeFailed || !persistence.IsUnavailable(o.Err) {
+			t.Fatalf("outcome = %+v, want failed/unavailable", o)
+		}
+	}
+	if fails.Load() == 0 {
+		t.Fatal("onFail not called")
+	}
+}
+
+func TestStopFlushesAndRefuses(t *testing.T) {
+	st := &fakeStore{}
+	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
+	b.Start()
+	var got atomic.Int32
+	for i := 0; i < 50; i++ {
+		if err := b.Submit(batcher.Item{Done: func(persistence.Outcome) { got.Add(1) }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Stop()
+	if got.Load() != 50 {
+		t.Fatalf("flushed %d of 50 writes before stopping", got.Load())
+	}
+	if err := b.Submit(batcher.Item{Done: func(persistence.Outcome) {}}); !errors.Is(err, batcher.ErrStopped) {
+		t.Fatalf("Submit after Stop = %v", err)
+	}
+}

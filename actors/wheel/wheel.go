@@ -1,0 +1,208 @@
+// Package wheel is the deadline wheel: a min-heap of (wake-up time, check id) for the checks
+// this node owns. When an entry falls due the wheel removes it and calls Fire, which sends
+// the check a Tick; the check decides what the time means and sets its next wake-up. An
+// entry is a few dozen bytes, so an idle check can passivate and keep only its entry here.
+//
+// Deadlines fire on time instead of on a poll loop; the backstop sweeper (package sweeper in
+// cmd wiring) only repairs entries that were lost.
+package wheel
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// Wheel holds wake-ups. It is safe for concurrent use.
+type Wheel struct {
+	fire   func(id int64, at time.Time)
+	now    func() time.Time
+	paused func() bool // while true nothing fires (store outage)
+
+	mu    sync.Mutex
+	h     entries
+	index map[int64]*entry
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+type entry struct {
+	at  int64 // unix nanoseconds
+	id  int64
+	pos int
+}
+
+// New returns a wheel that calls fire for each due entry (on the wheel's goroutine: fire
+// must not block). paused may be nil.
+func New(fire func(id int64, at time.Time), now func() time.Time, paused func() bool) *Wheel {
+	if now == nil {
+		now = time.Now
+	}
+	if paused == nil {
+		paused = func() bool { return false }
+	}
+	return &Wheel{fire: fire, now: now, paused: paused, index: map[int64]*entry{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Set arms (or moves) id's wake-up. A zero time removes it.
+func (w *Wheel) Set(id int64, at time.Time) {
+	if at.IsZero() {
+		w.Remove(id)
+		return
+	}
+	w.mu.Lock()
+	ns := at.UnixNano()
+	if e, ok := w.index[id]; ok {
+		e.at = ns
+		heap.Fix(&w.h, e.pos)
+	} else {
+		e := &entry{at: ns, id: id}
+		heap.Push(&w.h, e)
+		w.index[id] = e
+	}
+	first := w.h[0].id == id
+	w.mu.Unlock()
+	if first {
+		w.poke()
+	}
+}
+
+// Remove drops id's wake-up, if any.
+func (w *Wheel) Remove(id int64) {
+	w.mu.Lock()
+	if e, ok := w.index[id]; ok {
+		heap.Remove(&w.h, e.pos)
+		delete(w.index, id)
+	}
+	w.mu.Unlock()
+}
+
+// RemoveIf drops every entry whose id matches (entries a node no longer owns).
+func (w *Wheel) RemoveIf(drop func(id int64) bool) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	kept := w.h[:0]
+	n := 0
+	for _, e := range w.h {
+		if drop(e.id) {
+			delete(w.index, e.id)
+			n++
+			continue
+		}
+		e.pos = len(kept)
+		kept = append(kept, e)
+	}
+	clear(w.h[len(kept):])
+	w.h = kept
+	heap.Init(&w.h)
+	return n
+}
+
+// Get returns id's wake-up.
+func (w *Wheel) Get(id int64) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.index[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.at).UTC(), true
+}
+
+// Len returns the number of entries.
+func (w *Wheel) Len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.h)
+}
+
+// Start runs the wheel until Stop.
+func (w *Wheel) Start() { go w.run() }
+
+// Stop stops firing.
+func (w *Wheel) Stop() {
+	close(w.stop)
+	<-w.done
+}
+
+// Poke makes the wheel look at its entries again (after a pause ends).
+func (w *Wheel) Poke() { w.poke() }
+
+func (w *Wheel) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pausedRecheck bounds how long a paused wheel sleeps before looking again.
+const pausedRecheck = 200 * time.Millisecond
+
+func (w *Wheel) run() {
+	defer close(w.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := w.fireDue()
+		timer.Reset(wait)
+		select {
+		case <-w.stop:
+			return
+		case <-w.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// fireDue fires every due entry and returns how long to sleep.
+func (w *Wheel) fireDue() time.Duration {
+	if w.paused() {
+		return pausedRecheck
+	}
+	for {
+		now := w.now().UnixNano()
+		w.mu.Lock()
+		if len(w.h) == 0 {
+			w.mu.Unlock()
+			return time.Hour
+		}
+		e := w.h[0]
+		if e.at > now {
+			w.mu.Unlock()
+			return time.Duration(e.at - now)
+		}
+		heap.Pop(&w.h)
+		delete(w.index, e.id)
+		w.mu.Unlock()
+		w.fire(e.id, time.Unix(0, e.at).UTC())
+	}
+}
+
+type entries []*entry
+
+func (h entries) Len() int { return len(h) }
+func (h entries) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].id < h[j].id
+}
+func (h entries) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].pos = i
+	h[j].pos = j
+}
+func (h *entries) Push(x any) {
+	e := x.(*entry)
+	e.pos = len(*h)
+	*h = append(*h, e)
+}
+func (h *entries) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}

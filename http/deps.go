@@ -1,0 +1,78 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+)
+
+// Store is what the edge reads, plus the writes that come before a check's actor exists
+// (creating users and checks). persistence.Store implements it.
+type Store interface {
+	persistence.UserStore
+	persistence.CheckReader
+}
+
+// Checks reaches check actors (through the router, on whichever node owns the check).
+// Errors are *messages.Error: ENotFound (no such check for this user), EStale (the ping's
+// lookup is out of date: evict and resolve again), EInvalid, EConflict (slug taken),
+// EUnavailable (with RetryAfter: the store is down or the owner is unreachable).
+type Checks interface {
+	// Ping records a ping. reason is why it counted as a failure ("" when it did not).
+	Ping(ctx context.Context, checkID int64, p *messages.Ping) (reason string, err error)
+	Update(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error
+	Pause(ctx context.Context, userID, checkID int64) error
+	Resume(ctx context.Context, userID, checkID int64) error
+	Delete(ctx context.Context, userID, checkID int64) error
+	// SetChannel stores a channel's settings: configEnc is a messages.ChannelConfig in JSON
+	// sealed under the key ring with ChannelAD; keepConfig only changes enabled.
+	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
+}
+
+// ChannelAD is the additional data that binds a channel's sealed settings to its row.
+func ChannelAD(userID, checkID int64, channel string) []byte {
+	return keyring.ChannelAD(userID, checkID, channel)
+}
+
+// Config is the edge's configuration.
+type Config struct {
+	// PublicURL is the base of ping URLs shown to users, e.g. "https://ttr.example.com".
+	PublicURL string
+	// PingBodyLimit truncates stored ping bodies (bytes); the request body is never read
+	// further than PingBodyLimit + 1.
+	PingBodyLimit int64
+	// APIBodyLimit caps API request bodies (413 beyond).
+	APIBodyLimit int64
+	// RequestTimeout bounds each request's work (actor round trips included).
+	RequestTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults of SPEC and DESIGN.
+func DefaultConfig() Config {
+	return Config{
+		PublicURL:      "http://127.0.0.1:8080",
+		PingBodyLimit:  10000,
+		APIBodyLimit:   64 << 10,
+		RequestTimeout: 10 * time.Second,
+	}
+}
+
+// Deps are the edge's collaborators.
+type Deps struct {
+	Store  Store
+	Checks Checks
+	Ring   *keyring.Ring
+	Logger *slog.Logger
+	// Registerer receives the edge's metrics; nil = none.
+	Registerer prometheus.Registerer
+	// Ready reports whether the node can serve (store reachable, deadlines armed); nil = ready.
+	Ready func(ctx context.Context) error
+	// Now is the clock (tests inject one); nil = time.Now.
+	Now func() time.Time
+}

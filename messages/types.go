@@ -1,0 +1,21 @@
+package messages
+
+// Envelope.Type values: the inner message a body holds. New kinds of message are added here,
+// never as new wire types (see ttr.proto).
+const (
+	TypePing       = "ping"        // Ping → Reply{detail: failure reason}
+	TypeTick       = "tick"        // Tick (no reply)
+	TypeUpdate     = "update"      // Update
+	TypePause      = "pause"       // Pause
+	TypeResume     = "resume"      // Resume
+	TypeDelete     = "delete"      // Delete
+	TypeSetChannel = "set_channel" // SetChannel
+	TypeReload     = "reload"      // Reload (no reply)
+	TypePoke       = "poke"        // Poke (no reply)
+)
+
+// Identity kinds: the prefix of an identity ("check/123").
+const (
+	KindCheck    = "check"
+	KindNotifier = "notifier"
+)
