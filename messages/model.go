@@ -66,24 +66,24 @@ type CheckConfig struct {
 
 // CheckState is what the check actor owns and persists with every write.
 type CheckState struct {
-	Status        string
-	LastPing      time.Time
-	LastPingKind  string
-	LastStart     time.Time // set while a run is in progress
-	LastStartRID  string
-	LastDuration  time.Duration // -1 = none
-	NextDue       time.Time     // next expected ping (deadline - grace)
-	NextDeadline  time.Time     // schedule deadline = NextDue + grace
-	RunDeadline   time.Time     // max-runtime deadline while started
-	RealertDue    time.Time
-	NextWakeAt    time.Time // earliest of the deadlines above; wheel and sweeper key
-	NPings        int64     // sequence of the last ping (ping rows are numbered 1..NPings)
-	FailureCount  int32     // consecutive failures
-	DownFlip      string    // id of the up→down flip of the current down period ("" when up)
-	DownAlerted   bool      // a down alert was written for DownFlip
-	RealertCount  int32
-	FlipSeq       int64 // number of flips recorded; flip ids are "<check id>.<seq>"
-	LastReason    string
+	Status       string
+	LastPing     time.Time
+	LastPingKind string
+	LastStart    time.Time // set while a run is in progress
+	LastStartRID string
+	LastDuration time.Duration // -1 = none
+	NextDue      time.Time     // next expected ping (deadline - grace)
+	NextDeadline time.Time     // schedule deadline = NextDue + grace
+	RunDeadline  time.Time     // max-runtime deadline while started
+	RealertDue   time.Time
+	NextWakeAt   time.Time // earliest of the deadlines above; wheel and sweeper key
+	NPings       int64     // sequence of the last ping (ping rows are numbered 1..NPings)
+	FailureCount int32     // consecutive failures
+	DownFlip     string    // id of the up→down flip of the current down period ("" when up)
+	DownAlerted  bool      // a down alert was written for DownFlip
+	RealertCount int32
+	FlipSeq      int64 // number of flips recorded; flip ids are "<check id>.<seq>"
+	LastReason   string
 }
 
 // Check is a check row: identity, configuration and state.

@@ -52,11 +52,11 @@ type Batcher struct {
 	onFail func(error) // told about whole-batch failures (store health)
 	onOK   func()
 
-	in       chan Item
-	mu       sync.RWMutex // guards stopped against Submit racing Stop
-	stopped  bool
-	done     chan struct{}
-	metrics  *metrics
+	in      chan Item
+	mu      sync.RWMutex // guards stopped against Submit racing Stop
+	stopped bool
+	done    chan struct{}
+	metrics *metrics
 }
 
 // New returns a batcher; call Start. onFail and onOK (may be nil) observe whole-batch
