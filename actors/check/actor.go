@@ -1,0 +1,602 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ttr-rip/ttr/actors/alert"
+	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/actors/checklogic"
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+)
+
+// Loader loads a check on activation (persistence.SystemStore.LoadCheck).
+type Loader interface {
+	LoadCheck(ctx context.Context, checkID int64, recent int) (messages.Check, []messages.Channel, []string, error)
+}
+
+// Writer takes writes (the node's batcher).
+type Writer interface {
+	Submit(batcher.Item) error
+}
+
+// Wheel holds wake-ups.
+type Wheel interface {
+	Set(id int64, at time.Time)
+	Remove(id int64)
+}
+
+// Poker wakes the notifier of a destination after its outbox rows commit.
+type Poker interface {
+	Poke(destHash string)
+}
+
+// Deps are the check actor's collaborators. All are shared by every check of a node.
+type Deps struct {
+	Store   Loader
+	Batcher Writer
+	Wheel   Wheel
+	Ring    *keyring.Ring
+	Poker   Poker
+	// NodeID names this node in flips.
+	NodeID func() string
+	// Passivate asks the host to stop this activation once its queued messages are done.
+	Passivate func(ctx actor.Context)
+	Now       func() time.Time
+	Log       *slog.Logger
+	// IdleTimeout passivates an activation that saw no message for this long (default 5 min).
+	IdleTimeout time.Duration
+	// KeepPings is how many pings of each check's log are kept (default 100).
+	KeepPings int64
+	// LoadTimeout bounds an activation's store read (default 5 s).
+	LoadTimeout time.Duration
+}
+
+func (d *Deps) defaults() {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.IdleTimeout <= 0 {
+		d.IdleTimeout = 5 * time.Minute
+	}
+	if d.KeepPings <= 0 {
+		d.KeepPings = 100
+	}
+	if d.LoadTimeout <= 0 {
+		d.LoadTimeout = 5 * time.Second
+	}
+	if d.NodeID == nil {
+		d.NodeID = func() string { return "" }
+	}
+	if d.Passivate == nil {
+		d.Passivate = func(ctx actor.Context) { ctx.Stop(ctx.Self()) }
+	}
+}
+
+// Identity returns the identity of a check's actor.
+func Identity(checkID int64) string {
+	return messages.KindCheck + "/" + strconv.FormatInt(checkID, 10)
+}
+
+// ParseIdentity returns the check id of an identity.
+func ParseIdentity(identity string) (int64, bool) {
+	rest, ok := strings.CutPrefix(identity, messages.KindCheck+"/")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// NewProducer returns the host's producer for check actors.
+func NewProducer(d Deps) func(identity string) actor.Producer {
+	d.defaults()
+	deps := &d
+	return func(identity string) actor.Producer {
+		id, _ := ParseIdentity(identity)
+		return func() actor.Actor { return &checkActor{d: deps, id: id, pending: map[uint64]*pendingWrite{}} }
+	}
+}
+
+// checkActor is one activation of a check.
+type checkActor struct {
+	d  *Deps
+	id int64
+
+	loaded bool
+	// broken: the in-memory state may be ahead of the store (a write failed or was fenced);
+	// it is reloaded before the next message, once no write is in flight.
+	broken  bool
+	deleted bool
+
+	chk      messages.Check
+	cfg      checklogic.Config
+	channels []messages.Channel
+
+	seq      uint64
+	pending  map[uint64]*pendingWrite
+	stash    []stashed
+	recent   recentRequests
+	lastSeen time.Time
+	idle     *time.Timer
+}
+
+type stashed struct {
+	env    *messages.Envelope
+	sender *actor.PID
+}
+
+// pendingWrite is a write handed to the batcher and what to do when it commits.
+type pendingWrite struct {
+	requestID string
+	waiters   []*actor.PID
+	reply     *messages.Reply
+	wake      time.Time
+	dests     []string
+	deleted   bool
+}
+
+// writeDone carries a write's outcome from the batcher back into the actor.
+type writeDone struct {
+	seq     uint64
+	outcome persistence.Outcome
+}
+
+type idleCheck struct{}
+
+func (a *checkActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *messages.Envelope:
+		a.lastSeen = a.d.Now()
+		a.handle(ctx, m, ctx.Sender())
+	case *writeDone:
+		a.onWriteDone(ctx, m)
+	case idleCheck:
+		a.onIdleCheck(ctx)
+	case *actor.Started:
+		a.lastSeen = a.d.Now()
+		a.armIdle(ctx, a.d.IdleTimeout)
+	case *actor.Stopping:
+		if a.idle != nil {
+			a.idle.Stop()
+		}
+	}
+}
+
+func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	if a.deleted {
+		respond(ctx, sender, notFound())
+		return
+	}
+	if a.broken && len(a.pending) > 0 {
+		// Writes built on the state that failed are still in flight: their outcomes decide
+		// what to reload. Hold the message until they are all answered.
+		a.stash = append(a.stash, stashed{env, sender})
+		return
+	}
+	if !a.loaded || a.broken {
+		if rep := a.load(); rep != nil {
+			if env.Type != messages.TypeTick && env.Type != messages.TypeReload {
+				respond(ctx, sender, rep)
+			}
+			if rep.Code == messages.Code_CODE_NOT_FOUND {
+				a.d.Wheel.Remove(a.id)
+				a.deleted = true
+				a.d.Passivate(ctx)
+			}
+			return
+		}
+	}
+	switch env.Type {
+	case messages.TypePing:
+		a.onPing(ctx, env, sender)
+	case messages.TypeTick:
+		a.onTick(ctx)
+	case messages.TypeUpdate:
+		a.onUpdate(ctx, env, sender)
+	case messages.TypePause, messages.TypeResume, messages.TypeDelete:
+		a.onCommand(ctx, env, sender)
+	case messages.TypeSetChannel:
+		a.onSetChannel(ctx, env, sender)
+	case messages.TypeReload:
+		if len(a.pending) == 0 {
+			a.loaded = false
+		} else {
+			a.broken = true
+		}
+		respond(ctx, sender, ok(""))
+	default:
+		respond(ctx, sender, invalid("unknown message type "+strconv.Quote(env.Type)))
+	}
+}
+
+// load reads the check from the store. It returns a reply to send instead of handling the
+// message, or nil when loaded.
+func (a *checkActor) load() *messages.Reply {
+	ctx, cancel := context.WithTimeout(context.Background(), a.d.LoadTimeout)
+	defer cancel()
+	chk, chans, recent, err := a.d.Store.LoadCheck(ctx, a.id, int(a.d.KeepPings))
+	if err != nil {
+		if messages.CodeOf(err) == messages.ENotFound {
+			return notFound()
+		}
+		a.d.Log.Warn("load check", "check_id", a.id, "err", err)
+		return unavailable(time.Second)
+	}
+	cfg, err := checklogic.Compile(chk.ID, chk.CheckConfig)
+	if err != nil {
+		// The API validated the configuration; a stored one that no longer compiles (a zone
+		// removed from tzdata) is reported rather than crashing the actor.
+		a.d.Log.Error("stored check config does not compile", "check_id", a.id, "err", err)
+		return &messages.Reply{Code: messages.Code_CODE_INTERNAL, Detail: "check configuration is invalid: " + err.Error()}
+	}
+	a.chk, a.cfg, a.channels = chk, cfg, chans
+	a.recent.reset(recent)
+	a.loaded, a.broken = true, false
+	a.d.Wheel.Set(a.id, chk.NextWakeAt)
+	return nil
+}
+
+func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var p messages.Ping
+	if err := proto.Unmarshal(env.Body, &p); err != nil {
+		respond(ctx, sender, invalid("malformed ping"))
+		return
+	}
+	if a.stale(&p) {
+		respond(ctx, sender, &messages.Reply{Code: messages.Code_CODE_STALE})
+		return
+	}
+	if env.RequestId != "" {
+		if r, seen := a.recent.get(env.RequestId); seen {
+			// A retry of a ping already taken: answer like the first time, never count twice.
+			if r.done {
+				respond(ctx, sender, r.reply)
+			} else if w := a.pending[r.seq]; w != nil && sender != nil {
+				w.waiters = append(w.waiters, sender)
+			}
+			return
+		}
+	}
+	now := a.d.Now()
+	in := checklogic.PingInput{Kind: pingKind(p.Kind), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query}
+	eff := checklogic.OnPing(a.cfg, a.chk.CheckState, in, now)
+	st := eff.State
+	st.NPings = a.chk.NPings + 1
+	w := persistence.Write{
+		CheckID: a.id,
+		State:   st,
+		Ping: &messages.PingRecord{
+			CheckID: a.id, N: st.NPings, At: now, Kind: in.Kind, ExitStatus: p.ExitStatus, RID: p.Rid,
+			Method: p.Method, RemoteIP: p.RemoteIp, UserAgent: p.UserAgent, Body: p.Body,
+			RequestID: env.RequestId, Reason: eff.Reason,
+		},
+		Flip:   eff.Flip,
+		Outbox: a.outbox(eff, now),
+	}
+	// Prune every tenth ping, so the log holds between KeepPings and KeepPings+9 rows
+	// without a delete on every write.
+	if st.NPings%10 == 0 && st.NPings > a.d.KeepPings {
+		w.PruneBelow = st.NPings - a.d.KeepPings
+	}
+	a.submit(ctx, w, &pendingWrite{requestID: env.RequestId, reply: ok(eff.Reason)}, sender)
+}
+
+func (a *checkActor) onTick(ctx actor.Context) {
+	eff := checklogic.OnTick(a.cfg, a.chk.CheckState, a.d.Now())
+	if !eff.Changed {
+		a.d.Wheel.Set(a.id, a.chk.NextWakeAt)
+		return
+	}
+	w := persistence.Write{CheckID: a.id, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, a.d.Now())}
+	a.submit(ctx, w, &pendingWrite{}, nil)
+}
+
+func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var m messages.Update
+	if err := proto.Unmarshal(env.Body, &m); err != nil {
+		respond(ctx, sender, invalid("malformed update"))
+		return
+	}
+	if m.UserId != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return
+	}
+	cfg, err := decodeConfig(m.ConfigJson)
+	if err != nil {
+		respond(ctx, sender, invalid(err.Error()))
+		return
+	}
+	compiled, err := checklogic.Compile(a.id, cfg)
+	if err != nil {
+		respond(ctx, sender, invalid(messages.MessageOf(err)))
+		return
+	}
+	eff := checklogic.OnReconfigure(compiled, a.chk.CheckState, a.d.Now())
+	w := persistence.Write{CheckID: a.id, Config: &cfg, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, a.d.Now())}
+	a.chk.CheckConfig, a.cfg = cfg, compiled
+	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+}
+
+func (a *checkActor) onCommand(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var userID int64
+	switch env.Type {
+	case messages.TypePause:
+		var m messages.Pause
+		if proto.Unmarshal(env.Body, &m) != nil {
+			respond(ctx, sender, invalid("malformed pause"))
+			return
+		}
+		userID = m.UserId
+	case messages.TypeResume:
+		var m messages.Resume
+		if proto.Unmarshal(env.Body, &m) != nil {
+			respond(ctx, sender, invalid("malformed resume"))
+			return
+		}
+		userID = m.UserId
+	case messages.TypeDelete:
+		var m messages.Delete
+		if proto.Unmarshal(env.Body, &m) != nil {
+			respond(ctx, sender, invalid("malformed delete"))
+			return
+		}
+		userID = m.UserId
+	}
+	if userID != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return
+	}
+	now := a.d.Now()
+	var eff checklogic.Effects
+	switch env.Type {
+	case messages.TypePause:
+		eff = checklogic.OnPause(a.cfg, a.chk.CheckState, now)
+	case messages.TypeResume:
+		eff = checklogic.OnResume(a.cfg, a.chk.CheckState, now)
+	case messages.TypeDelete:
+		w := persistence.Write{CheckID: a.id, State: a.chk.CheckState, Delete: true}
+		a.submit(ctx, w, &pendingWrite{reply: ok(""), deleted: true}, sender)
+		return
+	}
+	if !eff.Changed {
+		respond(ctx, sender, ok(""))
+		return
+	}
+	w := persistence.Write{CheckID: a.id, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, now)}
+	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+}
+
+func (a *checkActor) onSetChannel(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var m messages.SetChannel
+	if err := proto.Unmarshal(env.Body, &m); err != nil {
+		respond(ctx, sender, invalid("malformed set_channel"))
+		return
+	}
+	if m.UserId != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return
+	}
+	ch := messages.Channel{CheckID: a.id, UserID: a.chk.UserID, Name: m.Channel, Enabled: m.Enabled, ConfigEnc: m.ConfigEnc}
+	i := slices.IndexFunc(a.channels, func(c messages.Channel) bool { return c.Name == m.Channel })
+	if i >= 0 {
+		if m.KeepConfig {
+			ch.ConfigEnc = a.channels[i].ConfigEnc
+		}
+		ch.LastStatus, ch.LastMessage, ch.LastAt = a.channels[i].LastStatus, a.channels[i].LastMessage, a.channels[i].LastAt
+		a.channels[i] = ch
+	} else {
+		a.channels = append(a.channels, ch)
+	}
+	w := persistence.Write{CheckID: a.id, State: a.chk.CheckState, Channel: &ch}
+	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+}
+
+// stale reports whether the lookup that routed a ping no longer names this check.
+func (a *checkActor) stale(p *messages.Ping) bool {
+	switch p.LookupKind {
+	case messages.LookupKind_LOOKUP_KIND_UUID:
+		return p.LookupRef != a.chk.UUID
+	case messages.LookupKind_LOOKUP_KIND_USER_SLUG:
+		return p.UserId != a.chk.UserID || (p.LookupRef != a.chk.Slug && p.LookupRef != a.chk.UUID)
+	case messages.LookupKind_LOOKUP_KIND_PING_KEY:
+		return p.UserId != a.chk.UserID || p.LookupRef != a.chk.Slug
+	default:
+		return p.UserId != a.chk.UserID
+	}
+}
+
+// submit applies a write's state optimistically (the next message builds on it) and hands
+// the write to the batcher; the reply goes out when it commits.
+func (a *checkActor) submit(ctx actor.Context, w persistence.Write, p *pendingWrite, sender *actor.PID) {
+	w.ExpectVersion = a.chk.Version
+	a.seq++
+	seq := a.seq
+	if sender != nil {
+		p.waiters = append(p.waiters, sender)
+	}
+	p.wake = w.State.NextWakeAt
+	for _, o := range w.Outbox {
+		p.dests = append(p.dests, o.DestHash)
+	}
+	a.pending[seq] = p
+	if p.requestID != "" {
+		a.recent.add(p.requestID, seq)
+	}
+	a.chk.CheckState = w.State
+	a.chk.Version++
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	err := a.d.Batcher.Submit(batcher.Item{Write: w, Done: func(o persistence.Outcome) {
+		root.Send(self, &writeDone{seq: seq, outcome: o})
+	}})
+	if err != nil {
+		a.onWriteDone(ctx, &writeDone{seq: seq, outcome: persistence.Outcome{Kind: persistence.OutcomeFailed, Err: persistence.Unavailable(err)}})
+	}
+}
+
+func (a *checkActor) onWriteDone(ctx actor.Context, m *writeDone) {
+	p := a.pending[m.seq]
+	if p == nil {
+		return
+	}
+	delete(a.pending, m.seq)
+	reply := p.reply
+	switch m.outcome.Kind {
+	case persistence.OutcomeCommitted:
+		if p.requestID != "" {
+			a.recent.done(p.requestID, reply)
+		}
+		if p.deleted {
+			a.deleted = true
+			a.d.Wheel.Remove(a.id)
+		} else if len(a.pending) == 0 && !a.broken {
+			a.d.Wheel.Set(a.id, p.wake)
+		}
+		for _, d := range p.dests {
+			a.d.Poker.Poke(d)
+		}
+	default:
+		a.broken = true
+		if p.requestID != "" {
+			a.recent.forget(p.requestID)
+		}
+		reply = failureReply(m.outcome)
+		if m.outcome.Kind == persistence.OutcomeFailed && !persistence.IsUnavailable(m.outcome.Err) {
+			a.d.Log.Error("check write failed", "check_id", a.id, "err", m.outcome.Err)
+		}
+	}
+	for _, w := range p.waiters {
+		if reply != nil {
+			ctx.Send(w, reply)
+		}
+	}
+	if a.deleted && len(a.pending) == 0 {
+		a.d.Passivate(ctx)
+		return
+	}
+	if len(a.pending) == 0 && a.broken && len(a.stash) > 0 {
+		stash := a.stash
+		a.stash = nil
+		for _, s := range stash {
+			a.handle(ctx, s.env, s.sender)
+		}
+	}
+}
+
+func failureReply(o persistence.Outcome) *messages.Reply {
+	switch o.Kind {
+	case persistence.OutcomeFenced:
+		// Another activation wrote first: this one is stale. The router retries; the retry
+		// reaches the current owner (or this actor after it reloads).
+		return &messages.Reply{Code: messages.Code_CODE_NOT_OWNER}
+	case persistence.OutcomeConflict:
+		return &messages.Reply{Code: messages.Code_CODE_CONFLICT, Detail: messages.MessageOf(o.Err)}
+	default:
+		if persistence.IsUnavailable(o.Err) {
+			return unavailable(time.Second)
+		}
+		return &messages.Reply{Code: messages.Code_CODE_INTERNAL, Detail: "internal error"}
+	}
+}
+
+func (a *checkActor) armIdle(ctx actor.Context, d time.Duration) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	a.idle = time.AfterFunc(d, func() { root.Send(self, idleCheck{}) })
+}
+
+func (a *checkActor) onIdleCheck(ctx actor.Context) {
+	quiet := a.d.Now().Sub(a.lastSeen)
+	if quiet >= a.d.IdleTimeout && len(a.pending) == 0 && len(a.stash) == 0 {
+		a.d.Passivate(ctx)
+		return
+	}
+	a.armIdle(ctx, max(a.d.IdleTimeout-quiet, time.Second))
+}
+
+// outbox turns an event's alerts into one outbox row per alert and enabled channel. The
+// destination is sealed into the row as configured now, so a later edit of the channel
+// does not redirect an alert already due.
+func (a *checkActor) outbox(eff checklogic.Effects, now time.Time) []messages.OutboxRow {
+	if len(eff.Alerts) == 0 {
+		return nil
+	}
+	var rows []messages.OutboxRow
+	for _, al := range eff.Alerts {
+		payload := alert.Build(alert.Input{
+			CheckID: a.id, CheckUUID: a.chk.UUID, CheckName: a.chk.Name, Kind: al.Kind,
+			From: al.From, To: al.To, Reason: al.Reason, LastDuration: eff.State.LastDuration, At: al.At,
+		})
+		for _, ch := range a.channels {
+			if !ch.Enabled || ch.ConfigEnc == nil {
+				continue
+			}
+			key := al.Key(ch.Name)
+			row := messages.OutboxRow{
+				UserID: a.chk.UserID, CheckID: a.id, Kind: al.Kind, Channel: ch.Name, Payload: payload,
+				IdempotencyKey: key, Status: messages.OutboxPending, NextAttemptAt: now, CreatedAt: now,
+			}
+			row.DestHash, row.DestEnc = a.destination(ch, key)
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func (a *checkActor) destination(ch messages.Channel, key string) (hash string, sealed []byte) {
+	plain, err := a.d.Ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.chk.UserID, a.id, ch.Name))
+	var cfg messages.ChannelConfig
+	if err == nil {
+		err = jsonUnmarshal(plain, &cfg)
+	}
+	if err == nil {
+		sealed, err = a.d.Ring.Seal(plain, keyring.OutboxAD(key, a.chk.UserID))
+	}
+	if err != nil {
+		// The row is still written, with no destination: its notifier fails it and the
+		// channel shows why, instead of the alert vanishing.
+		a.d.Log.Warn("channel secret cannot be used", "check_id", a.id, "channel", ch.Name, "err", err)
+		return "undecryptable-" + strconv.FormatInt(a.id, 10) + "-" + ch.Name, nil
+	}
+	return alert.DestinationHash(a.d.Ring, ch.Name, cfg), sealed
+}
+
+func pingKind(k messages.PingKind) string {
+	switch k {
+	case messages.PingKind_PING_KIND_START:
+		return messages.KindStart
+	case messages.PingKind_PING_KIND_FAIL:
+		return messages.KindFail
+	case messages.PingKind_PING_KIND_LOG:
+		return messages.KindLog
+	default:
+		return messages.KindSuccess
+	}
+}
+
+func respond(ctx actor.Context, to *actor.PID, r *messages.Reply) {
+	if to != nil && r != nil {
+		ctx.Send(to, r)
+	}
+}
+
+func ok(detail string) *messages.Reply { return &messages.Reply{Code: messages.Code_CODE_OK, Detail: detail} }
+func notFound() *messages.Reply        { return &messages.Reply{Code: messages.Code_CODE_NOT_FOUND, Detail: "not found"} }
+func invalid(d string) *messages.Reply { return &messages.Reply{Code: messages.Code_CODE_INVALID, Detail: d} }
+func unavailable(after time.Duration) *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_UNAVAILABLE, Detail: "store unavailable", RetryAfterMs: after.Milliseconds()}
+}
+
+var errEmptyConfig = errors.New("empty configuration")
