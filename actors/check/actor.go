@@ -592,9 +592,15 @@ func respond(ctx actor.Context, to *actor.PID, r *messages.Reply) {
 	}
 }
 
-func ok(detail string) *messages.Reply { return &messages.Reply{Code: messages.Code_CODE_OK, Detail: detail} }
-func notFound() *messages.Reply        { return &messages.Reply{Code: messages.Code_CODE_NOT_FOUND, Detail: "not found"} }
-func invalid(d string) *messages.Reply { return &messages.Reply{Code: messages.Code_CODE_INVALID, Detail: d} }
+func ok(detail string) *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_OK, Detail: detail}
+}
+func notFound() *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_NOT_FOUND, Detail: "not found"}
+}
+func invalid(d string) *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_INVALID, Detail: d}
+}
 func unavailable(after time.Duration) *messages.Reply {
 	return &messages.Reply{Code: messages.Code_CODE_UNAVAILABLE, Detail: "store unavailable", RetryAfterMs: after.Milliseconds()}
 }
