@@ -1,0 +1,47 @@
+# The Makefile is the project's interface: `make run` and `make test` set up a fresh machine.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO      ?= go
+BIN     := bin
+DATA    ?= ./data
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: help
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/ttrd
+	$(GO) build -trimpath -o $(BIN)/ttrd ./cmd/ttrd
+
+.PHONY: run
+run: build ## build and start one node on the embedded store (data in ./data)
+	./$(BIN)/ttrd --http-addr $(ADDR) --data-dir $(DATA)
+
+.PHONY: test
+test: ## all tests (unit, both stores, actors, end-to-end on the real binary)
+	./.ci/ensure-postgres
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+.PHONY: generate
+generate: ## regenerate protobuf code with the pinned tools (no system protoc)
+	cd messages && $(GO) tool buf generate
+
+.PHONY: lint
+lint: ## gofmt, go vet, generated code up to date
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -run TestGeneratedCodeIsCurrent ./messages/
+
+.PHONY: fuzz
+fuzz: ## run each fuzzer for a minute
+	$(GO) test -run '^$$' -fuzz FuzzParseCron -fuzztime 60s ./actors/schedule/
+	$(GO) test -run '^$$' -fuzz FuzzParseOnCalendar -fuzztime 60s ./actors/schedule/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./http/pingpath/
+
+.PHONY: clean
+clean: ## remove build output (not ./data)
+	rm -rf $(BIN)

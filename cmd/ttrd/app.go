@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/actors/check"
+	"github.com/ttr-rip/ttr/actors/health"
+	"github.com/ttr-rip/ttr/actors/notify"
+	"github.com/ttr-rip/ttr/actors/sweeper"
+	"github.com/ttr-rip/ttr/actors/wheel"
+	"github.com/ttr-rip/ttr/cluster"
+	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+	"github.com/ttr-rip/ttr/persistence/postgres"
+	"github.com/ttr-rip/ttr/persistence/sqlite"
+)
+
+// Main is one ttrd process: Start wires and starts everything, Shutdown drains and stops it
+// in the order DESIGN.md "Lifecycle" gives, Close releases what Start acquired on failure.
+type Main struct {
+	cfg Config
+	log *slog.Logger
+	out io.Writer // the one line a user waits for (the URL); logs go to log
+
+	store      persistence.Store
+	ring       *keyring.Ring
+	reg        *prometheus.Registry
+	node       *cluster.Node
+	membership *cluster.Static
+	router     *cluster.Router
+	monitor    *health.Monitor
+	batcher    *batcher.Batcher
+	wheel      *wheel.Wheel
+	sweeper    *sweeper.Sweeper
+	dispatcher *notify.Dispatcher
+	public     *http.Server
+	internal   *http.Server
+
+	ready    atomic.Bool
+	draining atomic.Bool
+	cleanup  []func() // LIFO
+	once     sync.Once
+}
+
+// NewMain returns a Main for cfg that logs to w and prints its URL to out.
+func NewMain(cfg Config, w, out io.Writer) *Main {
+	level, _ := parseLevel(cfg.LogLevel)
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	var h slog.Handler = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	if format == "text" {
+		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	}
+	return &Main{cfg: cfg, log: slog.New(h), out: out}
+}
+
+func (m *Main) defer_(f func()) { m.cleanup = append(m.cleanup, f) }
+
+// Close releases everything Start acquired, newest first.
+func (m *Main) Close() {
+	m.once.Do(func() {
+		for i := len(m.cleanup) - 1; i >= 0; i-- {
+			m.cleanup[i]()
+		}
+	})
+}
+
+// openStore opens the configured store (migrating it) and the key ring.
+func (m *Main) openStore(ctx context.Context) error {
+	secrets := keyring.Secrets{EncryptionKeys: m.cfg.EncryptionKeys, SecretKey: m.cfg.SecretKey}
+	if m.cfg.DatabaseURL == "" {
+		if secrets.EncryptionKeys == "" && secrets.SecretKey == "" {
+			s, generated, err := keyring.LoadOrGenerate(m.cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			if generated {
+				m.log.Warn("generated TTR_ENCRYPTION_KEYS and TTR_SECRET_KEY into the data directory; back up secrets.env",
+					"path", filepath.Join(m.cfg.DataDir, "secrets.env"))
+			}
+			secrets = s
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(m.cfg.DataDir, "ttr.db"))
+		if err != nil {
+			return fmt.Errorf("open embedded store in %s: %w", m.cfg.DataDir, err)
+		}
+		m.store = st
+	} else {
+		if secrets.EncryptionKeys == "" || secrets.SecretKey == "" {
+			return errors.New("with --database-url, TTR_ENCRYPTION_KEYS and TTR_SECRET_KEY are required and must be the same on every node")
+		}
+		st, err := postgres.Open(ctx, m.cfg.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("open postgres: %w", err)
+		}
+		m.store = st
+	}
+	m.defer_(func() { _ = m.store.Close() })
+	ring, err := keyring.Parse(secrets.EncryptionKeys, secrets.SecretKey)
+	if err != nil {
+		return err
+	}
+	m.ring = ring
+	return nil
+}
+
+// Migrate applies migrations (opening the store does) and closes it.
+func (m *Main) Migrate(ctx context.Context) error {
+	defer m.Close()
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	m.log.Info("migrations applied", "store", m.store.Describe())
+	return nil
+}
+
+// Start brings the node up: store → actor system → hosts → deadlines armed → HTTP ready.
+func (m *Main) Start(ctx context.Context) error {
+	m.log.Info("starting ttrd", m.cfg.redacted()...)
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	m.reg = prometheus.NewRegistry()
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: m.cfg.RemoteAddr, Logger: m.log})
+	if err != nil {
+		return fmt.Errorf("start actor system: %w", err)
+	}
+	m.node = node
+	m.defer_(node.Stop)
+	self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.NodeName, RemoteAddr: node.Address(), HTTPAddr: m.cfg.HTTPAddr}
+	if m.membership, err = cluster.NewStatic(self, []cluster.Member{self}); err != nil {
+		return err
+	}
+	m.router = cluster.NewRouter(node, m.membership, cluster.RouterOptions{Registerer: m.reg})
+
+	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
+	m.defer_(m.monitor.Close)
+	m.batcher = batcher.New(batcher.Config{}, m.store, m.log, m.reg, m.monitor.Failed, nil)
+	m.batcher.Start()
+	m.defer_(m.batcher.Stop)
+	m.wheel = wheel.New(m.tick, nil, m.monitor.Down)
+	poker := pokeFunc(func(dest string) {
+		_ = m.router.Send(messages.KindNotifier+"/"+dest, messages.TypePoke, 1, &messages.Poke{})
+	})
+
+	checkProducer := check.NewProducer(check.Deps{
+		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker,
+		NodeID: func() string { return self.Name }, Passivate: cluster.RequestPassivation, Log: m.log,
+	})
+	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
+		return err
+	}
+	notifyProducer, err := m.notifier(self.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := cluster.SpawnHost(node, messages.KindNotifier, m.membership, notifyProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
+		return err
+	}
+
+	// Arm every deadline this node owns before turning ready (DESIGN "Deadlines").
+	armed, err := m.arm(ctx)
+	if err != nil {
+		return fmt.Errorf("arm deadlines: %w", err)
+	}
+	m.wheel.Start()
+	m.defer_(m.wheel.Stop)
+	m.sweeper = sweeper.New(m.store, m.tick0, m.monitor.Down, nil, 5*time.Second, 2*time.Second, m.log)
+	m.sweeper.Start()
+	m.defer_(m.sweeper.Stop)
+	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
+	m.dispatcher.Start(context.Background())
+	m.defer_(m.dispatcher.Stop)
+
+	if err := m.serve(); err != nil {
+		return err
+	}
+	m.ready.Store(true)
+	m.log.Info("ttrd ready", "url", m.cfg.PublicURL, "http_addr", m.public.Addr, "node", self.Name,
+		"node_id", self.ID, "store", m.store.Describe(), "deadlines_armed", armed)
+	fmt.Fprintf(m.out, "ttrd is ready at %s\n", m.cfg.PublicURL)
+	return nil
+}
+
+// serve opens the listeners.
+func (m *Main) serve() error {
+	edge := ttrhttp.DefaultConfig()
+	edge.PublicURL = m.cfg.PublicURL
+	edge.PingBodyLimit = m.cfg.PingBodyLimit
+	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
+		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
+		Registerer: m.reg, Ready: m.readiness,
+	})
+	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr: %w", err)
+	}
+	m.public = &http.Server{
+		Addr: ln.Addr().String(), Handler: srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		if err := m.public.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("http server", "err", err)
+		}
+	}()
+	m.defer_(func() { _ = m.public.Close() })
+	if m.cfg.InternalAddr != "" {
+		iln, err := net.Listen("tcp", m.cfg.InternalAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --internal-addr: %w", err)
+		}
+		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: ttrhttp.InternalHandler(m.reg, nil),
+			ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = m.internal.Serve(iln) }()
+		m.defer_(func() { _ = m.internal.Close() })
+	}
+	return nil
+}
+
+// readiness is /readyz: store reachable, deadlines armed, not draining.
+func (m *Main) readiness(ctx context.Context) error {
+	switch {
+	case m.draining.Load():
+		return errors.New("draining")
+	case !m.ready.Load():
+		return errors.New("starting")
+	case !m.monitor.OK():
+		return errors.New("store unreachable")
+	}
+	return nil
+}
+
+// Shutdown is SIGTERM: not ready → delay → drain HTTP → flush writes → stop.
+func (m *Main) Shutdown() {
+	m.draining.Store(true)
+	m.log.Info("shutting down", "delay", m.cfg.ShutdownDelay.String())
+	time.Sleep(m.cfg.ShutdownDelay)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if m.public != nil {
+		// In-flight requests finish: every ping that gets an answer was committed.
+		if err := m.public.Shutdown(ctx); err != nil {
+			m.log.Warn("http drain", "err", err)
+		}
+	}
+	m.Close() // stops sweeper, wheel, batcher (flushing its queue), actors, then the store
+	m.log.Info("stopped")
+}
+
+// arm loads the wake-ups of the checks this node owns into the wheel.
+func (m *Main) arm(ctx context.Context) (int, error) {
+	n := 0
+	err := m.store.ForEachWake(ctx, func(id int64, at time.Time) error {
+		if m.owns(id) {
+			m.wheel.Set(id, at)
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (m *Main) owns(checkID int64) bool {
+	owner, ok := m.membership.Owner(check.Identity(checkID))
+	return ok && owner.ID == m.membership.Self().ID
+}
+
+// tick is the wheel's fire: a Tick to the check's actor (activating it).
+func (m *Main) tick(id int64, at time.Time) {
+	_ = m.router.Send(check.Identity(id), messages.TypeTick, 1, &messages.Tick{WakeUnixMs: at.UnixMilli()})
+}
+
+func (m *Main) tick0(id int64) { m.tick(id, time.Now()) }
+
+// recovered runs when the store is reachable again after an outage from..to: deadlines that
+// fell inside it are extended by its length (their versions bump, so active actors reload),
+// and the wheel is re-armed from the store.
+func (m *Main) recovered(from, to time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := m.store.ExtendDeadlines(ctx, from, to, to.Sub(from))
+	if err != nil {
+		m.log.Error("extend deadlines after outage", "err", err)
+	}
+	if _, err := m.arm(ctx); err != nil {
+		m.log.Error("re-arm deadlines after outage", "err", err)
+	}
+	m.log.Info("deadlines extended after store outage", "checks", n, "by", to.Sub(from).String())
+}
+
+type pokeFunc func(dest string)
+
+func (f pokeFunc) Poke(dest string) { f(dest) }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is ttrd's configuration: flags, each with a TTR_* environment fallback.
+type Config struct {
+	HTTPAddr       string
+	InternalAddr   string
+	RemoteAddr     string
+	NodeName       string
+	DataDir        string
+	DatabaseURL    string
+	PublicURL      string
+	PingBodyLimit  int64
+	ShutdownDelay  time.Duration
+	LogLevel       string
+	LogFormat      string
+	Dev            bool
+	WebhookAllow   []netip.Prefix
+	AlertRetryFor  time.Duration
+	AlertBackoff   time.Duration
+	AlertBackoffMx time.Duration
+	// Secrets (never logged).
+	EncryptionKeys string
+	SecretKey      string
+}
+
+// errHelp says -h was asked for: usage was printed, exit 0.
+var errHelp = errors.New("help requested")
+
+// envName names the environment fallback of a flag: --http-addr → TTR_HTTP_ADDR.
+func envName(flagName string) string {
+	return "TTR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads flags (args) with environment fallbacks (getenv). A flag given on the
+// command line wins over the environment, which wins over the default.
+func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	var allow string
+	str := func(p *string, flagName, def, usage string) { fs.StringVar(p, flagName, def, usage+" (env "+envName(flagName)+")") }
+	str(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "public HTTP listen address")
+	str(&c.InternalAddr, "internal-addr", "", "private listener for /metrics and /debug/pprof/ (off when empty)")
+	str(&c.RemoteAddr, "remote-addr", "127.0.0.1:0", "actor remote listen address (port 0 = any free port)")
+	str(&c.NodeName, "node-name", "", "display name of this node (default: host name)")
+	str(&c.DataDir, "data-dir", "./data", "directory of the embedded store and its generated secrets")
+	str(&c.DatabaseURL, "database-url", "", "PostgreSQL URL; the embedded SQLite store is used when empty")
+	str(&c.PublicURL, "public-url", "", "base URL shown in ping URLs (default: http://<http-addr>)")
+	fs.Int64Var(&c.PingBodyLimit, "ping-body-limit", 10000, "bytes of a ping body kept; the rest is truncated (env TTR_PING_BODY_LIMIT)")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (env TTR_SHUTDOWN_DELAY)")
+	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
+	fs.BoolVar(&c.Dev, "dev", false, "development mode (env TTR_DEV)")
+	str(&allow, "webhook-allow-nets", "", "comma-separated CIDRs webhooks may reach despite SSRF protection, e.g. 127.0.0.0/8")
+	fs.DurationVar(&c.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long a failing alert is retried (env TTR_ALERT_RETRY_FOR)")
+	fs.DurationVar(&c.AlertBackoff, "alert-backoff", 5*time.Second, "first retry gap of a failing alert (env TTR_ALERT_BACKOFF)")
+	fs.DurationVar(&c.AlertBackoffMx, "alert-backoff-max", 10*time.Minute, "longest retry gap of a failing alert (env TTR_ALERT_BACKOFF_MAX)")
+
+	// Environment fallbacks: apply before parsing so the command line wins.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s=%q: %v", envName(f.Name), v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.EncryptionKeys = getenv("TTR_ENCRYPTION_KEYS")
+	c.SecretKey = getenv("TTR_SECRET_KEY")
+	for _, s := range strings.Split(allow, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return c, fmt.Errorf("--webhook-allow-nets: %q is not a CIDR", s)
+		}
+		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NodeName == "" {
+		c.NodeName, _ = os.Hostname()
+	}
+	return c, c.Validate()
+}
+
+// Validate lists every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	for name, addr := range map[string]string{"--http-addr": c.HTTPAddr, "--remote-addr": c.RemoteAddr, "--internal-addr": c.InternalAddr} {
+		if addr == "" && name == "--internal-addr" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port", name, addr))
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("%s %q: bad port", name, addr))
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("--public-url %q: want an http(s) URL", c.PublicURL))
+	}
+	if c.PingBodyLimit < 0 || c.PingBodyLimit > 10<<20 {
+		errs = append(errs, fmt.Errorf("--ping-body-limit %d: want 0..10485760", c.PingBodyLimit))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required with the embedded store"))
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("--database-url: want a postgres:// URL"))
+		}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
+	}
+	if c.ShutdownDelay < 0 || c.AlertRetryFor <= 0 || c.AlertBackoff <= 0 || c.AlertBackoffMx < c.AlertBackoff {
+		errs = append(errs, errors.New("durations must be positive and --alert-backoff-max ≥ --alert-backoff"))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// redacted is the effective configuration for the start-up log, secrets left out.
+func (c Config) redacted() []any {
+	db := "embedded sqlite in " + c.DataDir
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err == nil {
+			u.User = nil
+			db = "postgres " + u.Redacted()
+		}
+	}
+	return []any{"http_addr", c.HTTPAddr, "internal_addr", c.InternalAddr, "remote_addr", c.RemoteAddr,
+		"node_name", c.NodeName, "store", db, "public_url", c.PublicURL, "ping_body_limit", c.PingBodyLimit,
+		"shutdown_delay", c.ShutdownDelay.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow)}
+}

@@ -1,0 +1,54 @@
+// Command ttrd is the ttr daemon: one process per node, serving pings and the API,
+// holding check actors, firing deadlines and delivering alerts.
+//
+//	ttrd [flags]          start a node (see ttrd -h)
+//	ttrd migrate [flags]  apply the store's migrations and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "serve") {
+		cmd, args = args[0], args[1:]
+	}
+	cfg, err := parseConfig("ttrd "+cmd, args, os.Getenv)
+	if err != nil {
+		if errors.Is(err, errHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "ttrd:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	m := NewMain(cfg, os.Stderr, os.Stdout)
+	if cmd == "migrate" {
+		if err := m.Migrate(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "ttrd migrate:", err)
+			return 1
+		}
+		return 0
+	}
+	if err := m.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ttrd:", err)
+		m.Close()
+		return 1
+	}
+	<-ctx.Done()
+	stop() // a second signal now ends the process at once
+	m.Shutdown()
+	return 0
+}
