@@ -1,0 +1,416 @@
+package checklogic
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// Reasons recorded on flips, failures and alerts.
+const (
+	ReasonSuccessPing = "success ping"
+	ReasonFailPing    = "fail ping"
+	ReasonMissed      = "no ping within grace period"
+	ReasonMaxRuntime  = "exceeded max runtime"
+	ReasonPaused      = "paused"
+	ReasonResumed     = "resumed"
+)
+
+// maxMissedPerEvent bounds the missed periods one tick counts one by one. Counting stops at
+// notify_after_failures anyway (the down alert disarms the schedule), so this only bites for
+// thresholds above it: the periods beyond it are skipped uncounted.
+const maxMissedPerEvent = 1000
+
+// PingInput is a ping as the check actor received it.
+type PingInput struct {
+	Kind       string // messages.KindSuccess, KindStart, KindFail or KindLog
+	ExitStatus int32  // -1 = none; 0 = success; 1..255 = failure (decides over Kind)
+	RID        string // run id; "" = none
+	Body       []byte
+	Query      string // the raw query string
+}
+
+// Effects is what one event changes. The actor persists State, Flip and Alerts in one write.
+type Effects struct {
+	State messages.CheckState
+	// Flip is the status change the event caused, if any: ID "<check>.<seq>", At the time
+	// of the change (a missed deadline's time, not the tick's).
+	Flip   *messages.Flip
+	Alerts []Alert
+	// Reason says why the ping counted as a failure ("" if it did not). It is stored on the
+	// ping row and returned to the pinger. Only OnPing sets it.
+	Reason string
+	// Changed reports anything to persist besides a ping row: State differs from the state
+	// passed in, or there is a flip or an alert.
+	Changed bool
+}
+
+// Initial is the state of a new check: status new, no duration, no deadlines.
+func Initial() messages.CheckState {
+	return messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
+}
+
+// Derived returns the display-only statuses: late (up, past the expected time, within
+// grace) and started (a run is in progress).
+func Derived(_ messages.CheckConfig, st messages.CheckState, now time.Time) (late, started bool) {
+	late = st.Status == messages.StatusUp && !st.NextDue.IsZero() &&
+		now.After(st.NextDue) && !now.After(st.NextDeadline)
+	return late, !st.LastStart.IsZero()
+}
+
+// OnPing applies one ping received at now.
+//
+// A success (or exit 0) that passes the content rule brings the check up; a fail ping, a
+// non-zero exit status or a content-rule violation is a failure. Either ends the run in
+// progress when the run ids allow it and re-arms the schedule from now. A start records the
+// run; a log ping changes nothing. A paused check is unpaused by a success or a failure,
+// unless manual_resume is set, when the ping changes nothing.
+func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effects {
+	e := begin(c, st, now)
+	kind, reason := classify(p)
+	if kind == "" || kind == messages.KindLog {
+		return e.finish()
+	}
+	if e.st.Status == messages.StatusPaused && (c.Cfg.ManualResume || kind == messages.KindStart) {
+		return e.finish()
+	}
+	if kind == messages.KindStart {
+		e.st.LastStart, e.st.LastStartRID = e.now, p.RID
+		e.st.RunDeadline = time.Time{}
+		// A new check has no deadlines (SPEC §1): its first run is not timed.
+		if e.st.Status != messages.StatusNew && c.maxRuntime() > 0 {
+			e.st.RunDeadline = e.now.Add(c.maxRuntime())
+		}
+		return e.finish()
+	}
+	if reason == "" {
+		if ok, why := c.Rule.Check(p.Body, p.Query); !ok {
+			reason = why
+		}
+	}
+	e.st.LastPing, e.st.LastPingKind = e.now, kind
+	e.endRun(p.RID)
+	e.arm(e.now) // the job ran, well or not: the next period starts now
+	if reason == "" {
+		e.success()
+	} else {
+		e.failure(e.now, reason)
+		e.eff.Reason = reason
+	}
+	return e.finish()
+}
+
+// OnTick evaluates the deadlines that passed by now, in the order they passed: a run over
+// its max runtime and each missed period are one failure each; then the re-alert. It is what
+// the deadline wheel sends at NextWakeAt, and what activation sends to catch up on deadlines
+// missed while nobody owned the check.
+func OnTick(c Config, st messages.CheckState, now time.Time) Effects {
+	e := begin(c, st, now)
+	if !e.active() {
+		return e.finish()
+	}
+	if e.st.DownAlerted {
+		e.disarm()
+	}
+	for missed := 0; ; {
+		runDue := due(e.st.RunDeadline, e.now)
+		schedDue := due(e.st.NextDeadline, e.now)
+		switch {
+		case schedDue && (!runDue || !e.st.RunDeadline.Before(e.st.NextDeadline)):
+			if missed == maxMissedPerEvent {
+				// Skip, uncounted, to the first period whose deadline is still ahead.
+				e.arm(e.now.Add(-c.grace()))
+				continue
+			}
+			missed++
+			at := e.st.NextDeadline
+			e.failure(at, ReasonMissed)
+			if !e.st.DownAlerted {
+				// Still counting: the next period's deadline counts too (SPEC §1).
+				e.arm(e.st.NextDue)
+			}
+		case runDue:
+			at := e.st.RunDeadline
+			if at.Before(e.st.LastPing) {
+				// A ping (another run's end) was handled before this overdue tick: the
+				// failure is recorded after it, so flips never go back in time.
+				at = e.st.LastPing
+			}
+			e.st.LastStart, e.st.LastStartRID, e.st.RunDeadline = time.Time{}, "", time.Time{}
+			e.failure(at, ReasonMaxRuntime)
+		default:
+			e.realert()
+			return e.finish()
+		}
+	}
+}
+
+// OnPause pauses the check: no deadlines, no failures counted, no alert owed.
+func OnPause(c Config, st messages.CheckState, now time.Time) Effects {
+	e := begin(c, st, now)
+	if e.st.Status == messages.StatusPaused {
+		return e.finish()
+	}
+	e.flip(e.now, messages.StatusPaused, ReasonPaused)
+	e.st.FailureCount = 0
+	e.disarm()
+	e.st.LastStart, e.st.LastStartRID, e.st.RunDeadline = time.Time{}, "", time.Time{}
+	e.clearDown()
+	return e.finish()
+}
+
+// OnResume unpauses the check: new if it was never pinged, else up with a deadline computed
+// from now (SPEC §8).
+func OnResume(c Config, st messages.CheckState, now time.Time) Effects {
+	e := begin(c, st, now)
+	if e.st.Status != messages.StatusPaused {
+		return e.finish()
+	}
+	if e.st.LastPing.IsZero() {
+		e.flip(e.now, messages.StatusNew, ReasonResumed)
+		return e.finish()
+	}
+	e.flip(e.now, messages.StatusUp, ReasonResumed)
+	e.arm(e.now)
+	return e.finish()
+}
+
+// OnReconfigure recomputes the deadlines after the schedule, grace, max runtime or re-alert
+// interval changed. An up check is re-armed from its last ping, so a shortened period can
+// make it due at once (the next tick counts it), unless it has not been pinged since it was
+// resumed: its period started at the resume, so it is re-armed from now. A down check still
+// counting failures is re-armed from now: the periods before now were already counted.
+func OnReconfigure(c Config, st messages.CheckState, now time.Time) Effects {
+	e := begin(c, st, now)
+	if !e.active() {
+		return e.finish()
+	}
+	switch {
+	case e.st.Status == messages.StatusUp:
+		from := e.st.LastPing
+		// While up, LastReason is the reason of the flip to up: "resumed" means the
+		// period began at a resume we do not know the time of, after LastPing. Now is
+		// the conservative anchor: never a failure for a period the check was paused in.
+		if from.IsZero() || e.st.LastReason == ReasonResumed {
+			from = e.now
+		}
+		e.arm(from)
+	case !e.st.DownAlerted:
+		e.arm(e.now)
+	}
+	if !e.st.LastStart.IsZero() {
+		e.st.RunDeadline = time.Time{}
+		if c.maxRuntime() > 0 {
+			e.st.RunDeadline = e.st.LastStart.Add(c.maxRuntime())
+		}
+	}
+	switch iv := c.realertInterval(); {
+	case iv <= 0:
+		e.st.RealertDue = time.Time{}
+	case e.st.Status == messages.StatusDown && e.st.DownAlerted && e.st.RealertDue.IsZero():
+		e.st.RealertDue = e.now.Add(iv)
+	}
+	return e.finish()
+}
+
+// eval is one evaluation: the state as passed in, the state being built and the effects.
+type eval struct {
+	c   Config
+	in  messages.CheckState
+	st  messages.CheckState
+	now time.Time
+	eff Effects
+}
+
+func begin(c Config, st messages.CheckState, now time.Time) *eval {
+	// State times are UTC without a monotonic reading, so they compare and persist as stored.
+	return &eval{c: c, in: st, st: st, now: now.UTC().Round(0)}
+}
+
+// finish recomputes NextWakeAt and returns the effects.
+func (e *eval) finish() Effects {
+	e.suppressFlapping()
+	e.st.NextWakeAt = nextWake(e.st)
+	e.eff.State = e.st
+	e.eff.Changed = e.st != e.in || e.eff.Flip != nil || len(e.eff.Alerts) > 0
+	return e.eff
+}
+
+// suppressFlapping is where flap suppression (SPEC §4: ≥ 6 status changes within 120 s
+// suppress alerts for 180 s after the latest change; one notice when it starts, the current
+// state when it ends if it differs from the last one sent) will go: record e.eff.Flip in the
+// flap history, filter e.eff.Alerts, add the flap-start/flap-end alerts, and make the end of
+// suppression one more term of nextWake. It is a later issue: today every alert goes out.
+func (e *eval) suppressFlapping() {}
+
+// active reports whether the check has deadlines at all: new and paused checks have none.
+func (e *eval) active() bool {
+	return e.st.Status == messages.StatusUp || e.st.Status == messages.StatusDown
+}
+
+// flip changes the status at time at. An event causes at most one flip.
+func (e *eval) flip(at time.Time, to, reason string) *messages.Flip {
+	e.st.FlipSeq++
+	f := &messages.Flip{
+		ID:      fmt.Sprintf("%d.%d", e.c.CheckID, e.st.FlipSeq),
+		CheckID: e.c.CheckID,
+		At:      at,
+		From:    e.st.Status,
+		To:      to,
+		Reason:  reason,
+	}
+	e.st.Status = to
+	e.st.LastReason = reason
+	e.eff.Flip = f
+	return f
+}
+
+// success applies a ping that counts as a success.
+func (e *eval) success() {
+	e.st.FailureCount = 0
+	if e.st.Status == messages.StatusUp {
+		return
+	}
+	owed := e.st.Status == messages.StatusDown && e.st.DownAlerted && e.c.Cfg.NotifyOnUp
+	from := e.st.Status
+	f := e.flip(e.now, messages.StatusUp, ReasonSuccessPing)
+	if owed {
+		e.eff.Alerts = append(e.eff.Alerts, Alert{
+			Kind: messages.AlertUp, FlipID: f.ID,
+			From: from, To: messages.StatusUp, Reason: ReasonSuccessPing, At: f.At,
+		})
+	}
+	e.clearDown()
+}
+
+// failure applies one failure that happened at time at.
+func (e *eval) failure(at time.Time, reason string) {
+	if e.st.FailureCount < math.MaxInt32 {
+		e.st.FailureCount++
+	}
+	e.st.LastReason = reason
+	if e.st.Status != messages.StatusDown {
+		f := e.flip(at, messages.StatusDown, reason)
+		e.clearDown()
+		e.st.DownFlip = f.ID
+	}
+	if !e.st.DownAlerted && e.st.FailureCount >= e.c.threshold() {
+		e.eff.Alerts = append(e.eff.Alerts, Alert{
+			Kind: messages.AlertDown, FlipID: e.st.DownFlip,
+			From: e.in.Status, To: messages.StatusDown, Reason: reason, At: at,
+		})
+		e.st.DownAlerted = true
+		e.st.RealertCount = 0
+		if iv := e.c.realertInterval(); iv > 0 {
+			e.st.RealertDue = e.now.Add(iv)
+		}
+	}
+	if e.st.DownAlerted {
+		// Alerted: the schedule stops counting until a success (SPEC §8: a down check is
+		// not re-failed every period with an ever-growing counter).
+		e.disarm()
+	}
+}
+
+// realert writes the next re-alert if it is due, and moves RealertDue past now.
+func (e *eval) realert() {
+	if e.st.Status != messages.StatusDown || !e.st.DownAlerted {
+		e.st.RealertDue, e.st.RealertCount = time.Time{}, 0
+		return
+	}
+	iv := e.c.realertInterval()
+	if iv <= 0 {
+		e.st.RealertDue = time.Time{}
+		return
+	}
+	if !due(e.st.RealertDue, e.now) {
+		return
+	}
+	at := e.st.RealertDue
+	e.st.RealertCount++
+	e.eff.Alerts = append(e.eff.Alerts, Alert{
+		Kind: messages.AlertRealert, FlipID: e.st.DownFlip, N: e.st.RealertCount,
+		From: messages.StatusDown, To: messages.StatusDown, Reason: e.st.LastReason, At: at,
+	})
+	// Once per tick, however many intervals passed (e.g. while ttr was stopped).
+	skipped := e.now.Sub(at)/iv + 1
+	e.st.RealertDue = at.Add(skipped * iv)
+}
+
+// endRun ends the run in progress if the ping's run id allows it, recording its duration.
+func (e *eval) endRun(rid string) {
+	if e.st.LastStart.IsZero() {
+		return
+	}
+	if rid != "" && e.st.LastStartRID != "" && rid != e.st.LastStartRID {
+		return // another run's end: the started one goes on
+	}
+	e.st.LastDuration = max(e.now.Sub(e.st.LastStart), 0)
+	e.st.LastStart, e.st.LastStartRID, e.st.RunDeadline = time.Time{}, "", time.Time{}
+}
+
+// arm sets the schedule deadline to the first period due after from, or clears it when the
+// schedule has no further due time.
+func (e *eval) arm(from time.Time) {
+	if e.c.Schedule == nil {
+		e.disarm()
+		return
+	}
+	next, ok := e.c.Schedule.Next(from)
+	if !ok || !next.After(from) {
+		e.disarm()
+		return
+	}
+	next = next.UTC().Round(0)
+	e.st.NextDue, e.st.NextDeadline = next, next.Add(e.c.grace())
+}
+
+func (e *eval) disarm() {
+	e.st.NextDue, e.st.NextDeadline = time.Time{}, time.Time{}
+}
+
+// clearDown forgets the down period: its flip, its alert and its re-alerts.
+func (e *eval) clearDown() {
+	e.st.DownFlip, e.st.DownAlerted = "", false
+	e.st.RealertDue, e.st.RealertCount = time.Time{}, 0
+}
+
+// classify returns the effective kind of a ping and, for a failure, its reason. An unknown
+// kind yields "" (ignored).
+func classify(p PingInput) (kind, reason string) {
+	switch {
+	case p.Kind == messages.KindLog, p.Kind == messages.KindStart:
+		return p.Kind, ""
+	case p.Kind != messages.KindSuccess && p.Kind != messages.KindFail:
+		return "", ""
+	case p.ExitStatus > 0:
+		return messages.KindFail, fmt.Sprintf("exit code %d", p.ExitStatus)
+	case p.ExitStatus == 0:
+		return messages.KindSuccess, ""
+	case p.Kind == messages.KindFail:
+		return messages.KindFail, ReasonFailPing
+	default:
+		return messages.KindSuccess, ""
+	}
+}
+
+// nextWake is the earliest deadline the wheel must wake the check for; zero when none.
+func nextWake(st messages.CheckState) time.Time {
+	if st.Status != messages.StatusUp && st.Status != messages.StatusDown {
+		return time.Time{}
+	}
+	var w time.Time
+	for _, t := range []time.Time{st.NextDeadline, st.RunDeadline, st.RealertDue} {
+		if !t.IsZero() && (w.IsZero() || t.Before(w)) {
+			w = t
+		}
+	}
+	return w
+}
+
+// due reports whether deadline t is set and has passed at now.
+func due(t, now time.Time) bool {
+	return !t.IsZero() && !t.After(now)
+}

@@ -1,0 +1,118 @@
+package contentrule_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ttr-rip/ttr/actors/contentrule"
+	"github.com/ttr-rip/ttr/messages"
+)
+
+func TestCompile(t *testing.T) {
+	tests := []struct {
+		name    string
+		rule    *messages.ContentRule
+		wantNil bool
+		wantErr string // substring of the error; "" = no error
+	}{
+		{name: "nil rule", rule: nil, wantNil: true},
+		{name: "present substring", rule: &messages.ContentRule{Type: "present", Pattern: "ok"}},
+		{name: "absent regex", rule: &messages.ContentRule{Type: "absent", Pattern: `ERR(OR)?\d+`, Regex: true}},
+		{name: "empty type", rule: &messages.ContentRule{Pattern: "ok"}, wantErr: `type must be "present" or "absent"`},
+		{name: "unknown type", rule: &messages.ContentRule{Type: "contains", Pattern: "ok"}, wantErr: `not "contains"`},
+		{name: "empty pattern", rule: &messages.ContentRule{Type: "present"}, wantErr: "pattern is empty"},
+		{name: "pattern at limit", rule: &messages.ContentRule{Type: "present", Pattern: strings.Repeat("é", 1000)}},
+		{name: "pattern too long", rule: &messages.ContentRule{Type: "present", Pattern: strings.Repeat("a", 1001)}, wantErr: "1001 characters long, at most 1000"},
+		{name: "invalid utf-8", rule: &messages.ContentRule{Type: "present", Pattern: "a\xffb"}, wantErr: "not valid UTF-8"},
+		{name: "bad regex", rule: &messages.ContentRule{Type: "absent", Pattern: "a(b", Regex: true}, wantErr: "invalid regular expression"},
+		{name: "backreference is not RE2", rule: &messages.ContentRule{Type: "absent", Pattern: `(a)\1`, Regex: true}, wantErr: "invalid regular expression"},
+		{name: "regex syntax as substring is fine", rule: &messages.ContentRule{Type: "absent", Pattern: "a(b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := contentrule.Compile(tt.rule)
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("Compile() error = nil, want one containing %q", tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("Compile() error = %q, want it to contain %q", err, tt.wantErr)
+				}
+				if code := messages.CodeOf(err); code != messages.EInvalid {
+					t.Errorf("CodeOf(err) = %q, want %q", code, messages.EInvalid)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Compile() error = %v", err)
+			}
+			if (r == nil) != tt.wantNil {
+				t.Errorf("Compile() = %v, want nil: %v", r, tt.wantNil)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	present := func(p string, regex bool) *messages.ContentRule {
+		return &messages.ContentRule{Type: "present", Pattern: p, Regex: regex}
+	}
+	absent := func(p string, regex bool) *messages.ContentRule {
+		return &messages.ContentRule{Type: "absent", Pattern: p, Regex: regex}
+	}
+	tests := []struct {
+		name       string
+		rule       *messages.ContentRule
+		body       string
+		query      string
+		wantOK     bool
+		wantReason string
+	}{
+		{name: "no rule passes", rule: nil, body: "ERROR", wantOK: true},
+		{name: "present found in body", rule: present("backup ok", false), body: "nightly: backup ok\n", wantOK: true},
+		{name: "present found in query", rule: present("backup ok", false), query: "msg=backup ok", wantOK: true},
+		{name: "present found in escaped query", rule: present("backup ok", false), query: "msg=backup%20ok", wantOK: true},
+		{name: "present found in plus-escaped query", rule: present("backup ok", false), query: "msg=backup+ok", wantOK: true},
+		{name: "present found nowhere", rule: present("backup ok", false), body: "backup failed", query: "rid=1", wantReason: `content rule: "backup ok" not found`},
+		{name: "present empty ping", rule: present("backup ok", false), wantReason: `content rule: "backup ok" not found`},
+		{name: "present is case sensitive", rule: present("OK", false), body: "ok", wantReason: `content rule: "OK" not found`},
+		{name: "absent not found", rule: absent("ERROR", false), body: "all good", query: "x=1", wantOK: true},
+		{name: "absent found in body", rule: absent("ERROR", false), body: "line 3: ERROR disk full", wantReason: `content rule: "ERROR" found`},
+		{name: "absent found in query", rule: absent("ERROR", false), body: "fine", query: "status=ERROR", wantReason: `content rule: "ERROR" found`},
+		{name: "absent found in escaped query", rule: absent("disk full", false), query: "m=disk%20full", wantReason: `content rule: "disk full" found`},
+		{name: "malformed escape in query is searched raw", rule: absent("%zz", false), query: "a=%zz", wantReason: `content rule: "%zz" found`},
+		{name: "substring treats regex syntax literally", rule: present("a.c", false), body: "abc", wantReason: `content rule: "a.c" not found`},
+		{name: "regex present", rule: present(`exit=0\b`, true), body: "exit=0\n", wantOK: true},
+		{name: "regex present missing", rule: present(`^done$`, true), body: "not done yet", wantReason: `content rule: "^done$" not found`},
+		{name: "regex multiline flag", rule: present(`(?m)^done$`, true), body: "x\ndone\ny", wantOK: true},
+		{name: "regex case-insensitive flag", rule: absent(`(?i)error`, true), body: "Error: x", wantReason: `content rule: "(?i)error" found`},
+		{name: "regex absent in query", rule: absent(`code=[1-9]`, true), query: "code=3", wantReason: `content rule: "code=[1-9]" found`},
+		{name: "regex absent passes", rule: absent(`code=[1-9]`, true), query: "code=0", wantOK: true},
+		{name: "binary body with NUL", rule: present("ok", false), body: "\x00\xffok\x00", wantOK: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := contentrule.Compile(tt.rule)
+			if err != nil {
+				t.Fatalf("Compile() error = %v", err)
+			}
+			ok, reason := r.Check([]byte(tt.body), tt.query)
+			if ok != tt.wantOK || reason != tt.wantReason {
+				t.Errorf("Check() = (%v, %q), want (%v, %q)", ok, reason, tt.wantOK, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestCheckReasonTruncatesLongPattern(t *testing.T) {
+	p := strings.Repeat("x", 500)
+	r, err := contentrule.Compile(&messages.ContentRule{Type: "present", Pattern: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, reason := r.Check(nil, "")
+	want := `content rule: "` + strings.Repeat("x", 100) + `"… not found`
+	if ok || reason != want {
+		t.Errorf("Check() = (%v, %q), want (false, %q)", ok, reason, want)
+	}
+}
