@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -165,9 +166,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
 	m.wheel = wheel.New(m.tick, nil, m.monitor.Down)
-	poker := pokeFunc(func(dest string) {
-		_ = m.router.Send(messages.KindNotifier+"/"+dest, messages.TypePoke, 1, &messages.Poke{})
-	})
+	poker := notify.NewRouterPoker(m.router, m.log)
 
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker,
@@ -317,6 +316,24 @@ func (m *Main) recovered(from, to time.Time) {
 	m.log.Info("deadlines extended after store outage", "checks", n, "by", to.Sub(from).String())
 }
 
-type pokeFunc func(dest string)
-
-func (f pokeFunc) Poke(dest string) { f(dest) }
+// notifier builds the notifier actors' producer: webhook deliveries through the SSRF-safe
+// client, retried per the configured back-off.
+func (m *Main) notifier(nodeID string) (func(string) actor.Producer, error) {
+	httpCfg := notify.DefaultHTTPConfig()
+	httpCfg.AllowNets = m.cfg.WebhookAllow
+	if err := httpCfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := notify.DefaultConfig()
+	cfg.RetryFor, cfg.BackoffBase, cfg.BackoffMax = m.cfg.AlertRetryFor, m.cfg.AlertBackoff, m.cfg.AlertBackoffMx
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return notify.NewProducer(notify.Deps{
+		Store: m.store, Ring: m.ring, Config: cfg, Logger: m.log,
+		Senders:   map[string]notify.Sender{messages.ChannelWebhook: notify.NewWebhook(httpCfg, nil)},
+		NodeID:    func() string { return nodeID },
+		Metrics:   notify.NewMetrics(m.reg),
+		Passivate: cluster.RequestPassivation,
+	}), nil
+}

@@ -1,0 +1,157 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// DueStore finds destinations with due outbox rows; persistence.Store implements it.
+type DueStore interface {
+	DueDestinations(ctx context.Context, now time.Time, limit int) ([]string, error)
+}
+
+// Poker wakes the notifier of a destination, wherever it lives. It must not block for long:
+// a poke is a hint, and a lost one is repaired by the next sweep.
+type Poker interface {
+	Poke(destHash string)
+}
+
+// PokerFunc adapts a function to Poker.
+type PokerFunc func(destHash string)
+
+// Poke calls f.
+func (f PokerFunc) Poke(destHash string) { f(destHash) }
+
+// Router is the part of the cluster router a RouterPoker uses.
+type Router interface {
+	Send(identity, typ string, version uint32, body proto.Message) error
+}
+
+// NewRouterPoker returns a Poker that sends a poke envelope through the router to the
+// destination's notifier, on whichever node owns it. Errors are logged at Debug: the next
+// sweep pokes again.
+func NewRouterPoker(r Router, logger *slog.Logger) Poker {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return PokerFunc(func(destHash string) {
+		if err := r.Send(Identity(destHash), messages.TypePoke, 1, &messages.Poke{}); err != nil {
+			logger.Debug("poke notifier", "dest", destHash, "err", err)
+		}
+	})
+}
+
+// dueLimit bounds the destinations poked per sweep; the rest are poked by the next sweeps.
+const dueLimit = 1000
+
+// Dispatcher is the node-local outbox dispatcher: every interval it pokes the notifiers of
+// destinations whose rows are due and unclaimed. That picks up rows left behind by a crash,
+// a restart, a handover or an expired claim; new rows are poked by their writer right after
+// the commit, so the dispatcher only repairs.
+type Dispatcher struct {
+	store    DueStore
+	poker    Poker
+	now      func() time.Time
+	interval time.Duration
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	lastErr string
+}
+
+// NewDispatcher returns a dispatcher; now nil = time.Now, interval 0 = 1 s, logger nil =
+// discard.
+func NewDispatcher(store DueStore, poker Poker, now func() time.Time, interval time.Duration, logger *slog.Logger) *Dispatcher {
+	if now == nil {
+		now = time.Now
+	}
+	if interval <= 0 {
+		interval = time.Second
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{store: store, poker: poker, now: now, interval: interval, log: logger}
+}
+
+// Start runs the dispatcher until Stop or until ctx ends: a sweep at once, then one every
+// interval. Starting a running dispatcher does nothing.
+func (d *Dispatcher) Start(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cancel != nil {
+		return
+	}
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.done = make(chan struct{})
+	go d.run(ctx, d.done)
+}
+
+// Stop ends the dispatcher and waits for a sweep in progress.
+func (d *Dispatcher) Stop() {
+	d.mu.Lock()
+	cancel, done := d.cancel, d.done
+	d.cancel, d.done = nil, nil
+	d.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+func (d *Dispatcher) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(d.interval)
+	defer t.Stop()
+	for {
+		n, err := d.Sweep(ctx)
+		d.logSweep(n, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep pokes the notifier of every destination with due rows, once, and returns how many it
+// poked.
+func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
+	hashes, err := d.store.DueDestinations(ctx, d.now(), dueLimit)
+	if err != nil {
+		return 0, err
+	}
+	for i, h := range hashes {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		d.poker.Poke(h)
+	}
+	return len(hashes), nil
+}
+
+// logSweep logs a store error when it changes, and its end.
+func (d *Dispatcher) logSweep(n int, err error) {
+	switch {
+	case errors.Is(err, context.Canceled):
+	case err != nil && err.Error() != d.lastErr:
+		d.lastErr = err.Error()
+		d.log.Warn("outbox dispatcher: due destinations", "err", err)
+	case err != nil:
+	case d.lastErr != "":
+		d.lastErr = ""
+		d.log.Info("outbox dispatcher: store answers again")
+	case n > 0:
+		d.log.Debug("outbox dispatcher poked notifiers", "count", n)
+	}
+}

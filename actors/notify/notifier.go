@@ -1,0 +1,535 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+)
+
+// Store is the part of the outbox a notifier uses; persistence.Store implements it, with the
+// claim semantics documented there.
+type Store interface {
+	PendingOutbox(ctx context.Context, destHash string, limit int) ([]messages.OutboxRow, error)
+	ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error)
+	FinishOutbox(ctx context.Context, r persistence.OutboxResult) (bool, error)
+}
+
+// Opener opens sealed secrets; *keyring.Ring implements it.
+type Opener interface {
+	Open(sealed, ad []byte) ([]byte, error)
+}
+
+// Deps are a notifier's collaborators, shared by every notifier of a node.
+type Deps struct {
+	// Store holds the outbox (required).
+	Store Store
+	// Ring opens the rows' sealed destinations (required).
+	Ring Opener
+	// Senders by channel name (messages.ChannelWebhook …). A row of a channel without a
+	// sender fails transiently: a newer node may deliver it during a rolling upgrade.
+	Senders map[string]Sender
+	// NodeID is the id claims are taken under: the id of this process's current node lease
+	// (required; a func because a node that re-joins gets a new id).
+	NodeID func() string
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Logger; nil = discard.
+	Logger *slog.Logger
+	// Config; zero fields take their defaults.
+	Config Config
+	// Metrics; nil = none.
+	Metrics *Metrics
+	// Policy returns the pacing policy of one destination when its notifier activates;
+	// nil = Unlimited.
+	Policy func(destHash string) Policy
+	// Passivate asks the notifier's host to stop it (cluster: send ctx.Parent() a
+	// cluster.Passivate); nil = the notifier stops itself.
+	Passivate func(ctx actor.Context)
+	// MayAct reports whether this node may act (its lease is current, DESIGN "Fencing"); while
+	// it returns false no row is claimed. nil = always.
+	MayAct func() bool
+}
+
+// Detail shown on a row whose sealed destination does not open.
+const detailUndecryptable = "destination secret cannot be decrypted"
+
+// NewProducer returns the producer of notifier actors for the host of kind "notifier":
+// identity is "notifier/<dest hash>" (a bare hash is accepted too). It panics when a required
+// dependency is missing or the configuration is invalid: both are wiring errors.
+//
+// A notifier accepts a poke as *messages.Envelope{Type: messages.TypePoke} (answered with
+// Reply{OK} when the envelope has a sender) or *messages.Poke.
+func NewProducer(deps Deps) func(identity string) actor.Producer {
+	if deps.Store == nil || deps.Ring == nil || deps.NodeID == nil {
+		panic("notify: Deps.Store, Deps.Ring and Deps.NodeID are required")
+	}
+	if err := deps.Config.Validate(); err != nil {
+		panic(err)
+	}
+	deps.Config = deps.Config.withDefaults()
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Policy == nil {
+		deps.Policy = func(string) Policy { return Unlimited{} }
+	}
+	return func(identity string) actor.Producer {
+		dest := strings.TrimPrefix(identity, messages.KindNotifier+"/")
+		return func() actor.Actor {
+			return &notifier{
+				w:      &worker{deps: deps, dest: dest},
+				policy: deps.Policy(dest),
+				log:    deps.Logger.With("dest", dest),
+			}
+		}
+	}
+}
+
+// Identity returns the identity of the notifier of a destination.
+func Identity(destHash string) string {
+	return messages.KindNotifier + "/" + destHash
+}
+
+// notifier delivers one destination's outbox: the head row only, one send in flight, so
+// alerts to a destination arrive in the order they were written.
+//
+// Everything but the messages it receives runs elsewhere: store calls and sends in a
+// goroutine per step (a load, or a claim–send–finish), timers through time.AfterFunc. Their
+// results come back as messages carrying the notifier that started them, so a message from a
+// previous incarnation (after a restart) is ignored.
+type notifier struct {
+	w      *worker
+	policy Policy
+	log    *slog.Logger
+
+	self *actor.PID
+	root *actor.RootContext
+
+	queue []messages.OutboxRow // the destination's first pending rows, FIFO; head = queue[0]
+	stale bool                 // queue must be reloaded before the next decision
+	busy  bool                 // a load or a delivery is running
+
+	// After a refused claim on the head, no new claim before claimWait.
+	claimMiss int64
+	claimWait time.Time
+
+	wake    *time.Timer
+	wakeAt  time.Time
+	wakeGen uint64
+	idle    *time.Timer
+	idleGen uint64
+
+	lastProblem string // the last failure logged, so a repeat logs at Debug only
+}
+
+// Internal messages.
+type (
+	wakeMsg struct {
+		n   *notifier
+		gen uint64
+	}
+	idleMsg struct {
+		n   *notifier
+		gen uint64
+	}
+	loadedMsg struct {
+		n    *notifier
+		rows []messages.OutboxRow
+		err  error
+	}
+	attemptMsg struct {
+		n *notifier
+		attempt
+	}
+)
+
+// Receive handles one message.
+func (n *notifier) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		n.start(c)
+	case *actor.Stopping, *actor.Restarting:
+		n.shutdown()
+	case *messages.Envelope:
+		if m.GetType() != messages.TypePoke {
+			if c.Sender() != nil {
+				c.Respond(&messages.Reply{Code: messages.Code_CODE_INVALID,
+					Detail: fmt.Sprintf("a notifier does not handle %q", m.GetType())})
+			}
+			return
+		}
+		if c.Sender() != nil {
+			c.Respond(&messages.Reply{Code: messages.Code_CODE_OK})
+		}
+		n.poke(c)
+	case *messages.Poke:
+		if c.Sender() != nil {
+			c.Respond(&messages.Reply{Code: messages.Code_CODE_OK})
+		}
+		n.poke(c)
+	case *wakeMsg:
+		if m.n != n || m.gen != n.wakeGen {
+			return // a timer that was replaced, or of a previous incarnation
+		}
+		n.wake = nil
+		n.step(c)
+	case *idleMsg:
+		if m.n != n || m.gen != n.idleGen {
+			return
+		}
+		n.idle = nil
+		if !n.busy && !n.stale && len(n.queue) == 0 && n.wake == nil {
+			n.log.Debug("notifier idle, passivating")
+			n.passivate(c)
+		}
+	case *loadedMsg:
+		if m.n == n {
+			n.loaded(c, m)
+		}
+	case *attemptMsg:
+		if m.n == n {
+			n.attempted(c, &m.attempt)
+		}
+	}
+}
+
+func (n *notifier) start(c actor.Context) {
+	n.self = c.Self()
+	n.root = c.ActorSystem().Root
+	n.stale = true
+	n.step(c)
+}
+
+// shutdown stops the timers. A send in flight is not cancelled: it completes (within
+// SendTimeout) and records its outcome, so a handover does not repeat an alert the receiver
+// already has; the next owner sees the claim released then.
+func (n *notifier) shutdown() {
+	n.disarm()
+	n.stopIdle()
+}
+
+func (n *notifier) passivate(c actor.Context) {
+	if n.w.deps.Passivate != nil {
+		n.w.deps.Passivate(c)
+		return
+	}
+	c.Stop(c.Self())
+}
+
+// poke says the destination may have new due rows. Rows written after the cached ones come
+// after them in FIFO order, so only an empty queue needs a reload: a notifier waiting on its
+// head's back-off is not made to query the store by every poke. A claim held elsewhere may
+// have been released, though, so the head is tried again at once.
+func (n *notifier) poke(c actor.Context) {
+	if len(n.queue) == 0 {
+		n.stale = true
+	}
+	n.claimMiss = 0 // the claim that stopped us may have been released: ask the store again
+	n.step(c)
+}
+
+// step decides what to do next when nothing is running.
+func (n *notifier) step(c actor.Context) {
+	if n.busy {
+		return
+	}
+	n.stopIdle()
+	if n.stale {
+		n.load()
+		return
+	}
+	if len(n.queue) == 0 {
+		n.disarm()
+		n.armIdle()
+		return
+	}
+	head := n.queue[0]
+	now := n.w.deps.Now()
+	if head.NextAttemptAt.After(now) {
+		n.arm(head.NextAttemptAt)
+		return
+	}
+	if head.ID == n.claimMiss && n.claimWait.After(now) {
+		n.arm(n.claimWait)
+		return
+	}
+	if may := n.w.deps.MayAct; may != nil && !may() {
+		n.arm(now.Add(n.w.deps.Config.ClaimRetry))
+		return
+	}
+	if d := n.policy.Delay(now); d > 0 {
+		n.arm(now.Add(d))
+		return
+	}
+	n.disarm()
+	n.deliver(head)
+}
+
+// load reads the destination's first pending rows in a goroutine.
+func (n *notifier) load() {
+	n.busy = true
+	n.stale = false
+	self, root, w := n.self, n.root, n.w
+	go func() {
+		rows, err := w.pending()
+		root.Send(self, &loadedMsg{n: n, rows: rows, err: err})
+	}()
+}
+
+func (n *notifier) loaded(c actor.Context, m *loadedMsg) {
+	n.busy = false
+	if m.err != nil {
+		n.storeTrouble(fmt.Errorf("load pending outbox: %w", m.err))
+		return
+	}
+	n.queue = m.rows
+	n.step(c)
+}
+
+// deliver claims, sends and finishes the head row in a goroutine.
+func (n *notifier) deliver(row messages.OutboxRow) {
+	n.busy = true
+	node := n.w.deps.NodeID()
+	self, root, w := n.self, n.root, n.w
+	go func() {
+		a := w.attempt(row, node)
+		root.Send(self, &attemptMsg{n: n, attempt: a})
+	}()
+}
+
+func (n *notifier) attempted(c actor.Context, a *attempt) {
+	n.busy = false
+	if a.err != nil {
+		n.storeTrouble(a.err)
+		return
+	}
+	now := n.w.deps.Now()
+	if a.refused {
+		// Another live claimer holds the row, or the row is no longer pending: a.rows is
+		// the queue as the store sees it now.
+		n.queue = a.rows
+		n.claimMiss = a.row.ID
+		n.claimWait = now.Add(n.w.deps.Config.ClaimRetry)
+		if len(a.rows) > 0 && a.rows[0].ID == a.row.ID && a.rows[0].ClaimUntil.After(now) {
+			n.claimWait = a.rows[0].ClaimUntil
+		}
+		if len(n.queue) == 0 {
+			n.stale = true
+		}
+		n.log.Debug("outbox row claimed elsewhere", "outbox_id", a.row.ID,
+			"claimed_by", a.rowClaimedBy(), "until", n.claimWait)
+		n.step(c)
+		return
+	}
+	n.policy.Observe(now, a.res)
+	n.report(a)
+	if !a.finished {
+		// The claim was lost while sending (it expired and another node took the row): the
+		// store's view wins.
+		n.queue, n.stale = nil, true
+		n.step(c)
+		return
+	}
+	if len(n.queue) > 0 && n.queue[0].ID == a.row.ID {
+		if a.fin.Status == messages.OutboxPending {
+			head := &n.queue[0]
+			head.Attempts = a.fin.Attempts
+			head.NextAttemptAt = a.fin.NextAttemptAt
+			head.LastError = a.fin.LastError
+			head.ClaimedBy, head.ClaimUntil = "", time.Time{}
+		} else {
+			n.queue = n.queue[1:]
+		}
+	} else {
+		n.stale = true
+	}
+	if len(n.queue) == 0 {
+		n.stale = true // there may be more rows beyond the batch, or new ones
+	}
+	n.step(c)
+}
+
+// report logs an attempt: failures when they change, everything else at Debug.
+func (n *notifier) report(a *attempt) {
+	attrs := []any{"outbox_id", a.row.ID, "check_id", a.row.CheckID, "channel", a.row.Channel,
+		"kind", a.row.Kind, "outcome", a.res.Outcome.String(), "status", a.fin.Status}
+	switch {
+	case a.res.Outcome == Delivered:
+		if n.lastProblem != "" {
+			n.log.Info("destination accepts alerts again", attrs...)
+			n.lastProblem = ""
+			return
+		}
+		n.log.Debug("alert delivered", attrs...)
+	case a.res.Detail != n.lastProblem || a.fin.Status == messages.OutboxFailed:
+		n.lastProblem = a.res.Detail
+		n.log.Info("alert not delivered", append(attrs, "detail", a.res.Detail, "attempts", a.fin.Attempts)...)
+	default:
+		n.log.Debug("alert not delivered", append(attrs, "detail", a.res.Detail, "attempts", a.fin.Attempts)...)
+	}
+	if !a.finished {
+		n.log.Info("outbox claim lost before the outcome was recorded", "outbox_id", a.row.ID)
+	}
+}
+
+// storeTrouble reloads after StoreRetry.
+func (n *notifier) storeTrouble(err error) {
+	if msg := err.Error(); msg != n.lastProblem {
+		n.lastProblem = msg
+		n.log.Warn("outbox store error", "err", err)
+	}
+	n.queue, n.stale = nil, true
+	n.arm(n.w.deps.Now().Add(n.w.deps.Config.StoreRetry))
+}
+
+// arm sets the one wake-up timer to fire at at, replacing any other.
+func (n *notifier) arm(at time.Time) {
+	if n.wake != nil && n.wakeAt.Equal(at) {
+		return
+	}
+	n.disarm()
+	n.wakeGen++
+	n.wakeAt = at
+	msg := &wakeMsg{n: n, gen: n.wakeGen}
+	self, root := n.self, n.root
+	n.wake = time.AfterFunc(at.Sub(n.w.deps.Now()), func() { root.Send(self, msg) })
+}
+
+func (n *notifier) disarm() {
+	if n.wake != nil {
+		n.wake.Stop()
+		n.wake = nil
+		n.wakeGen++
+	}
+}
+
+func (n *notifier) armIdle() {
+	if n.idle != nil {
+		return
+	}
+	n.idleGen++
+	msg := &idleMsg{n: n, gen: n.idleGen}
+	self, root := n.self, n.root
+	n.idle = time.AfterFunc(n.w.deps.Config.IdleTimeout, func() { root.Send(self, msg) })
+}
+
+func (n *notifier) stopIdle() {
+	if n.idle != nil {
+		n.idle.Stop()
+		n.idle = nil
+		n.idleGen++
+	}
+}
+
+// worker does a notifier's I/O. It holds only what never changes, so its methods run in
+// goroutines without touching the actor's state.
+type worker struct {
+	deps Deps
+	dest string
+}
+
+// attempt is the result of one claim–send–finish.
+type attempt struct {
+	row      messages.OutboxRow
+	refused  bool                 // the claim was refused; rows is the reloaded queue
+	rows     []messages.OutboxRow // with refused
+	res      Result
+	fin      persistence.OutboxResult
+	finished bool  // the outcome was recorded (false: the claim was lost meanwhile)
+	err      error // a store error; nothing more is known
+}
+
+func (a *attempt) rowClaimedBy() string {
+	for _, r := range a.rows {
+		if r.ID == a.row.ID {
+			return r.ClaimedBy
+		}
+	}
+	return ""
+}
+
+func (w *worker) storeContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), w.deps.Config.StoreTimeout)
+}
+
+func (w *worker) pending() ([]messages.OutboxRow, error) {
+	ctx, cancel := w.storeContext()
+	defer cancel()
+	return w.deps.Store.PendingOutbox(ctx, w.dest, w.deps.Config.BatchSize)
+}
+
+func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
+	a := attempt{row: row}
+	cfg := w.deps.Config
+	now := w.deps.Now()
+	ctx, cancel := w.storeContext()
+	ok, err := w.deps.Store.ClaimOutbox(ctx, row.ID, node, now, now.Add(cfg.ClaimTTL))
+	cancel()
+	if err != nil {
+		a.err = fmt.Errorf("claim outbox row %d: %w", row.ID, err)
+		return a
+	}
+	if !ok {
+		a.refused = true
+		if a.rows, err = w.pending(); err != nil {
+			a.err = fmt.Errorf("load pending outbox: %w", err)
+		}
+		return a
+	}
+	a.res = w.send(row)
+	a.fin = decide(cfg, row, node, a.res, w.deps.Now(), rand.Float64())
+	ctx, cancel = w.storeContext()
+	defer cancel()
+	a.finished, err = w.deps.Store.FinishOutbox(ctx, a.fin)
+	if err != nil {
+		a.err = fmt.Errorf("finish outbox row %d: %w", row.ID, err)
+	}
+	return a
+}
+
+// send opens the row's destination and hands it to the channel's sender. A sender that
+// panics costs a transient failure, not the process.
+func (w *worker) send(row messages.OutboxRow) (res Result) {
+	m := w.deps.Metrics
+	plain, err := w.deps.Ring.Open(row.DestEnc, keyring.OutboxAD(row.IdempotencyKey, row.UserID))
+	var dest messages.ChannelConfig
+	if err == nil {
+		err = json.Unmarshal(plain, &dest)
+	}
+	if err != nil {
+		res = Result{Outcome: Permanent, Detail: detailUndecryptable}
+		m.unsent(row.Channel, res)
+		return res
+	}
+	sender := w.deps.Senders[row.Channel]
+	if sender == nil {
+		res = Result{Outcome: Transient, Detail: fmt.Sprintf("the %s channel is not available on this server", row.Channel)}
+		m.unsent(row.Channel, res)
+		return res
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.deps.Config.SendTimeout)
+	defer cancel()
+	m.begin()
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			w.deps.Logger.Error("sender panicked", "channel", row.Channel, "outbox_id", row.ID, "err", fmt.Sprint(p))
+			res = Result{Outcome: Transient, Detail: "internal error while sending"}
+		}
+		m.end(row.Channel, res, time.Since(start))
+	}()
+	return sender.Send(ctx, Delivery{Row: row, Dest: dest, Payload: row.Payload})
+}

@@ -1,0 +1,97 @@
+package notify
+
+import (
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+)
+
+// Channel statuses written back to a check's channel after a send.
+const (
+	channelOK    = "ok"
+	channelError = "error"
+)
+
+// Backoff returns the wait after the attempt-th transient failure (1-based): base doubling
+// with each failure, spread by ± jitter (a fraction) using r in [0, 1), capped at limit.
+func Backoff(attempt int32, base, limit time.Duration, jitter, r float64) time.Duration {
+	d := base
+	for i := int32(1); i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	if d > limit {
+		d = limit
+	}
+	if jitter > 0 {
+		d = time.Duration(float64(d) * (1 + jitter*(2*r-1)))
+	}
+	if d > limit {
+		d = limit
+	}
+	if d < 0 {
+		d = 0
+	}
+	return d
+}
+
+// decide turns the result of one attempt on row at now into the row's next state (SPEC §4):
+// delivered; permanent → failed; rate limited → pending after Retry-After, not counted as an
+// attempt and never failing the row; transient → pending after a back-off, or failed once the
+// row has been retried for RetryFor since it was created. r is a uniform random number in
+// [0, 1) for the jitter.
+func decide(cfg Config, row messages.OutboxRow, node string, res Result, now time.Time, r float64) persistence.OutboxResult {
+	out := persistence.OutboxResult{
+		ID:       row.ID,
+		Node:     node,
+		Attempts: row.Attempts,
+		At:       now,
+	}
+	switch res.Outcome {
+	case Delivered:
+		out.Status = messages.OutboxDelivered
+		out.Attempts++
+		out.DeliveredAt = now
+		out.ChannelStatus = channelOK
+	case RateLimited:
+		wait := res.RetryAfter
+		if wait <= 0 {
+			wait = cfg.RateLimitWait
+		}
+		if wait > cfg.MaxRateLimitWait {
+			wait = cfg.MaxRateLimitWait
+		}
+		out.Status = messages.OutboxPending
+		out.NextAttemptAt = now.Add(wait)
+		out.LastError = res.Detail
+	case Permanent:
+		out.Status = messages.OutboxFailed
+		out.Attempts++
+		out.LastError = res.Detail
+		out.ChannelStatus = channelError
+		out.ChannelMessage = res.Detail
+	default: // Transient, or a Sender that returned no outcome
+		detail := res.Detail
+		if detail == "" {
+			detail = "delivery failed"
+		}
+		out.Attempts++
+		out.LastError = detail
+		out.ChannelStatus = channelError
+		out.ChannelMessage = detail
+		giveUp := row.CreatedAt.Add(cfg.RetryFor)
+		if !row.CreatedAt.IsZero() && !now.Before(giveUp) {
+			out.Status = messages.OutboxFailed
+			out.LastError = detail + " (gave up after " + shortDuration(cfg.RetryFor) + ")"
+			out.ChannelMessage = out.LastError
+			break
+		}
+		out.Status = messages.OutboxPending
+		out.NextAttemptAt = now.Add(Backoff(out.Attempts, cfg.BackoffBase, cfg.BackoffMax, cfg.Jitter, r))
+		// The last retry happens when the retry period ends, not a back-off after it.
+		if !row.CreatedAt.IsZero() && out.NextAttemptAt.After(giveUp) {
+			out.NextAttemptAt = giveUp
+		}
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// Outcome classifies one delivery attempt (SPEC §4 "Outcomes").
+type Outcome int
+
+// The outcomes of a send.
+const (
+	// Delivered: the receiver accepted the alert (2xx).
+	Delivered Outcome = iota + 1
+	// Transient: 5xx, a network error or a timeout; retried with back-off until RetryFor.
+	Transient
+	// Permanent: the receiver refused the alert (other 4xx), or it cannot be sent at all
+	// (forbidden address, undecryptable destination); never retried.
+	Permanent
+	// RateLimited: 429; retried after Result.RetryAfter without counting as an attempt.
+	RateLimited
+)
+
+// String returns the outcome's metric label.
+func (o Outcome) String() string {
+	switch o {
+	case Delivered:
+		return "delivered"
+	case Transient:
+		return "transient"
+	case Permanent:
+		return "permanent"
+	case RateLimited:
+		return "rate_limited"
+	default:
+		return "unknown"
+	}
+}
+
+// Delivery is one outbox row ready to send: the row, its destination as configured when the
+// row was written (opened from Row.DestEnc), and the payload to send.
+type Delivery struct {
+	Row  messages.OutboxRow
+	Dest messages.ChannelConfig
+	// Payload is the alert's canonical JSON (actors/alert.Payload); Row.Payload as stored.
+	Payload []byte
+}
+
+// Result is what a Sender reports about one attempt.
+type Result struct {
+	Outcome Outcome
+	// RetryAfter is the receiver's requested wait (RateLimited); 0 = none given.
+	RetryAfter time.Duration
+	// Detail is shown to the user on the check ("receiver answered 400"). It never contains
+	// the receiver's response body or anything about the server's own network.
+	Detail string
+}
+
+// Sender delivers to one kind of channel. Send must honour ctx, must not panic, and reports
+// every failure in the Result (there is no error return: the classification is the error).
+// Implementations are safe for concurrent use: many notifiers share one Sender.
+type Sender interface {
+	Send(ctx context.Context, d Delivery) Result
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, d Delivery) Result
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, d Delivery) Result { return f(ctx, d) }
+
+// Policy paces the sends of one destination: the seam for adaptive rate control (SPEC §4
+// AIMD). A notifier owns its Policy and calls it from its own goroutine only, so an
+// implementation needs no locking. A local wait is not a failure: it does not count as an
+// attempt and does not penalise the destination.
+type Policy interface {
+	// Delay says how long to wait before the next send may start, at now. It is asked right
+	// before a send; 0 means the send starts now (a token bucket takes its token then).
+	Delay(now time.Time) time.Duration
+	// Observe learns from the result of a send that ended at now.
+	Observe(now time.Time, r Result)
+}
+
+// Unlimited is the pass-through Policy: every send may start at once.
+type Unlimited struct{}
+
+// Delay always returns 0.
+func (Unlimited) Delay(time.Time) time.Duration { return 0 }
+
+// Observe does nothing.
+func (Unlimited) Observe(time.Time, Result) {}
