@@ -423,6 +423,9 @@ func (a *checkActor) stale(p *messages.Ping) bool {
 // the write to the batcher; the reply goes out when it commits.
 func (a *checkActor) submit(ctx actor.Context, w persistence.Write, p *pendingWrite, sender *actor.PID) {
 	w.ExpectVersion = a.chk.Version
+	if w.Flip != nil {
+		w.Flip.Node = a.d.NodeID()
+	}
 	a.seq++
 	seq := a.seq
 	if sender != nil {

@@ -169,14 +169,15 @@ func (w *Wheel) fireDue() time.Duration {
 			return time.Hour
 		}
 		e := w.h[0]
-		if e.at > now {
+		id, at := e.id, e.at // read under the lock: Set may move e once it is released
+		if at > now {
 			w.mu.Unlock()
-			return time.Duration(e.at - now)
+			return time.Duration(at - now)
 		}
 		heap.Pop(&w.h)
-		delete(w.index, e.id)
+		delete(w.index, id)
 		w.mu.Unlock()
-		w.fire(e.id, time.Unix(0, e.at).UTC())
+		w.fire(id, time.Unix(0, at).UTC())
 	}
 }
 
