@@ -103,6 +103,33 @@ func (m *Monitor) probe() {
 	}
 }
 
+// Watch pings the store every interval while it is healthy, so an outage is noticed even
+// when no write fails (no pings arrive): its start then dates the deadlines to extend.
+func (m *Monitor) Watch(interval time.Duration) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-t.C:
+			}
+			if !m.OK() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			err := m.ping(ctx)
+			cancel()
+			if err != nil {
+				m.Failed(persistence.Unavailable(err))
+			}
+		}
+	}()
+}
+
 // Close stops probing.
 func (m *Monitor) Close() {
 	m.mu.Lock()

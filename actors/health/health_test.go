@@ -62,3 +62,28 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Fatalf("outage window %v..%v does not cover the outage", from, to)
 	}
 }
+
+func TestWatchNoticesAnIdleOutage(t *testing.T) {
+	var reachable atomic.Bool
+	reachable.Store(true)
+	m := health.New(func(context.Context) error {
+		if reachable.Load() {
+			return nil
+		}
+		return errors.New("refused")
+	}, nil, nil, 10*time.Millisecond, nil)
+	defer m.Close()
+	m.Watch(20 * time.Millisecond)
+	time.Sleep(60 * time.Millisecond)
+	if !m.OK() {
+		t.Fatal("down while the store answers")
+	}
+	reachable.Store(false)
+	deadline := time.Now().Add(2 * time.Second)
+	for m.OK() {
+		if time.Now().After(deadline) {
+			t.Fatal("an outage without failed writes went unnoticed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -161,6 +161,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.router = cluster.NewRouter(node, m.membership, cluster.RouterOptions{Registerer: m.reg})
 
 	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
+	m.monitor.Watch(time.Second)
 	m.defer_(m.monitor.Close)
 	m.batcher = batcher.New(batcher.Config{}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()

@@ -1,0 +1,365 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binPath is the ttrd binary built once for the end-to-end tests.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ttrd-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "ttrd")
+	build := exec.Command("go", "build", "-race", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build ttrd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is one running ttrd process.
+type daemon struct {
+	t       *testing.T
+	URL     string
+	addr    string
+	dataDir string
+	args    []string
+	env     []string
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	exited  chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startDaemon starts ttrd on a fresh data directory (unless dataDir is given through
+// reuse) with extra flags, and waits until /readyz answers 200.
+func startDaemon(t *testing.T, dataDir string, extra ...string) *daemon {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	addr := freeAddr(t)
+	d := &daemon{t: t, addr: addr, URL: "http://" + addr, dataDir: dataDir,
+		args: append([]string{"--http-addr", addr, "--data-dir", dataDir, "--webhook-allow-nets", "127.0.0.0/8",
+			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"}, extra...),
+		env: os.Environ()}
+	d.start()
+	t.Cleanup(d.kill)
+	return d
+}
+
+func (d *daemon) start() {
+	d.t.Helper()
+	d.cmd = exec.Command(binPath, d.args...)
+	d.cmd.Env = d.env
+	d.logs = &syncBuffer{}
+	d.cmd.Stderr = d.logs
+	stdout, _ := d.cmd.StdoutPipe()
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.exited = make(chan struct{})
+	printed := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case printed <- sc.Text():
+			default:
+			}
+		}
+	}()
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(d.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case <-d.exited:
+			d.t.Fatalf("ttrd exited during start:\n%s", d.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("ttrd not ready after 30s:\n%s", d.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case line := <-printed:
+		if !strings.Contains(line, d.URL) {
+			d.t.Errorf("ttrd printed %q, want its URL %s", line, d.URL)
+		}
+	case <-time.After(5 * time.Second):
+		d.t.Error("ttrd did not print its URL")
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (d *daemon) stop() {
+	d.t.Helper()
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(30 * time.Second):
+		d.t.Fatalf("ttrd did not stop within 30s of SIGTERM:\n%s", d.logs.String())
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		d.t.Fatalf("ttrd exited with %d after SIGTERM:\n%s", code, d.logs.String())
+	}
+}
+
+// restart stops (SIGTERM) and starts again on the same data directory and port.
+func (d *daemon) restart() {
+	d.t.Helper()
+	d.stop()
+	d.start()
+}
+
+func (d *daemon) kill() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		_ = d.cmd.Process.Kill()
+		<-d.exited
+	}
+	logs := d.logs.String()
+	if strings.Contains(logs, "WARNING: DATA RACE") {
+		d.t.Errorf("ttrd reported a data race:\n%s", logs[strings.Index(logs, "WARNING: DATA RACE"):])
+	} else if d.t.Failed() {
+		d.t.Logf("ttrd logs:\n%s", tail(logs, 60))
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// api calls the REST API and decodes a JSON answer into out (when non-nil).
+func (d *daemon) api(key, method, path string, body any, out any) int {
+	d.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			rd = strings.NewReader(s)
+		} else {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, _ := http.NewRequest(method, d.URL+path, rd)
+	if key != "" {
+		req.Header.Set("X-Auth-Key", key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			d.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// ping sends a ping and returns the status and body.
+func (d *daemon) ping(method, path string, body string) (int, string, http.Header) {
+	d.t.Helper()
+	req, _ := http.NewRequest(method, d.URL+path, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatalf("ping %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+type user struct {
+	AuthKey  string `json:"auth_key"`
+	UserSlug string `json:"user_slug"`
+	PingKey  string `json:"ping_key"`
+}
+
+func (d *daemon) newUser() user {
+	d.t.Helper()
+	var u user
+	if code := d.api("", "POST", "/api/v1/users", nil, &u); code != 201 {
+		d.t.Fatalf("create user: %d", code)
+	}
+	return u
+}
+
+type checkJSON struct {
+	ID                  int64          `json:"id"`
+	UUID                string         `json:"uuid"`
+	Slug                string         `json:"slug"`
+	Status              string         `json:"status"`
+	Late                bool           `json:"late"`
+	Started             bool           `json:"started"`
+	NPings              int64          `json:"n_pings"`
+	FailureCount        int64          `json:"failure_count"`
+	LastPing            *time.Time     `json:"last_ping"`
+	NextDeadline        *time.Time     `json:"next_deadline"`
+	LastDurationSeconds *float64       `json:"last_duration_seconds"`
+	PingURL             string         `json:"ping_url"`
+	HCPingURL           string         `json:"hc_ping_url"`
+	Channels            map[string]any `json:"channels"`
+}
+
+func (d *daemon) createCheck(key string, body map[string]any) checkJSON {
+	d.t.Helper()
+	var c checkJSON
+	if code := d.api(key, "POST", "/api/v1/checks", body, &c); code != 201 {
+		d.t.Fatalf("create check %v: %d", body, code)
+	}
+	return c
+}
+
+func (d *daemon) getCheck(key string, id int64) checkJSON {
+	d.t.Helper()
+	var c checkJSON
+	if code := d.api(key, "GET", fmt.Sprintf("/api/v1/checks/%d", id), nil, &c); code != 200 {
+		d.t.Fatalf("get check %d: %d", id, code)
+	}
+	return c
+}
+
+type flipJSON struct {
+	At     time.Time `json:"at"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+}
+
+func (d *daemon) flips(key string, id int64) []flipJSON {
+	d.t.Helper()
+	var out struct {
+		Flips []flipJSON `json:"flips"`
+	}
+	if code := d.api(key, "GET", fmt.Sprintf("/api/v1/checks/%d/flips", id), nil, &out); code != 200 {
+		d.t.Fatalf("flips: %d", code)
+	}
+	return out.Flips
+}
+
+// receiver is a local webhook receiver that records every delivery.
+type receiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	got     []delivery
+	status  int // answer (default 200)
+	arrived chan struct{}
+}
+
+type delivery struct {
+	Key     string
+	Payload map[string]any
+	At      time.Time
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{status: 200, arrived: make(chan struct{}, 1000)}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var p map[string]any
+		_ = json.NewDecoder(req.Body).Decode(&p)
+		r.mu.Lock()
+		status := r.status
+		if status == 200 {
+			r.got = append(r.got, delivery{Key: req.Header.Get("Idempotency-Key"), Payload: p, At: time.Now()})
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		if status == 200 {
+			r.arrived <- struct{}{}
+		}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) setStatus(s int) {
+	r.mu.Lock()
+	r.status = s
+	r.mu.Unlock()
+}
+
+func (r *receiver) deliveries() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]delivery(nil), r.got...)
+}
+
+// waitUntil polls cond until it holds or the timeout passes.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var httpClient = &http.Client{Timeout: 15 * time.Second}
