@@ -115,7 +115,9 @@ func jsonError(err error) error {
 
 func jsonKind(k string) string {
 	switch k {
-	case "int", "int32", "int64", "uint", "uint32", "uint64", "float64":
+	case "int", "int32", "int64", "uint", "uint32", "uint64":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "bool":
 		return "true or false"

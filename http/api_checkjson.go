@@ -1,0 +1,159 @@
+package http
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// apiTimeLayout is RFC 3339 in UTC with milliseconds (the store's precision).
+const apiTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// apiTime is a time in API JSON: RFC 3339 UTC, or null when zero.
+type apiTime time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t apiTime) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	if tt.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + tt.UTC().Format(apiTimeLayout) + `"`), nil
+}
+
+// formatTime renders t as the API does (it must not be zero).
+func formatTime(t time.Time) string { return t.UTC().Format(apiTimeLayout) }
+
+// checkJSON is the Check JSON of SPEC §3. Its read-only names are listed in readOnlyFields:
+// keep the two in step.
+type checkJSON struct {
+	ID                     int64                  `json:"id"`
+	UUID                   string                 `json:"uuid"`
+	Slug                   string                 `json:"slug"`
+	Name                   string                 `json:"name"`
+	Desc                   string                 `json:"desc"`
+	Tags                   []string               `json:"tags"`
+	CreatedAt              apiTime                `json:"created_at"`
+	Status                 string                 `json:"status"`
+	Late                   bool                   `json:"late"`
+	Started                bool                   `json:"started"`
+	ScheduleType           string                 `json:"schedule_type"`
+	Schedule               string                 `json:"schedule"`
+	TZ                     string                 `json:"tz"`
+	IntervalSeconds        int64                  `json:"interval_seconds"`
+	GraceSeconds           int64                  `json:"grace_seconds"`
+	MaxRuntimeSeconds      int64                  `json:"max_runtime_seconds"`
+	ManualResume           bool                   `json:"manual_resume"`
+	NotifyAfterFailures    int32                  `json:"notify_after_failures"`
+	NotifyOnUp             bool                   `json:"notify_on_up"`
+	RealertIntervalSeconds int64                  `json:"realert_interval_seconds"`
+	ContentRule            *messages.ContentRule  `json:"content_rule"`
+	LastPing               apiTime                `json:"last_ping"`
+	LastStart              apiTime                `json:"last_start"`
+	LastDurationSeconds    *float64               `json:"last_duration_seconds"`
+	NextDeadline           apiTime                `json:"next_deadline"`
+	NPings                 int64                  `json:"n_pings"`
+	FailureCount           int32                  `json:"failure_count"`
+	LastReason             string                 `json:"last_reason"`
+	PingURL                string                 `json:"ping_url"`
+	HCPingURL              string                 `json:"hc_ping_url"`
+	Channels               map[string]channelJSON `json:"channels"`
+}
+
+// channelJSON is one integration's public face: never its secrets.
+type channelJSON struct {
+	Enabled                   bool    `json:"enabled"`
+	Configured                bool    `json:"configured"`
+	LastNotificationStatus    *string `json:"last_notification_status"`
+	LastNotificationMessage   *string `json:"last_notification_message"`
+	LastNotificationTimestamp apiTime `json:"last_notification_timestamp"`
+}
+
+// apiChannels are the channels this edge configures; each always appears in a check's
+// channels object, configured or not. (Telegram, Slack, Discord and email join with their
+// issue; rows of other channels found in the store are shown too.)
+var apiChannels = []string{messages.ChannelWebhook}
+
+// isLate says whether an up check is past its expected time but within its grace.
+func isLate(st messages.CheckState, now time.Time) bool {
+	return st.Status == messages.StatusUp && !st.NextDue.IsZero() &&
+		now.After(st.NextDue) && !now.After(st.NextDeadline)
+}
+
+// renderCheck builds the Check JSON of c, owned by u, with its channels, at now.
+func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages.Channel, now time.Time) checkJSON {
+	base := strings.TrimRight(s.cfg.PublicURL, "/")
+	tags := c.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	j := checkJSON{
+		ID:                     c.ID,
+		UUID:                   c.UUID,
+		Slug:                   c.Slug,
+		Name:                   c.Name,
+		Desc:                   c.Desc,
+		Tags:                   tags,
+		CreatedAt:              apiTime(c.CreatedAt),
+		Status:                 c.Status,
+		Late:                   isLate(c.CheckState, now),
+		Started:                !c.LastStart.IsZero(),
+		ScheduleType:           c.ScheduleType,
+		Schedule:               c.Schedule,
+		TZ:                     c.TZ,
+		IntervalSeconds:        c.IntervalSeconds,
+		GraceSeconds:           c.GraceSeconds,
+		MaxRuntimeSeconds:      c.MaxRuntimeSeconds,
+		ManualResume:           c.ManualResume,
+		NotifyAfterFailures:    c.NotifyAfterFailures,
+		NotifyOnUp:             c.NotifyOnUp,
+		RealertIntervalSeconds: c.RealertIntervalSeconds,
+		ContentRule:            c.ContentRule,
+		LastPing:               apiTime(c.LastPing),
+		LastStart:              apiTime(c.LastStart),
+		NextDeadline:           apiTime(c.NextDeadline),
+		NPings:                 c.NPings,
+		FailureCount:           c.FailureCount,
+		LastReason:             c.LastReason,
+		PingURL:                base + "/p/" + url.PathEscape(u.Slug) + "/" + url.PathEscape(c.Slug),
+		HCPingURL:              base + "/ping/" + url.PathEscape(c.UUID),
+		Channels:               make(map[string]channelJSON, len(apiChannels)),
+	}
+	if c.LastDuration >= 0 {
+		d := float64(c.LastDuration.Milliseconds()) / 1000
+		j.LastDurationSeconds = &d
+	}
+	for _, name := range apiChannels {
+		j.Channels[name] = channelJSON{}
+	}
+	for _, ch := range chans {
+		j.Channels[ch.Name] = channelJSON{
+			Enabled:                   ch.Enabled,
+			Configured:                len(ch.ConfigEnc) > 0,
+			LastNotificationStatus:    nullString(ch.LastStatus),
+			LastNotificationMessage:   nullString(ch.LastMessage),
+			LastNotificationTimestamp: apiTime(ch.LastAt),
+		}
+	}
+	return j
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// readOnlyFields are the names of the Check JSON that PUT and PATCH accept and ignore, so a
+// check fetched with GET can be sent back as is. owner_node is SPEC's cluster addition.
+var readOnlyFields = []string{
+	"id", "uuid", "created_at", "status", "late", "started", "last_ping", "last_start",
+	"last_duration_seconds", "next_deadline", "n_pings", "failure_count", "last_reason",
+	"ping_url", "hc_ping_url", "channels", "owner_node",
+}
+
+func isReadOnlyField(name string) bool { return slices.Contains(readOnlyFields, name) }

@@ -1,0 +1,376 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+)
+
+// Bounds of the log-like lists (pings, flips, deliveries): ?limit=1..maxLogLimit.
+const (
+	defaultLogLimit = 100
+	maxLogLimit     = 1000
+)
+
+// initialState is the state of a check that was never pinged (checklogic.Initial() lives with
+// the check actor; the edge must not import it, and the two must agree: status new, no
+// deadline, no run duration).
+func initialState() messages.CheckState {
+	return messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
+}
+
+// createCheck: POST /api/v1/checks. It writes straight to the store: no actor exists yet.
+func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return err
+	}
+	def := defaultCheckConfig(id.String())
+	cfg := def
+	if err := s.decodeCheckBody(w, r, &cfg, &def); err != nil {
+		return err
+	}
+	now := s.now()
+	if err := validateCheckConfig(&cfg, id.String(), now); err != nil {
+		return err
+	}
+	c := messages.Check{
+		UserID:      a.user.ID,
+		UUID:        id.String(),
+		CreatedAt:   now.UTC().Truncate(time.Millisecond),
+		Version:     1,
+		CheckConfig: cfg,
+		CheckState:  initialState(),
+	}
+	if err := s.deps.Store.CreateCheck(r.Context(), &c); err != nil {
+		return slugConflict(err, cfg.Slug)
+	}
+	w.Header().Set("Location", routeChecks+"/"+itoa(c.ID))
+	writeJSON(w, http.StatusCreated, s.renderCheck(a.user, c, nil, now))
+	return nil
+}
+
+// getCheck: GET /api/v1/checks/{id}.
+func (s *Server) getCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	return s.writeCheck(w, r, a)
+}
+
+// putCheck: PUT /api/v1/checks/{id} replaces every writable field; a missing one takes its
+// default (the slug: the check's uuid).
+func (s *Server) putCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	cur, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID)
+	if err != nil {
+		return err
+	}
+	def := defaultCheckConfig(cur.UUID)
+	cfg := def
+	return s.updateCheck(w, r, a, cur, cfg, def)
+}
+
+// patchCheck: PATCH /api/v1/checks/{id} changes only the fields given (null restores a
+// field's default). The merge happens here, on the stored configuration; the actor applies
+// the result.
+func (s *Server) patchCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	cur, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID)
+	if err != nil {
+		return err
+	}
+	cfg := cur.CheckConfig
+	cfg.Tags = slices.Clone(cfg.Tags)
+	if cfg.ContentRule != nil {
+		cr := *cfg.ContentRule
+		cfg.ContentRule = &cr
+	}
+	return s.updateCheck(w, r, a, cur, cfg, defaultCheckConfig(cur.UUID))
+}
+
+func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, a apiArgs, cur messages.Check, cfg, def messages.CheckConfig) error {
+	if err := s.decodeCheckBody(w, r, &cfg, &def); err != nil {
+		return err
+	}
+	if err := validateCheckConfig(&cfg, cur.UUID, s.now()); err != nil {
+		return err
+	}
+	if err := s.deps.Checks.Update(r.Context(), a.user.ID, a.checkID, cfg); err != nil {
+		return slugConflict(err, cfg.Slug)
+	}
+	return s.writeCheck(w, r, a)
+}
+
+// deleteCheck: DELETE /api/v1/checks/{id} answers 204 No Content.
+func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	if err := s.deps.Checks.Delete(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pauseCheck: POST /api/v1/checks/{id}/pause.
+func (s *Server) pauseCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	if err := s.deps.Checks.Pause(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	return s.writeCheck(w, r, a)
+}
+
+// resumeCheck: POST /api/v1/checks/{id}/resume.
+func (s *Server) resumeCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	if err := s.deps.Checks.Resume(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	return s.writeCheck(w, r, a)
+}
+
+// writeCheck reads the check (after a mutation: the actor answers only once its write is
+// committed) and answers its JSON.
+func (s *Server) writeCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	c, chans, err := s.loadCheck(r.Context(), a.user.ID, a.checkID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.renderCheck(a.user, c, chans, s.now()))
+	return nil
+}
+
+func (s *Server) loadCheck(ctx context.Context, userID, checkID int64) (messages.Check, []messages.Channel, error) {
+	c, err := s.deps.Store.GetCheck(ctx, userID, checkID)
+	if err != nil {
+		return messages.Check{}, nil, err
+	}
+	chans, err := s.deps.Store.Channels(ctx, userID, checkID)
+	if err != nil {
+		return messages.Check{}, nil, err
+	}
+	return c, chans, nil
+}
+
+// slugConflict words a store's or actor's EConflict for the user.
+func slugConflict(err error, slug string) error {
+	if messages.CodeOf(err) == messages.EConflict {
+		return messages.Errorf(messages.EConflict, "slug %q is already used by another of your checks", slug)
+	}
+	return err
+}
+
+// statsJSON counts the user's checks.
+type statsJSON struct {
+	Total  int64 `json:"total"`
+	New    int64 `json:"new"`
+	Up     int64 `json:"up"`
+	Down   int64 `json:"down"`
+	Paused int64 `json:"paused"`
+	Late   int64 `json:"late"`
+}
+
+// checkStats: GET /api/v1/checks/stats.
+func (s *Server) checkStats(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	st, err := s.deps.Store.CheckStats(r.Context(), a.user.ID, s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late})
+	return nil
+}
+
+// checkTags: GET /api/v1/checks/tags → {"tags": [{tag, count}]}, sorted by tag.
+func (s *Server) checkTags(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	tags, err := s.deps.Store.CheckTags(r.Context(), a.user.ID)
+	if err != nil {
+		return err
+	}
+	if tags == nil {
+		tags = []persistence.TagCount{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tags": tags})
+	return nil
+}
+
+// slugCheck: GET /api/v1/checks/slug-check?slug=&check_id= says whether slug could be given
+// to a new check (no check_id) or to check check_id. An invalid slug is "not available" with
+// the reason; a check_id that is not the user's is 404.
+func (s *Server) slugCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	q := r.URL.Query()
+	if !q.Has("slug") {
+		return invalid("slug is required")
+	}
+	slug := q.Get("slug")
+	var ownUUID string
+	var except int64
+	if v := q.Get("check_id"); v != "" {
+		id, ok := parseID(v)
+		if !ok {
+			return invalid("check_id must be a positive integer")
+		}
+		c, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, id)
+		if err != nil {
+			return err
+		}
+		ownUUID, except = c.UUID, id
+	}
+	type answer struct {
+		Available bool   `json:"available"`
+		Detail    string `json:"detail"`
+	}
+	if err := validateSlug(slug, ownUUID); err != nil {
+		writeJSON(w, http.StatusOK, answer{false, messages.MessageOf(err)})
+		return nil
+	}
+	taken, err := s.deps.Store.SlugTaken(r.Context(), a.user.ID, slug, except)
+	if err != nil {
+		return err
+	}
+	if taken {
+		writeJSON(w, http.StatusOK, answer{false, "slug \"" + slug + "\" is already used by another of your checks"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, answer{true, "slug is available"})
+	return nil
+}
+
+// pingJSON is one row of a check's ping log.
+type pingJSON struct {
+	N          int64   `json:"n"`
+	At         apiTime `json:"at"`
+	Kind       string  `json:"kind"`
+	ExitStatus *int32  `json:"exit_status"`
+	RID        *string `json:"rid"`
+	Method     string  `json:"method"`
+	RemoteIP   string  `json:"remote_ip"`
+	UserAgent  string  `json:"user_agent"`
+	BodySize   int64   `json:"body_size"`
+	BodyURL    *string `json:"body_url"` // path of the raw body, when there is one
+	RequestID  string  `json:"request_id"`
+	Reason     *string `json:"reason"` // why it counted as a failure (content rule)
+}
+
+// listPings: GET /api/v1/checks/{id}/pings?limit= → {"pings": [...]}, newest first.
+func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	pings, err := s.deps.Store.ListPings(r.Context(), a.user.ID, a.checkID, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]pingJSON, 0, len(pings))
+	for _, p := range pings {
+		j := pingJSON{
+			N: p.N, At: apiTime(p.At), Kind: p.Kind, RID: nullString(p.RID), Method: p.Method,
+			RemoteIP: p.RemoteIP, UserAgent: p.UserAgent, BodySize: p.BodySize, RequestID: p.RequestID,
+			Reason: nullString(p.Reason),
+		}
+		if p.ExitStatus >= 0 {
+			e := p.ExitStatus
+			j.ExitStatus = &e
+		}
+		if p.BodySize > 0 {
+			u := routeChecks + "/" + itoa(a.checkID) + "/pings/" + itoa(p.N) + "/body"
+			j.BodyURL = &u
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+	return nil
+}
+
+// pingBody: GET /api/v1/checks/{id}/pings/{n}/body answers the stored bytes as they are,
+// never as something a browser would render.
+func (s *Server) pingBody(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	p, err := s.deps.Store.GetPing(r.Context(), a.user.ID, a.checkID, a.n)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Content-Length", strconv.Itoa(len(p.Body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(p.Body)
+	return nil
+}
+
+// flipJSON is one recorded status change.
+type flipJSON struct {
+	ID     string  `json:"id"`
+	At     apiTime `json:"at"`
+	From   string  `json:"from"`
+	To     string  `json:"to"`
+	Reason string  `json:"reason"`
+	Node   string  `json:"node"`
+}
+
+// listFlips: GET /api/v1/checks/{id}/flips?limit= → {"flips": [...]}, newest first.
+func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	flips, err := s.deps.Store.ListFlips(r.Context(), a.user.ID, a.checkID, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]flipJSON, 0, len(flips))
+	for _, f := range flips {
+		out = append(out, flipJSON{ID: f.ID, At: apiTime(f.At), From: f.From, To: f.To, Reason: f.Reason, Node: f.Node})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"flips": out})
+	return nil
+}
+
+// deliveryJSON is one alert delivery: never its destination or payload.
+type deliveryJSON struct {
+	ID            int64   `json:"id"`
+	Kind          string  `json:"kind"`
+	Channel       string  `json:"channel"`
+	Status        string  `json:"status"`
+	Attempts      int32   `json:"attempts"`
+	LastError     *string `json:"last_error"`
+	CreatedAt     apiTime `json:"created_at"`
+	DeliveredAt   apiTime `json:"delivered_at"`
+	NextAttemptAt apiTime `json:"next_attempt_at"`
+}
+
+// listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → {"deliveries": [...]}, newest
+// first.
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID); err != nil {
+		return err
+	}
+	rows, err := s.deps.Store.ListDeliveries(r.Context(), a.user.ID, a.checkID, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryJSON, 0, len(rows))
+	for _, d := range rows {
+		j := deliveryJSON{
+			ID: d.ID, Kind: d.Kind, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts,
+			LastError: nullString(d.LastError), CreatedAt: apiTime(d.CreatedAt), DeliveredAt: apiTime(d.DeliveredAt),
+		}
+		if d.Status == messages.OutboxPending {
+			j.NextAttemptAt = apiTime(d.NextAttemptAt)
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	return nil
+}

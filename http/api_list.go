@@ -1,0 +1,195 @@
+package http
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+)
+
+// Page sizes of GET /api/v1/checks.
+const (
+	defaultPageSize = 25
+	maxPageSize     = 100
+)
+
+// listParams are the validated query of GET /api/v1/checks.
+type listParams struct {
+	size   int
+	sortBy string
+	dir    string // asc | desc
+	tags   []string
+	cursor *cursor
+}
+
+// parseListParams validates size, sort_by, sort_direction, tag and cursor.
+func parseListParams(q url.Values) (listParams, error) {
+	p := listParams{sortBy: "id", dir: "asc"}
+	var err error
+	if p.size, err = queryInt(q, "size", defaultPageSize, 1, maxPageSize); err != nil {
+		return p, err
+	}
+	if q.Has("sort_by") {
+		p.sortBy = q.Get("sort_by")
+		if !slices.Contains(sortColumns, p.sortBy) {
+			return p, invalid("sort_by must be one of %s", strings.Join(sortColumns, ", "))
+		}
+	}
+	if q.Has("sort_direction") {
+		p.dir = q.Get("sort_direction")
+		if p.dir != "asc" && p.dir != "desc" {
+			return p, invalid("sort_direction must be asc or desc")
+		}
+	}
+	for _, v := range q["tag"] {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			if err := validateTag(t); err != nil {
+				return p, invalid("tag: %q is not a tag", truncateRunes(t, 60))
+			}
+			if !slices.Contains(p.tags, t) {
+				p.tags = append(p.tags, t)
+			}
+		}
+	}
+	if len(p.tags) > maxTags {
+		return p, invalid("tag: at most %d tags", maxTags)
+	}
+	if q.Has("cursor") && q.Get("cursor") != "" {
+		c, err := decodeCursor(q.Get("cursor"), p.sortBy, p.dir)
+		if err != nil {
+			return p, err
+		}
+		p.cursor = &c
+	}
+	return p, nil
+}
+
+// checkPage is the answer of GET /api/v1/checks.
+type checkPage struct {
+	Items      []checkJSON `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+	PrevCursor *string     `json:"prev_cursor"`
+	Size       int         `json:"size"` // the page size asked for
+}
+
+// listChecks: GET /api/v1/checks. Keyset pages on (sort column, id): a forward page asks for
+// the rows after the cursor's key; a back page asks for the rows before it by reversing the
+// direction, then reverses them. One row more than the page tells whether another page
+// follows in that direction. The weak ETag covers the user, every query parameter (the
+// cursor included), the rows' ids and versions and the answer itself (derived fields such as
+// late change with time, channel status without a version).
+func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	q := r.URL.Query()
+	p, err := parseListParams(q)
+	if err != nil {
+		return err
+	}
+	lq := persistence.ListQuery{SortBy: p.sortBy, Desc: p.dir == "desc", Tags: p.tags, Limit: p.size + 1}
+	back := p.cursor != nil && p.cursor.Back
+	if p.cursor != nil {
+		lq.After = p.cursor.Key.key()
+		if back {
+			lq.Desc = !lq.Desc
+		}
+	}
+	rows, err := s.deps.Store.ListChecks(r.Context(), a.user.ID, lq)
+	if err != nil {
+		return err
+	}
+	more := len(rows) > p.size
+	if more {
+		rows = rows[:p.size]
+	}
+	if back {
+		slices.Reverse(rows)
+	}
+
+	page := checkPage{Items: make([]checkJSON, 0, len(rows)), Size: p.size}
+	at := func(c messages.Check, back bool) *string {
+		s := cursor{SortBy: p.sortBy, Dir: p.dir, Key: keyOf(c, p.sortBy), Back: back}.encode()
+		return &s
+	}
+	if len(rows) > 0 {
+		first, last := rows[0], rows[len(rows)-1]
+		switch {
+		case back: // came from a later page: there is one after this
+			page.NextCursor = at(last, false)
+			if more {
+				page.PrevCursor = at(first, true)
+			}
+		case p.cursor != nil: // came from an earlier page
+			page.PrevCursor = at(first, true)
+			if more {
+				page.NextCursor = at(last, false)
+			}
+		case more:
+			page.NextCursor = at(last, false)
+		}
+	}
+	now := s.now()
+	for _, c := range rows {
+		chans, err := s.deps.Store.Channels(r.Context(), a.user.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, s.renderCheck(a.user, c, chans, now))
+	}
+	body, err := json.Marshal(page)
+	if err != nil {
+		return err
+	}
+	etag := listETag(a.user, q, rows, body)
+	w.Header().Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
+
+// listETag is a weak validator of one page for one user.
+func listETag(u messages.User, q url.Values, rows []messages.Check, body []byte) string {
+	h := sha256.New()
+	var n [8]byte
+	put := func(v int64) {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	put(u.ID)
+	h.Write([]byte(u.Slug + "\x00" + q.Encode() + "\x00")) // Encode sorts by key
+	for _, c := range rows {
+		put(c.ID)
+		put(c.Version)
+	}
+	h.Write(body)
+	return `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
+}
+
+// etagMatches applies If-None-Match's weak comparison: any listed tag (or *) equal to etag
+// once W/ is ignored.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,71 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+)
+
+// HeaderAuthKey carries a user's access key.
+const HeaderAuthKey = "X-Auth-Key"
+
+// maxAuthKeyLen bounds what is hashed and looked up: minted keys are 32 characters.
+const maxAuthKeyLen = 256
+
+// Credential kinds a Principal was authenticated by.
+const (
+	// ViaAuthKey is a user's access key in X-Auth-Key.
+	ViaAuthKey = "auth_key"
+)
+
+// Principal is who made an authenticated API request.
+type Principal struct {
+	User messages.User
+	// Via names the credential (ViaAuthKey). Scoped API tokens and admin JWTs
+	// (Authorization: Bearer) will add their kinds, and a token's scopes, here.
+	Via string
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller the API put in ctx.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+func withPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// errUnauthenticated is the one answer to a missing, malformed or unknown credential: the
+// caller learns nothing about why.
+var errUnauthenticated = &messages.Error{Code: messages.EUnauthorized, Message: "missing or invalid X-Auth-Key"}
+
+// authenticate resolves the caller of an API request. It is the seam for every credential:
+// today only X-Auth-Key; Authorization: Bearer (scoped API tokens, admin JWTs) and the web
+// UI's cookie session are later sources tried here, in a fixed order. Keys are never logged.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	if key := r.Header.Get(HeaderAuthKey); key != "" {
+		return s.authByKey(r.Context(), key)
+	}
+	return Principal{}, errUnauthenticated
+}
+
+// authByKey looks the user up by the SHA-256 of the key. The lookup is by hash, so there is
+// no secret comparison to time.
+func (s *Server) authByKey(ctx context.Context, key string) (Principal, error) {
+	if len(key) > maxAuthKeyLen {
+		return Principal{}, errUnauthenticated
+	}
+	u, err := s.deps.Store.UserByAuthKeyHash(ctx, keyring.Hash([]byte(key)))
+	if err != nil {
+		if messages.CodeOf(err) == messages.ENotFound {
+			return Principal{}, errUnauthenticated
+		}
+		return Principal{}, err
+	}
+	return Principal{User: u, Via: ViaAuthKey}, nil
+}

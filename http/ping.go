@@ -1,0 +1,429 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/julienschmidt/httprouter"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/http/pingpath"
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// HeaderPingBodyLimit tells a pinging client how many body bytes are kept (SPEC §2).
+const HeaderPingBodyLimit = "Ping-Body-Limit"
+
+// maxUserAgent is the most user-agent characters a ping keeps (SPEC §1).
+const maxUserAgent = 200
+
+// pingRoutes registers the ping API of SPEC §2: /p/{user_slug}/{check}[/action] and the
+// healthchecks.io-compatible /ping/{uuid}[/action] and /ping/{ping_key}/{slug}[/action], for
+// GET, POST and HEAD.
+func (s *Server) pingRoutes(r *httprouter.Router) {
+	h := newPingHandler(s.cfg, s.deps, s.log, s.now)
+	for _, p := range []string{"/p/*path", "/ping/*path"} {
+		r.GET(p, h.serve)
+		r.POST(p, h.serve)
+		r.HEAD(p, h.serve)
+	}
+}
+
+// pingHandler serves pings: parse the path, resolve it (cached), hand one Ping to the check's
+// actor, answer what the actor said. It never answers 200 without the actor's OK.
+type pingHandler struct {
+	log      *slog.Logger
+	checks   Checks
+	resolver *Resolver
+	limit    int64
+	timeout  time.Duration
+	bufs     sync.Pool // *[]byte of len limit+1, for reading bodies
+	metrics  pingMetrics
+
+	// Header values built once: assigning them skips an allocation per response.
+	textPlain []string
+	limitHdr  []string
+	okBody    []byte // "OK": writers that lack WriteString would convert a string each time
+}
+
+func newPingHandler(cfg Config, deps Deps, log *slog.Logger, now func() time.Time) *pingHandler {
+	limit := max(cfg.PingBodyLimit, 0)
+	h := &pingHandler{
+		log:       log,
+		checks:    deps.Checks,
+		resolver:  NewResolver(deps.Store, deps.Ring, now, DefaultResolverConfig()),
+		limit:     limit,
+		timeout:   cfg.RequestTimeout,
+		metrics:   newPingMetrics(deps.Registerer),
+		textPlain: []string{"text/plain; charset=utf-8"},
+		limitHdr:  []string{strconv.FormatInt(limit, 10)},
+		okBody:    []byte("OK"),
+	}
+	h.bufs.New = func() any {
+		b := make([]byte, limit+1)
+		return &b
+	}
+	return h
+}
+
+// Ping results, the values of the "result" label.
+const (
+	resultOK = iota
+	resultCreated
+	resultNotFound
+	resultBadRequest
+	resultUnavailable
+	resultError
+	nResults
+)
+
+var resultNames = [nResults]string{"ok", "created", "not_found", "bad_request", "unavailable", "error"}
+
+// schemeNames labels pings by scheme; index 0 is a path that did not parse.
+var schemeNames = [...]string{"none", pingpath.UUID.String(), pingpath.PingKey.String(), pingpath.UserSlug.String()}
+
+// routePatterns name the ping routes for the HTTP metrics and access log (never the raw
+// path: a ping key is a secret), by scheme; index 0 is a path that did not parse.
+var routePatterns = [...]string{"/ping/*", "/ping/{uuid}", "/ping/{ping_key}/{slug}", "/p/{user_slug}/{check}"}
+
+// routeUnparsedP names a /p/ path that did not parse.
+const routeUnparsedP = "/p/*"
+
+type pingMetrics struct {
+	pings    [len(schemeNames)][nResults]prometheus.Counter
+	duration prometheus.Histogram
+}
+
+// newPingMetrics builds the ping collectors and registers them on reg (nil = nowhere). The
+// counters are looked up once here so that counting a ping costs no label hashing.
+func newPingMetrics(reg prometheus.Registerer) pingMetrics {
+	total := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ttr",
+		Name:      "pings_total",
+		Help:      "Pings received, by URL scheme and result.",
+	}, []string{"scheme", "result"})
+	duration := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: "ttr",
+		Name:      "ping_duration_seconds",
+		Help:      "Time to answer a ping, from parsing its URL to the check's reply.",
+		Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	if reg != nil {
+		total = registerCollector(reg, total)
+		duration = registerCollector(reg, duration)
+	}
+	var m pingMetrics
+	m.duration = duration
+	for s := range schemeNames {
+		for r := range resultNames {
+			m.pings[s][r] = total.WithLabelValues(schemeNames[s], resultNames[r])
+		}
+	}
+	return m
+}
+
+// pingQuery is what a ping reads from its query string.
+type pingQuery struct {
+	rid    string
+	create bool
+}
+
+func (h *pingHandler) serve(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+	start := time.Now()
+	scheme, result := h.handle(w, r)
+	h.metrics.pings[scheme][result].Inc()
+	h.metrics.duration.Observe(time.Since(start).Seconds())
+}
+
+// handle serves one ping and returns its scheme and result for the metrics.
+func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request) (pingpath.Scheme, int) {
+	t, err := pingpath.Parse(r.URL.Path)
+	if err == nil && r.URL.RawPath != "" {
+		// The path was percent-encoded beyond what it needs (e.g. %2F): not a ping URL.
+		err = pingpath.ErrNotFound
+	}
+	if err != nil && strings.HasPrefix(r.URL.Path, "/p/") {
+		setRoute(r, routeUnparsedP)
+	} else {
+		setRoute(r, routePatterns[t.Scheme])
+	}
+	if err != nil {
+		if errors.Is(err, pingpath.ErrBadExitCode) {
+			h.text(w, r, http.StatusBadRequest, err.Error())
+			return 0, resultBadRequest
+		}
+		h.text(w, r, http.StatusNotFound, "not found")
+		return 0, resultNotFound
+	}
+	q, err := parsePingQuery(r.URL.RawQuery)
+	if err != nil {
+		h.text(w, r, http.StatusBadRequest, err.Error())
+		return t.Scheme, resultBadRequest
+	}
+	key, err := h.resolver.Key(t)
+	if err != nil {
+		return t.Scheme, h.fail(w, r, err, 0)
+	}
+
+	ctx := r.Context()
+	if h.timeout > 0 {
+		// The Timeout middleware usually set this deadline already; add one only if not.
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > h.timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, h.timeout)
+			defer cancel()
+		}
+	}
+
+	p := newPing(r, t, q)
+	if r.Method == http.MethodPost {
+		if p.Body, err = h.readBody(r.Body); err != nil {
+			h.text(w, r, http.StatusBadRequest, "the request body could not be read")
+			return t.Scheme, resultBadRequest
+		}
+	}
+	ref, reason, created, err := h.deliver(ctx, key, q.create, p)
+	if err != nil {
+		return t.Scheme, h.fail(w, r, err, ref.ID)
+	}
+
+	if h.log.Enabled(ctx, slog.LevelDebug) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "ping",
+			slog.Int64("check_id", ref.ID), slog.String("kind", p.Kind.String()),
+			slog.String("request_id", RequestIDFrom(ctx)))
+	}
+	hdr := w.Header()
+	hdr[HeaderPingBodyLimit] = h.limitHdr
+	if created {
+		h.text(w, r, http.StatusCreated, "Created")
+		return t.Scheme, resultCreated
+	}
+	if reason != "" && p.Kind == messages.PingKind_PING_KIND_SUCCESS {
+		// A success ping that counts as a failure can only have broken the content rule
+		// (SPEC §2: answered 200, with the reason).
+		if !strings.HasPrefix(reason, "content rule") {
+			reason = "content rule: " + reason
+		}
+		h.text(w, r, http.StatusOK, "OK ("+reason+")")
+		return t.Scheme, resultOK
+	}
+	h.text(w, r, http.StatusOK, "OK")
+	return t.Scheme, resultOK
+}
+
+// newPing builds the actor's message for a parsed ping (all but the body and the user).
+func newPing(r *http.Request, t pingpath.Target, q pingQuery) *messages.Ping {
+	p := &messages.Ping{
+		ExitStatus: t.ExitStatus,
+		Rid:        q.rid,
+		Method:     r.Method,
+		RemoteIp:   remoteIP(r.RemoteAddr),
+		UserAgent:  clip(r.UserAgent(), maxUserAgent),
+		Query:      validUTF8(r.URL.RawQuery),
+		LookupRef:  t.Ref,
+	}
+	switch t.Action {
+	case pingpath.Start:
+		p.Kind = messages.PingKind_PING_KIND_START
+	case pingpath.Fail:
+		p.Kind = messages.PingKind_PING_KIND_FAIL
+	case pingpath.Log:
+		p.Kind = messages.PingKind_PING_KIND_LOG
+	case pingpath.Exit:
+		p.Kind = messages.PingKind_PING_KIND_SUCCESS
+		if t.ExitStatus != 0 {
+			p.Kind = messages.PingKind_PING_KIND_FAIL
+		}
+	default:
+		p.Kind = messages.PingKind_PING_KIND_SUCCESS
+	}
+	switch t.Scheme {
+	case pingpath.UUID:
+		p.LookupKind = messages.LookupKind_LOOKUP_KIND_UUID
+	case pingpath.PingKey:
+		p.LookupKind = messages.LookupKind_LOOKUP_KIND_PING_KEY
+	case pingpath.UserSlug:
+		p.LookupKind = messages.LookupKind_LOOKUP_KIND_USER_SLUG
+	}
+	return p
+}
+
+// deliver resolves key (creating the check if asked and allowed) and hands p to the check's
+// actor. When the actor says the lookup is out of date (Stale, or NotFound for a check that
+// was deleted), the cache entry is evicted and the ping resolved and sent once more; a second
+// Stale is answered Unavailable.
+func (h *pingHandler) deliver(ctx context.Context, key LookupKey, create bool, p *messages.Ping) (ref messages.CheckRef, reason string, created bool, err error) {
+	for attempt := 0; ; attempt++ {
+		var made bool
+		if ref, made, err = h.resolver.Resolve(ctx, key, create); err != nil {
+			return ref, "", false, err
+		}
+		created = created || made
+		p.UserId = ref.UserID
+		reason, err = h.checks.Ping(ctx, ref.ID, p)
+		code := messages.CodeOf(err)
+		if code != messages.EStale && code != messages.ENotFound {
+			return ref, reason, created, err
+		}
+		h.resolver.Evict(key)
+		if attempt > 0 {
+			if code == messages.EStale {
+				err = &messages.Error{Code: messages.EUnavailable, Message: "the check is being updated, try again", RetryAfter: time.Second}
+			}
+			return ref, "", false, err
+		}
+	}
+}
+
+// fail answers an error of the resolver or the actor and returns its metrics result.
+func (h *pingHandler) fail(w http.ResponseWriter, r *http.Request, err error, checkID int64) int {
+	switch messages.CodeOf(err) {
+	case messages.ENotFound:
+		h.text(w, r, http.StatusNotFound, "not found")
+		return resultNotFound
+	case messages.EInvalid:
+		h.text(w, r, http.StatusBadRequest, messages.MessageOf(err))
+		return resultBadRequest
+	case messages.EUnavailable, messages.ERateLimited:
+		status := http.StatusServiceUnavailable
+		if messages.CodeOf(err) == messages.ERateLimited {
+			status = http.StatusTooManyRequests
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(err), 10))
+		h.text(w, r, status, messages.MessageOf(err))
+		return resultUnavailable
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		w.Header().Set("Retry-After", "1")
+		h.text(w, r, http.StatusServiceUnavailable, "timed out, try again")
+		return resultUnavailable
+	}
+	h.log.LogAttrs(r.Context(), slog.LevelError, "ping failed",
+		slog.Int64("check_id", checkID), slog.String("request_id", RequestIDFrom(r.Context())),
+		slog.Any("err", err))
+	h.text(w, r, http.StatusInternalServerError, "internal error")
+	return resultError
+}
+
+// retryAfterSeconds is the error's RetryAfter in whole seconds, rounded up, at least 1.
+func retryAfterSeconds(err error) int64 {
+	var e *messages.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return max(int64((e.RetryAfter+time.Second-1)/time.Second), 1)
+	}
+	return 1
+}
+
+// text writes a text/plain reply (headers only for HEAD).
+func (h *pingHandler) text(w http.ResponseWriter, r *http.Request, status int, body string) {
+	hdr := w.Header()
+	hdr["Content-Type"] = h.textPlain
+	if r.Method == http.MethodHead {
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		return
+	}
+	w.WriteHeader(status)
+	if body == "OK" {
+		_, _ = w.Write(h.okBody)
+		return
+	}
+	_, _ = io.WriteString(w, body)
+}
+
+// readBody reads at most limit+1 bytes of body, whatever its size (it never reads further),
+// and returns the first limit of them: an over-limit body is truncated, never refused. The
+// read goes through a pooled buffer; the result is a copy the actor may keep.
+func (h *pingHandler) readBody(body io.Reader) ([]byte, error) {
+	if body == nil || body == http.NoBody || h.limit == 0 {
+		return nil, nil
+	}
+	bp := h.bufs.Get().(*[]byte)
+	defer h.bufs.Put(bp)
+	// ReadFull into a buffer of limit+1 bytes reads no more than that: the bound of
+	// io.LimitReader(body, limit+1) without its allocation.
+	n, err := io.ReadFull(body, *bp)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	n = min(n, int(h.limit))
+	if n == 0 {
+		return nil, nil
+	}
+	return append([]byte(nil), (*bp)[:n]...), nil
+}
+
+// parsePingQuery reads rid (a UUID, else EInvalid) and create=1 from a raw query string
+// without building a url.Values. The first occurrence of each wins.
+func parsePingQuery(raw string) (pingQuery, error) {
+	var q pingQuery
+	var seenRid, seenCreate bool
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "rid" && !seenRid:
+			seenRid = true
+			if strings.ContainsAny(v, "%+") {
+				var err error
+				if v, err = url.QueryUnescape(v); err != nil {
+					return q, errBadRid
+				}
+			}
+			if !pingpath.IsUUID(v) {
+				return q, errBadRid
+			}
+			q.rid = pingpath.LowerUUID(v)
+		case k == "create" && !seenCreate:
+			seenCreate = true
+			q.create = v == "1"
+		}
+	}
+	return q, nil
+}
+
+var errBadRid = errors.New("rid must be a UUID")
+
+// remoteIP is the host of a RemoteAddr ("ip:port"). Proxy headers are not trusted here.
+func remoteIP(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
+}
+
+// validUTF8 returns s with invalid UTF-8 replaced (protobuf strings must be valid), allocating
+// only when there is something to replace.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// clip returns s as valid UTF-8, at most n runes long.
+func clip(s string, n int) string {
+	s = validUTF8(s)
+	if len(s) <= n {
+		return s
+	}
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
