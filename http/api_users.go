@@ -19,11 +19,6 @@ const (
 	userSlugAttempts = 5
 )
 
-// PingKeyAD is the additional data sealing a user's ping key. The user's id is not known
-// before the insert, so the key is bound to its table and column with user id 0; a
-// re-sealing (`ttrd secrets rotate`) must use the same data.
-func PingKeyAD() []byte { return keyring.AD("users", "ping_key", 0) }
-
 // createUser: POST /api/v1/users (no auth) mints an anonymous user and answers its secrets,
 // the only time they are shown: {auth_key, user_slug, ping_key} (201). The store keeps the
 // access key's SHA-256, the ping key sealed plus its keyed index
@@ -41,14 +36,15 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ apiArgs) e
 	if err != nil {
 		return err
 	}
-	sealed, err := s.deps.Ring.Seal([]byte(pingKey), PingKeyAD())
+	index := s.deps.Ring.Index(pingKeyPurpose, []byte(pingKey))
+	sealed, err := s.deps.Ring.Seal([]byte(pingKey), keyring.PingKeyAD(index))
 	if err != nil {
 		return err
 	}
 	u := messages.User{
 		AuthKeyHash:  keyring.Hash([]byte(authKey)),
 		PingKeyEnc:   sealed,
-		PingKeyIndex: s.deps.Ring.Index(pingKeyPurpose, []byte(pingKey)),
+		PingKeyIndex: index,
 		SlugPings:    true,
 		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
 	}

@@ -45,7 +45,7 @@ func TestCreateUser(t *testing.T) {
 	if !bytes.Equal(u.AuthKeyHash, sum[:]) {
 		t.Error("the store does not hold the key's SHA-256")
 	}
-	pk, err := e.ring.Open(u.PingKeyEnc, keyring.AD("users", "ping_key", 0))
+	pk, err := e.ring.Open(u.PingKeyEnc, keyring.PingKeyAD(u.PingKeyIndex))
 	if err != nil || string(pk) != got["ping_key"] {
 		t.Errorf("sealed ping key opens to %q, %v", pk, err)
 	}

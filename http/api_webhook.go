@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 // maxWebhookURLLen bounds a webhook URL.
@@ -69,7 +70,7 @@ func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, a apiArgs) e
 		if err != nil {
 			return err
 		}
-		if configEnc, err = s.deps.Ring.Seal(plain, ChannelAD(a.user.ID, a.checkID, messages.ChannelWebhook)); err != nil {
+		if configEnc, err = s.deps.Ring.Seal(plain, keyring.ChannelAD(a.user.ID, a.checkID, messages.ChannelWebhook)); err != nil {
 			return err
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 func TestWebhook(t *testing.T) {
@@ -41,7 +41,7 @@ func TestWebhook(t *testing.T) {
 	if strings.Contains(string(ch[0].ConfigEnc), "s3cret") {
 		t.Error("the URL is stored in plaintext")
 	}
-	plain, err := e.ring.Open(ch[0].ConfigEnc, ttrhttp.ChannelAD(u.ID, id, "webhook"))
+	plain, err := e.ring.Open(ch[0].ConfigEnc, keyring.ChannelAD(u.ID, id, "webhook"))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -50,7 +50,7 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("sealed config %s (%v)", plain, err)
 	}
 	// Bound to its row: another check's AD does not open it.
-	if _, err := e.ring.Open(ch[0].ConfigEnc, ttrhttp.ChannelAD(u.ID, id+1, "webhook")); err == nil {
+	if _, err := e.ring.Open(ch[0].ConfigEnc, keyring.ChannelAD(u.ID, id+1, "webhook")); err == nil {
 		t.Error("opens under another check's AD")
 	}
 

@@ -31,13 +31,8 @@ type Checks interface {
 	Resume(ctx context.Context, userID, checkID int64) error
 	Delete(ctx context.Context, userID, checkID int64) error
 	// SetChannel stores a channel's settings: configEnc is a messages.ChannelConfig in JSON
-	// sealed under the key ring with ChannelAD; keepConfig only changes enabled.
+	// sealed under the key ring with keyring.ChannelAD; keepConfig only changes enabled.
 	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
-}
-
-// ChannelAD is the additional data that binds a channel's sealed settings to its row.
-func ChannelAD(userID, checkID int64, channel string) []byte {
-	return keyring.ChannelAD(userID, checkID, channel)
 }
 
 // Config is the edge's configuration.

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -149,4 +150,10 @@ func ChannelAD(userID, checkID int64, channel string) []byte {
 // OutboxAD binds an outbox row's sealed destination to the row's idempotency key and user.
 func OutboxAD(idempotencyKey string, userID int64) []byte {
 	return AD("outbox", idempotencyKey, userID)
+}
+
+// PingKeyAD binds a user's sealed ping key to its lookup index (the user's id is not known
+// before the row is inserted; the index is, and is unique per user).
+func PingKeyAD(index []byte) []byte {
+	return AD("users", "ping_key:"+hex.EncodeToString(index), 0)
 }
