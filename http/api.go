@@ -138,6 +138,12 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, a apiArgs, 
 	}
 	r = r.WithContext(withPrincipal(r.Context(), p))
 	a.user = p.User
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		// net/http drops malformed pairs silently; a parameter the client meant must not be
+		// ignored (a cursor lost would restart a listing from the first page).
+		s.fail(w, r, invalid("malformed query string"))
+		return
+	}
 	if err := f(w, r, a); err != nil {
 		s.fail(w, r, err)
 	}
