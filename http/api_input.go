@@ -130,6 +130,10 @@ func decodeString(name string, raw json.RawMessage) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &v) != nil {
 		return "", invalid("%s must be a string", name)
 	}
+	if strings.ContainsRune(v, 0) {
+		// Text columns cannot hold NUL (PostgreSQL refuses it); say so instead of failing later.
+		return "", invalid("%s must not contain NUL characters", name)
+	}
 	return v, nil
 }
 
@@ -216,6 +220,9 @@ func decodeContentRule(name string, raw json.RawMessage) (*messages.ContentRule,
 	}
 	if in.Pattern == nil {
 		return nil, invalid("%s.pattern is required", name)
+	}
+	if strings.ContainsRune(*in.Pattern, 0) {
+		return nil, invalid("%s.pattern must not contain NUL characters", name)
 	}
 	rule := &messages.ContentRule{Type: *in.Type, Pattern: *in.Pattern}
 	if in.Regex != nil {

@@ -260,6 +260,8 @@ func TestBadInputNeverFails500(t *testing.T) {
 		{"POST", "/api/v1/checks", `{"slug":"12345"}`, true, 400},
 		{"POST", "/api/v1/checks", `{"slug":"0b7d64b8-5f2e-4a53-9a7f-7d3f6b2f7c11"}`, true, 400},
 		{"POST", "/api/v1/checks", `{"name":"` + strings.Repeat("x", 200000) + `"}`, true, 413},
+		{"POST", "/api/v1/checks", `{"name":"a\u0000b"}`, true, 400},
+		{"POST", "/api/v1/checks", `{"content_rule":{"type":"present","pattern":"\u0000"}}`, true, 400},
 		{"GET", "/api/v1/checks?size=0", "", true, 400},
 		{"GET", "/api/v1/checks?sort_by=evil", "", true, 400},
 		{"GET", "/api/v1/checks?cursor=%%%", "", true, 400},
