@@ -1,0 +1,98 @@
+// Package clustertest starts in-process cluster nodes on 127.0.0.1 for tests of cluster and
+// of the packages that route through it.
+package clustertest
+
+import (
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ttr-rip/ttr/cluster"
+)
+
+// Cluster is N nodes in one process, each with a Static membership of all of them.
+type Cluster struct {
+	Nodes       []*cluster.Node
+	Members     []cluster.Member // Members[i] describes Nodes[i]
+	Memberships []*cluster.Static
+}
+
+// Options tune Start.
+type Options struct {
+	// Logger receives every node's logs. Default: discard (protoactor goroutines may log after
+	// a test has ended, when t.Log would panic).
+	Logger *slog.Logger
+}
+
+// Start starts n nodes on free loopback ports, each knowing all n as active members, and
+// stops them when tb ends. Start every node a test needs before the nodes talk to each other
+// (see cluster.NewNode).
+func Start(tb testing.TB, n int, opts Options) *Cluster {
+	tb.Helper()
+	c := &Cluster{}
+	for i := range n {
+		node := StartNode(tb, opts.Logger)
+		c.Nodes = append(c.Nodes, node)
+		c.Members = append(c.Members, cluster.Member{
+			ID:         fmt.Sprintf("n%d-%s", i, cluster.NewNodeID()),
+			Name:       fmt.Sprintf("node%d", i),
+			RemoteAddr: node.Address(),
+		})
+	}
+	for i := range n {
+		c.Memberships = append(c.Memberships, MustStatic(tb, c.Members[i], c.Members))
+	}
+	return c
+}
+
+// StartNode starts one node on a free loopback port and stops it when tb ends.
+func StartNode(tb testing.TB, logger *slog.Logger) *cluster.Node {
+	tb.Helper()
+	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: logger})
+	if err != nil {
+		tb.Fatalf("start node: %v", err)
+	}
+	tb.Cleanup(node.Stop)
+	return node
+}
+
+// MustStatic returns a Static membership or fails tb.
+func MustStatic(tb testing.TB, self cluster.Member, members []cluster.Member) *cluster.Static {
+	tb.Helper()
+	s, err := cluster.NewStatic(self, members)
+	if err != nil {
+		tb.Fatalf("static membership: %v", err)
+	}
+	return s
+}
+
+// OwnedBy returns the first n identities "kind/<i>" (i = 0, 1, …) that membership places on
+// the member with ID owner.
+func OwnedBy(tb testing.TB, m cluster.Membership, kind, owner string, n int) []string {
+	tb.Helper()
+	var ids []string
+	for i := 0; len(ids) < n && i < 1_000_000; i++ {
+		id := fmt.Sprintf("%s/%d", kind, i)
+		if o, ok := m.Owner(id); ok && o.ID == owner {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < n {
+		tb.Fatalf("only %d identities of kind %s owned by %s", len(ids), kind, owner)
+	}
+	return ids
+}
+
+// WaitUntil polls cond every few milliseconds until it holds, and fails tb if it does not
+// within timeout.
+func WaitUntil(tb testing.TB, timeout time.Duration, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
