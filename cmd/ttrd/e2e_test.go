@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -296,5 +297,35 @@ func TestBadInputNeverFails500(t *testing.T) {
 	}
 	if code := d.api(other.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", c.ID), nil, nil); code != 404 {
 		t.Fatalf("other user's pause = %d, want 404", code)
+	}
+}
+
+// TestInternalListener: --internal-addr serves Prometheus metrics (pings, batches, HTTP) and
+// pprof, and the public listener serves neither.
+func TestInternalListener(t *testing.T) {
+	internal := freeAddr(t)
+	d := startDaemon(t, "", "--internal-addr", internal)
+	u := d.newUser()
+	d.createCheck(u.AuthKey, map[string]any{"slug": "job"})
+	d.ping("GET", "/p/"+u.UserSlug+"/job", "")
+	resp, err := httpClient.Get("http://" + internal + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"ttr_pings_total", "ttr_ping_duration_seconds", "ttr_store_batch_size",
+		"ttr_store_commit_seconds", "ttr_http_requests_total", "go_goroutines"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if code, err := httpGet("http://" + internal + "/debug/pprof/"); err != nil || code != 200 {
+		t.Errorf("/debug/pprof/ = %d %v", code, err)
+	}
+	for _, p := range []string{"/metrics", "/debug/pprof/"} {
+		if code, _ := httpGet(d.URL + p); code == 200 {
+			t.Errorf("public listener serves %s", p)
+		}
 	}
 }
