@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/alert"
 	"github.com/ttr-rip/ttr/actors/batcher"
 	"github.com/ttr-rip/ttr/actors/checklogic"
+	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -241,7 +243,7 @@ func (a *checkActor) load() *messages.Reply {
 		// The API validated the configuration; a stored one that no longer compiles (a zone
 		// removed from tzdata) is reported rather than crashing the actor.
 		a.d.Log.Error("stored check config does not compile", "check_id", a.id, "err", err)
-		return &messages.Reply{Code: messages.Code_CODE_INTERNAL, Detail: "check configuration is invalid: " + err.Error()}
+		return cluster.ReplyOf(fmt.Errorf("stored configuration of check %d: %w", a.id, err))
 	}
 	a.chk, a.cfg, a.channels = chk, cfg, chans
 	a.recent.reset(recent)
@@ -504,14 +506,14 @@ func failureReply(o persistence.Outcome) *messages.Reply {
 	case persistence.OutcomeFenced:
 		// Another activation wrote first: this one is stale. The router retries; the retry
 		// reaches the current owner (or this actor after it reloads).
-		return &messages.Reply{Code: messages.Code_CODE_NOT_OWNER}
+		return cluster.NotOwner("")
 	case persistence.OutcomeConflict:
-		return &messages.Reply{Code: messages.Code_CODE_CONFLICT, Detail: messages.MessageOf(o.Err)}
+		return cluster.ReplyOf(o.Err)
 	default:
 		if persistence.IsUnavailable(o.Err) {
 			return unavailable(time.Second)
 		}
-		return &messages.Reply{Code: messages.Code_CODE_INTERNAL, Detail: "internal error"}
+		return cluster.ReplyOf(errors.New("write failed")) // internal: no detail leaves the node
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -82,7 +83,8 @@ func NewRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// replyErr maps the reply contract to application errors.
+// replyErr maps the reply contract to application errors (cluster.ErrorOf); a router that
+// gave up means the owner could not be reached in time: try again shortly.
 func replyErr(rep *messages.Reply, err error) error {
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -90,24 +92,10 @@ func replyErr(rep *messages.Reply, err error) error {
 		}
 		return &messages.Error{Code: messages.EUnavailable, Message: "the check's owner did not answer in time", RetryAfter: time.Second}
 	}
-	switch rep.Code {
-	case messages.Code_CODE_OK:
-		return nil
-	case messages.Code_CODE_NOT_FOUND:
-		return messages.ErrNotFound
-	case messages.Code_CODE_STALE:
-		return &messages.Error{Code: messages.EStale, Message: "stale lookup"}
-	case messages.Code_CODE_INVALID:
-		return &messages.Error{Code: messages.EInvalid, Message: rep.Detail}
-	case messages.Code_CODE_CONFLICT:
-		return &messages.Error{Code: messages.EConflict, Message: rep.Detail}
-	case messages.Code_CODE_UNAVAILABLE, messages.Code_CODE_NOT_OWNER:
-		after := time.Duration(rep.RetryAfterMs) * time.Millisecond
-		if after <= 0 {
-			after = time.Second
-		}
-		return &messages.Error{Code: messages.EUnavailable, Message: "temporarily unavailable", RetryAfter: after}
-	default:
-		return &messages.Error{Code: messages.EInternal, Message: "internal error"}
+	err = cluster.ErrorOf(rep)
+	var e *messages.Error
+	if errors.As(err, &e) && e.Code == messages.EUnavailable && e.RetryAfter <= 0 {
+		e.RetryAfter = time.Second
 	}
+	return err
 }
