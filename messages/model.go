@@ -145,7 +145,8 @@ const (
 	AlertDown     = "down"
 	AlertUp       = "up"
 	AlertRealert  = "realert"
-	AlertFlapping = "flapping"
+	AlertFlapping = "flapping" // kinds flap-start and flap-end share it; the key tells them apart
+	AlertFlapEnd  = "flap-end"
 	AlertTest     = "test"
 )
 
@@ -183,9 +184,24 @@ type Channel struct {
 	LastAt      time.Time
 }
 
-// ChannelConfig is the plaintext settings of a channel (sealed at rest).
+// ChannelConfig is the plaintext settings of a channel (sealed at rest as a whole: every
+// field may be a secret).
 type ChannelConfig struct {
-	URL string `json:"url,omitempty"` // webhook
+	URL      string `json:"url,omitempty"`       // webhook, slack, discord
+	BotToken string `json:"bot_token,omitempty"` // telegram
+	ChatID   string `json:"chat_id,omitempty"`   // telegram
+	EmailTo  string `json:"email_to,omitempty"`  // email
+}
+
+// RateState is a destination's adaptive rate control as persisted (SPEC §4), so a 429's
+// back-off survives a restart or a handover.
+type RateState struct {
+	RPS          float64   // current rate
+	Burst        float64   // current bucket size
+	Tokens       float64   // tokens at UpdatedAt
+	BackoffLevel int32     // consecutive 429s (exponent of the back-off)
+	BackoffUntil time.Time // nothing is sent before this
+	UpdatedAt    time.Time
 }
 
 // Delivery status written back to a channel after a send.

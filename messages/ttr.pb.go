@@ -885,6 +885,260 @@ func (*Poke) Descriptor() ([]byte, []int) {
 	return file_ttr_proto_rawDescGZIP(), []int{10}
 }
 
+// TestSend delivers one alert through a destination's notifier ahead of its backlog, under
+// its rate limit, and answers with a SendResult. row_json is a messages.OutboxRow in JSON whose
+// DestEnc is sealed under keyring.OutboxAD; it is not written to the outbox.
+type TestSend struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RowJson       []byte                 `protobuf:"bytes,1,opt,name=row_json,json=rowJson,proto3" json:"row_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestSend) Reset() {
+	*x = TestSend{}
+	mi := &file_ttr_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestSend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestSend) ProtoMessage() {}
+
+func (x *TestSend) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestSend.ProtoReflect.Descriptor instead.
+func (*TestSend) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TestSend) GetRowJson() []byte {
+	if x != nil {
+		return x.RowJson
+	}
+	return nil
+}
+
+// SendResult is the outcome of one delivery attempt.
+type SendResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Outcome       string                 `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`                                  // delivered | transient | permanent | rate_limited
+	Detail        string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`                                    // safe to show the user
+	RetryAfterMs  int64                  `protobuf:"varint,3,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"` // rate_limited: when the destination may be tried again
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendResult) Reset() {
+	*x = SendResult{}
+	mi := &file_ttr_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendResult) ProtoMessage() {}
+
+func (x *SendResult) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendResult.ProtoReflect.Descriptor instead.
+func (*SendResult) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SendResult) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *SendResult) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *SendResult) GetRetryAfterMs() int64 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
+// RateQuery asks a notifier for its RateSnapshot.
+type RateQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateQuery) Reset() {
+	*x = RateQuery{}
+	mi := &file_ttr_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateQuery) ProtoMessage() {}
+
+func (x *RateQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateQuery.ProtoReflect.Descriptor instead.
+func (*RateQuery) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{13}
+}
+
+// RateSnapshot is the live rate control of a destination (GET …/{channel}/rate).
+type RateSnapshot struct {
+	state                   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled                 bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Limited                 bool                   `protobuf:"varint,2,opt,name=limited,proto3" json:"limited,omitempty"`
+	LimitedReason           string                 `protobuf:"bytes,3,opt,name=limited_reason,json=limitedReason,proto3" json:"limited_reason,omitempty"` // "" | "backoff" | "tokens"
+	RetryAfterSeconds       float64                `protobuf:"fixed64,4,opt,name=retry_after_seconds,json=retryAfterSeconds,proto3" json:"retry_after_seconds,omitempty"`
+	CurrentRps              float64                `protobuf:"fixed64,5,opt,name=current_rps,json=currentRps,proto3" json:"current_rps,omitempty"`
+	MinRps                  float64                `protobuf:"fixed64,6,opt,name=min_rps,json=minRps,proto3" json:"min_rps,omitempty"`
+	Tokens                  float64                `protobuf:"fixed64,7,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	MaxTokens               float64                `protobuf:"fixed64,8,opt,name=max_tokens,json=maxTokens,proto3" json:"max_tokens,omitempty"`
+	BackoffSecondsRemaining float64                `protobuf:"fixed64,9,opt,name=backoff_seconds_remaining,json=backoffSecondsRemaining,proto3" json:"backoff_seconds_remaining,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *RateSnapshot) Reset() {
+	*x = RateSnapshot{}
+	mi := &file_ttr_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateSnapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateSnapshot) ProtoMessage() {}
+
+func (x *RateSnapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateSnapshot.ProtoReflect.Descriptor instead.
+func (*RateSnapshot) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RateSnapshot) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *RateSnapshot) GetLimited() bool {
+	if x != nil {
+		return x.Limited
+	}
+	return false
+}
+
+func (x *RateSnapshot) GetLimitedReason() string {
+	if x != nil {
+		return x.LimitedReason
+	}
+	return ""
+}
+
+func (x *RateSnapshot) GetRetryAfterSeconds() float64 {
+	if x != nil {
+		return x.RetryAfterSeconds
+	}
+	return 0
+}
+
+func (x *RateSnapshot) GetCurrentRps() float64 {
+	if x != nil {
+		return x.CurrentRps
+	}
+	return 0
+}
+
+func (x *RateSnapshot) GetMinRps() float64 {
+	if x != nil {
+		return x.MinRps
+	}
+	return 0
+}
+
+func (x *RateSnapshot) GetTokens() float64 {
+	if x != nil {
+		return x.Tokens
+	}
+	return 0
+}
+
+func (x *RateSnapshot) GetMaxTokens() float64 {
+	if x != nil {
+		return x.MaxTokens
+	}
+	return 0
+}
+
+func (x *RateSnapshot) GetBackoffSecondsRemaining() float64 {
+	if x != nil {
+		return x.BackoffSecondsRemaining
+	}
+	return 0
+}
+
 var File_ttr_proto protoreflect.FileDescriptor
 
 const file_ttr_proto_rawDesc = "" +
@@ -945,7 +1199,27 @@ const file_ttr_proto_rawDesc = "" +
 	"\vkeep_config\x18\x05 \x01(\bR\n" +
 	"keepConfig\"\b\n" +
 	"\x06Reload\"\x06\n" +
-	"\x04Poke*\xaf\x01\n" +
+	"\x04Poke\"%\n" +
+	"\bTestSend\x12\x19\n" +
+	"\brow_json\x18\x01 \x01(\fR\arowJson\"d\n" +
+	"\n" +
+	"SendResult\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\tR\aoutcome\x12\x16\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\x12$\n" +
+	"\x0eretry_after_ms\x18\x03 \x01(\x03R\fretryAfterMs\"\v\n" +
+	"\tRateQuery\"\xc6\x02\n" +
+	"\fRateSnapshot\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x18\n" +
+	"\alimited\x18\x02 \x01(\bR\alimited\x12%\n" +
+	"\x0elimited_reason\x18\x03 \x01(\tR\rlimitedReason\x12.\n" +
+	"\x13retry_after_seconds\x18\x04 \x01(\x01R\x11retryAfterSeconds\x12\x1f\n" +
+	"\vcurrent_rps\x18\x05 \x01(\x01R\n" +
+	"currentRps\x12\x17\n" +
+	"\amin_rps\x18\x06 \x01(\x01R\x06minRps\x12\x16\n" +
+	"\x06tokens\x18\a \x01(\x01R\x06tokens\x12\x1d\n" +
+	"\n" +
+	"max_tokens\x18\b \x01(\x01R\tmaxTokens\x12:\n" +
+	"\x19backoff_seconds_remaining\x18\t \x01(\x01R\x17backoffSecondsRemaining*\xaf\x01\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x12\n" +
@@ -983,22 +1257,26 @@ func file_ttr_proto_rawDescGZIP() []byte {
 }
 
 var file_ttr_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_ttr_proto_goTypes = []any{
-	(Code)(0),          // 0: ttr.v1.Code
-	(PingKind)(0),      // 1: ttr.v1.PingKind
-	(LookupKind)(0),    // 2: ttr.v1.LookupKind
-	(*Envelope)(nil),   // 3: ttr.v1.Envelope
-	(*Reply)(nil),      // 4: ttr.v1.Reply
-	(*Ping)(nil),       // 5: ttr.v1.Ping
-	(*Tick)(nil),       // 6: ttr.v1.Tick
-	(*Update)(nil),     // 7: ttr.v1.Update
-	(*Pause)(nil),      // 8: ttr.v1.Pause
-	(*Resume)(nil),     // 9: ttr.v1.Resume
-	(*Delete)(nil),     // 10: ttr.v1.Delete
-	(*SetChannel)(nil), // 11: ttr.v1.SetChannel
-	(*Reload)(nil),     // 12: ttr.v1.Reload
-	(*Poke)(nil),       // 13: ttr.v1.Poke
+	(Code)(0),            // 0: ttr.v1.Code
+	(PingKind)(0),        // 1: ttr.v1.PingKind
+	(LookupKind)(0),      // 2: ttr.v1.LookupKind
+	(*Envelope)(nil),     // 3: ttr.v1.Envelope
+	(*Reply)(nil),        // 4: ttr.v1.Reply
+	(*Ping)(nil),         // 5: ttr.v1.Ping
+	(*Tick)(nil),         // 6: ttr.v1.Tick
+	(*Update)(nil),       // 7: ttr.v1.Update
+	(*Pause)(nil),        // 8: ttr.v1.Pause
+	(*Resume)(nil),       // 9: ttr.v1.Resume
+	(*Delete)(nil),       // 10: ttr.v1.Delete
+	(*SetChannel)(nil),   // 11: ttr.v1.SetChannel
+	(*Reload)(nil),       // 12: ttr.v1.Reload
+	(*Poke)(nil),         // 13: ttr.v1.Poke
+	(*TestSend)(nil),     // 14: ttr.v1.TestSend
+	(*SendResult)(nil),   // 15: ttr.v1.SendResult
+	(*RateQuery)(nil),    // 16: ttr.v1.RateQuery
+	(*RateSnapshot)(nil), // 17: ttr.v1.RateSnapshot
 }
 var file_ttr_proto_depIdxs = []int32{
 	0, // 0: ttr.v1.Reply.code:type_name -> ttr.v1.Code
@@ -1022,7 +1300,7 @@ func file_ttr_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ttr_proto_rawDesc), len(file_ttr_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   11,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

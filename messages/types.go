@@ -12,6 +12,14 @@ const (
 	TypeSetChannel = "set_channel" // SetChannel
 	TypeReload     = "reload"      // Reload (no reply)
 	TypePoke       = "poke"        // Poke (no reply)
+	TypeTestSend   = "test_send"   // TestSend → Reply{type "send_result", body SendResult}
+	TypeRate       = "rate"        // RateQuery → Reply{type "rate_snapshot", body RateSnapshot}
+)
+
+// Reply payload types.
+const (
+	ReplySendResult   = "send_result"
+	ReplyRateSnapshot = "rate_snapshot"
 )
 
 // Identity kinds: the prefix of an identity ("check/123").

@@ -193,3 +193,33 @@ type TagCount struct {
 	Tag   string `json:"tag"`
 	Count int64  `json:"count"`
 }
+
+// RateStore persists each destination's adaptive rate control (SPEC §4).
+// Store embeds it once both implementations have it.
+type RateStore interface {
+	// LoadRateState returns a destination's persisted rate state; false when it has none.
+	LoadRateState(ctx context.Context, destHash string) (messages.RateState, bool, error)
+	// SaveRateState writes (upserts) a destination's rate state.
+	SaveRateState(ctx context.Context, destHash string, st messages.RateState) error
+}
+
+// SecretStore lets `ttrd secrets rotate` re-seal every secret at rest under the first key of
+// the ring and recompute the lookup indexes. It is a system operation (no user scope).
+type SecretStore interface {
+	// Reseal calls f for every sealed value in the store (users' ping keys, channels'
+	// settings, outbox destinations) and writes back what f returns, in batches. f must keep
+	// Table, Key and UserID; it returns an error to abort. Reseal returns how many values it
+	// rewrote.
+	Reseal(ctx context.Context, f func(Sealed) (Sealed, error)) (int, error)
+}
+
+// Sealed is one secret at rest, with what its additional data binds it to.
+type Sealed struct {
+	Table  string // "users" | "channels" | "outbox"
+	UserID int64  // the owner (0 for users, whose sealing predates their id)
+	// Key is the stable key of the row: users: the user id (decimal); channels:
+	// "<check id>:<channel>"; outbox: the idempotency key.
+	Key   string
+	Value []byte // the sealed value
+	Index []byte // users only: the ping key's lookup index (recomputed under a new secret)
+}
