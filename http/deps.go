@@ -35,6 +35,23 @@ type Checks interface {
 	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
 }
 
+// Notifiers reaches notifier actors (one per destination identity, on whichever node owns
+// it) through the router.
+type Notifiers interface {
+	// TestSend delivers row through the destination's notifier ahead of its backlog, under its
+	// rate limit, and reports the outcome (a failed delivery is an outcome, not an error).
+	TestSend(ctx context.Context, destHash string, row messages.OutboxRow) (*messages.SendResult, error)
+	// Rate returns the destination's live rate-control snapshot.
+	Rate(ctx context.Context, destHash string) (*messages.RateSnapshot, error)
+	// Poke tells a destination's notifier that it has new outbox rows.
+	Poke(destHash string)
+}
+
+// OutboxWriter queues alerts outside a check's write (test-queue sends).
+type OutboxWriter interface {
+	InsertOutbox(ctx context.Context, rows []messages.OutboxRow) error
+}
+
 // Config is the edge's configuration.
 type Config struct {
 	// PublicURL is the base of ping URLs shown to users, e.g. "https://ttr.example.com".
@@ -60,10 +77,12 @@ func DefaultConfig() Config {
 
 // Deps are the edge's collaborators.
 type Deps struct {
-	Store  Store
-	Checks Checks
-	Ring   *keyring.Ring
-	Logger *slog.Logger
+	Store     Store
+	Checks    Checks
+	Notifiers Notifiers
+	Outbox    OutboxWriter
+	Ring      *keyring.Ring
+	Logger    *slog.Logger
 	// Registerer receives the edge's metrics; nil = none.
 	Registerer prometheus.Registerer
 	// Ready reports whether the node can serve (store reachable, deadlines armed); nil = ready.
