@@ -37,7 +37,7 @@ func DefaultResolverConfig() ResolverConfig {
 }
 
 // pingKeyPurpose names the ping key's HMAC lookup index (keyring.Ring.Index).
-const pingKeyPurpose = "ping_key"
+const pingKeyPurpose = keyring.PurposePingKey
 
 // resolverShards is the number of independently locked parts of the cache: enough that
 // concurrent pings rarely meet on one lock.

@@ -3,6 +3,7 @@
 //
 //	ttrd [flags]          start a node (see ttrd -h)
 //	ttrd migrate [flags]  apply the store's migrations and exit
+//	ttrd secrets rotate   re-seal every secret under the first key of TTR_ENCRYPTION_KEYS
 package main
 
 import (
@@ -20,7 +21,13 @@ func main() {
 
 func run(args []string) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "serve") {
+	switch {
+	case len(args) > 1 && args[0] == "secrets" && args[1] == "rotate":
+		cmd, args = "secrets rotate", args[2:]
+	case len(args) > 0 && args[0] == "secrets":
+		fmt.Fprintln(os.Stderr, "ttrd: usage: ttrd secrets rotate [flags]")
+		return 2
+	case len(args) > 0 && (args[0] == "migrate" || args[0] == "serve"):
 		cmd, args = args[0], args[1:]
 	}
 	cfg, err := parseConfig("ttrd "+cmd, args, os.Getenv)
@@ -35,6 +42,15 @@ func run(args []string) int {
 	defer stop()
 
 	m := NewMain(cfg, os.Stderr, os.Stdout)
+	if cmd == "secrets rotate" {
+		n, err := m.RotateSecrets(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ttrd secrets rotate:", err)
+			return 1
+		}
+		fmt.Printf("re-sealed %d secrets under the first key of TTR_ENCRYPTION_KEYS; the other keys may now be removed\n", n)
+		return 0
+	}
 	if cmd == "migrate" {
 		if err := m.Migrate(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "ttrd migrate:", err)

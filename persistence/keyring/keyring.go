@@ -157,3 +157,6 @@ func OutboxAD(idempotencyKey string, userID int64) []byte {
 func PingKeyAD(index []byte) []byte {
 	return AD("users", "ping_key:"+hex.EncodeToString(index), 0)
 }
+
+// PurposePingKey is the Index purpose of users' ping keys.
+const PurposePingKey = "ping_key"
