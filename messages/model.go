@@ -84,6 +84,12 @@ type CheckState struct {
 	RealertCount int32
 	FlipSeq      int64 // number of flips recorded; flip ids are "<check id>.<seq>"
 	LastReason   string
+
+	// Flapping (SPEC §4): recent status changes, and the suppression they caused.
+	FlapHistory    []time.Time // times of the status changes within the flap window, oldest first
+	FlapSince      time.Time   // start of the current suppression (names its flap-start/flap-end keys)
+	SuppressUntil  time.Time   // alerts are held until then; zero = not suppressed
+	LastSentStatus string      // the status the latest up/down alert reported ("" = none yet)
 }
 
 // Check is a check row: identity, configuration and state.
