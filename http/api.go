@@ -26,6 +26,7 @@ type apiArgs struct {
 	user    messages.User // the authenticated user (zero on public routes)
 	checkID int64         // {id}
 	n       int64         // {n}
+	channel string        // {channel}
 }
 
 // apiFunc serves one API route: decode → validate → one call → encode. A returned error is
@@ -77,8 +78,14 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.listFlips
 	case opDeliveries:
 		return s.listDeliveries
-	case opWebhook:
-		return s.putWebhook
+	case opChannelPut:
+		return s.putChannel
+	case opChannelTest:
+		return s.testChannel
+	case opChannelTestQueue:
+		return s.testQueueChannel
+	case opChannelRate:
+		return s.rateChannel
 	}
 	return nil
 }
@@ -102,7 +109,7 @@ func (s *Server) dispatchChecks(w http.ResponseWriter, r *http.Request, ps httpr
 		return
 	}
 	setRoute(r, m.pattern)
-	s.serveAuthed(w, r, apiArgs{checkID: m.checkID, n: m.n}, h)
+	s.serveAuthed(w, r, apiArgs{checkID: m.checkID, n: m.n, channel: m.channel}, h)
 }
 
 // public adapts an unauthenticated API handler.

@@ -63,7 +63,10 @@ type checkJSON struct {
 	Channels               map[string]channelJSON `json:"channels"`
 }
 
-// channelJSON is one integration's public face: never its secrets.
+// channelJSON is one integration's public face: never its secrets. configured says that
+// settings are stored (whether they can still be decrypted shows on the next delivery, and
+// a PUT that needs them answers 409); last_notification_* are the last delivery's status,
+// message and time, null before the first.
 type channelJSON struct {
 	Enabled                   bool    `json:"enabled"`
 	Configured                bool    `json:"configured"`
@@ -72,10 +75,12 @@ type channelJSON struct {
 	LastNotificationTimestamp apiTime `json:"last_notification_timestamp"`
 }
 
-// apiChannels are the channels this edge configures; each always appears in a check's
-// channels object, configured or not. (Telegram, Slack, Discord and email join with their
-// issue; rows of other channels found in the store are shown too.)
-var apiChannels = []string{messages.ChannelWebhook}
+// apiChannels are the channels of SPEC §1 (channelSpecs describes each): every one always
+// appears in a check's channels object, configured or not, and no other name does.
+var apiChannels = []string{
+	messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord,
+	messages.ChannelWebhook, messages.ChannelEmail,
+}
 
 // isLate says whether an up check is past its expected time but within its grace.
 func isLate(st messages.CheckState, now time.Time) bool {
@@ -130,6 +135,9 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		j.Channels[name] = channelJSON{}
 	}
 	for _, ch := range chans {
+		if _, ok := j.Channels[ch.Name]; !ok {
+			continue // not a channel this edge knows: it has no settings to show
+		}
 		j.Channels[ch.Name] = channelJSON{
 			Enabled:                   ch.Enabled,
 			Configured:                len(ch.ConfigEnc) > 0,

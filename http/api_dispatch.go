@@ -26,7 +26,10 @@ const (
 	opPingBody
 	opFlips
 	opDeliveries
-	opWebhook
+	opChannelPut
+	opChannelTest
+	opChannelTestQueue
+	opChannelRate
 )
 
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
@@ -35,14 +38,16 @@ type checkRoute struct {
 	pattern string // the route pattern, for metrics ("" unless matched)
 	checkID int64  // {id}, when the pattern has one
 	n       int64  // {n}, when the pattern has one
+	channel string // {channel}, when the pattern has one: one of apiChannels
 	status  int    // 0 = matched; 404 = no such path; 405 = path known, method not (see allow)
 	allow   []string
 }
 
 // Parameter segments of a route shape.
 const (
-	segID = "{id}"
-	segN  = "{n}"
+	segID      = "{id}"
+	segN       = "{n}"
+	segChannel = "{channel}" // a name of apiChannels; any other segment is no route
 )
 
 // checkRoutes are the routes under /api/v1/checks/ that httprouter v1.3.0 cannot hold side by
@@ -65,7 +70,10 @@ var checkRoutes = []struct {
 	{[]string{segID, "pings", segN, "body"}, map[string]checkOp{http.MethodGet: opPingBody}},
 	{[]string{segID, "flips"}, map[string]checkOp{http.MethodGet: opFlips}},
 	{[]string{segID, "deliveries"}, map[string]checkOp{http.MethodGet: opDeliveries}},
-	{[]string{segID, "webhook"}, map[string]checkOp{http.MethodPut: opWebhook}},
+	{[]string{segID, segChannel}, map[string]checkOp{http.MethodPut: opChannelPut}},
+	{[]string{segID, segChannel, "test"}, map[string]checkOp{http.MethodPost: opChannelTest}},
+	{[]string{segID, segChannel, "test-queue"}, map[string]checkOp{http.MethodPost: opChannelTestQueue}},
+	{[]string{segID, segChannel, "rate"}, map[string]checkOp{http.MethodGet: opChannelRate}},
 }
 
 // checkMethods are the methods the catch-all is registered for; the dispatcher answers 405
@@ -86,9 +94,17 @@ next:
 		if len(rt.shape) != len(segs) {
 			continue
 		}
-		var id, n int64
+		var (
+			id, n   int64
+			channel string
+		)
 		for i, want := range rt.shape {
 			switch want {
+			case segChannel:
+				if !slices.Contains(apiChannels, segs[i]) {
+					continue next
+				}
+				channel = segs[i]
 			case segID, segN:
 				v, ok := parseID(segs[i])
 				if !ok {
@@ -114,7 +130,7 @@ next:
 			slices.Sort(allow)
 			return checkRoute{status: http.StatusMethodNotAllowed, allow: allow}
 		}
-		return checkRoute{op: op, pattern: routeChecks + "/" + strings.Join(rt.shape, "/"), checkID: id, n: n}
+		return checkRoute{op: op, pattern: routeChecks + "/" + strings.Join(rt.shape, "/"), checkID: id, n: n, channel: channel}
 	}
 	return checkRoute{status: http.StatusNotFound}
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,7 @@ func TestMatchCheckRoute(t *testing.T) {
 		op           checkOp
 		pattern      string
 		id, n        int64
+		channel      string
 		status       int
 		allow        []string
 	}{
@@ -31,7 +33,16 @@ func TestMatchCheckRoute(t *testing.T) {
 		{method: GET, rest: "/7/pings/3/body", op: opPingBody, pattern: "/api/v1/checks/{id}/pings/{n}/body", id: 7, n: 3},
 		{method: GET, rest: "/7/flips", op: opFlips, pattern: "/api/v1/checks/{id}/flips", id: 7},
 		{method: GET, rest: "/7/deliveries", op: opDeliveries, pattern: "/api/v1/checks/{id}/deliveries", id: 7},
-		{method: PUT, rest: "/7/webhook", op: opWebhook, pattern: "/api/v1/checks/{id}/webhook", id: 7},
+		{method: PUT, rest: "/7/webhook", op: opChannelPut, pattern: "/api/v1/checks/{id}/{channel}", id: 7, channel: "webhook"},
+		{method: PUT, rest: "/7/telegram", op: opChannelPut, pattern: "/api/v1/checks/{id}/{channel}", id: 7, channel: "telegram"},
+		{method: PUT, rest: "/7/slack", op: opChannelPut, pattern: "/api/v1/checks/{id}/{channel}", id: 7, channel: "slack"},
+		{method: PUT, rest: "/7/discord", op: opChannelPut, pattern: "/api/v1/checks/{id}/{channel}", id: 7, channel: "discord"},
+		{method: PUT, rest: "/7/email", op: opChannelPut, pattern: "/api/v1/checks/{id}/{channel}", id: 7, channel: "email"},
+		{method: POST, rest: "/7/telegram/test", op: opChannelTest, pattern: "/api/v1/checks/{id}/{channel}/test", id: 7, channel: "telegram"},
+		{method: POST, rest: "/8/email/test", op: opChannelTest, pattern: "/api/v1/checks/{id}/{channel}/test", id: 8, channel: "email"},
+		{method: POST, rest: "/7/slack/test-queue", op: opChannelTestQueue, pattern: "/api/v1/checks/{id}/{channel}/test-queue", id: 7, channel: "slack"},
+		{method: GET, rest: "/7/discord/rate", op: opChannelRate, pattern: "/api/v1/checks/{id}/{channel}/rate", id: 7, channel: "discord"},
+		{method: GET, rest: "/7/webhook/rate", op: opChannelRate, pattern: "/api/v1/checks/{id}/{channel}/rate", id: 7, channel: "webhook"},
 
 		// 405: the path exists, the method does not.
 		{method: POST, rest: "/stats", status: 405, allow: []string{GET}},
@@ -42,6 +53,12 @@ func TestMatchCheckRoute(t *testing.T) {
 		{method: DELETE, rest: "/1/pings", status: 405, allow: []string{GET}},
 		{method: POST, rest: "/1/pings/2/body", status: 405, allow: []string{GET}},
 		{method: GET, rest: "/1/webhook", status: 405, allow: []string{PUT}},
+		{method: POST, rest: "/1/telegram", status: 405, allow: []string{PUT}},
+		{method: DELETE, rest: "/1/email", status: 405, allow: []string{PUT}},
+		{method: GET, rest: "/1/slack/test", status: 405, allow: []string{POST}},
+		{method: PUT, rest: "/1/discord/test-queue", status: 405, allow: []string{POST}},
+		{method: POST, rest: "/1/webhook/rate", status: 405, allow: []string{GET}},
+		{method: DELETE, rest: "/1/telegram/rate", status: 405, allow: []string{GET}},
 		{method: "HEAD", rest: "/1", status: 405, allow: []string{DELETE, GET, PATCH, PUT}},
 
 		// 404: no such path, or an id that is not a canonical positive decimal.
@@ -69,7 +86,17 @@ func TestMatchCheckRoute(t *testing.T) {
 		{method: GET, rest: "/1/Pause", status: 404},
 		{method: GET, rest: "/aggregate", status: 404},
 		{method: GET, rest: "/export", status: 404},
-		{method: PUT, rest: "/1/telegram", status: 404},
+		{method: PUT, rest: "/1/sms", status: 404},
+		{method: PUT, rest: "/1/Telegram", status: 404},
+		{method: PUT, rest: "/1/telegram/", status: 404},
+		{method: POST, rest: "/1/sms/test", status: 404},
+		{method: GET, rest: "/1/pings/rate", status: 404},
+		{method: POST, rest: "/1/telegram/send", status: 404},
+		{method: POST, rest: "/1/telegram/test/x", status: 404},
+		{method: POST, rest: "/telegram/test", status: 404},
+		{method: POST, rest: "/0/telegram/test", status: 404},
+		{method: PUT, rest: "/webhook", status: 404},
+		{method: GET, rest: "/1/webhook/webhook", status: 404},
 		{method: GET, rest: "/stats/1", status: 404},
 		{method: GET, rest: "/00000000-0000-4000-8000-000000000000", status: 404},
 	}
@@ -79,9 +106,9 @@ func TestMatchCheckRoute(t *testing.T) {
 			if got.status != tt.status {
 				t.Fatalf("status = %d, want %d (%+v)", got.status, tt.status, got)
 			}
-			if got.op != tt.op || got.pattern != tt.pattern || got.checkID != tt.id || got.n != tt.n {
-				t.Errorf("got op %d pattern %q id %d n %d, want op %d pattern %q id %d n %d",
-					got.op, got.pattern, got.checkID, got.n, tt.op, tt.pattern, tt.id, tt.n)
+			if got.op != tt.op || got.pattern != tt.pattern || got.checkID != tt.id || got.n != tt.n || got.channel != tt.channel {
+				t.Errorf("got op %d pattern %q id %d n %d channel %q, want op %d pattern %q id %d n %d channel %q",
+					got.op, got.pattern, got.checkID, got.n, got.channel, tt.op, tt.pattern, tt.id, tt.n, tt.channel)
 			}
 			if !slices.Equal(got.allow, tt.allow) {
 				t.Errorf("allow = %v, want %v", got.allow, tt.allow)
@@ -106,7 +133,7 @@ func TestCheckRoutesHaveHandlers(t *testing.T) {
 }
 
 func FuzzMatchCheckRoute(f *testing.F) {
-	for _, s := range []string{"/stats", "/1", "/1/pings/2/body", "//", "/0", "/1/x/y/z"} {
+	for _, s := range []string{"/stats", "/1", "/1/pings/2/body", "//", "/0", "/1/x/y/z", "/1/telegram/test"} {
 		f.Add("GET", s)
 	}
 	f.Fuzz(func(t *testing.T, method, rest string) {
@@ -115,6 +142,9 @@ func FuzzMatchCheckRoute(f *testing.F) {
 		case 0:
 			if got.op == opNone || got.pattern == "" {
 				t.Fatalf("matched without op/pattern: %+v", got)
+			}
+			if strings.Contains(got.pattern, segChannel) != slices.Contains(apiChannels, got.channel) {
+				t.Fatalf("channel %q for pattern %q", got.channel, got.pattern)
 			}
 		case http.StatusNotFound:
 		case http.StatusMethodNotAllowed:
