@@ -2,19 +2,54 @@ package alert
 
 import (
 	"encoding/hex"
+	"net/mail"
+	"strconv"
+	"strings"
 
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 // Destination returns a channel's destination identity as configured: what two channels must
-// share to share a notifier and its rate limit (SPEC §4: webhook/Slack/Discord = the URL).
+// share to share a notifier and its rate limit (SPEC §4). The channel is part of it, so one
+// URL used as a webhook and as a Slack webhook is two destinations.
+//
+//   - telegram: the bot token and the chat id (Telegram limits per bot and per chat);
+//   - webhook, slack, discord: the URL as configured;
+//   - email: the recipient's address (one SMTP server per deployment), without its display
+//     name and with the domain in lower case, so "Ops <ops@Example.com>" and
+//     "ops@example.com" are one destination.
 func Destination(channel string, cfg messages.ChannelConfig) string {
-	return channel + "\x00" + cfg.URL
+	switch channel {
+	case messages.ChannelTelegram:
+		// Length-prefixed: no token and chat id pair can read as another.
+		return channel + "\x00" + strconv.Itoa(len(cfg.BotToken)) + ":" + cfg.BotToken + "\x00" + cfg.ChatID
+	case messages.ChannelEmail:
+		return channel + "\x00" + emailIdentity(cfg.EmailTo)
+	default:
+		return channel + "\x00" + cfg.URL
+	}
+}
+
+// emailIdentity normalises an address for Destination; an address that does not parse is
+// kept as written (its deliveries fail permanently anyway).
+func emailIdentity(to string) string {
+	to = strings.TrimSpace(to)
+	a, err := mail.ParseAddress(to)
+	if err != nil {
+		return to
+	}
+	// The domain is case-insensitive; the local part may not be (RFC 5321 §2.4), and a
+	// quoted one may hold an "@".
+	i := strings.LastIndexByte(a.Address, '@')
+	if i < 0 {
+		return a.Address
+	}
+	return a.Address[:i+1] + strings.ToLower(a.Address[i+1:])
 }
 
 // DestinationHash names a destination's notifier without revealing it: a keyed hash, so an
-// outbox row or a log line does not leak the URL.
+// outbox row or a log line does not leak the URL, token or address.
 func DestinationHash(ring *keyring.Ring, channel string, cfg messages.ChannelConfig) string {
 	return hex.EncodeToString(ring.Index("destination", []byte(Destination(channel, cfg)))[:16])
 }
