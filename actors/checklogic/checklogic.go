@@ -3,6 +3,7 @@ package checklogic
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -234,7 +235,7 @@ func (e *eval) finish() Effects {
 	e.suppressFlapping()
 	e.st.NextWakeAt = nextWake(e.st)
 	e.eff.State = e.st
-	e.eff.Changed = e.st != e.in || e.eff.Flip != nil || len(e.eff.Alerts) > 0
+	e.eff.Changed = !reflect.DeepEqual(e.st, e.in) || e.eff.Flip != nil || len(e.eff.Alerts) > 0
 	return e.eff
 }
 

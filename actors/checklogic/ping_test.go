@@ -23,7 +23,7 @@ type effectsCase struct {
 
 func checkEffects(t *testing.T, tc effectsCase, got checklogic.Effects) {
 	t.Helper()
-	if got.State != tc.want {
+	if !reflect.DeepEqual(got.State, tc.want) {
 		t.Errorf("State:\n got  %+v\n want %+v", got.State, tc.want)
 	}
 	if !reflect.DeepEqual(got.Flip, tc.wantFlip) {

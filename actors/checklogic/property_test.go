@@ -3,6 +3,7 @@ package checklogic_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -153,7 +154,7 @@ func (p *prop) event(what string, now time.Time, f func(time.Time) checklogic.Ef
 	if want := earliest(out); out.NextWakeAt != want {
 		fail("NextWakeAt %v, want the earliest deadline %v", out.NextWakeAt, want)
 	}
-	if !e.Changed && (out != in || e.Flip != nil || len(e.Alerts) > 0) {
+	if !e.Changed && (!reflect.DeepEqual(out, in) || e.Flip != nil || len(e.Alerts) > 0) {
 		fail("Changed is false but something changed")
 	}
 

@@ -31,7 +31,7 @@ func TestAlertKey(t *testing.T) {
 
 func TestInitial(t *testing.T) {
 	want := messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
-	if got := checklogic.Initial(); got != want {
+	if got := checklogic.Initial(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Initial() = %+v, want %+v", got, want)
 	}
 }
