@@ -19,6 +19,8 @@ type Store interface {
 	UserStore
 	CheckReader
 	SystemStore
+	RateStore
+	SecretStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
@@ -195,7 +197,6 @@ type TagCount struct {
 }
 
 // RateStore persists each destination's adaptive rate control (SPEC §4).
-// Store embeds it once both implementations have it.
 type RateStore interface {
 	// LoadRateState returns a destination's persisted rate state; false when it has none.
 	LoadRateState(ctx context.Context, destHash string) (messages.RateState, bool, error)

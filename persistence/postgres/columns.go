@@ -16,7 +16,8 @@ const checkColumns = `id, user_id, uuid, slug, created_at, version,
 	realert_interval_seconds, content_type, content_pattern, content_regex,
 	status, last_ping, last_ping_kind, last_start, last_start_rid, last_duration_ms, next_due,
 	next_deadline, run_deadline, realert_due, next_wake_at, n_pings, failure_count, down_flip,
-	down_alerted, realert_count, flip_seq, last_reason`
+	down_alerted, realert_count, flip_seq, last_reason, flap_history, flap_since, suppress_until,
+	last_sent_status`
 
 // configColumns and stateColumns are written by configArgs and stateArgs, in their order.
 var (
@@ -27,7 +28,8 @@ var (
 	stateColumns = []string{"status", "last_ping", "last_ping_kind", "last_start",
 		"last_start_rid", "last_duration_ms", "next_due", "next_deadline", "run_deadline",
 		"realert_due", "next_wake_at", "n_pings", "failure_count", "down_flip", "down_alerted",
-		"realert_count", "flip_seq", "last_reason"}
+		"realert_count", "flip_seq", "last_reason", "flap_history", "flap_since",
+		"suppress_until", "last_sent_status"}
 )
 
 // setList renders "a = $first, b = $first+1, …" for an UPDATE.
@@ -71,7 +73,8 @@ func stateArgs(s *messages.CheckState) []any {
 	return []any{s.Status, ms(s.LastPing), s.LastPingKind, ms(s.LastStart), s.LastStartRID,
 		durMS(s.LastDuration), ms(s.NextDue), ms(s.NextDeadline), ms(s.RunDeadline),
 		ms(s.RealertDue), ms(s.NextWakeAt), s.NPings, s.FailureCount, s.DownFlip, s.DownAlerted,
-		s.RealertCount, s.FlipSeq, s.LastReason}
+		s.RealertCount, s.FlipSeq, s.LastReason, encodeTimes(s.FlapHistory), ms(s.FlapSince),
+		ms(s.SuppressUntil), s.LastSentStatus}
 }
 
 func scanCheck(row pgx.Row) (messages.Check, error) {
@@ -79,7 +82,8 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		c                                           messages.Check
 		created, lastPing, lastStart, lastDur       *int64
 		nextDue, nextDeadline, runDeadline, realert *int64
-		wake                                        *int64
+		wake, flapSince, suppress                   *int64
+		flaps                                       []byte
 		tags                                        string
 		contentType, contentPattern                 *string
 		contentRegex                                *bool
@@ -90,7 +94,8 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
-		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason)
+		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
+		&c.LastSentStatus)
 	if err != nil {
 		return messages.Check{}, err
 	}
@@ -114,6 +119,11 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 	c.RunDeadline = fromMS(runDeadline)
 	c.RealertDue = fromMS(realert)
 	c.NextWakeAt = fromMS(wake)
+	c.FlapSince = fromMS(flapSince)
+	c.SuppressUntil = fromMS(suppress)
+	if c.FlapHistory, err = decodeTimes(flaps); err != nil {
+		return messages.Check{}, fmt.Errorf("check %d: flap_history: %w", c.ID, err)
+	}
 	return c, nil
 }
 

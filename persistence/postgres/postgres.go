@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,12 +29,31 @@ type Store struct {
 	pool     *pgxpool.Pool
 	describe string
 	closed   atomic.Bool
+
+	resealBatchSize int
+}
+
+type config struct {
+	resealBatch int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithResealBatch sets how many values Reseal reads, rewrites and commits at a time (default
+// 200): each batch locks its rows while f runs on it.
+func WithResealBatch(n int) Option {
+	return func(c *config) { c.resealBatch = n }
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value DSN; pool settings
 // such as pool_max_conns are read from it), applies pending migrations and reads the server's
 // durability setting. A server that cannot be reached is Unavailable.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o := config{resealBatch: 200}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -42,7 +62,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, resealBatchSize: max(o.resealBatch, 1)}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", s.mapErr(err))
@@ -196,6 +216,34 @@ func fromDurMS(v *int64) time.Duration {
 		return -1
 	}
 	return time.Duration(*v) * time.Millisecond
+}
+
+// encodeTimes stores a short list of times compactly: 8 bytes each, big-endian unix
+// milliseconds, in order. An empty list is nil (NULL).
+func encodeTimes(ts []time.Time) []byte {
+	if len(ts) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, 8*len(ts))
+	for _, t := range ts {
+		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixMilli()))
+	}
+	return b
+}
+
+// decodeTimes reads a list stored by encodeTimes; NULL or empty is nil.
+func decodeTimes(b []byte) ([]time.Time, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("%d bytes is not a list of 8-byte times", len(b))
+	}
+	ts := make([]time.Time, len(b)/8)
+	for i := range ts {
+		ts[i] = time.UnixMilli(int64(binary.BigEndian.Uint64(b[8*i:]))).UTC()
+	}
+	return ts, nil
 }
 
 // blob stores bytes; an empty slice is NULL and reads back as nil.

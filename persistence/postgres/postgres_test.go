@@ -28,7 +28,8 @@ func TestConformance(t *testing.T) {
 	// One database; each subtest's store lives in a schema of its own.
 	db := storetest.PostgresURL(t)
 	storetest.Run(t, func(t *testing.T) persistence.Store {
-		s, err := postgres.Open(context.Background(), storetest.PostgresSchema(t, db))
+		s, err := postgres.Open(context.Background(), storetest.PostgresSchema(t, db),
+			postgres.WithResealBatch(storetest.ResealBatch))
 		if err != nil {
 			t.Fatal(err)
 		}

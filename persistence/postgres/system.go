@@ -1,9 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -478,7 +481,7 @@ func queueWrite(r *run, w *persistence.Write, i int, appends bool) {
 // stateTypes are the SQL types of stateColumns, in order.
 var stateTypes = []string{"text", "bigint", "text", "bigint", "text", "bigint", "bigint",
 	"bigint", "bigint", "bigint", "bigint", "bigint", "integer", "text", "boolean", "integer",
-	"bigint", "text"}
+	"bigint", "text", "bytea", "bigint", "bigint", "text"}
 
 // typedParams renders "$1::t1[], $2::t2[], …" for unnest.
 func typedParams(types ...string) string {
@@ -507,6 +510,9 @@ type stateCols struct {
 	nPings, flipSeq                                          []int64
 	failureCount, realertCount                               []int32
 	downAlerted                                              []bool
+	flapHistory                                              [][]byte
+	flapSince, suppressUntil                                 []*int64
+	lastSentStatus                                           []string
 }
 
 func (c *stateCols) add(w *persistence.Write) {
@@ -531,6 +537,10 @@ func (c *stateCols) add(w *persistence.Write) {
 	c.realertCount = append(c.realertCount, s.RealertCount)
 	c.flipSeq = append(c.flipSeq, s.FlipSeq)
 	c.lastReason = append(c.lastReason, s.LastReason)
+	c.flapHistory = append(c.flapHistory, encodeTimes(s.FlapHistory))
+	c.flapSince = append(c.flapSince, ms(s.FlapSince))
+	c.suppressUntil = append(c.suppressUntil, ms(s.SuppressUntil))
+	c.lastSentStatus = append(c.lastSentStatus, s.LastSentStatus)
 }
 
 // args follows the order of sqlUpdStates (id, version, then stateColumns).
@@ -538,7 +548,7 @@ func (c *stateCols) args() []any {
 	return []any{c.id, c.version, c.status, c.lastPing, c.lastPingKind, c.lastStart,
 		c.lastStartRID, c.lastDur, c.nextDue, c.nextDeadline, c.runDeadline, c.realertDue,
 		c.nextWakeAt, c.nPings, c.failureCount, c.downFlip, c.downAlerted, c.realertCount,
-		c.flipSeq, c.lastReason}
+		c.flipSeq, c.lastReason, c.flapHistory, c.flapSince, c.suppressUntil, c.lastSentStatus}
 }
 
 type pingCols struct {
@@ -681,8 +691,8 @@ func (s *Store) DueChecks(ctx context.Context, t time.Time, limit int) ([]persis
 	return out, nil
 }
 
-// ExtendDeadlines moves every deadline and wake-up within [from, to] later by by and bumps
-// the versions of the checks it changes.
+// ExtendDeadlines moves every deadline, wake-up and the end of flap suppression within
+// [from, to] later by by and bumps the versions of the checks it changes.
 func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time.Duration) (int64, error) {
 	in := func(col string) string { return col + " BETWEEN $1 AND $2" }
 	move := func(col string) string {
@@ -690,8 +700,9 @@ func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE checks SET `+
 		move("next_deadline")+`, `+move("run_deadline")+`, `+move("realert_due")+`, `+move("next_wake_at")+`,
-		version = version + 1
-		WHERE `+in("next_deadline")+` OR `+in("run_deadline")+` OR `+in("realert_due")+` OR `+in("next_wake_at"),
+		`+move("suppress_until")+`, version = version + 1
+		WHERE `+in("next_deadline")+` OR `+in("run_deadline")+` OR `+in("realert_due")+` OR `+in("next_wake_at")+`
+		OR `+in("suppress_until"),
 		from.UnixMilli(), to.UnixMilli(), by.Milliseconds())
 	if err != nil {
 		return 0, fmt.Errorf("extend deadlines: %w", s.mapErr(err))
@@ -806,6 +817,249 @@ func (s *Store) InsertOutbox(ctx context.Context, rows []messages.OutboxRow) err
 		if ids[i] != 0 {
 			rows[i].ID = ids[i]
 		}
+	}
+	return nil
+}
+
+// LoadRateState returns a destination's persisted rate state; false when it has none.
+func (s *Store) LoadRateState(ctx context.Context, destHash string) (messages.RateState, bool, error) {
+	var (
+		st           messages.RateState
+		until, updAt *int64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT rps, burst, tokens, backoff_level, backoff_until, updated_at
+		FROM notifier_state WHERE dest_hash = $1`, destHash).
+		Scan(&st.RPS, &st.Burst, &st.Tokens, &st.BackoffLevel, &until, &updAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return messages.RateState{}, false, nil
+	}
+	if err != nil {
+		return messages.RateState{}, false, fmt.Errorf("load rate state: %w", s.mapErr(err))
+	}
+	st.BackoffUntil, st.UpdatedAt = fromMS(until), fromMS(updAt)
+	return st, true, nil
+}
+
+// SaveRateState upserts a destination's rate state.
+func (s *Store) SaveRateState(ctx context.Context, destHash string, st messages.RateState) error {
+	if err := validRateState(destHash, st); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO notifier_state
+		(dest_hash, rps, burst, tokens, backoff_level, backoff_until, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (dest_hash) DO UPDATE SET rps = excluded.rps, burst = excluded.burst,
+			tokens = excluded.tokens, backoff_level = excluded.backoff_level,
+			backoff_until = excluded.backoff_until, updated_at = excluded.updated_at`,
+		destHash, st.RPS, st.Burst, st.Tokens, st.BackoffLevel, ms(st.BackoffUntil), ms(st.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("save rate state: %w", s.mapErr(err))
+	}
+	return nil
+}
+
+// validRateState refuses what one of the stores could not keep as given (SQLite turns NaN
+// into NULL), so that both stores answer alike.
+func validRateState(destHash string, st messages.RateState) error {
+	if destHash == "" {
+		return messages.Errorf(messages.EInvalid, "save rate state: empty destination")
+	}
+	for _, v := range []float64{st.RPS, st.Burst, st.Tokens} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return messages.Errorf(messages.EInvalid, "save rate state: %v is not a finite number", v)
+		}
+	}
+	return nil
+}
+
+// resealTable is one table whose sealed values Reseal rewrites, read in keyset order.
+type resealTable struct {
+	name string
+	// sel locks and reads the batch after the given key (id, name) with its limit; its
+	// columns are what scan reads.
+	sel     string
+	selArgs func(after resealRow, limit int) []any
+	scan    func(pgx.Row) (resealRow, error)
+	// upd writes the batch's new values in one statement; updArgs gives its arguments.
+	upd     string
+	updArgs func(rows []resealRow) []any
+}
+
+// resealRow is one sealed value with its row's primary key; sealed holds the new value once
+// f has run.
+type resealRow struct {
+	id     int64  // users.id, channels.check_id, outbox.id
+	name   string // channels.name
+	sealed persistence.Sealed
+}
+
+var resealTables = []resealTable{
+	{
+		name: "users",
+		sel: `SELECT id, ping_key_enc, ping_key_index FROM users
+			WHERE id > $1 AND ping_key_enc IS NOT NULL ORDER BY id LIMIT $2 FOR UPDATE`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row pgx.Row) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.sealed.Value, &r.sealed.Index)
+			r.sealed.Table, r.sealed.Key = "users", strconv.FormatInt(r.id, 10)
+			return r, err
+		},
+		upd: `UPDATE users u SET ping_key_enc = v.enc, ping_key_index = v.idx
+			FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS v(id, enc, idx) WHERE u.id = v.id`,
+		updArgs: func(rows []resealRow) []any {
+			ids, encs, idxs := make([]int64, len(rows)), make([][]byte, len(rows)), make([][]byte, len(rows))
+			for k, r := range rows {
+				ids[k], encs[k], idxs[k] = r.id, r.sealed.Value, blob(r.sealed.Index)
+			}
+			return []any{ids, encs, idxs}
+		},
+	},
+	{
+		name: "channels",
+		sel: `SELECT check_id, name, user_id, config_enc FROM channels
+			WHERE (check_id, name) > ($1, $2) AND config_enc IS NOT NULL
+			ORDER BY check_id, name LIMIT $3 FOR UPDATE`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, after.name, limit} },
+		scan: func(row pgx.Row) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.name, &r.sealed.UserID, &r.sealed.Value)
+			r.sealed.Table, r.sealed.Key = "channels", strconv.FormatInt(r.id, 10)+":"+r.name
+			return r, err
+		},
+		upd: `UPDATE channels c SET config_enc = v.enc
+			FROM unnest($1::bigint[], $2::text[], $3::bytea[]) AS v(check_id, name, enc)
+			WHERE c.check_id = v.check_id AND c.name = v.name`,
+		updArgs: func(rows []resealRow) []any {
+			ids, names, encs := make([]int64, len(rows)), make([]string, len(rows)), make([][]byte, len(rows))
+			for k, r := range rows {
+				ids[k], names[k], encs[k] = r.id, r.name, r.sealed.Value
+			}
+			return []any{ids, names, encs}
+		},
+	},
+	{
+		name: "outbox",
+		// Every row, delivered and failed ones too: the old key can go only when no value
+		// sealed under it is left.
+		sel: `SELECT id, user_id, idempotency_key, dest_enc FROM outbox
+			WHERE id > $1 AND dest_enc IS NOT NULL ORDER BY id LIMIT $2 FOR UPDATE`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row pgx.Row) (resealRow, error) {
+			var (
+				r   resealRow
+				key *string
+			)
+			err := row.Scan(&r.id, &r.sealed.UserID, &key, &r.sealed.Value)
+			r.sealed.Table = "outbox"
+			if key != nil {
+				r.sealed.Key = *key
+			}
+			return r, err
+		},
+		upd: `UPDATE outbox o SET dest_enc = v.enc
+			FROM unnest($1::bigint[], $2::bytea[]) AS v(id, enc) WHERE o.id = v.id`,
+		updArgs: func(rows []resealRow) []any {
+			ids, encs := make([]int64, len(rows)), make([][]byte, len(rows))
+			for k, r := range rows {
+				ids[k], encs[k] = r.id, r.sealed.Value
+			}
+			return []any{ids, encs}
+		},
+	},
+}
+
+// Reseal calls f for every sealed value (users' ping keys, channels' settings, every outbox
+// row's destination) and writes back what it returns. It reads each table in keyset order,
+// a batch at a time; a batch is read with its rows locked (FOR UPDATE), passed to f and
+// written in one transaction, so nothing written meanwhile is overwritten with an older
+// value. f must be quick and must not use the store: it runs while the batch holds its row
+// locks.
+//
+// A value f returns unchanged (same Value and Index) is not written nor counted, so a run
+// after an interrupted one — on f's error the batch at hand is rolled back and the batches
+// before it stay rewritten — only rewrites what is left, when f returns the values already
+// sealed under the first key as they are. Values written while Reseal runs must already be
+// sealed under the key f seals with (every node runs the new key ring first).
+func (s *Store) Reseal(ctx context.Context, f func(persistence.Sealed) (persistence.Sealed, error)) (int, error) {
+	total := 0
+	for i := range resealTables {
+		t := &resealTables[i]
+		var after resealRow
+		for {
+			n, last, more, err := s.resealBatch(ctx, t, after, f)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("reseal %s: %w", t.name, err)
+			}
+			if !more {
+				break
+			}
+			after = last
+		}
+	}
+	return total, nil
+}
+
+// resealBatch rewrites the batch of t after the key after. It returns how many values it
+// rewrote, the key of the batch's last row and whether there may be more rows.
+func (s *Store) resealBatch(ctx context.Context, t *resealTable, after resealRow, f func(persistence.Sealed) (persistence.Sealed, error)) (int, resealRow, bool, error) {
+	if s.closed.Load() {
+		return 0, after, false, persistence.Unavailable(errors.New("postgres: store closed"))
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, t.sel, t.selArgs(after, s.resealBatchSize)...)
+	if err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	batch, err := collect(rows, t.scan)
+	if err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	if len(batch) == 0 {
+		return 0, after, false, nil
+	}
+	last := batch[len(batch)-1]
+	changed := batch[:0:0]
+	for _, r := range batch {
+		v, err := f(r.sealed)
+		if err != nil {
+			return 0, after, false, err
+		}
+		if err := checkResealed(r.sealed, v); err != nil {
+			return 0, after, false, err
+		}
+		if t.name != "users" {
+			v.Index = nil // only a ping key has a lookup index
+		}
+		if bytes.Equal(v.Value, r.sealed.Value) && bytes.Equal(v.Index, r.sealed.Index) {
+			continue
+		}
+		r.sealed = v
+		changed = append(changed, r)
+	}
+	if len(changed) > 0 {
+		if _, err := tx.Exec(ctx, t.upd, t.updArgs(changed)...); err != nil {
+			return 0, after, false, s.mapErr(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	return len(changed), last, len(batch) == s.resealBatchSize, nil
+}
+
+// checkResealed refuses a value f moved to another row or emptied.
+func checkResealed(old, v persistence.Sealed) error {
+	if v.Table != old.Table || v.Key != old.Key || v.UserID != old.UserID {
+		return fmt.Errorf("%s %s: f changed the row to %s %s (user %d)", old.Table, old.Key, v.Table, v.Key, v.UserID)
+	}
+	if len(v.Value) == 0 {
+		return fmt.Errorf("%s %s: f returned no value", old.Table, old.Key)
 	}
 	return nil
 }

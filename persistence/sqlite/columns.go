@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -14,7 +15,8 @@ const checkColumns = `id, user_id, uuid, slug, created_at, version,
 	realert_interval_seconds, content_type, content_pattern, content_regex,
 	status, last_ping, last_ping_kind, last_start, last_start_rid, last_duration_ms, next_due,
 	next_deadline, run_deadline, realert_due, next_wake_at, n_pings, failure_count, down_flip,
-	down_alerted, realert_count, flip_seq, last_reason`
+	down_alerted, realert_count, flip_seq, last_reason, flap_history, flap_since, suppress_until,
+	last_sent_status`
 
 // configColumns and stateColumns are written by configArgs and stateArgs, in their order.
 var (
@@ -25,7 +27,8 @@ var (
 	stateColumns = []string{"status", "last_ping", "last_ping_kind", "last_start",
 		"last_start_rid", "last_duration_ms", "next_due", "next_deadline", "run_deadline",
 		"realert_due", "next_wake_at", "n_pings", "failure_count", "down_flip", "down_alerted",
-		"realert_count", "flip_seq", "last_reason"}
+		"realert_count", "flip_seq", "last_reason", "flap_history", "flap_since",
+		"suppress_until", "last_sent_status"}
 )
 
 // setList renders "a = ?, b = ?" for an UPDATE.
@@ -59,7 +62,8 @@ func stateArgs(s *messages.CheckState) []any {
 	return []any{s.Status, ms(s.LastPing), s.LastPingKind, ms(s.LastStart), s.LastStartRID,
 		durMS(s.LastDuration), ms(s.NextDue), ms(s.NextDeadline), ms(s.RunDeadline),
 		ms(s.RealertDue), ms(s.NextWakeAt), s.NPings, s.FailureCount, s.DownFlip, s.DownAlerted,
-		s.RealertCount, s.FlipSeq, s.LastReason}
+		s.RealertCount, s.FlipSeq, s.LastReason, blob(encodeTimes(s.FlapHistory)), ms(s.FlapSince),
+		ms(s.SuppressUntil), s.LastSentStatus}
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -69,7 +73,8 @@ func scanCheck(row scanner) (messages.Check, error) {
 		c                                           messages.Check
 		created, lastPing, lastStart, lastDur       sql.NullInt64
 		nextDue, nextDeadline, runDeadline, realert sql.NullInt64
-		wake                                        sql.NullInt64
+		wake, flapSince, suppress                   sql.NullInt64
+		flaps                                       []byte
 		tags                                        string
 		contentType, contentPattern                 sql.NullString
 		contentRegex                                sql.NullBool
@@ -80,7 +85,8 @@ func scanCheck(row scanner) (messages.Check, error) {
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
-		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason)
+		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
+		&c.LastSentStatus)
 	if err != nil {
 		return messages.Check{}, err
 	}
@@ -97,6 +103,11 @@ func scanCheck(row scanner) (messages.Check, error) {
 	c.RunDeadline = fromMS(runDeadline)
 	c.RealertDue = fromMS(realert)
 	c.NextWakeAt = fromMS(wake)
+	c.FlapSince = fromMS(flapSince)
+	c.SuppressUntil = fromMS(suppress)
+	if c.FlapHistory, err = decodeTimes(flaps); err != nil {
+		return messages.Check{}, fmt.Errorf("check %d: flap_history: %w", c.ID, err)
+	}
 	return c, nil
 }
 

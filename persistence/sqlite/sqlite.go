@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -29,11 +30,14 @@ type Store struct {
 	r      *sql.DB // read-only connections
 	stmts  commitStmts
 	closed atomic.Bool
+
+	resealBatchSize int
 }
 
 type config struct {
 	busyTimeout time.Duration
 	readers     int
+	resealBatch int
 }
 
 // Option configures Open.
@@ -50,19 +54,24 @@ func WithReaders(n int) Option {
 	return func(c *config) { c.readers = n }
 }
 
+// WithResealBatch sets how many values Reseal reads, rewrites and commits at a time (default
+// 200): each batch holds the write lock while f runs on it.
+func WithResealBatch(n int) Option {
+	return func(c *config) { c.resealBatch = n }
+}
+
 // Open opens (creating it if needed) the database file at path, applies pending migrations
 // and prepares the write statements. The path must not contain '?'.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{busyTimeout: 5 * time.Second, readers: max(4, runtime.GOMAXPROCS(0))}
+	cfg := config{busyTimeout: 5 * time.Second, readers: max(4, runtime.GOMAXPROCS(0)), resealBatch: 200}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
 	}
-	if cfg.readers < 1 {
-		cfg.readers = 1
-	}
+	cfg.readers = max(cfg.readers, 1)
+	cfg.resealBatch = max(cfg.resealBatch, 1)
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
@@ -82,7 +91,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w}
+	s := &Store{w: w, resealBatchSize: cfg.resealBatch}
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -238,6 +247,34 @@ func fromDurMS(v sql.NullInt64) time.Duration {
 		return -1
 	}
 	return time.Duration(v.Int64) * time.Millisecond
+}
+
+// encodeTimes stores a short list of times compactly: 8 bytes each, big-endian unix
+// milliseconds, in order. An empty list is nil (NULL).
+func encodeTimes(ts []time.Time) []byte {
+	if len(ts) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, 8*len(ts))
+	for _, t := range ts {
+		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixMilli()))
+	}
+	return b
+}
+
+// decodeTimes reads a list stored by encodeTimes; NULL or empty is nil.
+func decodeTimes(b []byte) ([]time.Time, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("%d bytes is not a list of 8-byte times", len(b))
+	}
+	ts := make([]time.Time, len(b)/8)
+	for i := range ts {
+		ts[i] = time.UnixMilli(int64(binary.BigEndian.Uint64(b[8*i:]))).UTC()
+	}
+	return ts, nil
 }
 
 // blob stores bytes; an empty slice is NULL and reads back as nil.

@@ -21,7 +21,15 @@ func open(t *testing.T) persistence.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, open)
+	storetest.Run(t, func(t *testing.T) persistence.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"),
+			sqlite.WithResealBatch(storetest.ResealBatch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
 func TestReopen(t *testing.T) {

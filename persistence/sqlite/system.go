@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -345,8 +348,8 @@ func (s *Store) DueChecks(ctx context.Context, t time.Time, limit int) ([]persis
 	return out, nil
 }
 
-// ExtendDeadlines moves every deadline and wake-up within [from, to] later by by and bumps
-// the versions of the checks it changes.
+// ExtendDeadlines moves every deadline, wake-up and the end of flap suppression within
+// [from, to] later by by and bumps the versions of the checks it changes.
 func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time.Duration) (int64, error) {
 	f, t, d := from.UnixMilli(), to.UnixMilli(), by.Milliseconds()
 	in := func(col string) string { return col + " BETWEEN :from AND :to" }
@@ -355,8 +358,9 @@ func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE checks SET `+
 		move("next_deadline")+`, `+move("run_deadline")+`, `+move("realert_due")+`, `+move("next_wake_at")+`,
-		version = version + 1
-		WHERE `+in("next_deadline")+` OR `+in("run_deadline")+` OR `+in("realert_due")+` OR `+in("next_wake_at"),
+		`+move("suppress_until")+`, version = version + 1
+		WHERE `+in("next_deadline")+` OR `+in("run_deadline")+` OR `+in("realert_due")+` OR `+in("next_wake_at")+`
+		OR `+in("suppress_until"),
 		sql.Named("from", f), sql.Named("to", t), sql.Named("by", d))
 	if err != nil {
 		return 0, fmt.Errorf("extend deadlines: %w", s.mapErr(err))
@@ -496,6 +500,237 @@ func (s *Store) InsertOutbox(ctx context.Context, rows []messages.OutboxRow) err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("insert outbox: %w", s.mapErr(err))
+	}
+	return nil
+}
+
+// LoadRateState returns a destination's persisted rate state; false when it has none.
+func (s *Store) LoadRateState(ctx context.Context, destHash string) (messages.RateState, bool, error) {
+	var (
+		st           messages.RateState
+		until, updAt sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT rps, burst, tokens, backoff_level, backoff_until, updated_at
+		FROM notifier_state WHERE dest_hash = ?`, destHash).
+		Scan(&st.RPS, &st.Burst, &st.Tokens, &st.BackoffLevel, &until, &updAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return messages.RateState{}, false, nil
+	}
+	if err != nil {
+		return messages.RateState{}, false, fmt.Errorf("load rate state: %w", s.mapErr(err))
+	}
+	st.BackoffUntil, st.UpdatedAt = fromMS(until), fromMS(updAt)
+	return st, true, nil
+}
+
+// SaveRateState upserts a destination's rate state.
+func (s *Store) SaveRateState(ctx context.Context, destHash string, st messages.RateState) error {
+	if err := validRateState(destHash, st); err != nil {
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notifier_state
+		(dest_hash, rps, burst, tokens, backoff_level, backoff_until, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dest_hash) DO UPDATE SET rps = excluded.rps, burst = excluded.burst,
+			tokens = excluded.tokens, backoff_level = excluded.backoff_level,
+			backoff_until = excluded.backoff_until, updated_at = excluded.updated_at`,
+		destHash, st.RPS, st.Burst, st.Tokens, st.BackoffLevel, ms(st.BackoffUntil), ms(st.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("save rate state: %w", s.mapErr(err))
+	}
+	return nil
+}
+
+// validRateState refuses what one of the stores could not keep as given: SQLite turns NaN
+// into NULL, and both stores should answer alike.
+func validRateState(destHash string, st messages.RateState) error {
+	if destHash == "" {
+		return messages.Errorf(messages.EInvalid, "save rate state: empty destination")
+	}
+	for _, v := range []float64{st.RPS, st.Burst, st.Tokens} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return messages.Errorf(messages.EInvalid, "save rate state: %v is not a finite number", v)
+		}
+	}
+	return nil
+}
+
+// resealTable is one table whose sealed values Reseal rewrites, read in keyset order.
+type resealTable struct {
+	name string
+	// sel reads the batch after the given key (id, name) with its limit; its columns are
+	// what scan reads.
+	sel     string
+	selArgs func(after resealRow, limit int) []any
+	scan    func(scanner) (resealRow, error)
+	// upd writes a row's new value; updArgs gives its arguments.
+	upd     string
+	updArgs func(r resealRow, v persistence.Sealed) []any
+}
+
+// resealRow is one sealed value with its row's primary key.
+type resealRow struct {
+	id     int64  // users.id, channels.check_id, outbox.id
+	name   string // channels.name
+	sealed persistence.Sealed
+}
+
+var resealTables = []resealTable{
+	{
+		name: "users",
+		sel: `SELECT id, ping_key_enc, ping_key_index FROM users
+			WHERE id > ? AND ping_key_enc IS NOT NULL ORDER BY id LIMIT ?`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row scanner) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.sealed.Value, &r.sealed.Index)
+			r.sealed.Table, r.sealed.Key = "users", strconv.FormatInt(r.id, 10)
+			return r, err
+		},
+		upd: `UPDATE users SET ping_key_enc = ?, ping_key_index = ? WHERE id = ?`,
+		updArgs: func(r resealRow, v persistence.Sealed) []any {
+			return []any{v.Value, blob(v.Index), r.id}
+		},
+	},
+	{
+		name: "channels",
+		sel: `SELECT check_id, name, user_id, config_enc FROM channels
+			WHERE (check_id, name) > (?, ?) AND config_enc IS NOT NULL ORDER BY check_id, name LIMIT ?`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, after.name, limit} },
+		scan: func(row scanner) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.name, &r.sealed.UserID, &r.sealed.Value)
+			r.sealed.Table, r.sealed.Key = "channels", strconv.FormatInt(r.id, 10)+":"+r.name
+			return r, err
+		},
+		upd: `UPDATE channels SET config_enc = ? WHERE check_id = ? AND name = ?`,
+		updArgs: func(r resealRow, v persistence.Sealed) []any {
+			return []any{v.Value, r.id, r.name}
+		},
+	},
+	{
+		name: "outbox",
+		// Every row, delivered and failed ones too: the old key can go only when no value
+		// sealed under it is left.
+		sel: `SELECT id, user_id, idempotency_key, dest_enc FROM outbox
+			WHERE id > ? AND dest_enc IS NOT NULL ORDER BY id LIMIT ?`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row scanner) (resealRow, error) {
+			var (
+				r   resealRow
+				key sql.NullString
+			)
+			err := row.Scan(&r.id, &r.sealed.UserID, &key, &r.sealed.Value)
+			r.sealed.Table, r.sealed.Key = "outbox", key.String
+			return r, err
+		},
+		upd: `UPDATE outbox SET dest_enc = ? WHERE id = ?`,
+		updArgs: func(r resealRow, v persistence.Sealed) []any {
+			return []any{v.Value, r.id}
+		},
+	},
+}
+
+// Reseal calls f for every sealed value (users' ping keys, channels' settings, every outbox
+// row's destination) and writes back what it returns. It reads each table in keyset order,
+// a batch at a time; a batch is read, passed to f and written in one transaction on the
+// writer, so no other write interleaves with it and nothing written meanwhile is
+// overwritten with an older value. f must be quick and must not use the store: it runs
+// while the batch holds the write lock.
+//
+// A value f returns unchanged (same Value and Index) is not written nor counted, so a run
+// after an interrupted one — on f's error the batch at hand is rolled back and the batches
+// before it stay rewritten — only rewrites what is left, when f returns the values already
+// sealed under the first key as they are. Values written while Reseal runs must already be
+// sealed under the key f seals with (every node runs the new key ring first).
+func (s *Store) Reseal(ctx context.Context, f func(persistence.Sealed) (persistence.Sealed, error)) (int, error) {
+	total := 0
+	for i := range resealTables {
+		t := &resealTables[i]
+		var after resealRow
+		for {
+			n, last, more, err := s.resealBatch(ctx, t, after, f)
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("reseal %s: %w", t.name, err)
+			}
+			if !more {
+				break
+			}
+			after = last
+		}
+	}
+	return total, nil
+}
+
+// resealBatch rewrites the batch of t after the key after. It returns how many values it
+// rewrote, the key of the batch's last row and whether there may be more rows.
+func (s *Store) resealBatch(ctx context.Context, t *resealTable, after resealRow, f func(persistence.Sealed) (persistence.Sealed, error)) (int, resealRow, bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, t.sel, t.selArgs(after, s.resealBatchSize)...)
+	if err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	batch := make([]resealRow, 0, s.resealBatchSize)
+	for rows.Next() {
+		r, err := t.scan(rows)
+		if err != nil {
+			rows.Close()
+			return 0, after, false, s.mapErr(err)
+		}
+		batch = append(batch, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	if len(batch) == 0 {
+		return 0, after, false, nil
+	}
+	var upd *sql.Stmt
+	n := 0
+	for _, r := range batch {
+		v, err := f(r.sealed)
+		if err != nil {
+			return 0, after, false, err
+		}
+		if err := checkResealed(r.sealed, v); err != nil {
+			return 0, after, false, err
+		}
+		if t.name != "users" {
+			v.Index = nil // only a ping key has a lookup index
+		}
+		if bytes.Equal(v.Value, r.sealed.Value) && bytes.Equal(v.Index, r.sealed.Index) {
+			continue
+		}
+		if upd == nil {
+			if upd, err = tx.PrepareContext(ctx, t.upd); err != nil {
+				return 0, after, false, s.mapErr(err)
+			}
+			defer upd.Close()
+		}
+		if _, err := upd.ExecContext(ctx, t.updArgs(r, v)...); err != nil {
+			return 0, after, false, fmt.Errorf("%s %s: %w", r.sealed.Table, r.sealed.Key, s.mapErr(err))
+		}
+		n++
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, after, false, s.mapErr(err)
+	}
+	return n, batch[len(batch)-1], len(batch) == s.resealBatchSize, nil
+}
+
+// checkResealed refuses a value f moved to another row or emptied.
+func checkResealed(old, v persistence.Sealed) error {
+	if v.Table != old.Table || v.Key != old.Key || v.UserID != old.UserID {
+		return fmt.Errorf("%s %s: f changed the row to %s %s (user %d)", old.Table, old.Key, v.Table, v.Key, v.UserID)
+	}
+	if len(v.Value) == 0 {
+		return fmt.Errorf("%s %s: f returned no value", old.Table, old.Key)
 	}
 	return nil
 }

@@ -211,6 +211,11 @@ func FullState(now time.Time) messages.CheckState {
 		RealertCount: 2,
 		FlipSeq:      3,
 		LastReason:   "exit status 1",
+		FlapHistory: []time.Time{now.Add(-100 * time.Second), now.Add(-50 * time.Second),
+			now.Add(-10 * time.Second)},
+		FlapSince:      now.Add(-100 * time.Second),
+		SuppressUntil:  now.Add(170 * time.Second),
+		LastSentStatus: messages.StatusUp,
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 
 // Run runs the conformance suite. open must return a new, empty, migrated store for each
-// subtest; Run closes it when the subtest ends.
+// subtest, resealing in batches of ResealBatch; Run closes it when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 	tests := []struct {
 		name string
@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"ListChecksInvalid", testListChecksInvalid},
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
+		{"CommitFlapState", testCommitFlapState},
 		{"CommitFenced", testCommitFenced},
 		{"CommitSlugConflictIsolated", testCommitSlugConflict},
 		{"CommitSequentialSemantics", testCommitSequential},
@@ -51,6 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"OutboxDueDestinations", testOutboxDue},
 		{"OutboxInCommit", testOutboxInCommit},
 		{"Channels", testChannels},
+		{"RateState", testRateState},
+		{"Reseal", testReseal},
+		{"ResealAbort", testResealAbort},
 		{"OtherUserNotFound", testOtherUser},
 		{"ClosedIsUnavailable", testClosed},
 	}
@@ -520,6 +524,45 @@ func testCommitRoundTrip(t *testing.T, s persistence.Store) {
 	}
 }
 
+// testCommitFlapState: the flap state of several checks written in one batch (the batcher's
+// common case) is kept per check, and an empty history is none.
+func testCommitFlapState(t *testing.T, s persistence.Store) {
+	u := NewUser(t, s)
+	full := FullState(t0)
+	var cs []messages.Check
+	for range 4 {
+		cs = append(cs, NewCheck(t, s, u.ID, func(c *messages.Check) { c.CheckState = full }))
+	}
+	states := []func(*messages.CheckState){
+		func(st *messages.CheckState) { // flapping ended: history kept, suppression over
+			st.FlapHistory = append(st.FlapHistory, Ms(t0))
+			st.FlapSince, st.SuppressUntil = time.Time{}, time.Time{}
+			st.LastSentStatus = messages.StatusDown
+		},
+		func(st *messages.CheckState) { // history cleared
+			st.FlapHistory, st.FlapSince, st.SuppressUntil, st.LastSentStatus = nil, time.Time{}, time.Time{}, ""
+		},
+		func(st *messages.CheckState) { st.FlapHistory = []time.Time{} }, // empty is none
+		func(st *messages.CheckState) { st.SuppressUntil = Ms(t0.Add(time.Hour)) },
+	}
+	var writes []persistence.Write
+	for i, c := range cs {
+		st := c.CheckState
+		st.FlapHistory = slices.Clone(st.FlapHistory)
+		states[i](&st)
+		writes = append(writes, persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: st})
+	}
+	out := commit(t, s, writes...)
+	for i, c := range cs {
+		wantKinds(t, out[i:i+1], persistence.OutcomeCommitted)
+		want := applied(c, writes[i])
+		if len(want.FlapHistory) == 0 {
+			want.FlapHistory = nil
+		}
+		diff(t, fmt.Sprintf("check %d", i), get(t, s, c), want)
+	}
+}
+
 func testCommitFenced(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
@@ -891,22 +934,32 @@ func testExtendDeadlines(t *testing.T, s persistence.Store) {
 		c.NextDeadline, c.NextWakeAt = in, in
 		c.RealertDue = out
 		c.RunDeadline = Ms(from) // the window is inclusive
+		c.SuppressUntil = Ms(to)
+		c.FlapSince = Ms(t0.Add(-time.Minute))
+		c.FlapHistory = []time.Time{in} // a record of the past, not a deadline
 	})
 	b := NewCheck(t, s, u.ID, func(c *messages.Check) {
-		c.NextDeadline, c.NextWakeAt, c.RealertDue = out, out, out
+		c.NextDeadline, c.NextWakeAt, c.RealertDue, c.SuppressUntil = out, out, out, out
 		c.RunDeadline = Ms(t0.Add(-time.Second))
 	})
+	// Only its flap suppression ends in the window.
+	sup := NewCheck(t, s, u.ID, func(c *messages.Check) { c.SuppressUntil = in })
 	none := NewCheck(t, s, u.ID)
 	n := must[int64](t)(s.ExtendDeadlines(ctx, from, to, by))
-	if n != 1 {
-		t.Errorf("ExtendDeadlines changed %d checks, want 1", n)
+	if n != 2 {
+		t.Errorf("ExtendDeadlines changed %d checks, want 2", n)
 	}
 	wantA := a
 	wantA.Version++
 	wantA.NextDeadline = in.Add(by)
 	wantA.NextWakeAt = in.Add(by)
 	wantA.RunDeadline = Ms(from).Add(by)
+	wantA.SuppressUntil = Ms(to).Add(by)
 	diff(t, "check in the window", get(t, s, a), wantA)
+	wantSup := sup
+	wantSup.Version++
+	wantSup.SuppressUntil = in.Add(by)
+	diff(t, "check whose suppression ends in the window", get(t, s, sup), wantSup)
 	diff(t, "check outside the window", get(t, s, b), b)
 	diff(t, "check without deadlines", get(t, s, none), none)
 	// The actor of a, holding the old version, is fenced.
