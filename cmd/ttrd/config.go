@@ -52,7 +52,9 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	var allow string
-	str := func(p *string, flagName, def, usage string) { fs.StringVar(p, flagName, def, usage+" (env "+envName(flagName)+")") }
+	str := func(p *string, flagName, def, usage string) {
+		fs.StringVar(p, flagName, def, usage+" (env "+envName(flagName)+")")
+	}
 	str(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "public HTTP listen address")
 	str(&c.InternalAddr, "internal-addr", "", "private listener for /metrics and /debug/pprof/ (off when empty)")
 	str(&c.RemoteAddr, "remote-addr", "127.0.0.1:0", "actor remote listen address (port 0 = any free port)")

@@ -160,3 +160,6 @@ func PingKeyAD(index []byte) []byte {
 
 // PurposePingKey is the Index purpose of users' ping keys.
 const PurposePingKey = "ping_key"
+
+// FirstID is the id of the key that seals new values.
+func (r *Ring) FirstID() string { return r.ids[0] }
