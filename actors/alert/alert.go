@@ -6,6 +6,7 @@ package alert
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -26,14 +27,22 @@ type Payload struct {
 
 // Input describes one alert.
 type Input struct {
-	CheckID      int64
-	CheckUUID    string
-	CheckName    string
-	Kind         string // messages.AlertDown | AlertUp | AlertRealert | AlertTest
-	From, To     string
+	CheckID   int64
+	CheckUUID string
+	CheckName string
+	// Kind is messages.AlertDown, AlertUp, AlertRealert, AlertFlapping, AlertFlapEnd or
+	// AlertTest.
+	Kind         string
+	From, To     string // To is the status a flap-end notice reports
 	Reason       string
 	LastDuration time.Duration // -1 = unknown
 	At           time.Time
+	// FlapChanges, FlapWindow and FlapSuppress are a flapping notice's: the status changes
+	// counted within the window, and how long alerts are paused (checklogic.Alert's
+	// Changes, Window and Suppress).
+	FlapChanges  int32
+	FlapWindow   time.Duration
+	FlapSuppress time.Duration
 }
 
 // Build returns the payload JSON for in.
@@ -66,6 +75,11 @@ func Message(in Input) string {
 		return fmt.Sprintf("🔔 This is a test notification for your check '[%s]'.", name)
 	case messages.AlertRealert:
 		return fmt.Sprintf("🔴 Check Still Down: [%s] reported a failure. Reason: %s.", name, reasonText(in.Reason))
+	case messages.AlertFlapping:
+		return fmt.Sprintf("⚠️ Check Flapping: [%s] changed status %d times in %s; alerts are paused for %s.",
+			name, in.FlapChanges, Span(in.FlapWindow), Span(in.FlapSuppress))
+	case messages.AlertFlapEnd:
+		return fmt.Sprintf("✅ Check Stable: [%s] stopped flapping; it is %s.", name, statusText(in.To))
 	default:
 		return fmt.Sprintf("🔴 Check Failed: [%s] reported a failure. Reason: %s.", name, reasonText(in.Reason))
 	}
@@ -76,6 +90,13 @@ func displayName(in Input) string {
 		return in.CheckName
 	}
 	return in.CheckUUID
+}
+
+func statusText(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func reasonText(r string) string {
@@ -94,4 +115,24 @@ func Duration(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// Span renders a configured length of time for messages, to the second and without zero
+// units: "2m", "1h30m", "45s".
+func Span(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d <= 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.d
+		}
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -17,6 +18,8 @@ const (
 	ReasonMaxRuntime  = "exceeded max runtime"
 	ReasonPaused      = "paused"
 	ReasonResumed     = "resumed"
+	ReasonFlapping    = "flapping"         // the reason of a flapping notice
+	ReasonStable      = "stopped flapping" // the reason of a flap-end notice
 )
 
 // maxMissedPerEvent bounds the missed periods one tick counts one by one. Counting stops at
@@ -70,6 +73,7 @@ func Derived(_ messages.CheckConfig, st messages.CheckState, now time.Time) (lat
 // unless manual_resume is set, when the ping changes nothing.
 func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effects {
 	e := begin(c, st, now)
+	e.endSuppressionIfDue()
 	kind, reason := classify(p)
 	if kind == "" || kind == messages.KindLog {
 		return e.finish()
@@ -104,12 +108,14 @@ func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effect
 }
 
 // OnTick evaluates the deadlines that passed by now, in the order they passed: a run over
-// its max runtime and each missed period are one failure each; then the re-alert. It is what
-// the deadline wheel sends at NextWakeAt, and what activation sends to catch up on deadlines
-// missed while nobody owned the check.
+// its max runtime and each missed period are one failure each, the end of a flap
+// suppression reports the state; then the re-alert. It is what the deadline wheel sends at
+// NextWakeAt, and what activation sends to catch up on deadlines missed while nobody owned
+// the check.
 func OnTick(c Config, st messages.CheckState, now time.Time) Effects {
 	e := begin(c, st, now)
 	if !e.active() {
+		e.endSuppressionIfDue() // a paused or new check has no other deadline
 		return e.finish()
 	}
 	if e.st.DownAlerted {
@@ -118,7 +124,14 @@ func OnTick(c Config, st messages.CheckState, now time.Time) Effects {
 	for missed := 0; ; {
 		runDue := due(e.st.RunDeadline, e.now)
 		schedDue := due(e.st.NextDeadline, e.now)
+		// The end of a suppression first on a tie: a change at that very instant is no
+		// longer suppressed (the suppression lasts Suppress after the latest change).
+		endDue := due(e.st.SuppressUntil, e.now) &&
+			(!schedDue || !e.st.NextDeadline.Before(e.st.SuppressUntil)) &&
+			(!runDue || !e.st.RunDeadline.Before(e.st.SuppressUntil))
 		switch {
+		case endDue:
+			e.endSuppression()
 		case schedDue && (!runDue || !e.st.RunDeadline.Before(e.st.NextDeadline)):
 			if missed == maxMissedPerEvent {
 				// Skip, uncounted, to the first period whose deadline is still ahead.
@@ -151,6 +164,7 @@ func OnTick(c Config, st messages.CheckState, now time.Time) Effects {
 // OnPause pauses the check: no deadlines, no failures counted, no alert owed.
 func OnPause(c Config, st messages.CheckState, now time.Time) Effects {
 	e := begin(c, st, now)
+	e.endSuppressionIfDue()
 	if e.st.Status == messages.StatusPaused {
 		return e.finish()
 	}
@@ -166,6 +180,7 @@ func OnPause(c Config, st messages.CheckState, now time.Time) Effects {
 // from now (SPEC §8).
 func OnResume(c Config, st messages.CheckState, now time.Time) Effects {
 	e := begin(c, st, now)
+	e.endSuppressionIfDue()
 	if e.st.Status != messages.StatusPaused {
 		return e.finish()
 	}
@@ -185,6 +200,7 @@ func OnResume(c Config, st messages.CheckState, now time.Time) Effects {
 // counting failures is re-armed from now: the periods before now were already counted.
 func OnReconfigure(c Config, st messages.CheckState, now time.Time) Effects {
 	e := begin(c, st, now)
+	e.endSuppressionIfDue()
 	if !e.active() {
 		return e.finish()
 	}
@@ -232,19 +248,20 @@ func begin(c Config, st messages.CheckState, now time.Time) *eval {
 
 // finish recomputes NextWakeAt and returns the effects.
 func (e *eval) finish() Effects {
-	e.suppressFlapping()
 	e.st.NextWakeAt = nextWake(e.st)
 	e.eff.State = e.st
-	e.eff.Changed = !reflect.DeepEqual(e.st, e.in) || e.eff.Flip != nil || len(e.eff.Alerts) > 0
+	e.eff.Changed = !SameState(e.st, e.in) || e.eff.Flip != nil || len(e.eff.Alerts) > 0
 	return e.eff
 }
 
-// suppressFlapping is where flap suppression (SPEC §4: ≥ 6 status changes within 120 s
-// suppress alerts for 180 s after the latest change; one notice when it starts, the current
-// state when it ends if it differs from the last one sent) will go: record e.eff.Flip in the
-// flap history, filter e.eff.Alerts, add the flap-start/flap-end alerts, and make the end of
-// suppression one more term of nextWake. It is a later issue: today every alert goes out.
-func (e *eval) suppressFlapping() {}
+// SameState reports whether a and b are equal: field by field as == would compare them, and
+// the flap histories as instants (CheckState holds a slice, so == does not compile for it,
+// and a nil history equals an empty one).
+func SameState(a, b messages.CheckState) bool {
+	ha, hb := a.FlapHistory, b.FlapHistory
+	a.FlapHistory, b.FlapHistory = nil, nil
+	return reflect.DeepEqual(a, b) && slices.EqualFunc(ha, hb, time.Time.Equal)
+}
 
 // active reports whether the check has deadlines at all: new and paused checks have none.
 func (e *eval) active() bool {
@@ -255,7 +272,7 @@ func (e *eval) active() bool {
 func (e *eval) flip(at time.Time, to, reason string) *messages.Flip {
 	e.st.FlipSeq++
 	f := &messages.Flip{
-		ID:      fmt.Sprintf("%d.%d", e.c.CheckID, e.st.FlipSeq),
+		ID:      e.flipID(),
 		CheckID: e.c.CheckID,
 		At:      at,
 		From:    e.st.Status,
@@ -265,7 +282,31 @@ func (e *eval) flip(at time.Time, to, reason string) *messages.Flip {
 	e.st.Status = to
 	e.st.LastReason = reason
 	e.eff.Flip = f
+	if flaps(f.From, f.To) {
+		e.flapped(at, f.From, f.To)
+	}
 	return f
+}
+
+// flipID is the id of the latest flip: the one that brought the check into its status.
+func (e *eval) flipID() string {
+	return fmt.Sprintf("%d.%d", e.c.CheckID, e.st.FlipSeq)
+}
+
+// alert writes a, unless flap suppression holds it back: while suppressed no down, up or
+// realert alert is written (the end of the suppression reports the state they left). Flap
+// notices are appended directly. LastSentStatus follows every down and up alert written.
+func (e *eval) alert(a Alert) {
+	if e.suppressed() {
+		return
+	}
+	e.eff.Alerts = append(e.eff.Alerts, a)
+	switch a.Kind {
+	case messages.AlertDown:
+		e.st.LastSentStatus = messages.StatusDown
+	case messages.AlertUp:
+		e.st.LastSentStatus = messages.StatusUp
+	}
 }
 
 // success applies a ping that counts as a success.
@@ -278,7 +319,7 @@ func (e *eval) success() {
 	from := e.st.Status
 	f := e.flip(e.now, messages.StatusUp, ReasonSuccessPing)
 	if owed {
-		e.eff.Alerts = append(e.eff.Alerts, Alert{
+		e.alert(Alert{
 			Kind: messages.AlertUp, FlipID: f.ID,
 			From: from, To: messages.StatusUp, Reason: ReasonSuccessPing, At: f.At,
 		})
@@ -298,9 +339,16 @@ func (e *eval) failure(at time.Time, reason string) {
 		e.st.DownFlip = f.ID
 	}
 	if !e.st.DownAlerted && e.st.FailureCount >= e.c.threshold() {
-		e.eff.Alerts = append(e.eff.Alerts, Alert{
+		// While suppressed the alert is held back but the down period counts as alerted
+		// all the same: the schedule stops counting, and the end of the suppression
+		// writes the down alert if the check is still down then.
+		from := e.in.Status // the flip's From when this event flipped it
+		if from == messages.StatusDown {
+			from = e.downFrom()
+		}
+		e.alert(Alert{
 			Kind: messages.AlertDown, FlipID: e.st.DownFlip,
-			From: e.in.Status, To: messages.StatusDown, Reason: reason, At: at,
+			From: from, To: messages.StatusDown, Reason: reason, At: at,
 		})
 		e.st.DownAlerted = true
 		e.st.RealertCount = 0
@@ -313,6 +361,18 @@ func (e *eval) failure(at time.Time, reason string) {
 		// not re-failed every period with an ever-growing counter).
 		e.disarm()
 	}
+}
+
+// downFrom is the status the current down period came from, for a down alert written after
+// the event that flipped it (the webhook's previous_status). The state does not keep it,
+// but a check's first flip is from new, and a later flip into down is from up — unless the
+// check was paused before it: a failure on a paused check (paused→down), or the first ping
+// failing after a never-pinged check was resumed (new→down). Those read as up.
+func (e *eval) downFrom() string {
+	if e.st.DownFlip == fmt.Sprintf("%d.1", e.c.CheckID) {
+		return messages.StatusNew
+	}
+	return messages.StatusUp
 }
 
 // realert writes the next re-alert if it is due, and moves RealertDue past now.
@@ -330,14 +390,116 @@ func (e *eval) realert() {
 		return
 	}
 	at := e.st.RealertDue
-	e.st.RealertCount++
-	e.eff.Alerts = append(e.eff.Alerts, Alert{
-		Kind: messages.AlertRealert, FlipID: e.st.DownFlip, N: e.st.RealertCount,
-		From: messages.StatusDown, To: messages.StatusDown, Reason: e.st.LastReason, At: at,
-	})
 	// Once per tick, however many intervals passed (e.g. while ttr was stopped).
 	skipped := e.now.Sub(at)/iv + 1
 	e.st.RealertDue = at.Add(skipped * iv)
+	if e.suppressed() {
+		return // held back and not counted: re-alert numbers stay gapless
+	}
+	e.st.RealertCount++
+	e.alert(Alert{
+		Kind: messages.AlertRealert, FlipID: e.st.DownFlip, N: e.st.RealertCount,
+		From: messages.StatusDown, To: messages.StatusDown, Reason: e.st.LastReason, At: at,
+	})
+}
+
+// flaps reports whether a flip counts as a status change for flap detection: only up↔down
+// does. The first ping of a new check, a pause and a resume are the user's doing or the
+// check's birth, not the job's instability; a failure on a new or paused check (new→down,
+// paused→down) is not counted either, for the same reason.
+func flaps(from, to string) bool {
+	return (from == messages.StatusUp && to == messages.StatusDown) ||
+		(from == messages.StatusDown && to == messages.StatusUp)
+}
+
+// suppressed reports whether flap suppression holds alerts back.
+func (e *eval) suppressed() bool { return !e.st.FlapSince.IsZero() }
+
+// flapped records a status change from→to at time at (SPEC §4 "Flapping"). The history
+// keeps the changes within Window of the latest, at most Changes of them, so it stays short
+// and is persisted with the check. Changes of them start a suppression, with one flapping
+// notice; every change while suppressed extends it to Suppress after that change.
+func (e *eval) flapped(at time.Time, from, to string) {
+	fc := e.c.flap()
+	// A new slice every time: the input state may share the old one's array.
+	h := make([]time.Time, 0, fc.Changes)
+	for _, t := range e.st.FlapHistory {
+		if at.Sub(t) <= fc.Window {
+			h = append(h, t)
+		}
+	}
+	if len(h) >= fc.Changes {
+		h = h[len(h)-fc.Changes+1:]
+	}
+	h = append(h, at)
+	e.st.FlapHistory = h
+	if e.suppressed() {
+		if end := at.Add(fc.Suppress); end.After(e.st.SuppressUntil) {
+			e.st.SuppressUntil = end
+		}
+		return
+	}
+	if len(h) < fc.Changes {
+		return
+	}
+	// FlapSince names the suppression in the notices' keys, so it is the time of the event,
+	// not of the change: a change can be dated back (a missed deadline found late, a run
+	// over its max runtime dated at the last ping) to before a suppression that already
+	// ended, but the owner's clock does not go back. A suppression lasts at least
+	// MinFlapSuppress from FlapSince, even for a change dated back further, and the next
+	// can only start at an event after it ended: two suppressions of one check never
+	// start in the same second.
+	e.st.FlapSince, e.st.SuppressUntil = e.now, at.Add(fc.Suppress)
+	if end := e.now.Add(MinFlapSuppress); e.st.SuppressUntil.Before(end) {
+		e.st.SuppressUntil = end
+	}
+	e.eff.Alerts = append(e.eff.Alerts, Alert{
+		Kind: messages.AlertFlapping, CheckID: e.c.CheckID, Since: e.now,
+		Changes: int32(len(h)), Window: fc.Window, Suppress: fc.Suppress,
+		From: from, To: to, Reason: ReasonFlapping, At: at,
+	})
+}
+
+// endSuppressionIfDue ends a suppression whose end passed by now, before the event itself
+// is applied: the event then happens unsuppressed, as it did.
+func (e *eval) endSuppressionIfDue() {
+	if due(e.st.SuppressUntil, e.now) {
+		e.endSuppression()
+	}
+}
+
+// endSuppression ends the suppression at SuppressUntil: a flap-end notice, always, then the
+// current status if it differs from the last one sent and the alert rules allow it — a down
+// alert only for a down period that reached notify_after_failures, an up alert only after
+// a down alert and with notify_on_up. The notice and the alert are two messages: the alert
+// keeps its kind and key, so receivers and the notifier's "up after a down" rule see the
+// same down and up alerts as without flapping.
+func (e *eval) endSuppression() {
+	at, since := e.st.SuppressUntil, e.st.FlapSince
+	e.st.FlapSince, e.st.SuppressUntil = time.Time{}, time.Time{}
+	status := e.st.Status
+	e.eff.Alerts = append(e.eff.Alerts, Alert{
+		Kind: messages.AlertFlapEnd, CheckID: e.c.CheckID, Since: since,
+		From: status, To: status, Reason: ReasonStable, At: at,
+	})
+	switch last := e.st.LastSentStatus; {
+	case status == messages.StatusDown && e.st.DownAlerted && last != messages.StatusDown:
+		// Its down alert was held back (every down period that started before the
+		// suppression ended with a change during it), so this is its first.
+		e.alert(Alert{
+			Kind: messages.AlertDown, FlipID: e.st.DownFlip,
+			From: e.downFrom(), To: messages.StatusDown, Reason: e.st.LastReason, At: at,
+		})
+		e.st.RealertCount = 0
+		if iv := e.c.realertInterval(); iv > 0 {
+			e.st.RealertDue = e.now.Add(iv) // re-alerts count from the down alert
+		}
+	case status == messages.StatusUp && last == messages.StatusDown && e.c.Cfg.NotifyOnUp:
+		e.alert(Alert{
+			Kind: messages.AlertUp, FlipID: e.flipID(),
+			From: messages.StatusDown, To: messages.StatusUp, Reason: e.st.LastReason, At: at,
+		})
+	}
 }
 
 // endRun ends the run in progress if the ping's run id allows it, recording its duration.
@@ -397,13 +559,15 @@ func classify(p PingInput) (kind, reason string) {
 	}
 }
 
-// nextWake is the earliest deadline the wheel must wake the check for; zero when none.
+// nextWake is the earliest deadline the wheel must wake the check for; zero when none. The
+// end of a flap suppression is one, whatever the status: it may owe a notice and an alert.
 func nextWake(st messages.CheckState) time.Time {
-	if st.Status != messages.StatusUp && st.Status != messages.StatusDown {
-		return time.Time{}
+	ts := []time.Time{st.SuppressUntil}
+	if st.Status == messages.StatusUp || st.Status == messages.StatusDown {
+		ts = append(ts, st.NextDeadline, st.RunDeadline, st.RealertDue)
 	}
 	var w time.Time
-	for _, t := range []time.Time{st.NextDeadline, st.RunDeadline, st.RealertDue} {
+	for _, t := range ts {
 		if !t.IsZero() && (w.IsZero() || t.Before(w)) {
 			w = t
 		}

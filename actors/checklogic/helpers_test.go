@@ -137,6 +137,9 @@ func downAlertedState() messages.CheckState {
 		DownAlerted:  true,
 		FlipSeq:      2,
 		LastReason:   checklogic.ReasonFailPing,
+		// The flip from up at t0 is in the flap history, and the down alert was sent.
+		FlapHistory:    []time.Time{t0},
+		LastSentStatus: messages.StatusDown,
 	}
 }
 
@@ -144,7 +147,7 @@ func downAlertedState() messages.CheckState {
 // above 1: no alert yet, the schedule still armed.
 func downCountingState() messages.CheckState {
 	st := downAlertedState()
-	st.DownAlerted = false
+	st.DownAlerted, st.LastSentStatus = false, ""
 	st.NextDue, st.NextDeadline, st.NextWakeAt = at(60), at(70), at(70)
 	return st
 }
@@ -159,6 +162,16 @@ func pausedState() messages.CheckState {
 		FlipSeq:      2,
 		LastReason:   checklogic.ReasonPaused,
 	}
+}
+
+// changedAt sets the flap history: the times of the latest up↔down changes.
+func changedAt(ts ...time.Time) func(*messages.CheckState) {
+	return func(st *messages.CheckState) { st.FlapHistory = ts }
+}
+
+// sent sets the status of the last down or up alert written.
+func sent(status string) func(*messages.CheckState) {
+	return func(st *messages.CheckState) { st.LastSentStatus = status }
 }
 
 func state(st messages.CheckState, mods ...func(*messages.CheckState)) messages.CheckState {
@@ -249,13 +262,17 @@ func (s *sim) runWheel(until time.Time) {
 	}
 }
 
-// alertKinds lists the alerts so far as "kind@flip[#n]".
+// alertKinds lists the alerts so far as "kind@flip[#n]", and flap notices as
+// "kind@since" (FlapSince after t0).
 func (s *sim) alertKinds() []string {
 	var out []string
 	for _, a := range s.alerts {
 		k := a.Kind + "@" + a.FlipID
-		if a.Kind == messages.AlertRealert {
+		switch a.Kind {
+		case messages.AlertRealert:
 			k += "#" + strconv.Itoa(int(a.N))
+		case messages.AlertFlapping, messages.AlertFlapEnd:
+			k = a.Kind + "@" + a.Since.Sub(t0).String()
 		}
 		out = append(out, k)
 	}

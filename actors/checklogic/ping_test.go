@@ -23,7 +23,7 @@ type effectsCase struct {
 
 func checkEffects(t *testing.T, tc effectsCase, got checklogic.Effects) {
 	t.Helper()
-	if !reflect.DeepEqual(got.State, tc.want) {
+	if !checklogic.SameState(got.State, tc.want) {
 		t.Errorf("State:\n got  %+v\n want %+v", got.State, tc.want)
 	}
 	if !reflect.DeepEqual(got.Flip, tc.wantFlip) {
@@ -113,7 +113,7 @@ func TestOnPing(t *testing.T) {
 			cfg:  with(realertEvery(600)), st: state(downAlertedState(), func(st *messages.CheckState) {
 				st.RealertDue, st.RealertCount, st.NextWakeAt = at(600), 2, at(600)
 			}),
-			want: state(downAlertedState(), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
+			want: state(downAlertedState(), changedAt(t0, now), sent(messages.StatusUp), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
 				st.FlipSeq, st.LastReason = 3, checklogic.ReasonSuccessPing
 			}),
 			wantFlip: flip("7.3", now, messages.StatusDown, messages.StatusUp, "success ping"),
@@ -126,7 +126,7 @@ func TestOnPing(t *testing.T) {
 		{ping: success(), effectsCase: effectsCase{
 			name: "success on down with notify_on_up off: no up alert",
 			cfg:  with(noUpAlert), st: downAlertedState(),
-			want: state(downAlertedState(), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
+			want: state(downAlertedState(), changedAt(t0, now), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
 				st.FlipSeq, st.LastReason = 3, checklogic.ReasonSuccessPing
 			}),
 			wantFlip:    flip("7.3", now, messages.StatusDown, messages.StatusUp, "success ping"),
@@ -135,7 +135,7 @@ func TestOnPing(t *testing.T) {
 		{ping: success(), effectsCase: effectsCase{
 			name: "success on down before the down alert: no up alert",
 			cfg:  with(notifyAfter(3)), st: downCountingState(),
-			want: state(downCountingState(), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
+			want: state(downCountingState(), changedAt(t0, now), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
 				st.FlipSeq, st.LastReason = 3, checklogic.ReasonSuccessPing
 			}),
 			wantFlip:    flip("7.3", now, messages.StatusDown, messages.StatusUp, "success ping"),
@@ -165,7 +165,7 @@ func TestOnPing(t *testing.T) {
 		{ping: exit(0), effectsCase: effectsCase{
 			name: "exit 0 is a success",
 			cfg:  with(noUpAlert), st: downAlertedState(),
-			want: state(downAlertedState(), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
+			want: state(downAlertedState(), changedAt(t0, now), pinged(messages.KindSuccess), armed, upAgain, func(st *messages.CheckState) {
 				st.FlipSeq, st.LastReason = 3, checklogic.ReasonSuccessPing
 			}),
 			wantFlip:    flip("7.3", now, messages.StatusDown, messages.StatusUp, "success ping"),
@@ -182,7 +182,7 @@ func TestOnPing(t *testing.T) {
 		{ping: fail(), effectsCase: effectsCase{
 			name: "fail on up: down, flip and down alert",
 			cfg:  base(), st: upState(),
-			want:        state(upState(), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "fail ping"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "fail ping")},
 			wantReason:  "fail ping",
@@ -191,7 +191,7 @@ func TestOnPing(t *testing.T) {
 		{ping: fail(), effectsCase: effectsCase{
 			name: "fail on up with notify_after_failures 3: down, flip, no alert, still armed",
 			cfg:  with(notifyAfter(3)), st: upState(),
-			want:        state(upState(), pinged(messages.KindFail), armed, downAt(2, "7.2", "fail ping", false)),
+			want:        state(upState(), changedAt(now), pinged(messages.KindFail), armed, downAt(2, "7.2", "fail ping", false)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "fail ping"),
 			wantReason:  "fail ping",
 			wantChanged: true,
@@ -199,11 +199,25 @@ func TestOnPing(t *testing.T) {
 		{ping: fail(), effectsCase: effectsCase{
 			name: "third consecutive failure writes the down alert",
 			cfg:  with(notifyAfter(3), realertEvery(600)), st: state(downCountingState(), func(st *messages.CheckState) { st.FailureCount = 2 }),
-			want: state(downCountingState(), pinged(messages.KindFail), func(st *messages.CheckState) {
+			want: state(downCountingState(), sent(messages.StatusDown), pinged(messages.KindFail), func(st *messages.CheckState) {
 				st.FailureCount, st.DownAlerted, st.RealertDue = 3, true, now.Add(600*time.Second)
 				st.NextDue, st.NextDeadline, st.NextWakeAt = time.Time{}, time.Time{}, now.Add(600*time.Second)
 			}),
-			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusDown, "fail ping")},
+			// previous_status is the status before the down flip, not "down".
+			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "fail ping")},
+			wantReason:  "fail ping",
+			wantChanged: true,
+		}},
+		{ping: fail(), effectsCase: effectsCase{
+			name: "third failure of a check whose first ping failed: the down alert is from new",
+			cfg:  with(notifyAfter(3)), st: state(downCountingState(), func(st *messages.CheckState) {
+				st.FailureCount, st.FlipSeq, st.DownFlip, st.FlapHistory = 2, 1, "7.1", nil
+			}),
+			want: state(downCountingState(), sent(messages.StatusDown), pinged(messages.KindFail), func(st *messages.CheckState) {
+				st.FailureCount, st.FlipSeq, st.DownFlip, st.FlapHistory, st.DownAlerted = 3, 1, "7.1", nil, true
+				st.NextDue, st.NextDeadline, st.NextWakeAt = time.Time{}, time.Time{}, time.Time{}
+			}),
+			wantAlerts:  []checklogic.Alert{downAlert("7.1", messages.StatusNew, "fail ping")},
 			wantReason:  "fail ping",
 			wantChanged: true,
 		}},
@@ -219,7 +233,7 @@ func TestOnPing(t *testing.T) {
 		{ping: fail(), effectsCase: effectsCase{
 			name: "fail on new: down alert from new",
 			cfg:  base(), st: checklogic.Initial(),
-			want:        state(checklogic.Initial(), pinged(messages.KindFail), downAt(1, "7.1", "fail ping", true)),
+			want:        state(checklogic.Initial(), sent(messages.StatusDown), pinged(messages.KindFail), downAt(1, "7.1", "fail ping", true)),
 			wantFlip:    flip("7.1", now, messages.StatusNew, messages.StatusDown, "fail ping"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.1", messages.StatusNew, "fail ping")},
 			wantReason:  "fail ping",
@@ -228,7 +242,7 @@ func TestOnPing(t *testing.T) {
 		{ping: fail(), effectsCase: effectsCase{
 			name: "fail on paused: unpauses to down",
 			cfg:  base(), st: pausedState(),
-			want:        state(pausedState(), pinged(messages.KindFail), downAt(3, "7.3", "fail ping", true)),
+			want:        state(pausedState(), sent(messages.StatusDown), pinged(messages.KindFail), downAt(3, "7.3", "fail ping", true)),
 			wantFlip:    flip("7.3", now, messages.StatusPaused, messages.StatusDown, "fail ping"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.3", messages.StatusPaused, "fail ping")},
 			wantReason:  "fail ping",
@@ -237,7 +251,7 @@ func TestOnPing(t *testing.T) {
 		{ping: exit(3), effectsCase: effectsCase{
 			name: "exit 3 is a failure",
 			cfg:  base(), st: upState(),
-			want:        state(upState(), pinged(messages.KindFail), downAt(2, "7.2", "exit code 3", true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), downAt(2, "7.2", "exit code 3", true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "exit code 3"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "exit code 3")},
 			wantReason:  "exit code 3",
@@ -246,7 +260,7 @@ func TestOnPing(t *testing.T) {
 		{ping: checklogic.PingInput{Kind: messages.KindSuccess, ExitStatus: 255}, effectsCase: effectsCase{
 			name: "exit status decides over the kind",
 			cfg:  base(), st: upState(),
-			want:        state(upState(), pinged(messages.KindFail), downAt(2, "7.2", "exit code 255", true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), downAt(2, "7.2", "exit code 255", true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "exit code 255"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "exit code 255")},
 			wantReason:  "exit code 255",
@@ -255,7 +269,7 @@ func TestOnPing(t *testing.T) {
 		{ping: checklogic.PingInput{Kind: messages.KindSuccess, ExitStatus: -1, Body: []byte("disk ERROR")}, effectsCase: effectsCase{
 			name: "success violating the content rule is a failure",
 			cfg:  with(rule(t, "absent", "ERROR")), st: upState(),
-			want:        state(upState(), pinged(messages.KindSuccess), downAt(2, "7.2", `content rule: "ERROR" found`, true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindSuccess), downAt(2, "7.2", `content rule: "ERROR" found`, true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, `content rule: "ERROR" found`),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, `content rule: "ERROR" found`)},
 			wantReason:  `content rule: "ERROR" found`,
@@ -264,7 +278,7 @@ func TestOnPing(t *testing.T) {
 		{ping: checklogic.PingInput{Kind: messages.KindSuccess, ExitStatus: -1, Body: []byte("backup failed")}, effectsCase: effectsCase{
 			name: "success missing a present pattern is a failure",
 			cfg:  with(rule(t, "present", "backup ok"), notifyAfter(2)), st: upState(),
-			want:        state(upState(), pinged(messages.KindSuccess), armed, downAt(2, "7.2", `content rule: "backup ok" not found`, false)),
+			want:        state(upState(), changedAt(now), pinged(messages.KindSuccess), armed, downAt(2, "7.2", `content rule: "backup ok" not found`, false)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, `content rule: "backup ok" not found`),
 			wantReason:  `content rule: "backup ok" not found`,
 			wantChanged: true,
@@ -272,7 +286,7 @@ func TestOnPing(t *testing.T) {
 		{ping: checklogic.PingInput{Kind: messages.KindFail, ExitStatus: -1, Body: []byte("backup ok")}, effectsCase: effectsCase{
 			name: "fail ping passing the content rule is still a fail",
 			cfg:  with(rule(t, "present", "backup ok")), st: upState(),
-			want:        state(upState(), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "fail ping"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "fail ping")},
 			wantReason:  "fail ping",
@@ -353,7 +367,7 @@ func TestOnPing(t *testing.T) {
 		{ping: withRID(fail(), "r1"), effectsCase: effectsCase{
 			name: "fail with the run's rid ends it and records the duration",
 			cfg:  with(maxRuntime(40)), st: state(upState(), started(at(10), "r1", at(50))),
-			want:        state(upState(), pinged(messages.KindFail), ended(20*time.Second), downAt(2, "7.2", "fail ping", true)),
+			want:        state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), ended(20*time.Second), downAt(2, "7.2", "fail ping", true)),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "fail ping"),
 			wantAlerts:  []checklogic.Alert{downAlert("7.2", messages.StatusUp, "fail ping")},
 			wantReason:  "fail ping",
@@ -362,7 +376,7 @@ func TestOnPing(t *testing.T) {
 		{ping: withRID(fail(), "r2"), effectsCase: effectsCase{
 			name: "fail with another rid leaves the run going",
 			cfg:  with(maxRuntime(40)), st: state(upState(), started(at(10), "r1", at(50))),
-			want: state(upState(), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true), func(st *messages.CheckState) {
+			want: state(upState(), changedAt(now), sent(messages.StatusDown), pinged(messages.KindFail), downAt(2, "7.2", "fail ping", true), func(st *messages.CheckState) {
 				st.LastStart, st.LastStartRID, st.RunDeadline, st.NextWakeAt = at(10), "r1", at(50), at(50)
 			}),
 			wantFlip:    flip("7.2", now, messages.StatusUp, messages.StatusDown, "fail ping"),

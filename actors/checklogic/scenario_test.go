@@ -31,7 +31,7 @@ func TestAlertKey(t *testing.T) {
 
 func TestInitial(t *testing.T) {
 	want := messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
-	if got := checklogic.Initial(); !reflect.DeepEqual(got, want) {
+	if got := checklogic.Initial(); !checklogic.SameState(got, want) {
 		t.Errorf("Initial() = %+v, want %+v", got, want)
 	}
 }
@@ -138,7 +138,7 @@ func TestNotifyAfterThreeFailPings(t *testing.T) {
 		t.Errorf("FailureCount = %d, want 5", s.st.FailureCount)
 	}
 	down := s.alerts[0]
-	if down.Kind != messages.AlertDown || down.FlipID != "7.2" || down.At != at(30) || down.From != messages.StatusDown {
+	if down.Kind != messages.AlertDown || down.FlipID != "7.2" || down.At != at(30) || down.From != messages.StatusUp {
 		t.Errorf("down alert = %+v, want down for flip 7.2 at the third ping", down)
 	}
 	if len(s.flips) != 2 || s.flips[1].At != at(10) {

@@ -51,7 +51,7 @@ func TestOnTick(t *testing.T) {
 		{now: at(70), effectsCase: effectsCase{
 			name: "at the deadline: down, alert, flip at the deadline, disarmed",
 			cfg:  base(), st: upState(),
-			want:        state(upState(), down(1, checklogic.ReasonMissed, true), disarmed),
+			want:        state(upState(), changedAt(at(70)), sent(messages.StatusDown), down(1, checklogic.ReasonMissed, true), disarmed),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantAlerts:  []checklogic.Alert{missedAlert("7.2", messages.StatusUp, at(70))},
 			wantChanged: true,
@@ -59,7 +59,7 @@ func TestOnTick(t *testing.T) {
 		{now: at(95), effectsCase: effectsCase{
 			name: "late tick: flip and alert keep the deadline's time",
 			cfg:  with(realertEvery(300)), st: upState(),
-			want: state(upState(), down(1, checklogic.ReasonMissed, true), disarmed, func(st *messages.CheckState) {
+			want: state(upState(), changedAt(at(70)), sent(messages.StatusDown), down(1, checklogic.ReasonMissed, true), disarmed, func(st *messages.CheckState) {
 				st.RealertDue, st.NextWakeAt = at(395), at(395)
 			}),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
@@ -69,21 +69,21 @@ func TestOnTick(t *testing.T) {
 		{now: at(70), effectsCase: effectsCase{
 			name: "N=3, first missed period: down, no alert, re-armed for the next period",
 			cfg:  with(notifyAfter(3)), st: upState(),
-			want:        state(upState(), down(1, checklogic.ReasonMissed, false), deadline(120, 130)),
+			want:        state(upState(), changedAt(at(70)), down(1, checklogic.ReasonMissed, false), deadline(120, 130)),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantChanged: true,
 		}},
 		{now: at(135), effectsCase: effectsCase{
 			name: "N=3, a tick after two missed periods counts both",
 			cfg:  with(notifyAfter(3)), st: upState(),
-			want:        state(upState(), down(2, checklogic.ReasonMissed, false), deadline(180, 190)),
+			want:        state(upState(), changedAt(at(70)), down(2, checklogic.ReasonMissed, false), deadline(180, 190)),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantChanged: true,
 		}},
 		{now: at(100_000), effectsCase: effectsCase{
 			name: "N=3, a tick long after (ttr was stopped): alert at the third deadline, then disarmed",
 			cfg:  with(notifyAfter(3)), st: upState(),
-			want:        state(upState(), down(3, checklogic.ReasonMissed, true), disarmed),
+			want:        state(upState(), changedAt(at(70)), sent(messages.StatusDown), down(3, checklogic.ReasonMissed, true), disarmed),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantAlerts:  []checklogic.Alert{missedAlert("7.2", messages.StatusUp, at(190))},
 			wantChanged: true,
@@ -93,7 +93,7 @@ func TestOnTick(t *testing.T) {
 			cfg: with(notifyAfter(3), func(c *checklogic.Config) {
 				c.Schedule = aligned(50 * time.Second)
 			}), st: state(upState(), deadline(50, 60)),
-			want:        state(upState(), down(3, checklogic.ReasonMissed, true), disarmed),
+			want:        state(upState(), changedAt(at(60)), sent(messages.StatusDown), down(3, checklogic.ReasonMissed, true), disarmed),
 			wantFlip:    flip("7.2", at(60), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantAlerts:  []checklogic.Alert{missedAlert("7.2", messages.StatusUp, at(160))},
 			wantChanged: true,
@@ -107,12 +107,12 @@ func TestOnTick(t *testing.T) {
 			wantChanged: true,
 		}},
 		{now: at(130), effectsCase: effectsCase{
-			name: "down after a fail ping: the alert goes out at the Nth failure, a missed period, down→down",
+			name: "down after a fail ping: the alert goes out at the Nth failure, a missed period, up→down",
 			cfg:  with(notifyAfter(3)), st: downCountingState(),
-			want: state(downCountingState(), disarmed, func(st *messages.CheckState) {
+			want: state(downCountingState(), sent(messages.StatusDown), disarmed, func(st *messages.CheckState) {
 				st.FailureCount, st.LastReason, st.DownAlerted = 3, checklogic.ReasonMissed, true
 			}),
-			wantAlerts:  []checklogic.Alert{missedAlert("7.2", messages.StatusDown, at(130))},
+			wantAlerts:  []checklogic.Alert{missedAlert("7.2", messages.StatusUp, at(130))},
 			wantChanged: true,
 		}},
 		{now: at(500), effectsCase: effectsCase{
@@ -136,7 +136,7 @@ func TestOnTick(t *testing.T) {
 			cfg: with(notifyAfter(3), func(c *checklogic.Config) {
 				c.Schedule = until{inner: every(60 * time.Second), end: at(100)}
 			}), st: upState(),
-			want:        state(upState(), down(1, checklogic.ReasonMissed, false), disarmed),
+			want:        state(upState(), changedAt(at(70)), down(1, checklogic.ReasonMissed, false), disarmed),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantChanged: true,
 		}},
@@ -145,7 +145,7 @@ func TestOnTick(t *testing.T) {
 		{now: at(50), effectsCase: effectsCase{
 			name: "max runtime fires before the schedule deadline",
 			cfg:  with(maxRuntime(30)), st: state(upState(), running(20, 50)),
-			want:        state(upState(), down(1, checklogic.ReasonMaxRuntime, true), disarmed, noRun),
+			want:        state(upState(), changedAt(at(50)), sent(messages.StatusDown), down(1, checklogic.ReasonMaxRuntime, true), disarmed, noRun),
 			wantFlip:    flip("7.2", at(50), messages.StatusUp, messages.StatusDown, checklogic.ReasonMaxRuntime),
 			wantAlerts:  []checklogic.Alert{{Kind: messages.AlertDown, FlipID: "7.2", From: messages.StatusUp, To: messages.StatusDown, Reason: checklogic.ReasonMaxRuntime, At: at(50)}},
 			wantChanged: true,
@@ -153,14 +153,14 @@ func TestOnTick(t *testing.T) {
 		{now: at(55), effectsCase: effectsCase{
 			name: "max runtime with N=3: one failure, the schedule deadline stays",
 			cfg:  with(maxRuntime(30), notifyAfter(3)), st: state(upState(), running(20, 50)),
-			want:        state(upState(), down(1, checklogic.ReasonMaxRuntime, false), noRun),
+			want:        state(upState(), changedAt(at(50)), down(1, checklogic.ReasonMaxRuntime, false), noRun),
 			wantFlip:    flip("7.2", at(50), messages.StatusUp, messages.StatusDown, checklogic.ReasonMaxRuntime),
 			wantChanged: true,
 		}},
 		{now: at(100), effectsCase: effectsCase{
 			name: "both passed: counted in the order they passed",
 			cfg:  with(maxRuntime(60), notifyAfter(3)), st: state(upState(), running(20, 80)),
-			want:        state(upState(), down(2, checklogic.ReasonMaxRuntime, false), noRun, deadline(120, 130)),
+			want:        state(upState(), changedAt(at(70)), down(2, checklogic.ReasonMaxRuntime, false), noRun, deadline(120, 130)),
 			wantFlip:    flip("7.2", at(70), messages.StatusUp, messages.StatusDown, checklogic.ReasonMissed),
 			wantChanged: true,
 		}},
@@ -171,7 +171,7 @@ func TestOnTick(t *testing.T) {
 				st.LastPing = at(40) // another run's success, handled before this tick
 				st.NextDue, st.NextDeadline, st.NextWakeAt = at(100), at(110), at(30)
 			}),
-			want: state(upState(), down(1, checklogic.ReasonMaxRuntime, true), disarmed, func(st *messages.CheckState) {
+			want: state(upState(), changedAt(at(40)), sent(messages.StatusDown), down(1, checklogic.ReasonMaxRuntime, true), disarmed, func(st *messages.CheckState) {
 				st.LastPing = at(40)
 			}),
 			wantFlip:    flip("7.2", at(40), messages.StatusUp, messages.StatusDown, checklogic.ReasonMaxRuntime),
@@ -217,7 +217,7 @@ func TestOnTick(t *testing.T) {
 		{now: at(100), effectsCase: effectsCase{
 			name: "up with a stale re-alert and a missed deadline: re-alerts restart from the new down alert",
 			cfg:  with(realertEvery(60)), st: state(upState(), func(st *messages.CheckState) { st.RealertDue, st.RealertCount, st.NextWakeAt = at(65), 1, at(65) }),
-			want: state(upState(), func(st *messages.CheckState) {
+			want: state(upState(), changedAt(at(70)), sent(messages.StatusDown), func(st *messages.CheckState) {
 				// The schedule deadline passed too: counted first.
 				st.Status, st.FlipSeq, st.DownFlip, st.DownAlerted = messages.StatusDown, 2, "7.2", true
 				st.FailureCount, st.LastReason = 1, checklogic.ReasonMissed
