@@ -152,7 +152,7 @@ const (
 	AlertUp       = "up"
 	AlertRealert  = "realert"
 	AlertFlapping = "flapping" // kinds flap-start and flap-end share it; the key tells them apart
-	AlertFlapEnd  = "flap-end"
+	AlertFlapEnd  = "flap-end" // a flap-end notice (key flap-end:…)
 	AlertTest     = "test"
 )
 
