@@ -62,6 +62,8 @@ type Deps struct {
 	KeepPings int64
 	// LoadTimeout bounds an activation's store read (default 5 s).
 	LoadTimeout time.Duration
+	// Flap is the flapping detection of every check (zero fields: SPEC defaults).
+	Flap checklogic.FlapConfig
 }
 
 func (d *Deps) defaults() {
@@ -238,7 +240,7 @@ func (a *checkActor) load() *messages.Reply {
 		a.d.Log.Warn("load check", "check_id", a.id, "err", err)
 		return unavailable(time.Second)
 	}
-	cfg, err := checklogic.Compile(chk.ID, chk.CheckConfig)
+	cfg, err := checklogic.CompileWith(chk.ID, chk.CheckConfig, a.d.Flap)
 	if err != nil {
 		// The API validated the configuration; a stored one that no longer compiles (a zone
 		// removed from tzdata) is reported rather than crashing the actor.
@@ -322,7 +324,7 @@ func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender 
 		respond(ctx, sender, invalid(err.Error()))
 		return
 	}
-	compiled, err := checklogic.Compile(a.id, cfg)
+	compiled, err := checklogic.CompileWith(a.id, cfg, a.d.Flap)
 	if err != nil {
 		respond(ctx, sender, invalid(messages.MessageOf(err)))
 		return
@@ -543,6 +545,7 @@ func (a *checkActor) outbox(eff checklogic.Effects, now time.Time) []messages.Ou
 		payload := alert.Build(alert.Input{
 			CheckID: a.id, CheckUUID: a.chk.UUID, CheckName: a.chk.Name, Kind: al.Kind,
 			From: al.From, To: al.To, Reason: al.Reason, LastDuration: eff.State.LastDuration, At: al.At,
+			FlapChanges: al.Changes, FlapWindow: al.Window, FlapSuppress: al.Suppress,
 		})
 		for _, ch := range a.channels {
 			if !ch.Enabled || ch.ConfigEnc == nil {
