@@ -1,0 +1,134 @@
+package clustertest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ttr-rip/ttr/cluster"
+)
+
+// MemberlistOptions tune StartMemberlists.
+type MemberlistOptions struct {
+	// Configure adjusts the configuration of node i (LocalConfig, a display name "node<i>"
+	// and a made-up remote address before).
+	Configure func(i int, c *cluster.MemberlistConfig)
+	// State is the state each node announces once all have joined. Default active.
+	State cluster.State
+	// Timeout bounds the wait for the nodes to agree. Default 10 s.
+	Timeout time.Duration
+}
+
+// NewMemberlist starts a Memberlist and shuts it down when tb ends.
+func NewMemberlist(tb testing.TB, cfg cluster.MemberlistConfig) *cluster.Memberlist {
+	tb.Helper()
+	m, err := cluster.NewMemberlist(cfg)
+	if err != nil {
+		tb.Fatalf("start membership: %v", err)
+	}
+	tb.Cleanup(func() { _ = m.Shutdown() })
+	return m
+}
+
+// LocalMemberlistConfig returns LocalConfig for node i of a test: display name "node<i>"
+// and a remote address that nothing listens on (enough for membership tests without
+// actor systems).
+func LocalMemberlistConfig(i int) cluster.MemberlistConfig {
+	c := cluster.LocalConfig()
+	c.NodeName = fmt.Sprintf("node%d", i)
+	c.RemoteAddr = fmt.Sprintf("127.0.0.1:%d", 20000+i)
+	return c
+}
+
+// StartMemberlists starts n memberships on 127.0.0.1 (free ports), joins them to the
+// first, sets their state, and waits until every one sees all n and agrees on the placed
+// members. They are shut down when tb ends.
+func StartMemberlists(tb testing.TB, n int, opts MemberlistOptions) []*cluster.Memberlist {
+	tb.Helper()
+	if opts.State == "" {
+		opts.State = cluster.StateActive
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	ms := make([]*cluster.Memberlist, n)
+	for i := range n {
+		c := LocalMemberlistConfig(i)
+		if opts.Configure != nil {
+			opts.Configure(i, &c)
+		}
+		ms[i] = NewMemberlist(tb, c)
+		if i > 0 {
+			if _, err := ms[i].Join([]string{ms[0].GossipAddr()}); err != nil {
+				tb.Fatalf("node %d: %v", i, err)
+			}
+		}
+	}
+	WaitUntil(tb, opts.Timeout, func() bool {
+		for _, m := range ms {
+			if len(m.Topology().All) != n {
+				return false
+			}
+		}
+		return true
+	})
+	for i, m := range ms {
+		if err := m.SetState(opts.State); err != nil {
+			tb.Fatalf("node %d: set state: %v", i, err)
+		}
+	}
+	want := 0
+	if opts.State == cluster.StateActive {
+		want = n
+	}
+	WaitAgreed(tb, opts.Timeout, want, ms...)
+	return ms
+}
+
+// WaitAgreed waits until every membership places the same placed members, want of them.
+func WaitAgreed(tb testing.TB, timeout time.Duration, want int, ms ...*cluster.Memberlist) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, detail := Agreed(want, ms...)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("memberships did not agree within %v: %s", timeout, detail)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Agreed reports whether every membership places the same want members, and if not, what
+// each places.
+func Agreed(want int, ms ...*cluster.Memberlist) (bool, string) {
+	var first []string
+	ok := true
+	detail := ""
+	for i, m := range ms {
+		ids := PlacedIDs(m)
+		detail += fmt.Sprintf("[%d %s: %v] ", i, m.Self().ID, ids)
+		if len(ids) != want {
+			ok = false
+		}
+		if i == 0 {
+			first = ids
+		} else if !slices.Equal(ids, first) {
+			ok = false
+		}
+	}
+	return ok, detail
+}
+
+// PlacedIDs returns the IDs of the members m places, sorted.
+func PlacedIDs(m cluster.Membership) []string {
+	var ids []string
+	for _, mm := range m.Members() {
+		ids = append(ids, mm.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// StallConfig configures a StallDetector. Zero values take the documented defaults.
+type StallConfig struct {
+	// Threshold is the longest gap between two ticks that is not a stall: the time in
+	// which peers may declare a silent node dead (MemberlistConfig.SuspicionTimeout).
+	// Default DefaultConfig().SuspicionTimeout() (400 ms); at least 2 × Interval.
+	Threshold time.Duration
+	// Interval is the tick period. Default 100 ms.
+	Interval time.Duration
+	// OnStall, when set, is called for every stall with its gap, on the detector's goroutine.
+	OnStall func(gap time.Duration)
+	// OnFenced is called once, at the first stall, on the detector's goroutine: peers may
+	// have declared the node dead and given its identities away while it was stalled, and
+	// memberlist refutes such a declaration without telling (DESIGN.md "Engine choices"),
+	// so the node must stop acting, turn not-ready and rejoin under a new node id.
+	OnFenced func(reason string)
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// Registerer receives the stall metrics (shared with leases on the same registry).
+	// nil = no metrics.
+	Registerer prometheus.Registerer
+	// Logger defaults to discard.
+	Logger *slog.Logger
+}
+
+func (c StallConfig) withDefaults() StallConfig {
+	setDefault(&c.Threshold, DefaultConfig().SuspicionTimeout())
+	setDefault(&c.Interval, 100*time.Millisecond)
+	if c.Clock == nil {
+		c.Clock = SystemClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports a configuration NewStallDetector refuses.
+func (c StallConfig) Validate() error {
+	c = c.withDefaults()
+	if c.Interval < 0 || c.Threshold < 0 {
+		return errors.New("stall detector: negative duration")
+	}
+	if c.Threshold < 2*c.Interval {
+		return fmt.Errorf("stall detector: threshold %v below twice the interval %v", c.Threshold, c.Interval)
+	}
+	return nil
+}
+
+// StallDetector notices that the process did not run for a while (SIGSTOP, a VM pause, a
+// starved CPU): it ticks every Interval and reports a gap between two ticks, measured on
+// the monotonic clock, longer than Threshold.
+type StallDetector struct {
+	cfg StallConfig
+	log *slog.Logger
+	m   *fenceMetrics
+
+	mu      sync.Mutex
+	stalls  int
+	longest time.Duration
+	fenced  bool
+
+	stop    chan struct{}
+	started bool
+	once    sync.Once
+	wg      sync.WaitGroup
+}
+
+// NewStallDetector returns a detector; Start starts it.
+func NewStallDetector(cfg StallConfig) (*StallDetector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	m, err := newFenceMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &StallDetector{cfg: cfg, log: cfg.Logger, m: m, stop: make(chan struct{})}, nil
+}
+
+// Start starts ticking. It is a no-op on a started or stopped detector.
+func (d *StallDetector) Start() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-d.stop:
+		return
+	default:
+	}
+	if d.started {
+		return
+	}
+	d.started = true
+	ticker := d.cfg.Clock.NewTicker(d.cfg.Interval)
+	prev := d.cfg.Clock.Now()
+	d.wg.Add(1)
+	go d.run(ticker, prev)
+}
+
+// Stop stops the detector and waits for its goroutine.
+func (d *StallDetector) Stop() {
+	d.once.Do(func() { close(d.stop) })
+	d.wg.Wait()
+}
+
+// Stalls returns how many stalls were detected, and the longest gap.
+func (d *StallDetector) Stalls() (int, time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stalls, d.longest
+}
+
+func (d *StallDetector) run(ticker Ticker, prev time.Time) {
+	defer d.wg.Done()
+	defer ticker.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-ticker.C():
+		}
+		// The time of reading, not the tick's: a ticker keeps one tick while nobody reads.
+		now := d.cfg.Clock.Now()
+		gap := now.Sub(prev)
+		prev = now
+		if gap > d.cfg.Threshold {
+			d.stalled(gap)
+		}
+	}
+}
+
+func (d *StallDetector) stalled(gap time.Duration) {
+	d.mu.Lock()
+	d.stalls++
+	d.longest = max(d.longest, gap)
+	first := !d.fenced
+	d.fenced = true
+	d.mu.Unlock()
+	d.m.stalled(gap)
+	d.log.Warn("stall detected", slog.Duration("gap", gap), slog.Duration("threshold", d.cfg.Threshold))
+	if d.cfg.OnStall != nil {
+		d.cfg.OnStall(gap)
+	}
+	if first {
+		d.m.fenced("stall")
+		reason := fmt.Sprintf("stalled for %v (threshold %v)", gap.Round(time.Millisecond), d.cfg.Threshold)
+		d.log.Error("stall detector: fenced", slog.String("reason", reason))
+		if d.cfg.OnFenced != nil {
+			d.cfg.OnFenced(reason)
+		}
+	}
+}
