@@ -20,6 +20,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/batcher"
 	"github.com/ttr-rip/ttr/actors/check"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/actors/health"
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/actors/sweeper"
@@ -169,8 +170,12 @@ func (m *Main) Start(ctx context.Context) error {
 	m.wheel = wheel.New(m.tick, nil, m.monitor.Down)
 	poker := notify.NewRouterPoker(m.router, m.log)
 
+	flap, err := m.flapConfig()
+	if err != nil {
+		return err
+	}
 	checkProducer := check.NewProducer(check.Deps{
-		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker,
+		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return self.Name }, Passivate: cluster.RequestPassivation, Log: m.log,
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
@@ -330,11 +335,50 @@ func (m *Main) notifier(nodeID string) (func(string) actor.Producer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	senders, err := m.senders(httpCfg)
+	if err != nil {
+		return nil, err
+	}
 	return notify.NewProducer(notify.Deps{
 		Store: m.store, Ring: m.ring, Config: cfg, Logger: m.log,
-		Senders:   map[string]notify.Sender{messages.ChannelWebhook: notify.NewWebhook(httpCfg, nil)},
+		Senders:   senders,
 		NodeID:    func() string { return nodeID },
 		Metrics:   notify.NewMetrics(m.reg),
 		Passivate: cluster.RequestPassivation,
 	}), nil
+}
+
+// senders builds one Sender per channel: webhook, Slack and Discord share the SSRF-safe
+// client settings; Telegram talks to its configured API; email goes through the SMTP server
+// (when none is configured, email alerts fail with a message saying so).
+func (m *Main) senders(httpCfg notify.HTTPConfig) (map[string]notify.Sender, error) {
+	tgCfg := notify.DefaultTelegramConfig()
+	tgCfg.APIURL = m.cfg.TelegramAPIURL
+	tg, err := notify.NewTelegram(tgCfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--telegram-api-url: %w", err)
+	}
+	email, err := notify.NewEmail(notify.SMTPConfig{
+		Host: m.cfg.SMTPHost, Port: m.cfg.SMTPPort, Username: m.cfg.SMTPUsername, Password: m.cfg.SMTPPassword,
+		From: m.cfg.SMTPFrom, TLS: m.cfg.SMTPTLS, Timeout: m.cfg.SMTPTimeout,
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP settings: %w", err)
+	}
+	return map[string]notify.Sender{
+		messages.ChannelWebhook:  notify.NewWebhook(httpCfg, nil),
+		messages.ChannelSlack:    notify.NewSlack(httpCfg, nil),
+		messages.ChannelDiscord:  notify.NewDiscord(httpCfg, nil),
+		messages.ChannelTelegram: tg,
+		messages.ChannelEmail:    email,
+	}, nil
+}
+
+// flapConfig is the flapping detection every check uses.
+func (m *Main) flapConfig() (checklogic.FlapConfig, error) {
+	f := checklogic.FlapConfig{Changes: m.cfg.FlapChanges, Window: m.cfg.FlapWindow, Suppress: m.cfg.FlapSuppress}
+	if err := f.Validate(); err != nil {
+		return f, fmt.Errorf("flapping settings: %w", err)
+	}
+	return f, nil
 }

@@ -32,9 +32,20 @@ type Config struct {
 	AlertRetryFor  time.Duration
 	AlertBackoff   time.Duration
 	AlertBackoffMx time.Duration
+	FlapChanges    int
+	FlapWindow     time.Duration
+	FlapSuppress   time.Duration
+	TelegramAPIURL string
+	SMTPHost       string
+	SMTPPort       int
+	SMTPUsername   string
+	SMTPFrom       string
+	SMTPTLS        string
+	SMTPTimeout    time.Duration
 	// Secrets (never logged).
 	EncryptionKeys string
 	SecretKey      string
+	SMTPPassword   string
 }
 
 // errHelp says -h was asked for: usage was printed, exit 0.
@@ -71,6 +82,16 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.DurationVar(&c.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long a failing alert is retried (env TTR_ALERT_RETRY_FOR)")
 	fs.DurationVar(&c.AlertBackoff, "alert-backoff", 5*time.Second, "first retry gap of a failing alert (env TTR_ALERT_BACKOFF)")
 	fs.DurationVar(&c.AlertBackoffMx, "alert-backoff-max", 10*time.Minute, "longest retry gap of a failing alert (env TTR_ALERT_BACKOFF_MAX)")
+	fs.IntVar(&c.FlapChanges, "flap-changes", 6, "status changes within --flap-window that make a check flapping (env TTR_FLAP_CHANGES)")
+	fs.DurationVar(&c.FlapWindow, "flap-window", 120*time.Second, "window in which flapping changes are counted (env TTR_FLAP_WINDOW)")
+	fs.DurationVar(&c.FlapSuppress, "flap-suppress", 180*time.Second, "how long alerts are held after the latest change of a flapping check (env TTR_FLAP_SUPPRESS)")
+	str(&c.TelegramAPIURL, "telegram-api-url", "https://api.telegram.org", "Telegram Bot API base URL")
+	str(&c.SMTPHost, "smtp-host", "", "SMTP server for email alerts (email is off when empty); password in env TTR_SMTP_PASSWORD")
+	fs.IntVar(&c.SMTPPort, "smtp-port", 0, "SMTP port (default 587 for starttls, 465 for tls, 25 for none) (env TTR_SMTP_PORT)")
+	str(&c.SMTPUsername, "smtp-username", "", "SMTP login")
+	str(&c.SMTPFrom, "smtp-from", "", "From address of alert emails")
+	str(&c.SMTPTLS, "smtp-tls", "starttls", "starttls, tls (implicit, port 465) or none (local relays only)")
+	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", 10*time.Second, "bound on one email delivery (env TTR_SMTP_TIMEOUT)")
 
 	// Environment fallbacks: apply before parsing so the command line wins.
 	var envErr error
@@ -95,6 +116,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.EncryptionKeys = getenv("TTR_ENCRYPTION_KEYS")
 	c.SecretKey = getenv("TTR_SECRET_KEY")
+	c.SMTPPassword = getenv("TTR_SMTP_PASSWORD")
 	for _, s := range strings.Split(allow, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -173,5 +195,7 @@ func (c Config) redacted() []any {
 	}
 	return []any{"http_addr", c.HTTPAddr, "internal_addr", c.InternalAddr, "remote_addr", c.RemoteAddr,
 		"node_name", c.NodeName, "store", db, "public_url", c.PublicURL, "ping_body_limit", c.PingBodyLimit,
-		"shutdown_delay", c.ShutdownDelay.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow)}
+		"shutdown_delay", c.ShutdownDelay.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
+		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
+		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS}
 }
