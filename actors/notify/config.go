@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ttr-rip/ttr/actors/aimd"
 )
 
 // Config tunes the notifier actors. The zero value of a field means its default.
@@ -42,6 +44,18 @@ type Config struct {
 	// ClaimRetry is the wait after a claim was refused when the refusing claim's expiry is not
 	// known or already past, or while the node may not act (default 1 s).
 	ClaimRetry time.Duration
+	// Rate is the adaptive rate control of every destination (SPEC §4 AIMD); zero fields take
+	// the defaults of aimd.DefaultConfig. The environment variables (TTR_RC_*) of each field
+	// are listed on aimd.Config.
+	Rate aimd.Config
+	// TestWait is the longest a test send waits for its destination's rate limit (default
+	// 10 s); a test that would wait longer is answered rate_limited at once.
+	TestWait time.Duration
+	// TestSendReserve is the time a test send keeps for the send itself before the caller's
+	// deadline (default 2 s, at most half the time the caller gave): the wait for a token
+	// ends that much earlier. The send is cut off just before the caller's deadline, so the
+	// outcome always reaches the caller.
+	TestSendReserve time.Duration
 }
 
 // DefaultConfig returns the defaults of SPEC §4 and DESIGN.
@@ -60,6 +74,9 @@ func DefaultConfig() Config {
 		StoreRetry:       time.Second,
 		StoreTimeout:     10 * time.Second,
 		ClaimRetry:       time.Second,
+		Rate:             aimd.DefaultConfig(),
+		TestWait:         10 * time.Second,
+		TestSendReserve:  2 * time.Second,
 	}
 }
 
@@ -79,6 +96,20 @@ func LocalConfig() Config {
 		StoreRetry:       20 * time.Millisecond,
 		StoreTimeout:     5 * time.Second,
 		ClaimRetry:       20 * time.Millisecond,
+		// Fast enough that the rate limit never shows unless a test sets SPEC values.
+		Rate: aimd.Config{
+			StartRPS:      1000,
+			MinRPS:        1,
+			MaxRPS:        1000,
+			AIStep:        10,
+			Burst:         5,
+			BackoffBase:   20 * time.Millisecond,
+			BackoffMax:    500 * time.Millisecond,
+			ErrorBackoff:  5 * time.Millisecond,
+			MaxRetryAfter: 5 * time.Second,
+		}.WithDefaults(),
+		TestWait:        2 * time.Second,
+		TestSendReserve: 200 * time.Millisecond,
 	}
 }
 
@@ -127,6 +158,13 @@ func (c Config) withDefaults() Config {
 	if c.ClaimRetry == 0 {
 		c.ClaimRetry = d.ClaimRetry
 	}
+	c.Rate = c.Rate.WithDefaults()
+	if c.TestWait == 0 {
+		c.TestWait = d.TestWait
+	}
+	if c.TestSendReserve == 0 {
+		c.TestSendReserve = d.TestSendReserve
+	}
 	return c
 }
 
@@ -154,6 +192,11 @@ func (c Config) Validate() error {
 	positive("StoreRetry", c.StoreRetry)
 	positive("StoreTimeout", c.StoreTimeout)
 	positive("ClaimRetry", c.ClaimRetry)
+	positive("TestWait", c.TestWait)
+	positive("TestSendReserve", c.TestSendReserve)
+	if err := c.Rate.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("notify: Rate: %w", err))
+	}
 	if c.ClaimTTL <= c.SendTimeout+c.StoreTimeout {
 		errs = append(errs, fmt.Errorf("notify: ClaimTTL (%s) must exceed SendTimeout + StoreTimeout (%s), or another node could take a row over during its send", c.ClaimTTL, c.SendTimeout+c.StoreTimeout))
 	}

@@ -20,8 +20,14 @@ type fakeStore struct {
 	nextID   int64
 	finishes []persistence.OutboxResult
 
+	rates     map[string]messages.RateState
+	rateSaves int
+
 	// PendingErr, when set, is called by PendingOutbox; a non-nil error is returned.
 	PendingErr func() error
+	// RateErr, when set, is called by LoadRateState and SaveRateState; a non-nil error is
+	// returned.
+	RateErr func() error
 }
 
 var (
@@ -146,4 +152,50 @@ func (s *fakeStore) DueDestinations(_ context.Context, now time.Time, limit int)
 		}
 	}
 	return out, nil
+}
+
+func (s *fakeStore) LoadRateState(_ context.Context, destHash string) (messages.RateState, bool, error) {
+	if s.RateErr != nil {
+		if err := s.RateErr(); err != nil {
+			return messages.RateState{}, false, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.rates[destHash]
+	return st, ok, nil
+}
+
+func (s *fakeStore) SaveRateState(_ context.Context, destHash string, st messages.RateState) error {
+	if s.RateErr != nil {
+		if err := s.RateErr(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rates == nil {
+		s.rates = map[string]messages.RateState{}
+	}
+	s.rates[destHash] = st
+	s.rateSaves++
+	return nil
+}
+
+// rate returns the saved rate state of destHash and how many saves there were in all.
+func (s *fakeStore) rate(destHash string) (messages.RateState, bool, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.rates[destHash]
+	return st, ok, s.rateSaves
+}
+
+// setRate stores a rate state as another node would have.
+func (s *fakeStore) setRate(destHash string, st messages.RateState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rates == nil {
+		s.rates = map[string]messages.RateState{}
+	}
+	s.rates[destHash] = st
 }

@@ -7,10 +7,16 @@ import (
 )
 
 // Metrics are the notifiers' Prometheus metrics. A nil *Metrics records nothing.
+//
+// The rate control is exposed without a label per destination (there may be millions):
+// how many of this node's notifiers wait for their rate limit, by reason, and how often
+// rates were lowered, by channel and cause.
 type Metrics struct {
 	deliveries *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	inFlight   prometheus.Gauge
+	limited    *prometheus.GaugeVec
+	decreases  *prometheus.CounterVec
 }
 
 // NewMetrics creates the notifier metrics and registers them on reg; nil reg = no metrics
@@ -33,9 +39,41 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "ttr_notify_sends_in_flight",
 			Help: "Sends in progress on this node.",
 		}),
+		limited: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ttr_notify_rate_limited_destinations",
+			Help: "Destinations on this node with alerts waiting for their rate limit, by reason (backoff: after a 429 or a failure; tokens: local throttling).",
+		}, []string{"reason"}),
+		decreases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ttr_notify_rate_decreases_total",
+			Help: "Times a destination's send rate was lowered or its back-off extended, by channel and cause (rate_limited: a 429; error: a 5xx, network error or timeout).",
+		}, []string{"channel", "cause"}),
 	}
-	reg.MustRegister(m.deliveries, m.latency, m.inFlight)
+	for _, r := range []string{"backoff", "tokens"} {
+		m.limited.WithLabelValues(r) // present at 0 from the start
+	}
+	reg.MustRegister(m.deliveries, m.latency, m.inFlight, m.limited, m.decreases)
 	return m
+}
+
+// limitedChange moves one destination from the limited reason from to to ("" = none).
+func (m *Metrics) limitedChange(from, to string) {
+	if m == nil {
+		return
+	}
+	if from != "" {
+		m.limited.WithLabelValues(from).Dec()
+	}
+	if to != "" {
+		m.limited.WithLabelValues(to).Inc()
+	}
+}
+
+// decrease counts a lowered rate.
+func (m *Metrics) decrease(channel, cause string) {
+	if m == nil {
+		return
+	}
+	m.decreases.WithLabelValues(channel, cause).Inc()
 }
 
 func (m *Metrics) begin() {

@@ -11,17 +11,20 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
-// Store is the part of the outbox a notifier uses; persistence.Store implements it, with the
-// claim semantics documented there.
+// Store is the part of the store a notifier uses: the outbox, with the claim semantics
+// documented on persistence.SystemStore, and the destinations' rate state
+// (persistence.RateStore).
 type Store interface {
 	PendingOutbox(ctx context.Context, destHash string, limit int) ([]messages.OutboxRow, error)
 	ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error)
 	FinishOutbox(ctx context.Context, r persistence.OutboxResult) (bool, error)
+	persistence.RateStore
 }
 
 // Opener opens sealed secrets; *keyring.Ring implements it.
@@ -50,7 +53,7 @@ type Deps struct {
 	// Metrics; nil = none.
 	Metrics *Metrics
 	// Policy returns the pacing policy of one destination when its notifier activates;
-	// nil = Unlimited.
+	// nil = AIMD with Config.Rate (SPEC §4). Tests may return Unlimited.
 	Policy func(destHash string) Policy
 	// Passivate asks the notifier's host to stop it (cluster: send ctx.Parent() a
 	// cluster.Passivate); nil = the notifier stops itself.
@@ -67,8 +70,13 @@ const detailUndecryptable = "destination secret cannot be decrypted"
 // identity is "notifier/<dest hash>" (a bare hash is accepted too). It panics when a required
 // dependency is missing or the configuration is invalid: both are wiring errors.
 //
-// A notifier accepts a poke as *messages.Envelope{Type: messages.TypePoke} (answered with
-// Reply{OK} when the envelope has a sender) or *messages.Poke.
+// A notifier handles these envelopes (*messages.Envelope):
+//   - TypePoke (or a bare *messages.Poke): it has due rows; answered with Reply{OK} when the
+//     envelope has a sender.
+//   - TypeTestSend (messages.TestSend): send the row now, ahead of the backlog, under the rate
+//     limit; answered, when the attempt ends, with OKWith(ReplySendResult, SendResult). A
+//     failed delivery is an outcome, not an error reply.
+//   - TypeRate (messages.RateQuery): answered with OKWith(ReplyRateSnapshot, RateSnapshot).
 func NewProducer(deps Deps) func(identity string) actor.Producer {
 	if deps.Store == nil || deps.Ring == nil || deps.NodeID == nil {
 		panic("notify: Deps.Store, Deps.Ring and Deps.NodeID are required")
@@ -84,7 +92,8 @@ func NewProducer(deps Deps) func(identity string) actor.Producer {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	if deps.Policy == nil {
-		deps.Policy = func(string) Policy { return Unlimited{} }
+		rate := deps.Config.Rate
+		deps.Policy = func(string) Policy { return NewAIMD(rate) }
 	}
 	return func(identity string) actor.Producer {
 		dest := strings.TrimPrefix(identity, messages.KindNotifier+"/")
@@ -104,7 +113,9 @@ func Identity(destHash string) string {
 }
 
 // notifier delivers one destination's outbox: the head row only, one send in flight, so
-// alerts to a destination arrive in the order they were written.
+// alerts to a destination arrive in the order they were written. Test sends go ahead of the
+// backlog (but never ahead of a send in flight), and every send waits for the destination's
+// Policy.
 //
 // Everything but the messages it receives runs elsewhere: store calls and sends in a
 // goroutine per step (a load, or a claim–send–finish), timers through time.AfterFunc. Their
@@ -122,6 +133,17 @@ type notifier struct {
 	stale bool                 // queue must be reloaded before the next decision
 	busy  bool                 // a load or a delivery is running
 
+	// Rate state: loaded once per activation before the first send, saved after a send
+	// that changed it (one save at a time; a change during a save is saved after it).
+	rateReady   bool
+	rateWaiters []*actor.PID // rate queries that came before the state was loaded
+	savedVer    uint64       // the policy version last saved
+	saving      bool
+	limited     string // the reason the notifier is waiting for its policy ("" = not), for the gauge
+
+	tests   []*testSend  // test sends waiting for their turn, FIFO
+	results []testResult // the latest answered test sends, for a retried request
+
 	// After a refused claim on the head, no new claim before claimWait.
 	claimMiss int64
 	claimWait time.Time
@@ -133,6 +155,7 @@ type notifier struct {
 	idleGen uint64
 
 	lastProblem string // the last failure logged, so a repeat logs at Debug only
+	lastSaveErr string
 }
 
 // Internal messages.
@@ -154,6 +177,22 @@ type (
 		n *notifier
 		attempt
 	}
+	rateLoadedMsg struct {
+		n     *notifier
+		st    messages.RateState
+		found bool
+		err   error
+	}
+	rateSavedMsg struct {
+		n   *notifier
+		ver uint64
+		err error
+	}
+	testDoneMsg struct {
+		n   *notifier
+		t   *testSend
+		res Result
+	}
 )
 
 // Receive handles one message.
@@ -164,20 +203,10 @@ func (n *notifier) Receive(c actor.Context) {
 	case *actor.Stopping, *actor.Restarting:
 		n.shutdown()
 	case *messages.Envelope:
-		if m.GetType() != messages.TypePoke {
-			if c.Sender() != nil {
-				c.Respond(&messages.Reply{Code: messages.Code_CODE_INVALID,
-					Detail: fmt.Sprintf("a notifier does not handle %q", m.GetType())})
-			}
-			return
-		}
-		if c.Sender() != nil {
-			c.Respond(&messages.Reply{Code: messages.Code_CODE_OK})
-		}
-		n.poke(c)
+		n.envelope(c, m)
 	case *messages.Poke:
 		if c.Sender() != nil {
-			c.Respond(&messages.Reply{Code: messages.Code_CODE_OK})
+			c.Respond(cluster.OK())
 		}
 		n.poke(c)
 	case *wakeMsg:
@@ -191,7 +220,7 @@ func (n *notifier) Receive(c actor.Context) {
 			return
 		}
 		n.idle = nil
-		if !n.busy && !n.stale && len(n.queue) == 0 && n.wake == nil {
+		if n.isIdle() {
 			n.log.Debug("notifier idle, passivating")
 			n.passivate(c)
 		}
@@ -202,6 +231,36 @@ func (n *notifier) Receive(c actor.Context) {
 	case *attemptMsg:
 		if m.n == n {
 			n.attempted(c, &m.attempt)
+		}
+	case *rateLoadedMsg:
+		if m.n == n {
+			n.rateLoaded(c, m)
+		}
+	case *rateSavedMsg:
+		if m.n == n {
+			n.rateSaved(c, m)
+		}
+	case *testDoneMsg:
+		if m.n == n {
+			n.testDone(c, m)
+		}
+	}
+}
+
+func (n *notifier) envelope(c actor.Context, env *messages.Envelope) {
+	switch env.GetType() {
+	case messages.TypePoke:
+		if c.Sender() != nil {
+			c.Respond(cluster.OK())
+		}
+		n.poke(c)
+	case messages.TypeTestSend:
+		n.testSend(c, env)
+	case messages.TypeRate:
+		n.rateQuery(c)
+	default:
+		if c.Sender() != nil {
+			c.Respond(cluster.Invalid(fmt.Sprintf("a notifier does not handle %q", env.GetType())))
 		}
 	}
 }
@@ -215,10 +274,22 @@ func (n *notifier) start(c actor.Context) {
 
 // shutdown stops the timers. A send in flight is not cancelled: it completes (within
 // SendTimeout) and records its outcome, so a handover does not repeat an alert the receiver
-// already has; the next owner sees the claim released then.
+// already has; the next owner sees the claim released then. A rate state not saved yet is
+// saved in the background.
 func (n *notifier) shutdown() {
 	n.disarm()
 	n.stopIdle()
+	n.setLimited("")
+	if st, ver := n.policy.State(); n.rateReady && !n.saving && ver != n.savedVer {
+		w := n.w
+		go func() { _ = w.saveRate(st) }()
+	}
+}
+
+// isIdle reports whether the notifier has nothing to do, nor anything to wait for.
+func (n *notifier) isIdle() bool {
+	return !n.busy && !n.stale && len(n.queue) == 0 && n.wake == nil && len(n.tests) == 0 &&
+		!n.saving && len(n.rateWaiters) == 0
 }
 
 func (n *notifier) passivate(c actor.Context) {
@@ -241,41 +312,68 @@ func (n *notifier) poke(c actor.Context) {
 	n.step(c)
 }
 
-// step decides what to do next when nothing is running.
+// step decides what to do next when nothing is running: load the rate state (once), serve
+// the test sends, then the head of the backlog.
 func (n *notifier) step(c actor.Context) {
 	if n.busy {
 		return
 	}
 	n.stopIdle()
+	if !n.rateReady {
+		n.loadRate()
+		return
+	}
+	now := n.w.deps.Now()
+	if n.stepTests(c, now) {
+		return
+	}
 	if n.stale {
 		n.load()
 		return
 	}
 	if len(n.queue) == 0 {
+		n.setLimited("")
 		n.disarm()
 		n.armIdle()
 		return
 	}
 	head := n.queue[0]
-	now := n.w.deps.Now()
 	if head.NextAttemptAt.After(now) {
-		n.arm(head.NextAttemptAt)
+		n.wait(now, head.NextAttemptAt)
 		return
 	}
 	if head.ID == n.claimMiss && n.claimWait.After(now) {
-		n.arm(n.claimWait)
+		n.wait(now, n.claimWait)
 		return
 	}
 	if may := n.w.deps.MayAct; may != nil && !may() {
-		n.arm(now.Add(n.w.deps.Config.ClaimRetry))
+		n.wait(now, now.Add(n.w.deps.Config.ClaimRetry))
 		return
 	}
-	if d := n.policy.Delay(now); d > 0 {
-		n.arm(now.Add(d))
+	if d := n.policy.Delay(now, 1); d > 0 {
+		n.wait(now, now.Add(d))
 		return
 	}
+	n.setLimited("")
 	n.disarm()
+	n.policy.Take(now)
 	n.deliver(head)
+}
+
+// wait arms the one timer for at (no polling) and notes whether the policy holds the
+// destination back meanwhile (a 429's back-off also delays the row itself).
+func (n *notifier) wait(now, at time.Time) {
+	n.setLimited(n.policy.Snapshot(now).GetLimitedReason())
+	n.arm(at)
+}
+
+// setLimited keeps the limited-destinations gauge: reason "" = not waiting for the policy.
+func (n *notifier) setLimited(reason string) {
+	if reason == n.limited {
+		return
+	}
+	n.w.deps.Metrics.limitedChange(n.limited, reason)
+	n.limited = reason
 }
 
 // load reads the destination's first pending rows in a goroutine.
@@ -312,7 +410,7 @@ func (n *notifier) deliver(row messages.OutboxRow) {
 
 func (n *notifier) attempted(c actor.Context, a *attempt) {
 	n.busy = false
-	if a.err != nil {
+	if a.err != nil && !a.sent {
 		n.storeTrouble(a.err)
 		return
 	}
@@ -334,7 +432,13 @@ func (n *notifier) attempted(c actor.Context, a *attempt) {
 		n.step(c)
 		return
 	}
-	n.policy.Observe(now, a.res)
+	// The receiver answered (or did not): the policy learns from it even when recording the
+	// outcome failed.
+	n.observe(now, a.row.Channel, a.res)
+	if a.err != nil {
+		n.storeTrouble(a.err)
+		return
+	}
 	n.report(a)
 	if !a.finished {
 		// The claim was lost while sending (it expired and another node took the row): the
@@ -360,6 +464,22 @@ func (n *notifier) attempted(c actor.Context, a *attempt) {
 		n.stale = true // there may be more rows beyond the batch, or new ones
 	}
 	n.step(c)
+}
+
+// observe feeds the result of a send to the policy and saves the rate state if it changed.
+func (n *notifier) observe(now time.Time, channel string, res Result) {
+	_, before := n.policy.State()
+	n.policy.Observe(now, res)
+	if _, after := n.policy.State(); after != before {
+		switch res.Outcome {
+		case RateLimited:
+			n.w.deps.Metrics.decrease(channel, "rate_limited")
+		case Delivered, Permanent:
+		default:
+			n.w.deps.Metrics.decrease(channel, "error")
+		}
+	}
+	n.saveRate()
 }
 
 // report logs an attempt: failures when they change, everything else at Debug.
@@ -446,10 +566,11 @@ type attempt struct {
 	row      messages.OutboxRow
 	refused  bool                 // the claim was refused; rows is the reloaded queue
 	rows     []messages.OutboxRow // with refused
+	sent     bool                 // the row went to its sender: res is its result
 	res      Result
 	fin      persistence.OutboxResult
 	finished bool  // the outcome was recorded (false: the claim was lost meanwhile)
-	err      error // a store error; nothing more is known
+	err      error // a store error; with !sent nothing more is known
 }
 
 func (a *attempt) rowClaimedBy() string {
@@ -489,7 +610,7 @@ func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
 		}
 		return a
 	}
-	a.res = w.send(row)
+	a.res, a.sent = w.send(row, cfg.SendTimeout), true
 	a.fin = decide(cfg, row, node, a.res, w.deps.Now(), rand.Float64())
 	ctx, cancel = w.storeContext()
 	defer cancel()
@@ -500,9 +621,21 @@ func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
 	return a
 }
 
-// send opens the row's destination and hands it to the channel's sender. A sender that
-// panics costs a transient failure, not the process.
-func (w *worker) send(row messages.OutboxRow) (res Result) {
+func (w *worker) loadRate() (messages.RateState, bool, error) {
+	ctx, cancel := w.storeContext()
+	defer cancel()
+	return w.deps.Store.LoadRateState(ctx, w.dest)
+}
+
+func (w *worker) saveRate(st messages.RateState) error {
+	ctx, cancel := w.storeContext()
+	defer cancel()
+	return w.deps.Store.SaveRateState(ctx, w.dest, st)
+}
+
+// send opens the row's destination and hands it to the channel's sender, for at most
+// timeout. A sender that panics costs a transient failure, not the process.
+func (w *worker) send(row messages.OutboxRow, timeout time.Duration) (res Result) {
 	m := w.deps.Metrics
 	plain, err := w.deps.Ring.Open(row.DestEnc, keyring.OutboxAD(row.IdempotencyKey, row.UserID))
 	var dest messages.ChannelConfig
@@ -520,7 +653,7 @@ func (w *worker) send(row messages.OutboxRow) (res Result) {
 		m.unsent(row.Channel, res)
 		return res
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.deps.Config.SendTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	m.begin()
 	start := time.Now()

@@ -102,6 +102,12 @@ func (h *harness) passivations(dest string) []time.Time {
 // add writes a pending webhook row for dest, its destination sealed as the check actor does.
 func (h *harness) add(dest, url, key string, mod ...func(*messages.OutboxRow)) int64 {
 	h.t.Helper()
+	return h.store.insert(h.newRow(dest, url, key, mod...))
+}
+
+// newRow returns a webhook row for dest, its destination sealed as the check actor does.
+func (h *harness) newRow(dest, url, key string, mod ...func(*messages.OutboxRow)) messages.OutboxRow {
+	h.t.Helper()
 	row := messages.OutboxRow{
 		UserID:         42,
 		CheckID:        12,
@@ -121,7 +127,7 @@ func (h *harness) add(dest, url, key string, mod ...func(*messages.OutboxRow)) i
 	for _, m := range mod {
 		m(&row)
 	}
-	return h.store.insert(row)
+	return row
 }
 
 func (h *harness) waitStatus(id int64, status string, timeout time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/aimd"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -107,12 +108,16 @@ func TestConfigValidate(t *testing.T) {
 	if err := LocalConfig().Validate(); err != nil {
 		t.Errorf("local config: %v", err)
 	}
-	bad := Config{ClaimTTL: time.Second, SendTimeout: 10 * time.Second, BackoffBase: time.Hour, Jitter: 1.5, BatchSize: -1}
+	if got := (Config{}).withDefaults().Rate; got != aimd.DefaultConfig() {
+		t.Errorf("default rate control = %+v, want SPEC §4's", got)
+	}
+	bad := Config{ClaimTTL: time.Second, SendTimeout: 10 * time.Second, BackoffBase: time.Hour, Jitter: 1.5, BatchSize: -1,
+		Rate: aimd.Config{MinRPS: 5}, TestWait: -time.Second}
 	err := bad.Validate()
 	if err == nil {
 		t.Fatal("a bad config validates")
 	}
-	for _, want := range []string{"ClaimTTL", "BackoffMax", "Jitter", "BatchSize"} {
+	for _, want := range []string{"ClaimTTL", "BackoffMax", "Jitter", "BatchSize", "Rate: aimd: MaxRPS (2) must be at least MinRPS (5)", "TestWait"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}

@@ -70,24 +70,3 @@ type SenderFunc func(ctx context.Context, d Delivery) Result
 
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, d Delivery) Result { return f(ctx, d) }
-
-// Policy paces the sends of one destination: the seam for adaptive rate control (SPEC §4
-// AIMD). A notifier owns its Policy and calls it from its own goroutine only, so an
-// implementation needs no locking. A local wait is not a failure: it does not count as an
-// attempt and does not penalise the destination.
-type Policy interface {
-	// Delay says how long to wait before the next send may start, at now. It is asked right
-	// before a send; 0 means the send starts now (a token bucket takes its token then).
-	Delay(now time.Time) time.Duration
-	// Observe learns from the result of a send that ended at now.
-	Observe(now time.Time, r Result)
-}
-
-// Unlimited is the pass-through Policy: every send may start at once.
-type Unlimited struct{}
-
-// Delay always returns 0.
-func (Unlimited) Delay(time.Time) time.Duration { return 0 }
-
-// Observe does nothing.
-func (Unlimited) Observe(time.Time, Result) {}
