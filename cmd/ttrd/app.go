@@ -220,6 +220,7 @@ func (m *Main) serve() error {
 	edge.PingBodyLimit = m.cfg.PingBodyLimit
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
+		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		Registerer: m.reg, Ready: m.readiness,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
@@ -332,6 +333,7 @@ func (m *Main) notifier(nodeID string) (func(string) actor.Producer, error) {
 	}
 	cfg := notify.DefaultConfig()
 	cfg.RetryFor, cfg.BackoffBase, cfg.BackoffMax = m.cfg.AlertRetryFor, m.cfg.AlertBackoff, m.cfg.AlertBackoffMx
+	cfg.Rate = m.cfg.RC
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ttr-rip/ttr/actors/aimd"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +44,7 @@ type Config struct {
 	SMTPFrom       string
 	SMTPTLS        string
 	SMTPTimeout    time.Duration
+	RC             aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
 	// Secrets (never logged).
 	EncryptionKeys string
 	SecretKey      string
@@ -85,6 +88,27 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.IntVar(&c.FlapChanges, "flap-changes", 6, "status changes within --flap-window that make a check flapping (env TTR_FLAP_CHANGES)")
 	fs.DurationVar(&c.FlapWindow, "flap-window", 120*time.Second, "window in which flapping changes are counted (env TTR_FLAP_WINDOW)")
 	fs.DurationVar(&c.FlapSuppress, "flap-suppress", 180*time.Second, "how long alerts are held after the latest change of a flapping check (env TTR_FLAP_SUPPRESS)")
+	c.RC = aimd.DefaultConfig()
+	for _, f := range []struct {
+		name, usage string
+		p           *float64
+	}{
+		{"rc-start-rps", "requests/s a new destination starts at", &c.RC.StartRPS},
+		{"rc-min-rps", "lowest rate of a destination", &c.RC.MinRPS},
+		{"rc-max-rps", "highest rate of a destination", &c.RC.MaxRPS},
+		{"rc-ai-step", "rate added after each delivered alert", &c.RC.AIStep},
+		{"rc-burst", "largest bucket of a destination", &c.RC.Burst},
+		{"rc-min-burst", "smallest bucket of a destination", &c.RC.MinBurst},
+		{"rc-burst-step", "bucket growth after each delivered alert", &c.RC.BurstStep},
+		{"rc-429-factor", "rate multiplier on a 429", &c.RC.RateLimitFactor},
+		{"rc-error-factor", "rate multiplier on a 5xx or network error", &c.RC.ErrorFactor},
+	} {
+		fs.Float64Var(f.p, f.name, *f.p, f.usage+" (env "+envName(f.name)+")")
+	}
+	fs.DurationVar(&c.RC.BackoffBase, "rc-backoff-base", c.RC.BackoffBase, "first back-off after a 429 without Retry-After (env TTR_RC_BACKOFF_BASE)")
+	fs.DurationVar(&c.RC.BackoffMax, "rc-backoff-max", c.RC.BackoffMax, "longest back-off after repeated 429s (env TTR_RC_BACKOFF_MAX)")
+	fs.DurationVar(&c.RC.ErrorBackoff, "rc-error-backoff", c.RC.ErrorBackoff, "back-off after a 5xx or network error (env TTR_RC_ERROR_BACKOFF)")
+	fs.DurationVar(&c.RC.MaxRetryAfter, "rc-max-retry-after", c.RC.MaxRetryAfter, "cap on a receiver's Retry-After (env TTR_RC_MAX_RETRY_AFTER)")
 	str(&c.TelegramAPIURL, "telegram-api-url", "https://api.telegram.org", "Telegram Bot API base URL")
 	str(&c.SMTPHost, "smtp-host", "", "SMTP server for email alerts (email is off when empty); password in env TTR_SMTP_PASSWORD")
 	fs.IntVar(&c.SMTPPort, "smtp-port", 0, "SMTP port (default 587 for starttls, 465 for tls, 25 for none) (env TTR_SMTP_PORT)")
@@ -163,6 +187,9 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			errs = append(errs, errors.New("--database-url: want a postgres:// URL"))
 		}
+	}
+	if err := c.RC.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("rate control (--rc-*): %w", err))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
