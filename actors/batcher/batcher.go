@@ -36,6 +36,9 @@ type Config struct {
 	MaxBatch int           // writes per commit (default 500)
 	Queue    int           // writes waiting for a commit before Submit blocks (default 20,000)
 	Timeout  time.Duration // bound on one commit (default 10 s)
+	// Gate, when set, is asked before each commit; an error fails the whole batch as
+	// Unavailable without touching the store (a node whose lease lapsed must not commit).
+	Gate func() error
 }
 
 // DefaultConfig returns the defaults.
@@ -138,10 +141,19 @@ func (b *Batcher) run() {
 }
 
 func (b *Batcher) commit(batch []Item, writes []persistence.Write) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
+	var (
+		outcomes []persistence.Outcome
+		err      error
+	)
 	start := time.Now()
-	outcomes, err := b.store.Commit(ctx, writes)
-	cancel()
+	if b.cfg.Gate != nil {
+		err = b.cfg.Gate()
+	}
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
+		outcomes, err = b.store.Commit(ctx, writes)
+		cancel()
+	}
 	b.metrics.observe(len(writes), time.Since(start), err)
 	if err == nil && len(outcomes) != len(batch) {
 		err = errors.New("store returned a wrong number of outcomes")

@@ -150,3 +150,31 @@ func TestStopFlushesAndRefuses(t *testing.T) {
 		t.Fatalf("Submit after Stop = %v", err)
 	}
 }
+
+func TestGateRefusesWithoutTouchingTheStore(t *testing.T) {
+	st := &fakeStore{}
+	var open atomic.Bool
+	b := batcher.New(batcher.Config{Gate: func() error {
+		if open.Load() {
+			return nil
+		}
+		return errors.New("lease lapsed")
+	}}, st, nil, nil, nil, nil)
+	b.Start()
+	defer b.Stop()
+	for _, o := range collect(t, b, 3, func(i int) int64 { return int64(i) }) {
+		if o.Kind != persistence.OutcomeFailed || !persistence.IsUnavailable(o.Err) {
+			t.Fatalf("gated write outcome %+v", o)
+		}
+	}
+	st.mu.Lock()
+	n := len(st.batches)
+	st.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("the store saw %d batches while the gate was closed", n)
+	}
+	open.Store(true)
+	if o := collect(t, b, 1, func(int) int64 { return 1 })[0]; o.Kind != persistence.OutcomeCommitted {
+		t.Fatalf("after the gate opened: %+v", o)
+	}
+}
