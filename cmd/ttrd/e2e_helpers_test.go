@@ -363,3 +363,15 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 }
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}
+
+// runTTRD runs a ttrd subcommand to completion and returns its combined output.
+func runTTRD(t *testing.T, args, env []string) string {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ttrd %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
