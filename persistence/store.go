@@ -21,6 +21,7 @@ type Store interface {
 	SystemStore
 	RateStore
 	SecretStore
+	LeaseStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
@@ -97,12 +98,15 @@ type SystemStore interface {
 	ExtendDeadlines(ctx context.Context, from, to time.Time, by time.Duration) (int64, error)
 
 	// DueDestinations returns destination hashes with pending outbox rows whose next attempt
-	// is at or before now and that no live claim holds.
+	// is at or before now and that no live claim holds (see ClaimOutbox for when a claim is
+	// live).
 	DueDestinations(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// PendingOutbox returns a destination's pending rows in FIFO (ID) order.
 	PendingOutbox(ctx context.Context, destHash string, limit int) ([]messages.OutboxRow, error)
 	// ClaimOutbox claims a pending row for node until the given time: it succeeds when the
-	// row is pending and unclaimed, claimed by node, or its claim expired before now.
+	// row is pending and unclaimed, claimed by node, its claim expired before now, or its
+	// claimer's node lease ended more than LeaseSkew before now. A claimer without a lease
+	// row (a single node writes none) keeps its claim until claim_until.
 	ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error)
 	// FinishOutbox records the outcome of a send by node (conditional on node still holding
 	// the claim; false when it does not) and, when status is set, the channel's last
@@ -111,6 +115,27 @@ type SystemStore interface {
 	// InsertOutbox adds rows outside a check write (test sends).
 	InsertOutbox(ctx context.Context, rows []messages.OutboxRow) error
 }
+
+// LeaseStore holds node leases (DESIGN "Fencing").
+type LeaseStore interface {
+	// RenewLease upserts the node's lease: lease_until = until (overwrite, not GREATEST — a
+	// release writes an earlier time). An empty nodeID or a zero until is EInvalid.
+	RenewLease(ctx context.Context, nodeID string, until time.Time) error
+	// LiveNodes returns the ids of nodes whose lease_until is after now, sorted.
+	LiveNodes(ctx context.Context, now time.Time) ([]string, error)
+	// PruneNodes deletes node rows whose lease ended before `before` and that hold no outbox
+	// claim (on a pending row), and returns how many it deleted. A claimer's row must stay:
+	// without it, its claims would wait for claim_until instead of being taken over at once.
+	PruneNodes(ctx context.Context, before time.Time) (int64, error)
+}
+
+// LeaseSkew is how long after a node's lease_until another node may take over its outbox
+// claims. lease_until is written by the holder's wall clock and compared with the claimer's:
+// as long as their clocks are less than LeaseSkew apart, a claim is never taken over while
+// its holder still believes its lease valid. The holder
+// stops acting when its lease lapses by its local monotonic clock; only a send already in
+// flight then may be repeated (DESIGN "Fencing").
+const LeaseSkew = time.Second
 
 // Write is one check actor's state change: committed whole or not at all.
 type Write struct {

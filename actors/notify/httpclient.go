@@ -30,6 +30,9 @@ type HTTPConfig struct {
 	DrainLimit int64
 	// UserAgent is sent with every request (default "ttr").
 	UserAgent string
+	// Resolver resolves host names (nil = the system's). Tests point it at a local DNS
+	// server to show that the address check applies to what a name resolves to.
+	Resolver *net.Resolver
 }
 
 // DefaultHTTPConfig returns the defaults of DESIGN: dial 3 s, total 10 s, 3 redirects, no
@@ -102,6 +105,7 @@ func NewHTTPClient(cfg HTTPConfig) *http.Client {
 	cfg = cfg.withDefaults()
 	allow := append([]netip.Prefix(nil), cfg.AllowNets...)
 	dialer := &net.Dialer{
+		Resolver:  cfg.Resolver,
 		Timeout:   cfg.DialTimeout,
 		KeepAlive: 30 * time.Second,
 		Control: func(network, address string, _ syscall.RawConn) error {

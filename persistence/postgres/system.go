@@ -19,8 +19,8 @@ import (
 )
 
 // This file holds the system queries: the ones that do not name a user (resolving a public
-// UUID, activation by id, wheel loads, the sweeper, the write batcher and the outbox). Every
-// other query names the user in its WHERE clause.
+// UUID, activation by id, wheel loads, the sweeper, the write batcher, the outbox and node
+// leases). Every other query names the user in its WHERE clause.
 
 // LoadCheck loads a check for its actor with its channels and the request ids of its newest
 // pings, in one round trip.
@@ -710,6 +710,19 @@ func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time
 	return tag.RowsAffected(), nil
 }
 
+// claimFree is the condition under which a pending outbox row's claim does not hold at now
+// ($1): there is none, it expired, or its claimer's lease row says the lease ended before
+// $2 (now - persistence.LeaseSkew). A claimer without a lease row is judged by claim_until
+// alone. Inside an OR the EXISTS stays a subplan probing the nodes primary key (or a
+// hashed subplan over the small nodes table); either way a claim racing with this one is
+// rechecked against the claimer it now has.
+const claimFree = `(claimed_by = '' OR claim_until IS NULL OR claim_until < $1
+	OR EXISTS (SELECT 1 FROM nodes WHERE nodes.node_id = outbox.claimed_by AND nodes.lease_until < $2))`
+
+// lapsed is the time before which a claimer's lease must have ended for its claims to be
+// taken over at now.
+func lapsed(now time.Time) int64 { return now.Add(-persistence.LeaseSkew).UnixMilli() }
+
 // DueDestinations returns destinations with pending rows due at now that no live claim
 // holds.
 func (s *Store) DueDestinations(ctx context.Context, now time.Time, limit int) ([]string, error) {
@@ -718,7 +731,7 @@ func (s *Store) DueDestinations(ctx context.Context, now time.Time, limit int) (
 	}
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT dest_hash FROM outbox
 		WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
-		AND (claimed_by = '' OR claim_until IS NULL OR claim_until < $1) LIMIT $2`, now.UnixMilli(), limit)
+		AND `+claimFree+` LIMIT $3`, now.UnixMilli(), lapsed(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due destinations: %w", s.mapErr(err))
 	}
@@ -750,15 +763,15 @@ func (s *Store) PendingOutbox(ctx context.Context, destHash string, limit int) (
 }
 
 // ClaimOutbox claims a pending row for node until the given time, unless another node holds
-// a claim that has not expired at now.
+// a claim that has not expired at now and whose lease (if it has a lease row) has not
+// lapsed.
 func (s *Store) ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error) {
 	if node == "" {
 		return false, messages.Errorf(messages.EInvalid, "claim outbox: empty node id")
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_by = $2, claim_until = $3
-		WHERE id = $1 AND status = 'pending'
-		AND (claimed_by = '' OR claimed_by = $2 OR claim_until IS NULL OR claim_until < $4)`,
-		id, node, until.UnixMilli(), now.UnixMilli())
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_by = $3, claim_until = $4
+		WHERE id = $5 AND status = 'pending' AND (claimed_by = $3 OR `+claimFree+`)`,
+		now.UnixMilli(), lapsed(now), node, until.UnixMilli(), id)
 	if err != nil {
 		return false, fmt.Errorf("claim outbox %d: %w", id, s.mapErr(err))
 	}
@@ -819,6 +832,49 @@ func (s *Store) InsertOutbox(ctx context.Context, rows []messages.OutboxRow) err
 		}
 	}
 	return nil
+}
+
+// RenewLease upserts the node's lease row; until overwrites the previous value, so a
+// release (an earlier time) takes effect.
+func (s *Store) RenewLease(ctx context.Context, nodeID string, until time.Time) error {
+	if nodeID == "" || until.IsZero() {
+		return messages.Errorf(messages.EInvalid, "renew lease: empty node id or time")
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO nodes (node_id, lease_until) VALUES ($1, $2)
+		ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until`, nodeID, until.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("renew lease of %s: %w", nodeID, s.mapErr(err))
+	}
+	return nil
+}
+
+// LiveNodes returns the ids of the nodes whose lease runs past now, sorted.
+func (s *Store) LiveNodes(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT node_id FROM nodes WHERE lease_until > $1 ORDER BY node_id`, now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("live nodes: %w", s.mapErr(err))
+	}
+	out, err := collect(rows, func(r pgx.Row) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("live nodes: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// PruneNodes deletes the rows of nodes whose lease ended before before and that claim no
+// pending outbox row (only a pending row's claim is ever taken over; the anti-join reads
+// the pending rows through outbox_status_next_attempt_idx).
+func (s *Store) PruneNodes(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE lease_until < $1
+		AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.status = 'pending' AND outbox.claimed_by = nodes.node_id)`,
+		before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("prune nodes: %w", s.mapErr(err))
+	}
+	return tag.RowsAffected(), nil
 }
 
 // LoadRateState returns a destination's persisted rate state; false when it has none.

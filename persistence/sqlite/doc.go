@@ -9,8 +9,8 @@
 // (Commit) is one transaction on the writer with statements prepared once.
 //
 // The queries that do not name a user (resolving a public UUID, activation, wheel loads, the
-// sweeper, the batcher, the outbox, the notifiers' rate state and Reseal) are in system.go;
-// every other query carries the user id in its WHERE clause.
+// sweeper, the batcher, the outbox, node leases, the notifiers' rate state and Reseal) are
+// in system.go; every other query carries the user id in its WHERE clause.
 //
 // It imports persistence, messages and migrations. It is for a single node: a cluster needs
 // persistence/postgres.

@@ -16,8 +16,8 @@ import (
 )
 
 // This file holds the system queries: the ones that do not name a user (resolving a public
-// UUID, activation by id, wheel loads, the sweeper, the write batcher and the outbox). Every
-// other query names the user in its WHERE clause.
+// UUID, activation by id, wheel loads, the sweeper, the write batcher, the outbox and node
+// leases). Every other query names the user in its WHERE clause.
 
 // LoadCheck loads a check for its actor with its channels and the request ids of its newest
 // pings.
@@ -372,16 +372,23 @@ func (s *Store) ExtendDeadlines(ctx context.Context, from, to time.Time, by time
 	return n, nil
 }
 
+// claimFree is the condition under which a pending outbox row's claim does not hold at
+// :now: there is none, it expired, or its claimer's lease row says the lease ended before
+// :lapsed (now - persistence.LeaseSkew). A claimer without a lease row is judged by
+// claim_until alone. The lease is looked up by the nodes primary key.
+const claimFree = `(claimed_by = '' OR claim_until IS NULL OR claim_until < :now
+	OR EXISTS (SELECT 1 FROM nodes WHERE nodes.node_id = outbox.claimed_by AND nodes.lease_until < :lapsed))`
+
 // DueDestinations returns destinations with pending rows due at now that no live claim
 // holds.
 func (s *Store) DueDestinations(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	if err := checkLimit(limit); err != nil {
 		return nil, err
 	}
-	t := now.UnixMilli()
 	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT dest_hash FROM outbox
-		WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-		AND (claimed_by = '' OR claim_until IS NULL OR claim_until < ?) LIMIT ?`, t, t, limit)
+		WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+		AND `+claimFree+` LIMIT :limit`,
+		sql.Named("now", now.UnixMilli()), sql.Named("lapsed", lapsed(now)), sql.Named("limit", limit))
 	if err != nil {
 		return nil, fmt.Errorf("due destinations: %w", s.mapErr(err))
 	}
@@ -418,16 +425,21 @@ func (s *Store) PendingOutbox(ctx context.Context, destHash string, limit int) (
 	return out, nil
 }
 
+// lapsed is the time before which a claimer's lease must have ended for its claims to be
+// taken over at now.
+func lapsed(now time.Time) int64 { return now.Add(-persistence.LeaseSkew).UnixMilli() }
+
 // ClaimOutbox claims a pending row for node until the given time, unless another node holds
-// a claim that has not expired at now.
+// a claim that has not expired at now and whose lease (if it has a lease row) has not
+// lapsed.
 func (s *Store) ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error) {
 	if node == "" {
 		return false, messages.Errorf(messages.EInvalid, "claim outbox: empty node id")
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET claimed_by = ?, claim_until = ?
-		WHERE id = ? AND status = 'pending'
-		AND (claimed_by = '' OR claimed_by = ? OR claim_until IS NULL OR claim_until < ?)`,
-		node, until.UnixMilli(), id, node, now.UnixMilli())
+	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET claimed_by = :node, claim_until = :until
+		WHERE id = :id AND status = 'pending' AND (claimed_by = :node OR `+claimFree+`)`,
+		sql.Named("node", node), sql.Named("until", until.UnixMilli()), sql.Named("id", id),
+		sql.Named("now", now.UnixMilli()), sql.Named("lapsed", lapsed(now)))
 	if err != nil {
 		return false, fmt.Errorf("claim outbox %d: %w", id, s.mapErr(err))
 	}
@@ -502,6 +514,58 @@ func (s *Store) InsertOutbox(ctx context.Context, rows []messages.OutboxRow) err
 		return fmt.Errorf("insert outbox: %w", s.mapErr(err))
 	}
 	return nil
+}
+
+// RenewLease upserts the node's lease row; until overwrites the previous value, so a
+// release (an earlier time) takes effect.
+func (s *Store) RenewLease(ctx context.Context, nodeID string, until time.Time) error {
+	if nodeID == "" || until.IsZero() {
+		return messages.Errorf(messages.EInvalid, "renew lease: empty node id or time")
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO nodes (node_id, lease_until) VALUES (?, ?)
+		ON CONFLICT (node_id) DO UPDATE SET lease_until = excluded.lease_until`, nodeID, until.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("renew lease of %s: %w", nodeID, s.mapErr(err))
+	}
+	return nil
+}
+
+// LiveNodes returns the ids of the nodes whose lease runs past now, sorted.
+func (s *Store) LiveNodes(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT node_id FROM nodes WHERE lease_until > ? ORDER BY node_id`, now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("live nodes: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("live nodes: %w", s.mapErr(err))
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("live nodes: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// PruneNodes deletes the rows of nodes whose lease ended before before and that claim no
+// pending outbox row (only a pending row's claim is ever taken over; the anti-join reads
+// the pending rows through outbox_status_next_attempt_idx).
+func (s *Store) PruneNodes(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM nodes WHERE lease_until < ?
+		AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.status = 'pending' AND outbox.claimed_by = nodes.node_id)`,
+		before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("prune nodes: %w", s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune nodes: %w", s.mapErr(err))
+	}
+	return n, nil
 }
 
 // LoadRateState returns a destination's persisted rate state; false when it has none.
