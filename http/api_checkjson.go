@@ -61,6 +61,7 @@ type checkJSON struct {
 	PingURL                string                 `json:"ping_url"`
 	HCPingURL              string                 `json:"hc_ping_url"`
 	Channels               map[string]channelJSON `json:"channels"`
+	OwnerNode              string                 `json:"owner_node,omitempty"` // in a cluster
 }
 
 // channelJSON is one integration's public face: never its secrets. configured says that
@@ -126,6 +127,9 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		PingURL:                base + "/p/" + url.PathEscape(u.Slug) + "/" + url.PathEscape(c.Slug),
 		HCPingURL:              base + "/ping/" + url.PathEscape(c.UUID),
 		Channels:               make(map[string]channelJSON, len(apiChannels)),
+	}
+	if s.deps.OwnerOf != nil {
+		j.OwnerNode = s.deps.OwnerOf(c.ID)
 	}
 	if c.LastDuration >= 0 {
 		d := float64(c.LastDuration.Milliseconds()) / 1000

@@ -87,6 +87,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Ready reports whether the node can serve (store reachable, deadlines armed); nil = ready.
 	Ready func(ctx context.Context) error
+	// OwnerOf names the node that owns a check (the check JSON's owner_node); nil outside a
+	// cluster.
+	OwnerOf func(checkID int64) string
 	// Now is the clock (tests inject one); nil = time.Now.
 	Now func() time.Time
 }

@@ -45,7 +45,12 @@ type Main struct {
 	ring       *keyring.Ring
 	reg        *prometheus.Registry
 	node       *cluster.Node
-	membership *cluster.Static
+	membership cluster.Membership
+	ms         *cluster.Memberlist // cluster mode only
+	lease      *cluster.Lease      // cluster mode only
+	stall      *cluster.StallDetector
+	fenced     atomic.Bool
+	suspicion  time.Duration // the stall detector's threshold
 	router     *cluster.Router
 	monitor    *health.Monitor
 	batcher    *batcher.Batcher
@@ -155,19 +160,19 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.node = node
 	m.defer_(node.Stop)
-	self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.NodeName, RemoteAddr: node.Address(), HTTPAddr: m.cfg.HTTPAddr}
-	if m.membership, err = cluster.NewStatic(self, []cluster.Member{self}); err != nil {
+	if err := m.startMembership(); err != nil {
 		return err
 	}
+	self := m.membership.Self()
 	m.router = cluster.NewRouter(node, m.membership, cluster.RouterOptions{Registerer: m.reg})
 
 	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
 	m.monitor.Watch(time.Second)
 	m.defer_(m.monitor.Close)
-	m.batcher = batcher.New(batcher.Config{}, m.store, m.log, m.reg, m.monitor.Failed, nil)
+	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
-	m.wheel = wheel.New(m.tick, nil, m.monitor.Down)
+	m.wheel = wheel.New(m.tick, nil, m.mustWait)
 	poker := notify.NewRouterPoker(m.router, m.log)
 
 	flap, err := m.flapConfig()
@@ -176,12 +181,12 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
-		NodeID: func() string { return self.Name }, Passivate: cluster.RequestPassivation, Log: m.log,
+		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
 		return err
 	}
-	notifyProducer, err := m.notifier(self.ID)
+	notifyProducer, err := m.notifier()
 	if err != nil {
 		return err
 	}
@@ -189,14 +194,15 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 
-	// Arm every deadline this node owns before turning ready (DESIGN "Deadlines").
-	armed, err := m.arm(ctx)
+	// Join, then arm every deadline this node will own before turning active and ready
+	// (DESIGN "Deadlines", "Lifecycle").
+	armed, err := m.joinAndArm(ctx)
 	if err != nil {
-		return fmt.Errorf("arm deadlines: %w", err)
+		return err
 	}
 	m.wheel.Start()
 	m.defer_(m.wheel.Stop)
-	m.sweeper = sweeper.New(m.store, m.tick0, m.monitor.Down, nil, 5*time.Second, 2*time.Second, m.log)
+	m.sweeper = sweeper.New(m.store, m.tick0, m.mustWait, nil, 5*time.Second, 2*time.Second, m.log)
 	m.sweeper.Start()
 	m.defer_(m.sweeper.Stop)
 	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
@@ -221,6 +227,7 @@ func (m *Main) serve() error {
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
+		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
@@ -244,7 +251,7 @@ func (m *Main) serve() error {
 		if err != nil {
 			return fmt.Errorf("listen on --internal-addr: %w", err)
 		}
-		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: ttrhttp.InternalHandler(m.reg, nil),
+		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)}),
 			ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = m.internal.Serve(iln) }()
 		m.defer_(func() { _ = m.internal.Close() })
@@ -261,6 +268,10 @@ func (m *Main) readiness(ctx context.Context) error {
 		return errors.New("starting")
 	case !m.monitor.OK():
 		return errors.New("store unreachable")
+	case m.fenced.Load():
+		return errors.New("fenced: re-joining the cluster")
+	case !m.leaseValid():
+		return errors.New("node lease not valid")
 	}
 	return nil
 }
@@ -268,6 +279,12 @@ func (m *Main) readiness(ctx context.Context) error {
 // Shutdown is SIGTERM: not ready → delay → drain HTTP → flush writes → stop.
 func (m *Main) Shutdown() {
 	m.draining.Store(true)
+	if m.ms != nil {
+		// Peers stop routing to a draining member; it still answers what reaches it.
+		if err := m.ms.SetState(cluster.StateDraining); err != nil {
+			m.log.Warn("announce draining", "err", err)
+		}
+	}
 	m.log.Info("shutting down", "delay", m.cfg.ShutdownDelay.String())
 	time.Sleep(m.cfg.ShutdownDelay)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -297,6 +314,10 @@ func (m *Main) arm(ctx context.Context) (int, error) {
 
 func (m *Main) owns(checkID int64) bool {
 	owner, ok := m.membership.Owner(check.Identity(checkID))
+	if m.ms != nil && m.ms.State() == cluster.StateJoining {
+		// A joiner arms what it will own before it turns active.
+		owner, ok = m.ms.OwnerIfActive(check.Identity(checkID))
+	}
 	return ok && owner.ID == m.membership.Self().ID
 }
 
@@ -305,7 +326,12 @@ func (m *Main) tick(id int64, at time.Time) {
 	_ = m.router.Send(check.Identity(id), messages.TypeTick, 1, &messages.Tick{WakeUnixMs: at.UnixMilli()})
 }
 
-func (m *Main) tick0(id int64) { m.tick(id, time.Now()) }
+// tick0 is the sweeper's poke: only for checks this node owns (every node sweeps).
+func (m *Main) tick0(id int64) {
+	if m.owns(id) {
+		m.tick(id, time.Now())
+	}
+}
 
 // recovered runs when the store is reachable again after an outage from..to: deadlines that
 // fell inside it are extended by its length (their versions bump, so active actors reload),
@@ -325,7 +351,7 @@ func (m *Main) recovered(from, to time.Time) {
 
 // notifier builds the notifier actors' producer: webhook deliveries through the SSRF-safe
 // client, retried per the configured back-off.
-func (m *Main) notifier(nodeID string) (func(string) actor.Producer, error) {
+func (m *Main) notifier() (func(string) actor.Producer, error) {
 	httpCfg := notify.DefaultHTTPConfig()
 	httpCfg.AllowNets = m.cfg.WebhookAllow
 	if err := httpCfg.Validate(); err != nil {
@@ -344,7 +370,8 @@ func (m *Main) notifier(nodeID string) (func(string) actor.Producer, error) {
 	return notify.NewProducer(notify.Deps{
 		Store: m.store, Ring: m.ring, Config: cfg, Logger: m.log,
 		Senders:   senders,
-		NodeID:    func() string { return nodeID },
+		NodeID:    func() string { return m.membership.Self().ID },
+		MayAct:    m.leaseValid,
 		Metrics:   notify.NewMetrics(m.reg),
 		Passivate: cluster.RequestPassivation,
 	}), nil

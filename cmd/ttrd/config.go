@@ -18,33 +18,40 @@ import (
 
 // Config is ttrd's configuration: flags, each with a TTR_* environment fallback.
 type Config struct {
-	HTTPAddr       string
-	InternalAddr   string
-	RemoteAddr     string
-	NodeName       string
-	DataDir        string
-	DatabaseURL    string
-	PublicURL      string
-	PingBodyLimit  int64
-	ShutdownDelay  time.Duration
-	LogLevel       string
-	LogFormat      string
-	Dev            bool
-	WebhookAllow   []netip.Prefix
-	AlertRetryFor  time.Duration
-	AlertBackoff   time.Duration
-	AlertBackoffMx time.Duration
-	FlapChanges    int
-	FlapWindow     time.Duration
-	FlapSuppress   time.Duration
-	TelegramAPIURL string
-	SMTPHost       string
-	SMTPPort       int
-	SMTPUsername   string
-	SMTPFrom       string
-	SMTPTLS        string
-	SMTPTimeout    time.Duration
-	RC             aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
+	HTTPAddr            string
+	InternalAddr        string
+	RemoteAddr          string
+	NodeName            string
+	DataDir             string
+	DatabaseURL         string
+	PublicURL           string
+	PingBodyLimit       int64
+	ShutdownDelay       time.Duration
+	LogLevel            string
+	LogFormat           string
+	Dev                 bool
+	WebhookAllow        []netip.Prefix
+	AlertRetryFor       time.Duration
+	AlertBackoff        time.Duration
+	AlertBackoffMx      time.Duration
+	FlapChanges         int
+	FlapWindow          time.Duration
+	FlapSuppress        time.Duration
+	TelegramAPIURL      string
+	SMTPHost            string
+	SMTPPort            int
+	SMTPUsername        string
+	SMTPFrom            string
+	SMTPTLS             string
+	SMTPTimeout         time.Duration
+	Join                []string
+	GossipAddr          string
+	ClusterName         string
+	GossipKey           string
+	GossipProbeInterval time.Duration
+	GossipProbeTimeout  time.Duration
+	GossipSuspicionMult int
+	RC                  aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
 	// Secrets (never logged).
 	EncryptionKeys string
 	SecretKey      string
@@ -109,6 +116,14 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.DurationVar(&c.RC.BackoffMax, "rc-backoff-max", c.RC.BackoffMax, "longest back-off after repeated 429s (env TTR_RC_BACKOFF_MAX)")
 	fs.DurationVar(&c.RC.ErrorBackoff, "rc-error-backoff", c.RC.ErrorBackoff, "back-off after a 5xx or network error (env TTR_RC_ERROR_BACKOFF)")
 	fs.DurationVar(&c.RC.MaxRetryAfter, "rc-max-retry-after", c.RC.MaxRetryAfter, "cap on a receiver's Retry-After (env TTR_RC_MAX_RETRY_AFTER)")
+	var join string
+	str(&join, "join", "", "comma-separated host:port gossip addresses of cluster members to join (needs --database-url)")
+	str(&c.GossipAddr, "gossip-addr", "127.0.0.1:7946", "memberlist listen address (TCP and UDP), with --database-url")
+	str(&c.ClusterName, "cluster-name", "ttr", "cluster name: nodes with another name do not merge")
+	str(&c.GossipKey, "gossip-key", "", "base64 key (16, 24 or 32 bytes) encrypting gossip; prefer the env variable")
+	fs.DurationVar(&c.GossipProbeInterval, "gossip-probe-interval", 0, "failure-detector probe interval (default 200ms) (env TTR_GOSSIP_PROBE_INTERVAL)")
+	fs.DurationVar(&c.GossipProbeTimeout, "gossip-probe-timeout", 0, "failure-detector probe timeout (default 100ms) (env TTR_GOSSIP_PROBE_TIMEOUT)")
+	fs.IntVar(&c.GossipSuspicionMult, "gossip-suspicion-mult", 0, "failure-detector suspicion multiplier (default 2) (env TTR_GOSSIP_SUSPICION_MULT)")
 	str(&c.TelegramAPIURL, "telegram-api-url", "https://api.telegram.org", "Telegram Bot API base URL")
 	str(&c.SMTPHost, "smtp-host", "", "SMTP server for email alerts (email is off when empty); password in env TTR_SMTP_PASSWORD")
 	fs.IntVar(&c.SMTPPort, "smtp-port", 0, "SMTP port (default 587 for starttls, 465 for tls, 25 for none) (env TTR_SMTP_PORT)")
@@ -137,6 +152,11 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, a := range strings.Split(join, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Join = append(c.Join, a)
+		}
 	}
 	c.EncryptionKeys = getenv("TTR_ENCRYPTION_KEYS")
 	c.SecretKey = getenv("TTR_SECRET_KEY")
@@ -188,6 +208,19 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("--database-url: want a postgres:// URL"))
 		}
 	}
+	if len(c.Join) > 0 && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("--join needs --database-url: the embedded store serves one node; a cluster shares PostgreSQL"))
+	}
+	for _, a := range c.Join {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("--join %q: want host:port", a))
+		}
+	}
+	if c.DatabaseURL != "" {
+		if _, _, err := net.SplitHostPort(c.GossipAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--gossip-addr %q: want host:port", c.GossipAddr))
+		}
+	}
 	if err := c.RC.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("rate control (--rc-*): %w", err))
 	}
@@ -224,5 +257,7 @@ func (c Config) redacted() []any {
 		"node_name", c.NodeName, "store", db, "public_url", c.PublicURL, "ping_body_limit", c.PingBodyLimit,
 		"shutdown_delay", c.ShutdownDelay.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
 		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
+		"join", strings.Join(c.Join, ","), "gossip_addr", c.GossipAddr, "cluster_name", c.ClusterName,
+		"gossip_key_set", c.GossipKey != "",
 		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS}
 }

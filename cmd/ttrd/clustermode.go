@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ttr-rip/ttr/actors/check"
+	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// clustered reports whether this node runs as a cluster member: with PostgreSQL it always
+// gossips (so others can join it); the embedded store serves exactly one node.
+func (m *Main) clustered() bool { return m.cfg.DatabaseURL != "" }
+
+// startMembership creates this node's view of the cluster: a one-member Static for the
+// embedded store, memberlist otherwise (starting in state joining).
+func (m *Main) startMembership() error {
+	if !m.clustered() {
+		self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.NodeName, RemoteAddr: m.node.Address(), HTTPAddr: m.cfg.HTTPAddr}
+		s, err := cluster.NewStatic(self, []cluster.Member{self})
+		m.membership = s
+		return err
+	}
+	mc := cluster.DefaultConfig()
+	mc.NodeName, mc.RemoteAddr, mc.HTTPAddr = m.cfg.NodeName, m.node.Address(), m.cfg.HTTPAddr
+	mc.BindAddr, mc.ClusterName = m.cfg.GossipAddr, m.cfg.ClusterName
+	if m.cfg.GossipProbeInterval > 0 {
+		mc.ProbeInterval = m.cfg.GossipProbeInterval
+	}
+	if m.cfg.GossipProbeTimeout > 0 {
+		mc.ProbeTimeout = m.cfg.GossipProbeTimeout
+	}
+	if m.cfg.GossipSuspicionMult > 0 {
+		mc.SuspicionMult = m.cfg.GossipSuspicionMult
+	}
+	if m.cfg.GossipKey != "" {
+		key, err := cluster.ParseGossipKey(m.cfg.GossipKey)
+		if err != nil {
+			return fmt.Errorf("--gossip-key: %w", err)
+		}
+		mc.SecretKey = key
+	}
+	mc.Registerer, mc.Logger = m.reg, m.log
+	ms, err := cluster.NewMemberlist(mc)
+	if err != nil {
+		return fmt.Errorf("start gossip on %s: %w", m.cfg.GossipAddr, err)
+	}
+	m.ms, m.membership = ms, ms
+	m.suspicion = mc.SuspicionTimeout()
+	// Registered before the batcher's stop, so it runs after it: Leave once writes are flushed.
+	m.defer_(func() {
+		if m.lease != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = m.lease.Release(ctx)
+			cancel()
+			m.lease.Stop()
+		}
+		if m.stall != nil {
+			m.stall.Stop()
+		}
+		_ = ms.Leave(2 * time.Second)
+		_ = ms.Shutdown()
+	})
+	return nil
+}
+
+// joinAndArm joins the configured peers (retrying in the background), takes the node lease,
+// arms the deadlines this node will own and turns active.
+func (m *Main) joinAndArm(ctx context.Context) (int, error) {
+	if m.ms == nil {
+		n, err := m.arm(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("arm deadlines: %w", err)
+		}
+		return n, nil
+	}
+	if len(m.cfg.Join) > 0 {
+		joinCtx, cancel := context.WithCancel(context.Background())
+		m.defer_(cancel)
+		go func() {
+			if err := m.ms.JoinWithRetry(joinCtx, m.cfg.Join); err != nil && !errors.Is(err, context.Canceled) {
+				m.log.Warn("join", "err", err)
+			}
+		}()
+		// Settle: give the first join a moment, so a restarted node does not take everything
+		// for itself before it sees its peers.
+		deadline := time.Now().Add(3 * time.Second)
+		for m.ms.NumAlive() < 2 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if err := m.startLease(ctx); err != nil {
+		return 0, err
+	}
+	n, err := m.arm(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("arm deadlines: %w", err)
+	}
+	if err := m.ms.SetState(cluster.StateActive); err != nil {
+		return 0, err
+	}
+	go m.followTopology(m.ms.Subscribe())
+	return n, nil
+}
+
+// startLease takes the node lease and starts the stall detector (DESIGN "Fencing").
+func (m *Main) startLease(ctx context.Context) error {
+	store, ok := m.store.(cluster.LeaseStore)
+	if !ok {
+		return errors.New("the store keeps no node leases")
+	}
+	lease, err := cluster.NewLease(cluster.LeaseConfig{
+		NodeID: m.ms.Self().ID, Store: store, Excused: m.ms.StoreOutageShared,
+		OnFenced:      func(reason string) { go m.fence(reason) },
+		OnStoreChange: func(ok bool) { go func() { _ = m.ms.SetStoreOK(ok) }() },
+		Registerer:    m.reg, Logger: m.log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := lease.Start(ctx); err != nil {
+		return fmt.Errorf("take the node lease: %w", err)
+	}
+	stall, err := cluster.NewStallDetector(cluster.StallConfig{Threshold: m.suspicion,
+		OnFenced: func(reason string) { go m.fence(reason) }, Registerer: m.reg, Logger: m.log})
+	if err != nil {
+		lease.Stop()
+		return err
+	}
+	stall.Start()
+	m.lease, m.stall = lease, stall
+	return nil
+}
+
+// followTopology reacts to membership changes: activations this node no longer owns are
+// passivated (after their queued messages), wheel entries it no longer owns are dropped, and
+// the deadlines it now owns are armed from the store.
+func (m *Main) followTopology(ch <-chan cluster.Topology) {
+	for range ch {
+		if m.fenced.Load() {
+			continue
+		}
+		m.node.Rebalance()
+		dropped := m.wheel.RemoveIf(func(id int64) bool { return !m.owns(id) })
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		armed, err := m.arm(ctx)
+		cancel()
+		if err != nil {
+			m.log.Warn("re-arm after topology change", "err", err)
+		}
+		m.log.Info("topology changed", "members", len(m.ms.Members()), "wheel_dropped", dropped, "wheel_armed", armed)
+	}
+}
+
+// fence stops a node that may no longer act (lease lapsed, stalled): not ready, every
+// activation and wheel entry dropped, then it re-joins under a new node id.
+func (m *Main) fence(reason string) {
+	if !m.fenced.CompareAndSwap(false, true) {
+		return
+	}
+	m.log.Warn("fenced: this node stops acting and re-joins", "reason", reason)
+	m.node.Rebalance() // ownership checks fail while the lease is invalid: drop every child
+	m.wheel.RemoveIf(func(int64) bool { return true })
+	if m.lease != nil {
+		m.lease.Stop()
+	}
+	if m.stall != nil {
+		m.stall.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		err := m.ms.Rejoin(ctx)
+		if err == nil {
+			err = m.startLease(ctx)
+		}
+		if err == nil {
+			_, err = m.arm(ctx)
+		}
+		if err == nil {
+			err = m.ms.SetState(cluster.StateActive)
+		}
+		if err == nil {
+			break
+		}
+		m.log.Warn("re-join after fencing", "err", err)
+		if ctx.Err() != nil {
+			return // stays fenced and not ready; an operator restart is the way out
+		}
+		time.Sleep(time.Second)
+	}
+	m.fenced.Store(false)
+	m.log.Info("re-joined after fencing", "node_id", m.ms.Self().ID)
+}
+
+// leaseValid reports whether this node may act (always, without a cluster).
+func (m *Main) leaseValid() bool {
+	return !m.fenced.Load() && (m.lease == nil || m.lease.Valid())
+}
+
+// mayCommit is the batcher's gate.
+func (m *Main) mayCommit() error {
+	if !m.leaseValid() {
+		return errors.New("node lease lapsed: not committing")
+	}
+	return nil
+}
+
+// mustWait holds the wheel and the sweeper: store unreachable, or not allowed to act.
+func (m *Main) mustWait() bool { return m.monitor.Down() || !m.leaseValid() }
+
+// ownerOf names the node that owns a check (the check JSON's owner_node).
+func (m *Main) ownerOf(checkID int64) string {
+	if m.ms == nil {
+		return ""
+	}
+	if o, ok := m.membership.Owner(check.Identity(checkID)); ok {
+		if o.Name != "" {
+			return o.Name
+		}
+		return o.ID
+	}
+	return ""
+}
+
+// clusterView is /cluster on the internal listener: the members as this node sees them, and
+// what this node holds (activations, wheel entries).
+func (m *Main) clusterView(w http.ResponseWriter, r *http.Request) {
+	type hostView struct {
+		Active, Stopping, Buffered int
+	}
+	out := map[string]any{
+		"self":          m.membership.Self(),
+		"fenced":        m.fenced.Load(),
+		"lease_valid":   m.leaseValid(),
+		"wheel_entries": m.wheel.Len(),
+	}
+	hosts := map[string]hostView{}
+	for _, kind := range []string{messages.KindCheck, messages.KindNotifier} {
+		if st, err := cluster.QueryHost(r.Context(), m.node, kind); err == nil {
+			hosts[kind] = hostView{st.Active, st.Stopping, st.Buffered}
+		}
+	}
+	out["actors"] = hosts
+	if m.ms != nil {
+		out["state"] = m.ms.State()
+		out["members"] = m.ms.Topology().All
+	} else {
+		out["members"] = m.membership.Members()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}
