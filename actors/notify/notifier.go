@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -58,6 +59,10 @@ type Deps struct {
 	// Passivate asks the notifier's host to stop it (cluster: send ctx.Parent() a
 	// cluster.Passivate); nil = the notifier stops itself.
 	Passivate func(ctx actor.Context)
+	// Work, when set, counts the goroutines that call the store or send, so a graceful
+	// shutdown can wait for them (a send in flight finishes and records its outcome) before
+	// the store closes.
+	Work *sync.WaitGroup
 	// MayAct reports whether this node may act (its lease is current, DESIGN "Fencing"); while
 	// it returns false no row is claimed. nil = always.
 	MayAct func() bool
@@ -282,7 +287,7 @@ func (n *notifier) shutdown() {
 	n.setLimited("")
 	if st, ver := n.policy.State(); n.rateReady && !n.saving && ver != n.savedVer {
 		w := n.w
-		go func() { _ = w.saveRate(st) }()
+		w.goWork(func() { _ = w.saveRate(st) })
 	}
 }
 
@@ -381,10 +386,10 @@ func (n *notifier) load() {
 	n.busy = true
 	n.stale = false
 	self, root, w := n.self, n.root, n.w
-	go func() {
+	w.goWork(func() {
 		rows, err := w.pending()
 		root.Send(self, &loadedMsg{n: n, rows: rows, err: err})
-	}()
+	})
 }
 
 func (n *notifier) loaded(c actor.Context, m *loadedMsg) {
@@ -402,10 +407,10 @@ func (n *notifier) deliver(row messages.OutboxRow) {
 	n.busy = true
 	node := n.w.deps.NodeID()
 	self, root, w := n.self, n.root, n.w
-	go func() {
+	w.goWork(func() {
 		a := w.attempt(row, node)
 		root.Send(self, &attemptMsg{n: n, attempt: a})
-	}()
+	})
 }
 
 func (n *notifier) attempted(c actor.Context, a *attempt) {
@@ -665,4 +670,17 @@ func (w *worker) send(row messages.OutboxRow, timeout time.Duration) (res Result
 		m.end(row.Channel, res, time.Since(start))
 	}()
 	return sender.Send(ctx, Delivery{Row: row, Dest: dest, Payload: row.Payload})
+}
+
+// goWork runs f on its own goroutine, counted in Deps.Work when set.
+func (w *worker) goWork(f func()) {
+	if w.deps.Work == nil {
+		go f()
+		return
+	}
+	w.deps.Work.Add(1)
+	go func() {
+		defer w.deps.Work.Done()
+		f()
+	}()
 }

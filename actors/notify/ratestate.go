@@ -19,10 +19,10 @@ const maxRateWaiters = 64
 func (n *notifier) loadRate() {
 	n.busy = true
 	self, root, w := n.self, n.root, n.w
-	go func() {
+	w.goWork(func() {
 		st, found, err := w.loadRate()
 		root.Send(self, &rateLoadedMsg{n: n, st: st, found: found, err: err})
-	}()
+	})
 }
 
 func (n *notifier) rateLoaded(c actor.Context, m *rateLoadedMsg) {
@@ -91,10 +91,10 @@ func (n *notifier) saveRate() {
 	}
 	n.saving = true
 	self, root, w := n.self, n.root, n.w
-	go func() {
+	w.goWork(func() {
 		err := w.saveRate(st)
 		root.Send(self, &rateSavedMsg{n: n, ver: ver, err: err})
-	}()
+	})
 }
 
 func (n *notifier) rateSaved(c actor.Context, m *rateSavedMsg) {

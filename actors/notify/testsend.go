@@ -180,10 +180,10 @@ func (n *notifier) sendTest(now time.Time, t *testSend) {
 	n.busy = true
 	timeout := max(min(n.w.deps.Config.SendTimeout, t.deadline.Sub(now)-replyMargin), minTestSend)
 	self, root, w := n.self, n.root, n.w
-	go func() {
+	w.goWork(func() {
 		res := w.send(t.row, timeout)
 		root.Send(self, &testDoneMsg{n: n, t: t, res: res})
-	}()
+	})
 }
 
 func (n *notifier) testDone(c actor.Context, m *testDoneMsg) {

@@ -51,6 +51,7 @@ type Main struct {
 	stall      *cluster.StallDetector
 	fenced     atomic.Bool
 	suspicion  time.Duration // the stall detector's threshold
+	notifyWork sync.WaitGroup
 	router     *cluster.Router
 	monitor    *health.Monitor
 	batcher    *batcher.Batcher
@@ -154,6 +155,17 @@ func (m *Main) Start(ctx context.Context) error {
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Runs after the actor system stopped and before the store closes: a notifier's send in
+	// flight finishes and records its outcome, so a graceful restart repeats no alert.
+	m.defer_(func() {
+		done := make(chan struct{})
+		go func() { m.notifyWork.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			m.log.Warn("alert deliveries still in flight at shutdown")
+		}
+	})
 	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: m.cfg.RemoteAddr, Logger: m.log})
 	if err != nil {
 		return fmt.Errorf("start actor system: %w", err)
@@ -372,6 +384,7 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 		Senders:   senders,
 		NodeID:    func() string { return m.membership.Self().ID },
 		MayAct:    m.leaseValid,
+		Work:      &m.notifyWork,
 		Metrics:   notify.NewMetrics(m.reg),
 		Passivate: cluster.RequestPassivation,
 	}), nil
