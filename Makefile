@@ -10,7 +10,7 @@ ADDR    ?= 127.0.0.1:8080
 
 .PHONY: help
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## build bin/ttrd
@@ -42,6 +42,18 @@ fuzz: ## run each fuzzer for a minute
 	$(GO) test -run '^$$' -fuzz FuzzParseOnCalendar -fuzztime 60s ./actors/schedule/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./http/pingpath/
 
+.PHONY: cluster-up
+cluster-up: build ## three nodes on 127.0.0.1:8081-8083 sharing the local PostgreSQL
+	./.ci/cluster up
+
+.PHONY: cluster-down
+cluster-down: ## stop the three local nodes
+	./.ci/cluster down
+
 .PHONY: clean
 clean: ## remove build output (not ./data)
 	rm -rf $(BIN)
+
+include bench.mk
+
+include chaos.mk

@@ -1,0 +1,21 @@
+# Benchmarks (issue 5): included by the Makefile. Both targets build ttrd, the reference server
+# and the harness first, make sure PostgreSQL answers (as `make test` does), and run
+# cmd/ttr-bench, which installs wrk with apt-get when it is missing and we are root.
+
+BENCH_FLAGS ?=
+
+.PHONY: bench-build
+bench-build:
+	$(GO) build -trimpath -o $(BIN)/ttrd ./cmd/ttrd
+	$(GO) build -trimpath -o $(BIN)/ttr-ref ./cmd/ttr-ref
+	$(GO) build -trimpath -o $(BIN)/ttr-bench ./cmd/ttr-bench
+
+.PHONY: bench
+bench: bench-build ## full benchmark (~6 min): results in docs/benchmarks.md and docs/bench-latest/
+	./.ci/ensure-postgres
+	./$(BIN)/ttr-bench run -bin $(BIN) -via 'make bench' $(BENCH_FLAGS)
+
+.PHONY: bench-quick
+bench-quick: bench-build ## benchmark smoke test (< 1 min): results in bin/bench-quick/
+	./.ci/ensure-postgres
+	./$(BIN)/ttr-bench run -quick -bin $(BIN) -via 'make bench-quick' $(BENCH_FLAGS)

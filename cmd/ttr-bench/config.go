@@ -1,0 +1,187 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Configuration names, in the order they run and are reported.
+const (
+	cfgRef      = "ref"
+	cfgSQLite   = "ttrd-sqlite"
+	cfgPostgres = "ttrd-postgres"
+	cfgCluster3 = "ttrd-cluster-3"
+)
+
+// allConfigs lists every configuration the harness knows.
+func allConfigs() []string { return []string{cfgRef, cfgSQLite, cfgPostgres, cfgCluster3} }
+
+// Config is one benchmark run's settings.
+type Config struct {
+	Duration     time.Duration // of each measured phase (closed loop, open loop, wrk)
+	Rounds       int           // closed-loop, open-loop and wrk phases per configuration
+	Warmup       time.Duration // closed loop before the rounds, not measured
+	Conns        int           // keep-alive connections of the load generator and of wrk
+	Checks       int           // checks created in ttrd (and URLs synthesised for the reference)
+	ProvisionN   int           // API requests in flight while creating checks
+	OpenFraction float64       // open-loop rate as a fraction of the configuration's closed-loop median
+	Configs      []string      // configurations to run
+	WrkConfigs   []string      // configurations also measured with wrk
+	Wrk          bool          // run wrk where it is available
+	WrkRounds    int           // wrk phases per configuration (interleaved with the first closed-loop rounds)
+	Out          string        // directory of results.md, results.json and the charts
+	Docs         string        // Markdown file whose results section is replaced ("" = none)
+	Bin          string        // directory holding ttrd and ttr-ref
+	Work         string        // parent of the run's scratch directory (data, logs)
+	PostgresURL  string        // maintenance database for CREATE/DROP DATABASE
+	Seed         uint64        // of the request pickers (0: from the clock)
+	Via          string        // how the run was started, for the record ("make bench")
+	Quick        bool
+	Keep         bool   // keep the scratch directory
+	CPUProfile   string // write the harness's own CPU profile here (to tune the generator)
+	Profile      bool   // capture each ttrd's CPU profile during an extra, unmeasured closed loop
+}
+
+// DefaultConfig is the full run of `make bench`: about six minutes on two cores.
+func DefaultConfig() Config {
+	return Config{
+		Duration:     8 * time.Second,
+		Rounds:       5,
+		Warmup:       5 * time.Second,
+		Conns:        64,
+		Checks:       10000,
+		ProvisionN:   32,
+		OpenFraction: 0.5,
+		Configs:      allConfigs(),
+		WrkConfigs:   []string{cfgRef, cfgSQLite},
+		Wrk:          true,
+		Out:          "docs/bench-latest",
+		Docs:         "docs/benchmarks.md",
+		Bin:          "bin",
+		Work:         "bin/bench-work",
+		PostgresURL:  "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+	}
+}
+
+// applyQuick shrinks c to the run of `make bench-quick` (under a minute), leaving alone what
+// was set explicitly. Quick results are a smoke test: they go to bin/bench-quick and do not
+// replace docs/benchmarks.md unless asked.
+func (c *Config) applyQuick(set map[string]bool) {
+	quick := map[string]func(){
+		"checks":     func() { c.Checks = 1000 },
+		"duration":   func() { c.Duration = 3 * time.Second },
+		"rounds":     func() { c.Rounds = 2 },
+		"wrk-rounds": func() { c.WrkRounds = 1 },
+		"warmup":     func() { c.Warmup = time.Second },
+		"out":        func() { c.Out = "bin/bench-quick" },
+		"docs":       func() { c.Docs = "" },
+	}
+	for name, apply := range quick {
+		if !set[name] {
+			apply()
+		}
+	}
+}
+
+// Validate lists every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Duration < time.Second {
+		errs = append(errs, errors.New("-duration must be at least 1s"))
+	}
+	if c.Rounds < 1 {
+		errs = append(errs, errors.New("-rounds must be at least 1"))
+	}
+	if c.WrkRounds < 0 || c.WrkRounds > c.Rounds {
+		errs = append(errs, errors.New("-wrk-rounds must be 0..-rounds"))
+	}
+	if c.Warmup < 0 {
+		errs = append(errs, errors.New("-warmup must not be negative"))
+	}
+	if c.Conns < 1 || c.Conns > 4096 {
+		errs = append(errs, errors.New("-conns must be 1..4096"))
+	}
+	if c.Checks < 1 {
+		errs = append(errs, errors.New("-checks must be at least 1"))
+	}
+	if c.ProvisionN < 1 {
+		errs = append(errs, errors.New("-provision-conns must be at least 1"))
+	}
+	if c.OpenFraction <= 0 || c.OpenFraction > 2 {
+		errs = append(errs, errors.New("-open-fraction must be in (0, 2]"))
+	}
+	if len(c.Configs) == 0 {
+		errs = append(errs, errors.New("-configs is empty"))
+	}
+	for _, n := range append(slices.Clone(c.Configs), c.WrkConfigs...) {
+		if !slices.Contains(allConfigs(), n) {
+			errs = append(errs, fmt.Errorf("unknown configuration %q (know %s)", n, strings.Join(allConfigs(), ", ")))
+		}
+	}
+	if c.Out == "" {
+		errs = append(errs, errors.New("-out is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// parseRunFlags reads the flags of `ttr-bench run`.
+func parseRunFlags(args []string, stderr io.Writer) (Config, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("ttr-bench run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&c.Duration, "duration", c.Duration, "length of each measured phase (closed loop, open loop, wrk)")
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "measured rounds per configuration; the table shows medians")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "unmeasured closed loop before the rounds")
+	fs.IntVar(&c.Conns, "conns", c.Conns, "keep-alive connections (load generator and wrk)")
+	fs.IntVar(&c.Checks, "checks", c.Checks, "checks to create and ping")
+	fs.IntVar(&c.ProvisionN, "provision-conns", c.ProvisionN, "concurrent API requests while creating checks")
+	fs.Float64Var(&c.OpenFraction, "open-fraction", c.OpenFraction, "open-loop rate as a fraction of the configuration's measured maximum")
+	configs := fs.String("configs", strings.Join(c.Configs, ","), "configurations to run: "+strings.Join(allConfigs(), ", "))
+	wrkConfigs := fs.String("wrk-configs", strings.Join(c.WrkConfigs, ","), "configurations also measured with wrk")
+	fs.IntVar(&c.WrkRounds, "wrk-rounds", 0, "wrk rounds per configuration (default: -rounds; quick: 1)")
+	fs.BoolVar(&c.Wrk, "wrk", c.Wrk, "also measure with wrk where available (installed with apt-get when root)")
+	fs.StringVar(&c.Out, "out", c.Out, "directory for results.md, results.json and the PNG charts (quick: bin/bench-quick)")
+	fs.StringVar(&c.Docs, "docs", c.Docs, "Markdown file whose generated results section is replaced; empty for none (quick: none)")
+	fs.StringVar(&c.Bin, "bin", c.Bin, "directory holding the ttrd and ttr-ref binaries")
+	fs.StringVar(&c.Work, "work", c.Work, "parent directory of the run's scratch data and logs (keep it off tmpfs)")
+	fs.StringVar(&c.PostgresURL, "postgres-url", c.PostgresURL, "PostgreSQL maintenance database; ttr-bench creates and drops its own database there")
+	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the request pickers (0: from the clock)")
+	fs.StringVar(&c.Via, "via", "", "how the run was started, recorded with the results (e.g. \"make bench\")")
+	fs.BoolVar(&c.Quick, "quick", false, "small run: 1,000 checks, 2 rounds of 3 s (1 of wrk), 1 s warm-up (under a minute)")
+	fs.BoolVar(&c.Keep, "keep", false, "keep the scratch directory (data and server logs)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write ttr-bench's own CPU profile to this file")
+	fs.BoolVar(&c.Profile, "profile", false, "after the closed-loop rounds, run one more (unmeasured) while taking each ttrd's CPU profile from /debug/pprof into -out as <config>.cpu.pprof")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.Quick {
+		c.applyQuick(set)
+	}
+	if c.WrkRounds == 0 {
+		c.WrkRounds = c.Rounds
+	}
+	c.Configs = splitList(*configs)
+	c.WrkConfigs = splitList(*wrkConfigs)
+	return c, c.Validate()
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

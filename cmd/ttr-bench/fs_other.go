@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// fsType cannot tell outside Linux.
+func fsType(string) string { return "unknown" }
