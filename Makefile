@@ -56,4 +56,4 @@ clean: ## remove build output (not ./data)
 
 include bench.mk
 
--include chaos.mk
+include chaos.mk

@@ -52,14 +52,16 @@ type Main struct {
 	fenced     atomic.Bool
 	suspicion  time.Duration // the stall detector's threshold
 	notifyWork sync.WaitGroup
-	router     *cluster.Router
-	monitor    *health.Monitor
-	batcher    *batcher.Batcher
-	wheel      *wheel.Wheel
-	sweeper    *sweeper.Sweeper
-	dispatcher *notify.Dispatcher
-	public     *http.Server
-	internal   *http.Server
+	// reconcileMu serialises topology reconciliation (the topology loop and fence).
+	reconcileMu sync.Mutex
+	router      *cluster.Router
+	monitor     *health.Monitor
+	batcher     *batcher.Batcher
+	wheel       *wheel.Wheel
+	sweeper     *sweeper.Sweeper
+	dispatcher  *notify.Dispatcher
+	public      *http.Server
+	internal    *http.Server
 
 	ready    atomic.Bool
 	draining atomic.Bool

@@ -143,18 +143,25 @@ func (m *Main) startLease(ctx context.Context) error {
 func (m *Main) followTopology(ch <-chan cluster.Topology) {
 	for range ch {
 		if m.fenced.Load() {
-			continue
+			continue // fence() reconciles once it has re-joined
 		}
-		m.node.Rebalance()
-		dropped := m.wheel.RemoveIf(func(id int64) bool { return !m.owns(id) })
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		armed, err := m.arm(ctx)
-		cancel()
-		if err != nil {
-			m.log.Warn("re-arm after topology change", "err", err)
-		}
-		m.log.Info("topology changed", "members", len(m.ms.Members()), "wheel_dropped", dropped, "wheel_armed", armed)
+		m.reconcile("topology changed")
 	}
+}
+
+// reconcile makes what this node holds match what it owns in the current view.
+func (m *Main) reconcile(why string) {
+	m.reconcileMu.Lock()
+	defer m.reconcileMu.Unlock()
+	m.node.Rebalance()
+	dropped := m.wheel.RemoveIf(func(id int64) bool { return !m.owns(id) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	armed, err := m.arm(ctx)
+	cancel()
+	if err != nil {
+		m.log.Warn("re-arm", "why", why, "err", err)
+	}
+	m.log.Info(why, "members", len(m.ms.Members()), "wheel_dropped", dropped, "wheel_armed", armed)
 }
 
 // fence stops a node that may no longer act (lease lapsed, stalled): not ready, every
@@ -195,7 +202,9 @@ func (m *Main) fence(reason string) {
 		time.Sleep(time.Second)
 	}
 	m.fenced.Store(false)
-	m.log.Info("re-joined after fencing", "node_id", m.ms.Self().ID)
+	// Topology events that arrived while fenced were skipped, and the arming above may have
+	// run before the view held the peers again: reconcile with the view as it is now.
+	m.reconcile("re-joined after fencing")
 }
 
 // leaseValid reports whether this node may act (always, without a cluster).
