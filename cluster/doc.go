@@ -9,12 +9,15 @@
 // (Unmarshal) and answer with the reply constructors (OK, Invalid, NotOwner, Unavailable,
 // ReplyOf). Only messages.Envelope and messages.Reply cross nodes.
 //
-// Seams for membership on memberlist: a new Membership implementation (Owner over the active
-// members, e.g. with a Rendezvous rebuilt on each topology change) plus Node.Rebalance after
-// each change; routers and hosts read the membership on every message.
+// Membership comes in two kinds: Static (a fixed list: the single-node default and tests) and
+// Memberlist (gossip with member states joining/active/draining and store_ok, debounced
+// Topology events). Fencing lives here too: Lease (the node's lease in the store, judged by the
+// monotonic clock) and StallDetector; the daemon turns their OnFenced into not-ready and a
+// re-join under a new node id. Routers and hosts read the membership on every message.
 //
 // It imports only messages of ours, plus protoactor-go's actor and remote packages (never its
 // cluster package, see DESIGN.md "Engine choices"), the gRPC that remote runs on (server and
-// dial options only), protobuf and the Prometheus client. Package cluster/clustertest starts
-// in-process nodes for tests.
+// dial options only), hashicorp/memberlist, protobuf and the Prometheus client. Package
+// cluster/clustertest starts in-process nodes for tests; cluster/chaos holds the fault tests on
+// real ttrd processes.
 package cluster

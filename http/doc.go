@@ -3,7 +3,9 @@
 //
 // It owns no state. Reads go to a narrow Store interface declared here; every change to an
 // existing check goes to the check's actor through the Checks interface (implemented over
-// the router). It imports messages, the persistence contract (not an implementation),
-// persistence/keyring, and the pure logic packages under actors/ (schedule, contentrule) to
-// validate input; never an actor, a store implementation or cluster.
+// the router); channel tests and rate snapshots go to notifier actors through Notifiers. It
+// imports messages, the persistence contract (not an implementation), persistence/keyring,
+// its own pingpath parser, and the pure packages under actors/ (schedule, contentrule to
+// validate input; alert to build test payloads and destination identities); never an actor,
+// a store implementation or cluster.
 package http
