@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +20,8 @@ import (
 // The queries of this file are the API's: each names the user in its WHERE clause.
 
 var checkInsert = `INSERT INTO checks (user_id, uuid, created_at, version, ` +
-	strings.Join(configColumns, ", ") + `, ` + strings.Join(stateColumns, ", ") + `)
-	VALUES (` + placeholders(1, 4+len(configColumns)+len(stateColumns)) + `)`
+	strings.Join(schema.ConfigColumns, ", ") + `, ` + strings.Join(schema.StateColumns, ", ") + `)
+	VALUES (` + placeholders(1, 4+len(schema.ConfigColumns)+len(schema.StateColumns)) + `)`
 
 func checkInsertArgs(c *messages.Check) []any {
 	args := []any{c.UserID, c.UUID, ms(c.CreatedAt), int64(1)}
@@ -71,7 +73,7 @@ func scanRef(row pgx.Row) (messages.CheckRef, error) {
 
 // GetCheck returns the user's check.
 func (s *Store) GetCheck(ctx context.Context, userID, checkID int64) (messages.Check, error) {
-	c, err := scanCheck(s.pool.QueryRow(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = $1 AND user_id = $2`, checkID, userID))
+	c, err := scanCheck(s.pool.QueryRow(ctx, `SELECT `+schema.CheckColumns+` FROM checks WHERE id = $1 AND user_id = $2`, checkID, userID))
 	if err != nil {
 		return messages.Check{}, s.mapErr(err)
 	}
@@ -107,7 +109,7 @@ func (s *Store) ListChecks(ctx context.Context, userID int64, q persistence.List
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	b.WriteString(`SELECT ` + checkColumns + ` FROM checks WHERE user_id = $1`)
+	b.WriteString(`SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = $1`)
 	for _, t := range q.Tags {
 		if t == "" {
 			continue

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+
 	"bytes"
 	"context"
 	"errors"
@@ -26,7 +28,7 @@ import (
 // pings, in one round trip.
 func (s *Store) LoadCheck(ctx context.Context, checkID int64, recent int) (messages.Check, []messages.Channel, []string, error) {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+checkColumns+` FROM checks WHERE id = $1`, checkID)
+	b.Queue(`SELECT `+schema.CheckColumns+` FROM checks WHERE id = $1`, checkID)
 	b.Queue(`SELECT `+channelColumns+` FROM channels WHERE check_id = $1 ORDER BY name`, checkID)
 	if recent > 0 {
 		b.Queue(`SELECT request_id FROM pings WHERE check_id = $1 ORDER BY n DESC LIMIT $2`, checkID, recent)
@@ -82,19 +84,19 @@ func (s *Store) ResolveUUID(ctx context.Context, uuid string) (messages.CheckRef
 
 // The statements of Commit. pgx prepares and caches each on every connection.
 var (
-	nState  = len(stateColumns)
-	nConfig = len(configColumns)
+	nState  = len(schema.StateColumns)
+	nConfig = len(schema.ConfigColumns)
 
 	sqlUpdState = fmt.Sprintf(`UPDATE checks SET %s, version = version + 1 WHERE id = $%d AND version = $%d`,
-		setList(stateColumns, 1), nState+1, nState+2)
+		setList(schema.StateColumns, 1), nState+1, nState+2)
 	sqlUpdStateConfig = fmt.Sprintf(`UPDATE checks SET %s, %s, version = version + 1 WHERE id = $%d AND version = $%d`,
-		setList(stateColumns, 1), setList(configColumns, nState+1), nState+nConfig+1, nState+nConfig+2)
+		setList(schema.StateColumns, 1), setList(schema.ConfigColumns, nState+1), nState+nConfig+1, nState+nConfig+2)
 	sqlDelCheck = `DELETE FROM checks WHERE id = $1 AND version = $2`
 	// sqlUpdStates is sqlUpdState for many checks (each at most once): it returns the ids of
 	// the rows whose version matched.
-	sqlUpdStates = `UPDATE checks AS c SET ` + fromValues(stateColumns) + `, version = c.version + 1
+	sqlUpdStates = `UPDATE checks AS c SET ` + fromValues(schema.StateColumns) + `, version = c.version + 1
 		FROM unnest(` + typedParams(append([]string{"bigint", "bigint"}, stateTypes...)...) + `)
-			AS v(id, version, ` + strings.Join(stateColumns, ", ") + `)
+			AS v(id, version, ` + strings.Join(schema.StateColumns, ", ") + `)
 		WHERE c.id = v.id AND c.version = v.version
 		RETURNING c.id`
 
@@ -478,7 +480,7 @@ func queueWrite(r *run, w *persistence.Write, i int, appends bool) {
 	}
 }
 
-// stateTypes are the SQL types of stateColumns, in order.
+// stateTypes are the SQL types of schema.StateColumns, in order.
 var stateTypes = []string{"text", "bigint", "text", "bigint", "text", "bigint", "bigint",
 	"bigint", "bigint", "bigint", "bigint", "bigint", "integer", "text", "boolean", "integer",
 	"bigint", "text", "bytea", "bigint", "bigint", "text"}
@@ -543,7 +545,7 @@ func (c *stateCols) add(w *persistence.Write) {
 	c.lastSentStatus = append(c.lastSentStatus, s.LastSentStatus)
 }
 
-// args follows the order of sqlUpdStates (id, version, then stateColumns).
+// args follows the order of sqlUpdStates (id, version, then schema.StateColumns).
 func (c *stateCols) args() []any {
 	return []any{c.id, c.version, c.status, c.lastPing, c.lastPingKind, c.lastStart,
 		c.lastStartRID, c.lastDur, c.nextDue, c.nextDeadline, c.runDeadline, c.realertDue,

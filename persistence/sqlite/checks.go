@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -16,8 +18,8 @@ import (
 // The queries of this file are the API's: each names the user in its WHERE clause.
 
 var checkInsert = `INSERT INTO checks (user_id, uuid, created_at, version, ` +
-	strings.Join(configColumns, ", ") + `, ` + strings.Join(stateColumns, ", ") + `)
-	VALUES (` + placeholders(4+len(configColumns)+len(stateColumns)) + `)`
+	strings.Join(schema.ConfigColumns, ", ") + `, ` + strings.Join(schema.StateColumns, ", ") + `)
+	VALUES (` + placeholders(4+len(schema.ConfigColumns)+len(schema.StateColumns)) + `)`
 
 func checkInsertArgs(c *messages.Check) []any {
 	args := []any{c.UserID, c.UUID, ms(c.CreatedAt), int64(1)}
@@ -64,7 +66,7 @@ func scanRef(row scanner) (messages.CheckRef, error) {
 
 // GetCheck returns the user's check.
 func (s *Store) GetCheck(ctx context.Context, userID, checkID int64) (messages.Check, error) {
-	c, err := scanCheck(s.r.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = ? AND user_id = ?`, checkID, userID))
+	c, err := scanCheck(s.r.QueryRowContext(ctx, `SELECT `+schema.CheckColumns+` FROM checks WHERE id = ? AND user_id = ?`, checkID, userID))
 	if err != nil {
 		return messages.Check{}, s.mapErr(err)
 	}
@@ -95,7 +97,7 @@ func (s *Store) ListChecks(ctx context.Context, userID int64, q persistence.List
 	}
 	var b strings.Builder
 	args := []any{userID}
-	b.WriteString(`SELECT ` + checkColumns + ` FROM checks WHERE user_id = ?`)
+	b.WriteString(`SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ?`)
 	for _, t := range q.Tags {
 		if t == "" {
 			continue

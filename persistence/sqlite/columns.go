@@ -8,29 +8,6 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// checkColumns is the select list read by scanCheck, in its order.
-const checkColumns = `id, user_id, uuid, slug, created_at, version,
-	name, description, tags, schedule_type, schedule, tz, interval_seconds, grace_seconds,
-	max_runtime_seconds, manual_resume, notify_after_failures, notify_on_up,
-	realert_interval_seconds, content_type, content_pattern, content_regex,
-	status, last_ping, last_ping_kind, last_start, last_start_rid, last_duration_ms, next_due,
-	next_deadline, run_deadline, realert_due, next_wake_at, n_pings, failure_count, down_flip,
-	down_alerted, realert_count, flip_seq, last_reason, flap_history, flap_since, suppress_until,
-	last_sent_status`
-
-// configColumns and stateColumns are written by configArgs and stateArgs, in their order.
-var (
-	configColumns = []string{"slug", "name", "description", "tags", "schedule_type", "schedule",
-		"tz", "interval_seconds", "grace_seconds", "max_runtime_seconds", "manual_resume",
-		"notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_type",
-		"content_pattern", "content_regex"}
-	stateColumns = []string{"status", "last_ping", "last_ping_kind", "last_start",
-		"last_start_rid", "last_duration_ms", "next_due", "next_deadline", "run_deadline",
-		"realert_due", "next_wake_at", "n_pings", "failure_count", "down_flip", "down_alerted",
-		"realert_count", "flip_seq", "last_reason", "flap_history", "flap_since",
-		"suppress_until", "last_sent_status"}
-)
-
 // setList renders "a = ?, b = ?" for an UPDATE.
 func setList(cols []string) string {
 	var b strings.Builder

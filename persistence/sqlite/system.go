@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+
 	"bytes"
 	"context"
 	"database/sql"
@@ -28,7 +30,7 @@ func (s *Store) LoadCheck(ctx context.Context, checkID int64, recent int) (messa
 		return messages.Check{}, nil, nil, fmt.Errorf("load check %d: %w", checkID, s.mapErr(err))
 	}
 	defer tx.Rollback()
-	c, err := scanCheck(tx.QueryRowContext(ctx, `SELECT `+checkColumns+` FROM checks WHERE id = ?`, checkID))
+	c, err := scanCheck(tx.QueryRowContext(ctx, `SELECT `+schema.CheckColumns+` FROM checks WHERE id = ?`, checkID))
 	if err != nil {
 		return messages.Check{}, nil, nil, s.mapErr(err)
 	}
@@ -93,8 +95,8 @@ const (
 type commitStmts [nStmts]*sql.Stmt
 
 var commitSQL = [nStmts]string{
-	stUpdState:       `UPDATE checks SET ` + setList(stateColumns) + `, version = version + 1 WHERE id = ? AND version = ?`,
-	stUpdStateConfig: `UPDATE checks SET ` + setList(stateColumns) + `, ` + setList(configColumns) + `, version = version + 1 WHERE id = ? AND version = ?`,
+	stUpdState:       `UPDATE checks SET ` + setList(schema.StateColumns) + `, version = version + 1 WHERE id = ? AND version = ?`,
+	stUpdStateConfig: `UPDATE checks SET ` + setList(schema.StateColumns) + `, ` + setList(schema.ConfigColumns) + `, version = version + 1 WHERE id = ? AND version = ?`,
 	stDelCheck:       `DELETE FROM checks WHERE id = ? AND version = ?`,
 	stInsPing: `INSERT INTO pings (check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, body, request_id, reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,0 +1,28 @@
+// Package schema holds what both SQL stores share about the checks table: its column lists,
+// in the order the stores' scanners and argument builders use. One list, so a column added by
+// a migration is added to both dialects at once.
+package schema
+
+// CheckColumns is the select list every store's scanCheck reads, in its order.
+const CheckColumns = `id, user_id, uuid, slug, created_at, version,
+	name, description, tags, schedule_type, schedule, tz, interval_seconds, grace_seconds,
+	max_runtime_seconds, manual_resume, notify_after_failures, notify_on_up,
+	realert_interval_seconds, content_type, content_pattern, content_regex,
+	status, last_ping, last_ping_kind, last_start, last_start_rid, last_duration_ms, next_due,
+	next_deadline, run_deadline, realert_due, next_wake_at, n_pings, failure_count, down_flip,
+	down_alerted, realert_count, flip_seq, last_reason, flap_history, flap_since, suppress_until,
+	last_sent_status`
+
+// ConfigColumns and StateColumns are written, in their order, by each store's configArgs and
+// stateArgs.
+var (
+	ConfigColumns = []string{"slug", "name", "description", "tags", "schedule_type", "schedule",
+		"tz", "interval_seconds", "grace_seconds", "max_runtime_seconds", "manual_resume",
+		"notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_type",
+		"content_pattern", "content_regex"}
+	StateColumns = []string{"status", "last_ping", "last_ping_kind", "last_start",
+		"last_start_rid", "last_duration_ms", "next_due", "next_deadline", "run_deadline",
+		"realert_due", "next_wake_at", "n_pings", "failure_count", "down_flip", "down_alerted",
+		"realert_count", "flip_seq", "last_reason", "flap_history", "flap_since",
+		"suppress_until", "last_sent_status"}
+)
