@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -248,4 +249,18 @@ type Sealed struct {
 	Key   string
 	Value []byte // the sealed value
 	Index []byte // users only: the ping key's lookup index (recomputed under a new secret)
+}
+
+// ValidateRateState refuses what one of the stores could not keep as given (SQLite turns NaN
+// into NULL), so that both stores answer SaveRateState alike.
+func ValidateRateState(destHash string, st messages.RateState) error {
+	if destHash == "" {
+		return messages.Errorf(messages.EInvalid, "save rate state: empty destination")
+	}
+	for _, v := range []float64{st.RPS, st.Burst, st.Tokens} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return messages.Errorf(messages.EInvalid, "save rate state: %v is not a finite number", v)
+		}
+	}
+	return nil
 }

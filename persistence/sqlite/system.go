@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -591,7 +590,7 @@ func (s *Store) LoadRateState(ctx context.Context, destHash string) (messages.Ra
 
 // SaveRateState upserts a destination's rate state.
 func (s *Store) SaveRateState(ctx context.Context, destHash string, st messages.RateState) error {
-	if err := validRateState(destHash, st); err != nil {
+	if err := persistence.ValidateRateState(destHash, st); err != nil {
 		return err
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO notifier_state
@@ -603,20 +602,6 @@ func (s *Store) SaveRateState(ctx context.Context, destHash string, st messages.
 		destHash, st.RPS, st.Burst, st.Tokens, st.BackoffLevel, ms(st.BackoffUntil), ms(st.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("save rate state: %w", s.mapErr(err))
-	}
-	return nil
-}
-
-// validRateState refuses what one of the stores could not keep as given: SQLite turns NaN
-// into NULL, and both stores should answer alike.
-func validRateState(destHash string, st messages.RateState) error {
-	if destHash == "" {
-		return messages.Errorf(messages.EInvalid, "save rate state: empty destination")
-	}
-	for _, v := range []float64{st.RPS, st.Burst, st.Tokens} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return messages.Errorf(messages.EInvalid, "save rate state: %v is not a finite number", v)
-		}
 	}
 	return nil
 }
