@@ -135,13 +135,14 @@ func SpawnHost(node *Node, kind string, membership Membership, produce func(iden
 			kind:       kind,
 			membership: membership,
 			produce:    produce,
+			dispatcher: node.dispatcher,
 			opts:       opts,
 			m:          m,
 			log:        logger,
 			active:     make(map[string]*actor.PID),
 			stopping:   make(map[string][]parked),
 		}
-	}, actor.WithSupervisor(sup))
+	}, actor.WithSupervisor(sup), actor.WithDispatcher(node.dispatcher))
 	pid, err := node.system.Root.SpawnNamed(props, HostName(kind))
 	if err != nil {
 		m.unregister()
@@ -167,6 +168,7 @@ type host struct {
 	prefix     string // the host's PID id + "/": a child's PID id is prefix + identity
 	membership Membership
 	produce    func(identity string) actor.Producer
+	dispatcher actor.Dispatcher
 	opts       HostOptions
 	m          *hostMetrics
 	log        *slog.Logger
@@ -298,7 +300,7 @@ func (h *host) activate(ctx actor.Context, id string) (pid *actor.PID) {
 			h.log.Error("host: activation failed", slog.String("identity", id), slog.Any("err", err))
 		}
 	}()
-	pid, err = ctx.SpawnNamed(actor.PropsFromProducer(h.produce(id)), id)
+	pid, err = ctx.SpawnNamed(actor.PropsFromProducer(h.produce(id), actor.WithDispatcher(h.dispatcher)), id)
 	if err != nil {
 		return nil
 	}

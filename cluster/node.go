@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -86,6 +87,9 @@ type Node struct {
 
 	mu    sync.Mutex
 	hosts map[string]*actor.PID // kind → host
+
+	// dispatcher runs the mailboxes of hosts and their children (see workerDispatcher).
+	dispatcher *workerDispatcher
 }
 
 // NewNode starts an actor system and its remote endpoint, and returns once the endpoint
@@ -168,7 +172,8 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		system.Shutdown()
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
-	n := &Node{system: system, remote: r, conns: conns, logger: logger, hosts: make(map[string]*actor.PID)}
+	n := &Node{system: system, remote: r, conns: conns, logger: logger, hosts: make(map[string]*actor.PID),
+		dispatcher: newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)}
 	if err := probe.run(host, system.Address()); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
@@ -315,6 +320,7 @@ func (n *Node) Stop() {
 		n.logger.Warn("cluster node: park remote endpoints", slog.Any("err", err))
 	}
 	n.system.Shutdown()
+	n.dispatcher.close()
 	n.logger.Info("cluster node stopped", slog.String("addr", n.Address()), slog.Duration("took", time.Since(start)))
 }
 

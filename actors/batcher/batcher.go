@@ -1,7 +1,9 @@
 // Package batcher is the node-wide write batcher: it takes the writes of every check actor
 // and commits them together (group commit). The next commit starts as soon as the previous
 // one finishes, so under load batches grow by themselves and when idle a write commits at
-// once: there is no fixed wait. Each write keeps its own outcome; a batch that fails as a
+// once. Under load a batch may also linger (Config.Linger) for more writes: each commit has
+// a fixed cost (an fsync, a WAL header, a round trip) that larger batches share, and when
+// the node's CPU is the bottleneck the commits are quick and would otherwise stay small. Each write keeps its own outcome; a batch that fails as a
 // whole answers every write Unavailable. Actors never wait on a commit: a write's Done runs
 // on the batcher's goroutine when its batch has committed, and must not block.
 package batcher
@@ -36,13 +38,21 @@ type Config struct {
 	MaxBatch int           // writes per commit (default 500)
 	Queue    int           // writes waiting for a commit before Submit blocks (default 20,000)
 	Timeout  time.Duration // bound on one commit (default 10 s)
+	// Linger is how long a batch may wait for more writes before it commits, once the
+	// previous batch showed load (more than one write): at most this much latency for a
+	// write, in exchange for fewer commits. 0 commits at once.
+	Linger time.Duration
+	// LingerBatch ends the lingering as soon as the batch holds this many writes (default 64).
+	LingerBatch int
 	// Gate, when set, is asked before each commit; an error fails the whole batch as
 	// Unavailable without touching the store (a node whose lease lapsed must not commit).
 	Gate func() error
 }
 
 // DefaultConfig returns the defaults.
-func DefaultConfig() Config { return Config{MaxBatch: 500, Queue: 20000, Timeout: 10 * time.Second} }
+func DefaultConfig() Config {
+	return Config{MaxBatch: 500, Queue: 20000, Timeout: 10 * time.Second, LingerBatch: 64}
+}
 
 // ErrStopped is returned by Submit after Stop.
 var ErrStopped = errors.New("write batcher stopped")
@@ -75,6 +85,10 @@ func New(cfg Config, store Committer, log *slog.Logger, reg prometheus.Registere
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = d.Timeout
 	}
+	if cfg.LingerBatch <= 0 {
+		cfg.LingerBatch = d.LingerBatch
+	}
+	cfg.LingerBatch = min(cfg.LingerBatch, cfg.MaxBatch)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -112,24 +126,25 @@ func (b *Batcher) run() {
 	defer close(b.done)
 	batch := make([]Item, 0, b.cfg.MaxBatch)
 	writes := make([]persistence.Write, 0, b.cfg.MaxBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	loaded := false // the previous batch had company: more writes are likely on their way
 	for {
 		first, ok := <-b.in
 		if !ok {
 			return
 		}
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < b.cfg.MaxBatch {
-			select {
-			case it, ok := <-b.in:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
+		open := b.drain(&batch, b.cfg.MaxBatch)
+		if open && loaded && b.cfg.Linger > 0 && len(batch) < b.cfg.LingerBatch {
+			linger.Reset(b.cfg.Linger)
+			open = b.wait(&batch, linger.C)
+			linger.Stop()
+			if open {
+				b.drain(&batch, b.cfg.MaxBatch)
 			}
 		}
+		loaded = len(batch) > 1
 		writes = writes[:0]
 		for _, it := range batch {
 			writes = append(writes, it.Write)
@@ -138,6 +153,40 @@ func (b *Batcher) run() {
 		clear(batch) // drop references to bodies and callbacks
 		clear(writes)
 	}
+}
+
+// drain adds what is queued, without waiting, up to max writes. It reports false when the
+// queue is closed.
+func (b *Batcher) drain(batch *[]Item, max int) bool {
+	for len(*batch) < max {
+		select {
+		case it, ok := <-b.in:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, it)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// wait adds writes as they arrive until the batch holds LingerBatch or the timer fires. It
+// reports false when the queue is closed.
+func (b *Batcher) wait(batch *[]Item, timeout <-chan time.Time) bool {
+	for len(*batch) < b.cfg.LingerBatch {
+		select {
+		case it, ok := <-b.in:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, it)
+		case <-timeout:
+			return true
+		}
+	}
+	return true
 }
 
 func (b *Batcher) commit(batch []Item, writes []persistence.Write) {

@@ -183,7 +183,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
 	m.monitor.Watch(time.Second)
 	m.defer_(m.monitor.Close)
-	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit}, m.store, m.log, m.reg, m.monitor.Failed, nil)
+	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.BatchLinger}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
 	m.wheel = wheel.New(m.tick, nil, m.mustWait)

@@ -27,6 +27,7 @@ type Config struct {
 	PublicURL           string
 	PingBodyLimit       int64
 	ShutdownDelay       time.Duration
+	BatchLinger         time.Duration
 	LogLevel            string
 	LogFormat           string
 	Dev                 bool
@@ -84,6 +85,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.DatabaseURL, "database-url", "", "PostgreSQL URL; the embedded SQLite store is used when empty")
 	str(&c.PublicURL, "public-url", "", "base URL shown in ping URLs (default: http://<http-addr>)")
 	fs.Int64Var(&c.PingBodyLimit, "ping-body-limit", 10000, "bytes of a ping body kept; the rest is truncated (env TTR_PING_BODY_LIMIT)")
+	fs.DurationVar(&c.BatchLinger, "batch-linger", time.Millisecond, "under load, how long a group commit may wait for more writes (fewer, larger commits; 0 = never wait) (env TTR_BATCH_LINGER)")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (env TTR_SHUTDOWN_DELAY)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
@@ -230,6 +232,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
+	if c.BatchLinger < 0 || c.BatchLinger > time.Second {
+		errs = append(errs, fmt.Errorf("--batch-linger %v: want 0 to 1s", c.BatchLinger))
+	}
 	if c.ShutdownDelay < 0 || c.AlertRetryFor <= 0 || c.AlertBackoff <= 0 || c.AlertBackoffMx < c.AlertBackoff {
 		errs = append(errs, errors.New("durations must be positive and --alert-backoff-max ≥ --alert-backoff"))
 	}
@@ -255,7 +260,7 @@ func (c Config) redacted() []any {
 	}
 	return []any{"http_addr", c.HTTPAddr, "internal_addr", c.InternalAddr, "remote_addr", c.RemoteAddr,
 		"node_name", c.NodeName, "store", db, "public_url", c.PublicURL, "ping_body_limit", c.PingBodyLimit,
-		"shutdown_delay", c.ShutdownDelay.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
+		"shutdown_delay", c.ShutdownDelay.String(), "batch_linger", c.BatchLinger.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
 		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
 		"join", strings.Join(c.Join, ","), "gossip_addr", c.GossipAddr, "cluster_name", c.ClusterName,
 		"gossip_key_set", c.GossipKey != "",
