@@ -64,6 +64,8 @@ type Deps struct {
 	LoadTimeout time.Duration
 	// Flap is the flapping detection of every check (zero fields: SPEC defaults).
 	Flap checklogic.FlapConfig
+	// Metrics, when set, receives the deadline lag of every flip a missed deadline causes.
+	Metrics *Metrics
 }
 
 func (d *Deps) defaults() {
@@ -151,6 +153,8 @@ type pendingWrite struct {
 	wake      time.Time
 	dests     []string
 	deleted   bool
+	// deadline is the missed deadline whose flip this write records (zero for other writes).
+	deadline time.Time
 }
 
 // writeDone carries a write's outcome from the batcher back into the actor.
@@ -306,7 +310,11 @@ func (a *checkActor) onTick(ctx actor.Context) {
 		return
 	}
 	w := persistence.Write{CheckID: a.id, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, a.d.Now())}
-	a.submit(ctx, w, &pendingWrite{}, nil)
+	p := &pendingWrite{}
+	if eff.Flip != nil {
+		p.deadline = eff.Flip.At // a tick's flip is dated at the deadline it found missed
+	}
+	a.submit(ctx, w, p, nil)
 }
 
 func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
@@ -465,6 +473,9 @@ func (a *checkActor) onWriteDone(ctx actor.Context, m *writeDone) {
 	case persistence.OutcomeCommitted:
 		if p.requestID != "" {
 			a.recent.done(p.requestID, reply)
+		}
+		if !p.deadline.IsZero() {
+			a.d.Metrics.observeDeadlineLag(a.d.Now().Sub(p.deadline))
 		}
 		if p.deleted {
 			a.deleted = true

@@ -240,9 +240,11 @@ type eval struct {
 	eff Effects
 }
 
-func begin(c Config, st messages.CheckState, now time.Time) *eval {
+// begin starts an evaluation. It returns a value, not a pointer, so that the evaluation (over
+// a kilobyte: the config and two states) stays on the caller's stack: one per ping.
+func begin(c Config, st messages.CheckState, now time.Time) eval {
 	// State times are UTC without a monotonic reading, so they compare and persist as stored.
-	return &eval{c: c, in: st, st: st, now: now.UTC().Round(0)}
+	return eval{c: c, in: st, st: st, now: now.UTC().Round(0)}
 }
 
 // finish recomputes NextWakeAt and returns the effects.

@@ -187,6 +187,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
 	m.wheel = wheel.New(m.tick, nil, m.mustWait)
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
+	}, func() float64 { return float64(m.wheel.Len()) }))
 	poker := notify.NewRouterPoker(m.router, m.log)
 
 	flap, err := m.flapConfig()
@@ -196,6 +199,7 @@ func (m *Main) Start(ctx context.Context) error {
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
+		Metrics: check.NewMetrics(m.reg),
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +15,8 @@ import (
 // interval and 1 s grace stops pinging, goes down within 1 s of its deadline, a webhook
 // receives the down alert with an Idempotency-Key, and a ping brings it up with an up alert.
 func TestDownWithinASecondAndAlerts(t *testing.T) {
-	d := startDaemon(t, "")
+	internal := freeAddr(t)
+	d := startDaemon(t, "", "--internal-addr", internal)
 	rcv := newReceiver(t)
 	u := d.newUser()
 	c := d.createCheck(u.AuthKey, map[string]any{"name": "backup", "slug": "backup", "interval_seconds": 2, "grace_seconds": 1})
@@ -48,6 +50,17 @@ func TestDownWithinASecondAndAlerts(t *testing.T) {
 	}
 	if !flips[0].At.Equal(deadline) {
 		t.Errorf("down flip at %v, want the deadline %v", flips[0].At, deadline)
+	}
+	// The lag from the deadline to the flip's commit is what operators watch in production.
+	m := scrapeMetrics(t, internal)
+	if n := m["ttr_check_deadline_lag_seconds_count"]; n != 1 {
+		t.Errorf("ttr_check_deadline_lag_seconds_count = %v, want 1 (one missed deadline)", n)
+	}
+	if lag := m["ttr_check_deadline_lag_seconds_sum"]; lag < 0 || lag > 1 {
+		t.Errorf("deadline lag %v s, want within a second", lag)
+	}
+	if n := m["ttr_wheel_entries"]; n != 0 {
+		t.Errorf("ttr_wheel_entries = %v after the down alert (no re-alert configured), want 0", n)
 	}
 	waitUntil(t, 10*time.Second, "down alert", func() bool { return len(rcv.deliveries()) >= 1 })
 	dl := rcv.deliveries()[0]
@@ -298,6 +311,28 @@ func TestBadInputNeverFails500(t *testing.T) {
 	if code := d.api(other.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", c.ID), nil, nil); code != 404 {
 		t.Fatalf("other user's pause = %d, want 404", code)
 	}
+}
+
+// scrapeMetrics returns the unlabelled samples of the internal listener's /metrics.
+func scrapeMetrics(t *testing.T, internal string) map[string]float64 {
+	t.Helper()
+	resp, err := httpClient.Get("http://" + internal + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
 }
 
 // TestInternalListener: --internal-addr serves Prometheus metrics (pings, batches, HTTP) and

@@ -1,0 +1,35 @@
+package check
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are what check actors report. A nil *Metrics reports nothing.
+type Metrics struct {
+	deadlineLag prometheus.Histogram
+}
+
+// NewMetrics registers the check actors' metrics with reg (nil: none).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	if reg == nil {
+		return nil
+	}
+	m := &Metrics{
+		deadlineLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ttr_check_deadline_lag_seconds",
+			Help: "Time from a missed deadline to the commit of the flip it caused: how late deadlines fire.",
+			// 1 ms to ~16 s: the target is 250 ms at the 99th percentile.
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}),
+	}
+	reg.MustRegister(m.deadlineLag)
+	return m
+}
+
+func (m *Metrics) observeDeadlineLag(d time.Duration) {
+	if m != nil {
+		m.deadlineLag.Observe(max(d, 0).Seconds())
+	}
+}
