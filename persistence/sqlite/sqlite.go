@@ -29,6 +29,7 @@ type Store struct {
 	w      *sql.DB // exactly one connection: every write
 	r      *sql.DB // read-only connections
 	stmts  commitStmts
+	comb   *combiner // shares commits among small concurrent writes (see combine.go)
 	closed atomic.Bool
 
 	resealBatchSize int
@@ -98,12 +99,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, resealBatchSize: cfg.resealBatch}
+	s := &Store{w: w, resealBatchSize: cfg.resealBatch, comb: newCombiner(w)}
 	if err := w.PingContext(ctx); err != nil {
+		s.comb.close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := migrations.Up(ctx, w, migrations.SQLite); err != nil {
+		s.comb.close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
@@ -114,6 +117,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	rq.Add("_pragma", "cache_size(-16384)")
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
+		s.comb.close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -147,6 +151,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.comb.close()
 	s.stmts.close()
 	err := s.w.Close()
 	if s.r != nil {

@@ -437,14 +437,18 @@ func (s *Store) ClaimOutbox(ctx context.Context, id int64, node string, now, unt
 	if node == "" {
 		return false, messages.Errorf(messages.EInvalid, "claim outbox: empty node id")
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET claimed_by = :node, claim_until = :until
-		WHERE id = :id AND status = 'pending' AND (claimed_by = :node OR `+claimFree+`)`,
-		sql.Named("node", node), sql.Named("until", until.UnixMilli()), sql.Named("id", id),
-		sql.Named("now", now.UnixMilli()), sql.Named("lapsed", lapsed(now)))
-	if err != nil {
-		return false, fmt.Errorf("claim outbox %d: %w", id, s.mapErr(err))
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_by = :node, claim_until = :until
+			WHERE id = :id AND status = 'pending' AND (claimed_by = :node OR `+claimFree+`)`,
+			sql.Named("node", node), sql.Named("until", until.UnixMilli()), sql.Named("id", id),
+			sql.Named("now", now.UnixMilli()), sql.Named("lapsed", lapsed(now)))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("claim outbox %d: %w", id, s.mapErr(err))
 	}
@@ -457,36 +461,36 @@ func (s *Store) FinishOutbox(ctx context.Context, r persistence.OutboxResult) (b
 	if r.Node == "" {
 		return false, messages.Errorf(messages.EInvalid, "finish outbox: empty node id")
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("finish outbox %d: %w", r.ID, s.mapErr(err))
-	}
-	defer tx.Rollback()
-	var (
-		checkID int64
-		channel string
-	)
-	err = tx.QueryRowContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?,
-		last_error = ?, delivered_at = ?, claimed_by = '', claim_until = NULL
-		WHERE id = ? AND claimed_by = ? RETURNING check_id, channel`,
-		r.Status, r.Attempts, ms(r.NextAttemptAt), r.LastError, ms(r.DeliveredAt), r.ID, r.Node).Scan(&checkID, &channel)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("finish outbox %d: %w", r.ID, s.mapErr(err))
-	}
-	if r.ChannelStatus != "" {
-		_, err := tx.ExecContext(ctx, `UPDATE channels SET last_status = ?, last_message = ?, last_at = ?
-			WHERE check_id = ? AND name = ?`, r.ChannelStatus, r.ChannelMessage, ms(r.At), checkID, channel)
-		if err != nil {
-			return false, fmt.Errorf("finish outbox %d: %w", r.ID, s.mapErr(err))
+	finished := false
+	err := s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var (
+			checkID int64
+			channel string
+		)
+		err := tx.QueryRowContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?,
+			last_error = ?, delivered_at = ?, claimed_by = '', claim_until = NULL
+			WHERE id = ? AND claimed_by = ? RETURNING check_id, channel`,
+			r.Status, r.Attempts, ms(r.NextAttemptAt), r.LastError, ms(r.DeliveredAt), r.ID, r.Node).Scan(&checkID, &channel)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		if err != nil {
+			return err
+		}
+		if r.ChannelStatus != "" {
+			_, err := tx.ExecContext(ctx, `UPDATE channels SET last_status = ?, last_message = ?, last_at = ?
+				WHERE check_id = ? AND name = ?`, r.ChannelStatus, r.ChannelMessage, ms(r.At), checkID, channel)
+			if err != nil {
+				return err
+			}
+		}
+		finished = true
+		return nil
+	})
+	if err != nil {
 		return false, fmt.Errorf("finish outbox %d: %w", r.ID, s.mapErr(err))
 	}
-	return true, nil
+	return finished, nil
 }
 
 // InsertOutbox adds rows outside a check write (test sends). A row whose idempotency key
@@ -593,13 +597,16 @@ func (s *Store) SaveRateState(ctx context.Context, destHash string, st messages.
 	if err := persistence.ValidateRateState(destHash, st); err != nil {
 		return err
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO notifier_state
-		(dest_hash, rps, burst, tokens, backoff_level, backoff_until, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dest_hash) DO UPDATE SET rps = excluded.rps, burst = excluded.burst,
-			tokens = excluded.tokens, backoff_level = excluded.backoff_level,
-			backoff_until = excluded.backoff_until, updated_at = excluded.updated_at`,
-		destHash, st.RPS, st.Burst, st.Tokens, st.BackoffLevel, ms(st.BackoffUntil), ms(st.UpdatedAt))
+	err := s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO notifier_state
+			(dest_hash, rps, burst, tokens, backoff_level, backoff_until, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (dest_hash) DO UPDATE SET rps = excluded.rps, burst = excluded.burst,
+				tokens = excluded.tokens, backoff_level = excluded.backoff_level,
+				backoff_until = excluded.backoff_until, updated_at = excluded.updated_at`,
+			destHash, st.RPS, st.Burst, st.Tokens, st.BackoffLevel, ms(st.BackoffUntil), ms(st.UpdatedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save rate state: %w", s.mapErr(err))
 	}
