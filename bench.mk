@@ -1,6 +1,8 @@
 # Benchmarks (issue 5): included by the Makefile. Both targets build ttrd, the reference server
 # and the harness first, make sure PostgreSQL answers (as `make test` does), and run
-# cmd/ttr-bench, which installs wrk with apt-get when it is missing and we are root.
+# cmd/ttr-bench, which installs wrk with apt-get when it is missing and we are root: the
+# throughput configurations (reference, ttrd on SQLite, on PostgreSQL, a 3-node cluster), then
+# the scenarios (idle checks, deadlines, alerts). BENCH_FLAGS passes any `ttr-bench run` flag.
 
 BENCH_FLAGS ?=
 
@@ -11,11 +13,11 @@ bench-build:
 	$(GO) build -trimpath -o $(BIN)/ttr-bench ./cmd/ttr-bench
 
 .PHONY: bench
-bench: bench-build ## full benchmark (~6 min): results in docs/benchmarks.md and docs/bench-latest/
+bench: bench-build ## full benchmark and scenarios (~11 min): results in docs/benchmarks.md and docs/bench-latest/
 	./.ci/ensure-postgres
 	./$(BIN)/ttr-bench run -bin $(BIN) -via 'make bench' $(BENCH_FLAGS)
 
 .PHONY: bench-quick
-bench-quick: bench-build ## benchmark smoke test (< 1 min): results in bin/bench-quick/
+bench-quick: bench-build ## benchmark smoke test, scenarios scaled down (~1.5 min): results in bin/bench-quick/
 	./.ci/ensure-postgres
 	./$(BIN)/ttr-bench run -quick -bin $(BIN) -via 'make bench-quick' $(BENCH_FLAGS)

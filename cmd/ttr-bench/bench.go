@@ -100,7 +100,7 @@ func (b *Bench) startRef(ctx context.Context) (*deployment, error) {
 		return nil, err
 	}
 	s, err := startServer(ctx, cfgRef, filepath.Join(b.cfg.Bin, "ttr-ref"), []string{"-addr", addr}, nil,
-		addr, "", filepath.Join(b.workDir, "ref.log"))
+		addr, "", b.logPath(cfgRef), time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +110,11 @@ func (b *Bench) startRef(ctx context.Context) (*deployment, error) {
 
 // startTTRD starts one ttrd node with the given store flags and environment.
 func (b *Bench) startTTRD(ctx context.Context, name string, storeArgs, env []string) (*Server, error) {
+	return b.startTTRDWithin(ctx, name, storeArgs, env, time.Minute)
+}
+
+// startTTRDWithin starts one ttrd node and waits up to timeout for it to be ready.
+func (b *Bench) startTTRDWithin(ctx context.Context, name string, storeArgs, env []string, timeout time.Duration) (*Server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -119,9 +124,14 @@ func (b *Bench) startTTRD(ctx context.Context, name string, storeArgs, env []str
 		return nil, err
 	}
 	args := append([]string{"--http-addr", addr, "--internal-addr", internal, "--log-level", "info", "--log-format", "json"}, storeArgs...)
-	return startServer(ctx, name, filepath.Join(b.cfg.Bin, "ttrd"), args, env, addr, internal,
-		filepath.Join(b.workDir, name+".log"))
+	return startServer(ctx, name, b.ttrdPath(), args, env, addr, internal, b.logPath(name), timeout)
 }
+
+// ttrdPath is the ttrd binary under test.
+func (b *Bench) ttrdPath() string { return filepath.Join(b.cfg.Bin, "ttrd") }
+
+// logPath is where the server called name writes its output.
+func (b *Bench) logPath(name string) string { return filepath.Join(b.workDir, name+".log") }
 
 // startSQLite starts ttrd on the embedded store in a fresh data directory.
 func (b *Bench) startSQLite(ctx context.Context) (*deployment, error) {
@@ -184,13 +194,6 @@ func (b *Bench) startPostgres(ctx context.Context) (*deployment, error) {
 	d.durability = fmt.Sprintf("%s (SHOW in the benchmark's database; PostgreSQL %s, data on %s; ttrd reports its store: %q)",
 		settings, version, fs, s.logField("ttrd ready", "store"))
 	return d, nil
-}
-
-// startCluster3 is the place for three ttrd nodes on one PostgreSQL database with pings spread
-// across them (Target spreads connections over nodes already). It needs the cluster issue:
-// until ttrd can join a cluster, it is reported as not available.
-func (b *Bench) startCluster3(context.Context) (*deployment, error) {
-	return nil, errNotAvailable{reason: "not available yet: needs the cluster issue (3 ttrd nodes on PostgreSQL, pings spread across the nodes)"}
 }
 
 // provision creates the checks through the API of the first node.
@@ -407,21 +410,17 @@ func (b *Bench) measureAll(ctx context.Context) []ConfigResult {
 }
 
 // profile runs an unmeasured closed loop while each ttrd node records a CPU profile, saved as
-// <out>/<config>[-<node>].cpu.pprof (read with: go tool pprof -top bin/ttrd <file>).
+// <out>/<server name>.cpu.pprof (read with: go tool pprof -top bin/ttrd <file>).
 func (b *Bench) profile(ctx context.Context, d *deployment, target Target) error {
 	secs := max(1, int(b.cfg.Duration/time.Second))
 	errc := make(chan error, len(d.servers))
 	n := 0
-	for i, s := range d.servers {
+	for _, s := range d.servers {
 		if s.Internal == "" {
 			continue
 		}
 		n++
-		file := d.servers[0].Name
-		if len(d.servers) > 1 {
-			file += fmt.Sprintf("-%d", i+1)
-		}
-		path := filepath.Join(b.cfg.Out, file+".cpu.pprof")
+		path := filepath.Join(b.cfg.Out, s.Name+".cpu.pprof") // the nodes of a cluster have names of their own
 		go func() { errc <- fetchProfile(ctx, s.Internal, secs, path) }()
 		b.pprofs = append(b.pprofs, path)
 		b.logf("%-15s profiling %d s into %s\n", s.Name, secs, path)
@@ -463,7 +462,7 @@ func (b *Bench) metrics(d *deployment) map[string]float64 {
 
 // phase records a closed- or open-loop phase.
 func (b *Bench) phase(kind string, round int, r PhaseResult, before, after snapshot) Phase {
-	p := Phase{Kind: kind, Round: round, Seconds: r.Elapsed.Seconds(), OK: r.OK, Errors: r.Errors,
+	p := Phase{Kind: kind, Round: round, Seconds: r.Elapsed.Seconds(), OK: r.OK, OKPerNode: r.PerNode, Errors: r.Errors,
 		Latency: percentiles(r.Latency), ServerCPU: after.server - before.server, DBCPU: after.db - before.db,
 		GenCPU: after.self - before.self, MachineBusy: after.busy - before.busy, MachineTotal: after.total - before.total}
 	if p.Seconds > 0 {
@@ -499,7 +498,8 @@ func (b *Bench) Run(ctx context.Context, args []string) (*Report, error) {
 		Machine: Machine{NProc: runtime.NumCPU(), CPUModel: cpuModel(), LoadAvgBefore: loadAverage(),
 			GoVersion: runtime.Version(), Kernel: readTrim("/proc/sys/kernel/osrelease"), Source: gitSource()},
 		Settings: Settings{DurationSeconds: b.cfg.Duration.Seconds(), Rounds: b.cfg.Rounds, WrkRounds: b.cfg.WrkRounds, WarmupSeconds: b.cfg.Warmup.Seconds(),
-			Conns: b.cfg.Conns, Checks: b.cfg.Checks, OpenFraction: b.cfg.OpenFraction, Seed: b.cfg.Seed, Quick: b.cfg.Quick},
+			Conns: b.cfg.Conns, Checks: b.cfg.Checks, OpenFraction: b.cfg.OpenFraction, Seed: b.cfg.Seed, Quick: b.cfg.Quick,
+			Configs: b.cfg.Configs, Scenarios: b.cfg.Scenarios},
 	}
 	for _, bin := range []string{"ttrd", "ttr-ref"} {
 		if _, err := os.Stat(filepath.Join(b.cfg.Bin, bin)); err != nil {
@@ -518,10 +518,12 @@ func (b *Bench) Run(ctx context.Context, args []string) (*Report, error) {
 		}
 	}
 	rep.Configs = b.measureAll(ctx)
+	rep.Scenarios = b.runScenarios(ctx)
 	rep.Machine.Postgres = b.pgVer
 	rep.Machine.LoadAvgAfter = loadAverage()
 	rep.Rows = buildRows(rep.Configs)
 	rep.Notes = append(rep.Notes, analysisNotes(rep)...)
+	rep.Notes = append(rep.Notes, scenarioNotes(rep.Scenarios)...)
 	if len(b.pprofs) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("CPU profiles of ttrd during an extra closed loop: %s (read with `go tool pprof -top %s <file>`).",
 			strings.Join(b.pprofs, ", "), filepath.Join(b.cfg.Bin, "ttrd")))
@@ -534,6 +536,9 @@ func (b *Bench) Run(ctx context.Context, args []string) (*Report, error) {
 		if c.Status == "failed" {
 			return rep, errors.New(c.Name + " failed: " + firstLine(c.Note))
 		}
+	}
+	if failed := rep.Scenarios.failedScenarios(); len(failed) > 0 {
+		return rep, errors.New("scenario " + failed[0])
 	}
 	return rep, nil
 }

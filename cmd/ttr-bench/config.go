@@ -21,6 +21,17 @@ const (
 // allConfigs lists every configuration the harness knows.
 func allConfigs() []string { return []string{cfgRef, cfgSQLite, cfgPostgres, cfgCluster3} }
 
+// Scenario names: the measurements of issue 5 beyond throughput and latency, run after the
+// configurations, in this order.
+const (
+	scIdle      = "idle"      // many idle checks: memory per check and start-up time
+	scDeadlines = "deadlines" // many deadlines falling due within a minute: flip lag
+	scAlerts    = "alerts"    // many checks going down at once, each with a webhook: delivery time
+)
+
+// allScenarios lists every scenario the harness knows.
+func allScenarios() []string { return []string{scIdle, scDeadlines, scAlerts} }
+
 // Config is one benchmark run's settings.
 type Config struct {
 	Duration     time.Duration // of each measured phase (closed loop, open loop, wrk)
@@ -45,9 +56,17 @@ type Config struct {
 	Keep         bool   // keep the scratch directory
 	CPUProfile   string // write the harness's own CPU profile here (to tune the generator)
 	Profile      bool   // capture each ttrd's CPU profile during an extra, unmeasured closed loop
+
+	Scenarios      []string      // scenarios to run after the configurations
+	IdleChecks     int           // checks seeded for the idle scenario
+	Settle         time.Duration // idle scenario: wait after ready before reading the resident memory
+	DeadlineChecks int           // checks seeded for the deadlines scenario
+	DeadlineSpread time.Duration // their deadlines fall due uniformly over this long
+	AlertChecks    int           // checks with a webhook going down at once in the alerts scenario
 }
 
-// DefaultConfig is the full run of `make bench`: about six minutes on two cores.
+// DefaultConfig is the full run of `make bench`: about eleven minutes on two cores, eight of
+// them for the configurations and three for the scenarios.
 func DefaultConfig() Config {
 	return Config{
 		Duration:     8 * time.Second,
@@ -65,11 +84,18 @@ func DefaultConfig() Config {
 		Bin:          "bin",
 		Work:         "bin/bench-work",
 		PostgresURL:  "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+
+		Scenarios:      allScenarios(),
+		IdleChecks:     1_000_000,
+		Settle:         5 * time.Second,
+		DeadlineChecks: 100_000,
+		DeadlineSpread: time.Minute,
+		AlertChecks:    10_000,
 	}
 }
 
-// applyQuick shrinks c to the run of `make bench-quick` (under a minute), leaving alone what
-// was set explicitly. Quick results are a smoke test: they go to bin/bench-quick and do not
+// applyQuick shrinks c to the run of `make bench-quick` (about a minute and a half), leaving
+// alone what was set explicitly. Quick results are a smoke test: they go to bin/bench-quick and do not
 // replace docs/benchmarks.md unless asked.
 func (c *Config) applyQuick(set map[string]bool) {
 	quick := map[string]func(){
@@ -80,6 +106,12 @@ func (c *Config) applyQuick(set map[string]bool) {
 		"warmup":     func() { c.Warmup = time.Second },
 		"out":        func() { c.Out = "bin/bench-quick" },
 		"docs":       func() { c.Docs = "" },
+
+		"idle-checks":     func() { c.IdleChecks = 50_000 },
+		"settle":          func() { c.Settle = time.Second },
+		"deadline-checks": func() { c.DeadlineChecks = 10_000 },
+		"deadline-spread": func() { c.DeadlineSpread = 15 * time.Second },
+		"alert-checks":    func() { c.AlertChecks = 1000 },
 	}
 	for name, apply := range quick {
 		if !set[name] {
@@ -115,8 +147,22 @@ func (c Config) Validate() error {
 	if c.OpenFraction <= 0 || c.OpenFraction > 2 {
 		errs = append(errs, errors.New("-open-fraction must be in (0, 2]"))
 	}
-	if len(c.Configs) == 0 {
-		errs = append(errs, errors.New("-configs is empty"))
+	if len(c.Configs) == 0 && len(c.Scenarios) == 0 {
+		errs = append(errs, errors.New("-configs and -scenarios are both empty: nothing to measure"))
+	}
+	for _, n := range c.Scenarios {
+		if !slices.Contains(allScenarios(), n) {
+			errs = append(errs, fmt.Errorf("unknown scenario %q (know %s)", n, strings.Join(allScenarios(), ", ")))
+		}
+	}
+	if c.IdleChecks < 1 || c.DeadlineChecks < 1 || c.AlertChecks < 1 {
+		errs = append(errs, errors.New("-idle-checks, -deadline-checks and -alert-checks must be at least 1"))
+	}
+	if c.Settle < 0 {
+		errs = append(errs, errors.New("-settle must not be negative"))
+	}
+	if c.DeadlineSpread < time.Second {
+		errs = append(errs, errors.New("-deadline-spread must be at least 1s"))
 	}
 	for _, n := range append(slices.Clone(c.Configs), c.WrkConfigs...) {
 		if !slices.Contains(allConfigs(), n) {
@@ -141,7 +187,7 @@ func parseRunFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.Checks, "checks", c.Checks, "checks to create and ping")
 	fs.IntVar(&c.ProvisionN, "provision-conns", c.ProvisionN, "concurrent API requests while creating checks")
 	fs.Float64Var(&c.OpenFraction, "open-fraction", c.OpenFraction, "open-loop rate as a fraction of the configuration's measured maximum")
-	configs := fs.String("configs", strings.Join(c.Configs, ","), "configurations to run: "+strings.Join(allConfigs(), ", "))
+	configs := fs.String("configs", strings.Join(c.Configs, ","), "configurations to run: "+strings.Join(allConfigs(), ", ")+"; none for only the scenarios")
 	wrkConfigs := fs.String("wrk-configs", strings.Join(c.WrkConfigs, ","), "configurations also measured with wrk")
 	fs.IntVar(&c.WrkRounds, "wrk-rounds", 0, "wrk rounds per configuration (default: -rounds; quick: 1)")
 	fs.BoolVar(&c.Wrk, "wrk", c.Wrk, "also measure with wrk where available (installed with apt-get when root)")
@@ -152,10 +198,16 @@ func parseRunFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.PostgresURL, "postgres-url", c.PostgresURL, "PostgreSQL maintenance database; ttr-bench creates and drops its own database there")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of the request pickers (0: from the clock)")
 	fs.StringVar(&c.Via, "via", "", "how the run was started, recorded with the results (e.g. \"make bench\")")
-	fs.BoolVar(&c.Quick, "quick", false, "small run: 1,000 checks, 2 rounds of 3 s (1 of wrk), 1 s warm-up (under a minute)")
+	fs.BoolVar(&c.Quick, "quick", false, "small run: 1,000 checks, 2 rounds of 3 s (1 of wrk), 1 s warm-up, scenarios scaled down (about a minute and a half)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the scratch directory (data and server logs)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write ttr-bench's own CPU profile to this file")
 	fs.BoolVar(&c.Profile, "profile", false, "after the closed-loop rounds, run one more (unmeasured) while taking each ttrd's CPU profile from /debug/pprof into -out as <config>.cpu.pprof")
+	scenarios := fs.String("scenarios", strings.Join(c.Scenarios, ","), "scenarios to run after the configurations: "+strings.Join(allScenarios(), ", ")+"; none to skip them")
+	fs.IntVar(&c.IdleChecks, "idle-checks", c.IdleChecks, "idle scenario: checks seeded with a future deadline (quick: 50,000)")
+	fs.DurationVar(&c.Settle, "settle", c.Settle, "idle scenario: wait after ready before reading each node's resident memory (quick: 1s)")
+	fs.IntVar(&c.DeadlineChecks, "deadline-checks", c.DeadlineChecks, "deadlines scenario: checks seeded to fall due (quick: 10,000)")
+	fs.DurationVar(&c.DeadlineSpread, "deadline-spread", c.DeadlineSpread, "deadlines scenario: their deadlines are spread uniformly over this long (quick: 15s)")
+	fs.IntVar(&c.AlertChecks, "alert-checks", c.AlertChecks, "alerts scenario: checks with a webhook going down at once (quick: 1,000)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -170,8 +222,9 @@ func parseRunFlags(args []string, stderr io.Writer) (Config, error) {
 	if c.WrkRounds == 0 {
 		c.WrkRounds = c.Rounds
 	}
-	c.Configs = splitList(*configs)
+	c.Configs = noneList(*configs)
 	c.WrkConfigs = splitList(*wrkConfigs)
+	c.Scenarios = noneList(*scenarios)
 	return c, c.Validate()
 }
 
@@ -184,4 +237,14 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// noneList is splitList, with "none" for the empty list (so a list can be emptied on the
+// command line without an empty argument).
+func noneList(s string) []string {
+	l := splitList(s)
+	if len(l) == 1 && l[0] == "none" {
+		return nil
+	}
+	return l
 }

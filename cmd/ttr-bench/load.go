@@ -30,6 +30,7 @@ func (t Target) node(i int) TargetNode { return t.Nodes[i%len(t.Nodes)] }
 // PhaseResult is what one load phase measured.
 type PhaseResult struct {
 	OK      int64            // 200 responses within the window
+	PerNode []int64          // OK by node of the target (nil for a single node)
 	Errors  map[string]int64 // "status 503", "transport", … within the window
 	Elapsed time.Duration    // the measurement window
 	Latency *Histogram       // of the 200 responses
@@ -116,11 +117,18 @@ func dialWorkers(t Target, n int, deadline time.Time) ([]*worker, error) {
 	return ws, nil
 }
 
-// collect merges the workers' tallies and closes their connections.
-func collect(ws []*worker) PhaseResult {
+// collect merges the workers' tallies and closes their connections; worker i loaded node
+// i mod nodes of the target.
+func collect(ws []*worker, nodes int) PhaseResult {
 	r := PhaseResult{Errors: map[string]int64{}, Latency: NewHistogram()}
-	for _, w := range ws {
+	if nodes > 1 {
+		r.PerNode = make([]int64, nodes)
+	}
+	for i, w := range ws {
 		r.OK += w.ok
+		if r.PerNode != nil {
+			r.PerNode[i%nodes] += w.ok
+		}
 		for k, v := range w.errs {
 			r.Errors[k] += v
 		}
@@ -176,7 +184,7 @@ func runClosed(ctx context.Context, t Target, conns int, d time.Duration, seed u
 		})
 	}
 	wg.Wait()
-	r := collect(ws)
+	r := collect(ws, len(t.Nodes))
 	r.Elapsed = end.Sub(start)
 	return r, ctx.Err()
 }
@@ -268,7 +276,7 @@ func runOpen(ctx context.Context, t Target, conns int, d time.Duration, rate flo
 	<-pacerDone
 	o.finish() // unblocks the idle readers
 	wg.Wait()
-	r := collect(ws)
+	r := collect(ws, len(t.Nodes))
 	r.Lag = lag
 	r.Elapsed = time.Unix(0, o.last.Load()).Sub(start)
 	if r.Elapsed <= 0 {

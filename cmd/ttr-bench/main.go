@@ -1,8 +1,11 @@
 // Command ttr-bench is ttr's benchmark harness: a load generator and the orchestrator that
 // starts each configuration (the reference server cmd/ttr-ref, ttrd on the embedded store,
-// ttrd on PostgreSQL, later a 3-node cluster) on free loopback ports, creates checks through
-// the API, and measures throughput (closed loop), latency at a fixed rate (open loop, without
-// coordinated omission), errors, CPU and memory; with wrk too where it is available.
+// ttrd on PostgreSQL, a 3-node cluster on PostgreSQL) on free loopback ports, creates checks
+// through the API, and measures throughput (closed loop), latency at a fixed rate (open loop,
+// without coordinated omission), errors, CPU and memory; with wrk too where it is available.
+// Then it runs the scenarios of issue 5, each on a fresh node: a million idle checks (memory
+// per check, start-up time), a hundred thousand deadlines within a minute (lag of the flips),
+// ten thousand alerts due at once (delivery time, exactly once).
 //
 //	ttr-bench run [flags]      measure; `ttr-bench run -h` lists the flags
 //	ttr-bench render [flags]   redraw results.md, the charts and the docs section from a results.json
@@ -23,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -95,17 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ttr-bench:", err)
 		return 1
 	}
-	fmt.Fprintln(stdout)
-	fmt.Fprint(stdout, renderTable(rep.Rows))
-	fmt.Fprintln(stdout)
-	for _, c := range rep.Configs {
-		if c.Durability != "" {
-			fmt.Fprintf(stdout, "durability %s: %s\n", c.Name, c.Durability)
-		}
-	}
-	for _, n := range rep.Notes {
-		fmt.Fprintln(stdout, "note:", n)
-	}
+	printSummary(stdout, rep)
 	fmt.Fprintf(stdout, "\nresults: %s\n", filepath.Join(cfg.Out, "results.md"))
 	if cfg.Docs != "" {
 		fmt.Fprintf(stdout, "updated: %s\n", cfg.Docs)
@@ -177,6 +171,32 @@ func render(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ttr-bench:", err)
 		return 1
 	}
-	fmt.Fprint(stdout, renderTable(rep.Rows))
+	printSummary(stdout, &rep)
 	return 0
+}
+
+// printSummary prints what a run measured: the throughput table, the scenarios, the targets
+// with their verdicts, and the notes.
+func printSummary(stdout io.Writer, rep *Report) {
+	fmt.Fprintln(stdout)
+	if len(rep.Rows) > 0 {
+		fmt.Fprint(stdout, renderTable(rep.Rows))
+		fmt.Fprintln(stdout)
+	}
+	if sc := renderScenarios(rep.Scenarios); sc != "" {
+		fmt.Fprint(stdout, sc)
+	}
+	fmt.Fprintln(stdout, "targets of issue 5:")
+	for _, t := range targets(rep) {
+		fmt.Fprintf(stdout, "  %-8s %s: %s\n", strings.Trim(t.met, "*"), t.what, t.measured)
+	}
+	fmt.Fprintln(stdout)
+	for _, c := range rep.Configs {
+		if c.Durability != "" {
+			fmt.Fprintf(stdout, "durability %s: %s\n", c.Name, c.Durability)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(stdout, "note:", n)
+	}
 }

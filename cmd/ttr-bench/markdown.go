@@ -51,6 +51,9 @@ func analysisNotes(rep *Report) []string {
 		if o := median(outside); o > 0.25 {
 			notes = append(notes, fmt.Sprintf("%s: %.2f cores (median over phases) were busy outside the measured processes (other processes on the machine, interrupts): its numbers are noisier than a quiet machine's.", c.Name, o))
 		}
+		if n := spreadNote(c); n != "" {
+			notes = append(notes, n)
+		}
 		if len(lag) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: the open loop's pacer released requests up to %s late (p99, median over rounds); this generator error is inside the latencies.", c.Name, fmtMicros(max(median(lag), 1))))
 		}
@@ -119,11 +122,11 @@ func targets(rep *Report) []target {
 	pg, okpg := row(cfgPostgres)
 	if ok3 && okpg && pg.ReqPerSec > 0 {
 		r := c3.ReqPerSec / pg.ReqPerSec
-		out = append(out, target{what, fmt.Sprintf("%.2f ×", r), verdict(r >= 0.6)})
+		out = append(out, target{what, fmt.Sprintf("%.2f × (%s/s against %s/s)", r, fmtInt(c3.ReqPerSec), fmtInt(pg.ReqPerSec)), verdict(r >= 0.6)})
 	} else {
-		out = append(out, target{what, "not available yet", "—"})
+		out = append(out, target{what, "not measured", "—"})
 	}
-	return out
+	return append(out, scenarioTargets(rep.Scenarios)...)
 }
 
 // renderMarkdown is the results section: the run, the table, durability, per-round numbers,
@@ -150,21 +153,59 @@ func renderMarkdown(rep *Report, chartBase string) string {
 		fmt.Fprintf(&b, " Binaries built from %s.", m.Source)
 	}
 	b.WriteString("\n\n")
+	if s.Quick {
+		b.WriteString("**Quick run** (a smoke test: few checks, short rounds, scenarios scaled down). `make bench` gives the numbers to quote.\n\n")
+	}
+	if len(rep.Configs) > 0 {
+		b.WriteString(renderThroughput(rep))
+	}
+	if sc := renderScenarios(rep.Scenarios); sc != "" {
+		b.WriteString("### Scenarios\n\nRun after the configurations, one at a time, each on a fresh ttrd node of its own with nothing else measured meanwhile; once each per run.\n\n")
+		b.WriteString(sc)
+	}
+	b.WriteString("### Targets of issue 5 in this run\n\n| target | measured (throughput and latency: medians over the rounds) | |\n|---|---|---|\n")
+	for _, t := range targets(rep) {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.what, t.measured, t.met)
+	}
+	if len(rep.Rows) > 0 {
+		b.WriteString("\n### Charts\n\n")
+	}
+	for _, c := range charts() {
+		if len(rep.Rows) == 0 {
+			break
+		}
+		fmt.Fprintf(&b, "![%s](%s)\n\n", c.alt, filepath.ToSlash(filepath.Join(chartBase, c.file)))
+	}
+	if len(rep.Rows) == 0 {
+		b.WriteString("\n")
+	}
+	if len(rep.Notes) > 0 {
+		b.WriteString("### Notes\n\n")
+		for _, n := range rep.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// renderThroughput is the throughput and latency part of the results: the load, the table,
+// durability, set-up and per-round numbers.
+func renderThroughput(rep *Report) string {
+	var b strings.Builder
+	s := rep.Settings
 	fmt.Fprintf(&b, "Load: %s checks, %d keep-alive HTTP/1.1 connections, pings spread uniformly over the checks, half `/p/{user_slug}/{slug}` and half `/ping/{uuid}`. "+
 		"All configurations are started and provisioned first, then measured in turn, round by round, so that changes in the machine's background load fall on all of them alike: "+
 		"a %s warm-up each, %d rounds of %s closed loop (each connection sends its next ping when the previous one is answered), each followed where wrk runs by a wrk round "+
 		"(%s in all, `wrk -t2 -c%d`, a Lua script picking random check URLs), then %d rounds of %s open loop at %.0f %% of the configuration's median closed-loop rate.\n\n",
 		fmtInt(float64(s.Checks)), s.Conns, secs(s.WarmupSeconds), s.Rounds, secs(s.DurationSeconds), plural(s.WrkRounds, "round"), s.Conns, s.Rounds, secs(s.DurationSeconds), s.OpenFraction*100)
-	if s.Quick {
-		b.WriteString("**Quick run** (a smoke test: few checks, short rounds). `make bench` gives the numbers to quote.\n\n")
-	}
 	b.WriteString(renderTable(rep.Rows))
 	b.WriteString("\n")
 	b.WriteString("- **pings/s**: median over the rounds of 200 responses per second at maximum load (closed loop); **× ref**: ratio to the reference server measured by the same generator in this run.\n")
 	b.WriteString("- **p50, p99, p99.9**: open loop at the rate shown, measured from each request's due time, so a stalled server is charged for the requests it delayed (no coordinated omission); medians over the rounds.\n")
 	b.WriteString("- **errors**: non-200 responses and transport errors over every measured phase of the row.\n")
-	b.WriteString("- **CPU**: user + system time from `/proc/<pid>/stat` over the row's throughput rounds, total and per 200 response. DB CPU counts the PostgreSQL backends of the benchmark's database and the shared background processes (WAL writer, checkpointer, …). Generator CPU is ttr-bench's own, or wrk's.\n")
-	b.WriteString("- **peak RSS**: `VmHWM` of the server process at the end of its configuration.\n\n")
+	b.WriteString("- **CPU**: user + system time from `/proc/<pid>/stat` over the row's throughput rounds, total and per 200 response, summed over the nodes of a cluster. DB CPU counts the PostgreSQL backends of the benchmark's database and the shared background processes (WAL writer, checkpointer, …). Generator CPU is ttr-bench's own, or wrk's.\n")
+	b.WriteString("- **peak RSS**: `VmHWM` of the server process at the end of its configuration (summed over the nodes of a cluster).\n\n")
 
 	b.WriteString("### Durability\n\n")
 	for _, c := range rep.Configs {
@@ -188,27 +229,7 @@ func renderMarkdown(rep *Report, chartBase string) string {
 	for _, r := range rep.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Config, r.Generator, roundsLine(r.Rounds), roundRatios(r, rep.Rows))
 	}
-	b.WriteString("\n### Targets of issue 5 in this run\n\n| target | measured (median) | |\n|---|---|---|\n")
-	for _, t := range targets(rep) {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.what, t.measured, t.met)
-	}
-	b.WriteString("\n### Charts\n\n")
-	if len(rep.Rows) == 0 {
-		b.WriteString("None: nothing was measured.\n\n")
-	}
-	for _, c := range charts() {
-		if len(rep.Rows) == 0 {
-			break
-		}
-		fmt.Fprintf(&b, "![%s](%s)\n\n", c.alt, filepath.ToSlash(filepath.Join(chartBase, c.file)))
-	}
-	if len(rep.Notes) > 0 {
-		b.WriteString("### Notes\n\n")
-		for _, n := range rep.Notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
-		b.WriteString("\n")
-	}
+	b.WriteString("\n")
 	return b.String()
 }
 
@@ -226,8 +247,9 @@ const docIntro = `# Benchmarks
 
 ` + "`make bench`" + ` measures, in one run and with the same load generator and settings, the reference (a
 minimal net/http server answering 200 "OK", ` + "`cmd/ttr-ref`" + `), ttrd on one node with the embedded store,
-ttrd on PostgreSQL, and (once the cluster issue lands) a 3-node cluster. ` + "`make bench-quick`" + ` is the
-same in under a minute, as a smoke test; its results go to ` + "`bin/bench-quick/`" + ` only.
+ttrd on PostgreSQL and a 3-node cluster, then the scenarios (idle checks, deadlines, alerts).
+` + "`make bench-quick`" + ` is the same, scaled down, in about a minute and a half, as a smoke test; its
+results go to ` + "`bin/bench-quick/`" + ` only.
 
 The load generator is ` + "`cmd/ttr-bench`" + ` (` + "`bin/ttr-bench run -h`" + ` lists its flags). Every number of the
 latest run, per round, is in ` + "`docs/bench-latest/results.json`" + `; the section below is rewritten by

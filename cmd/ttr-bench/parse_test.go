@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,8 +184,22 @@ func TestParseRunFlags(t *testing.T) {
 	if err != nil || full.Checks != 10000 || full.Docs != "docs/benchmarks.md" || full.Out != "docs/bench-latest" || full.Conns != 64 {
 		t.Errorf("full defaults: %+v, %v", full, err)
 	}
-	if _, err := parseRunFlags([]string{"-configs", "ref,nginx", "-rounds", "0"}, io.Discard); err == nil ||
-		!strings.Contains(err.Error(), "nginx") || !strings.Contains(err.Error(), "-rounds") {
+	if _, err := parseRunFlags([]string{"-configs", "ref,nginx", "-rounds", "0", "-scenarios", "idle,soak"}, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "nginx") || !strings.Contains(err.Error(), "-rounds") || !strings.Contains(err.Error(), "soak") {
 		t.Errorf("every problem is reported at once: %v", err)
+	}
+	if !slices.Equal(full.Configs, allConfigs()) || !slices.Equal(full.Scenarios, allScenarios()) || full.IdleChecks != 1_000_000 ||
+		full.DeadlineChecks != 100_000 || full.DeadlineSpread != time.Minute || full.AlertChecks != 10_000 {
+		t.Errorf("full run: every configuration and scenario at full size: %+v", full)
+	}
+	if c.IdleChecks != 50_000 || c.DeadlineChecks != 10_000 || c.DeadlineSpread != 15*time.Second || c.AlertChecks != 1000 || c.Settle != time.Second {
+		t.Errorf("quick scenario sizes not applied: %+v", c)
+	}
+	only, err := parseRunFlags([]string{"-quick", "-configs", "none", "-scenarios", "alerts", "-alert-checks", "50"}, io.Discard)
+	if err != nil || len(only.Configs) != 0 || !slices.Equal(only.Scenarios, []string{scAlerts}) || only.AlertChecks != 50 {
+		t.Errorf("one scenario alone: %+v, %v", only, err)
+	}
+	if _, err := parseRunFlags([]string{"-configs", "none", "-scenarios", "none"}, io.Discard); err == nil {
+		t.Error("nothing to measure is an error")
 	}
 }

@@ -43,7 +43,13 @@ func parseStatCPU(b []byte) (float64, error) {
 }
 
 // procPeakRSS is a process's peak resident set size in bytes (VmHWM of /proc/<pid>/status).
-func procPeakRSS(pid int) (int64, error) {
+func procPeakRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmHWM") }
+
+// procRSS is a process's resident set size in bytes now (VmRSS of /proc/<pid>/status).
+func procRSS(pid int) (int64, error) { return procStatusBytes(pid, "VmRSS") }
+
+// procStatusBytes reads a "<key>: <n> kB" line of /proc/<pid>/status, in bytes.
+func procStatusBytes(pid int, key string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -51,15 +57,15 @@ func procPeakRSS(pid int) (int64, error) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(s.Text(), key+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
+				return 0, fmt.Errorf("%s %q: %w", key, rest, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, pid)
 }
 
 // postgresCPU sums the CPU time of the PostgreSQL processes that serve database db: its client

@@ -15,12 +15,14 @@ import (
 // Fixture is the checks a configuration is loaded with.
 type Fixture struct {
 	UserSlug string
+	AuthKey  string // the user's access key ("" when synthesised)
 	Checks   []CheckRef
 	Seconds  float64 // time taken to create them through the API (0 when synthesised)
 }
 
-// CheckRef is what the ping URLs of one check need.
+// CheckRef is what the ping URLs of one check need, and its id for the API.
 type CheckRef struct {
+	ID   int64
 	Slug string
 	UUID string
 }
@@ -74,7 +76,28 @@ func provision(ctx context.Context, addr string, n, conc int) (Fixture, error) {
 	if err := postJSON(ctx, client, base+"/api/v1/users", "", nil, http.StatusCreated, &user); err != nil {
 		return Fixture{}, fmt.Errorf("create user: %w", err)
 	}
-	f := Fixture{UserSlug: user.UserSlug, Checks: make([]CheckRef, n)}
+	f := Fixture{UserSlug: user.UserSlug, AuthKey: user.AuthKey, Checks: make([]CheckRef, n)}
+	err := parallel(ctx, n, conc, func(ctx context.Context, i int) error {
+		var check struct {
+			ID   int64  `json:"id"`
+			UUID string `json:"uuid"`
+		}
+		body := map[string]any{"slug": checkSlug(i), "interval_seconds": 3600}
+		if err := postJSON(ctx, client, base+"/api/v1/checks", user.AuthKey, body, http.StatusCreated, &check); err != nil {
+			return fmt.Errorf("create check %d: %w", i, err)
+		}
+		f.Checks[i] = CheckRef{ID: check.ID, Slug: checkSlug(i), UUID: check.UUID}
+		return nil
+	})
+	if err != nil {
+		return Fixture{}, err
+	}
+	f.Seconds = time.Since(start).Seconds()
+	return f, nil
+}
+
+// parallel calls f for 0..n-1 with conc calls in flight, stopping at the first error.
+func parallel(ctx context.Context, n, conc int, f func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -82,15 +105,9 @@ func provision(ctx context.Context, addr string, n, conc int) (Fixture, error) {
 	for range conc {
 		wg.Go(func() {
 			for i := range next {
-				var check struct {
-					UUID string `json:"uuid"`
+				if err := f(ctx, i); err != nil {
+					cancel(err)
 				}
-				body := map[string]any{"slug": checkSlug(i), "interval_seconds": 3600}
-				if err := postJSON(ctx, client, base+"/api/v1/checks", user.AuthKey, body, http.StatusCreated, &check); err != nil {
-					cancel(fmt.Errorf("create check %d: %w", i, err))
-					continue
-				}
-				f.Checks[i] = CheckRef{Slug: checkSlug(i), UUID: check.UUID}
 			}
 		})
 	}
@@ -104,16 +121,18 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return Fixture{}, err
-	}
-	f.Seconds = time.Since(start).Seconds()
-	return f, nil
+	return context.Cause(ctx)
 }
 
 // postJSON posts body (nil: none) and decodes the answer into out, retrying a few times while
 // the server answers 429 or 503.
 func postJSON(ctx context.Context, client *http.Client, url, authKey string, body any, want int, out any) error {
+	return sendJSON(ctx, client, http.MethodPost, url, authKey, body, want, out)
+}
+
+// sendJSON sends body (nil: none) with method and decodes the answer into out (nil: not
+// read), retrying a few times while the server answers 429 or 503.
+func sendJSON(ctx context.Context, client *http.Client, method, url, authKey string, body any, want int, out any) error {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -123,7 +142,7 @@ func postJSON(ctx context.Context, client *http.Client, url, authKey string, bod
 	}
 	backoff := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(payload))
 		if err != nil {
 			return err
 		}
@@ -143,6 +162,8 @@ func postJSON(ctx context.Context, client *http.Client, url, authKey string, bod
 			return err
 		}
 		switch {
+		case resp.StatusCode == want && out == nil:
+			return nil
 		case resp.StatusCode == want:
 			return json.Unmarshal(data, out)
 		case (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < 8:
@@ -153,7 +174,7 @@ func postJSON(ctx context.Context, client *http.Client, url, authKey string, bod
 			}
 			backoff *= 2
 		default:
-			return fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(data))
+			return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(data))
 		}
 	}
 }
@@ -173,8 +194,5 @@ func randomSlug(n int) string {
 func randomUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := fmt.Sprintf("%x", b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return uuidFrom(b[:])
 }

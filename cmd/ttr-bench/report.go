@@ -11,15 +11,16 @@ import (
 
 // Report is everything one run measured; results.json is its JSON form.
 type Report struct {
-	Started  time.Time      `json:"started"`
-	Finished time.Time      `json:"finished"`
-	Command  string         `json:"command"`
-	Via      string         `json:"via,omitempty"`
-	Machine  Machine        `json:"machine"`
-	Settings Settings       `json:"settings"`
-	Configs  []ConfigResult `json:"configs"`
-	Rows     []Row          `json:"rows"`
-	Notes    []string       `json:"notes,omitempty"`
+	Started   time.Time      `json:"started"`
+	Finished  time.Time      `json:"finished"`
+	Command   string         `json:"command"`
+	Via       string         `json:"via,omitempty"`
+	Machine   Machine        `json:"machine"`
+	Settings  Settings       `json:"settings"`
+	Configs   []ConfigResult `json:"configs"`
+	Rows      []Row          `json:"rows"`
+	Scenarios Scenarios      `json:"scenarios,omitzero"`
+	Notes     []string       `json:"notes,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -37,15 +38,17 @@ type Machine struct {
 
 // Settings are the load settings shared by every configuration.
 type Settings struct {
-	DurationSeconds float64 `json:"duration_seconds"`
-	Rounds          int     `json:"rounds"`
-	WrkRounds       int     `json:"wrk_rounds"`
-	WarmupSeconds   float64 `json:"warmup_seconds"`
-	Conns           int     `json:"conns"`
-	Checks          int     `json:"checks"`
-	OpenFraction    float64 `json:"open_fraction"`
-	Seed            uint64  `json:"seed"`
-	Quick           bool    `json:"quick"`
+	DurationSeconds float64  `json:"duration_seconds"`
+	Rounds          int      `json:"rounds"`
+	WrkRounds       int      `json:"wrk_rounds"`
+	WarmupSeconds   float64  `json:"warmup_seconds"`
+	Conns           int      `json:"conns"`
+	Checks          int      `json:"checks"`
+	OpenFraction    float64  `json:"open_fraction"`
+	Seed            uint64   `json:"seed"`
+	Quick           bool     `json:"quick"`
+	Configs         []string `json:"configs"`
+	Scenarios       []string `json:"scenarios"`
 }
 
 // ConfigResult is one configuration's measurements.
@@ -68,8 +71,9 @@ type Phase struct {
 	Kind       string           `json:"kind"` // "closed", "open", "wrk"
 	Round      int              `json:"round"`
 	Seconds    float64          `json:"seconds"`
-	OK         int64            `json:"ok"`          // 200 responses
-	ReqPerSec  float64          `json:"req_per_sec"` // OK / Seconds
+	OK         int64            `json:"ok"`                    // 200 responses
+	OKPerNode  []int64          `json:"ok_per_node,omitempty"` // OK by node, for several nodes
+	ReqPerSec  float64          `json:"req_per_sec"`           // OK / Seconds
 	TargetRate float64          `json:"target_rate,omitempty"`
 	Errors     map[string]int64 `json:"errors,omitempty"`
 	// Latency in microseconds: from the due time in the open loop, from the send in the closed
@@ -123,7 +127,8 @@ type Row struct {
 	DBCPU     float64            `json:"db_cpu_seconds,omitempty"`
 	DBUs      float64            `json:"db_cpu_us_per_req,omitempty"`
 	GenUs     float64            `json:"generator_cpu_us_per_req"`
-	PeakRSS   int64              `json:"peak_rss_bytes"`
+	PeakRSS   int64              `json:"peak_rss_bytes"` // summed over the nodes
+	Nodes     int                `json:"nodes,omitempty"`
 	Rounds    []float64          `json:"rounds_req_per_sec"`
 }
 
@@ -142,7 +147,7 @@ func buildRows(configs []ConfigResult) []Row {
 			}
 			var rates []float64
 			var r Row
-			r.Config, r.Generator, r.PeakRSS = c.Name, gen, c.PeakRSSBytes
+			r.Config, r.Generator, r.PeakRSS, r.Nodes = c.Name, gen, c.PeakRSSBytes, c.Nodes
 			var ok int64
 			var genCPU float64
 			for _, p := range c.Phases {
@@ -222,9 +227,13 @@ func renderTable(rows []Row) string {
 		if r.DBCPU > 0 {
 			db = fmtCPU(r.DBCPU, r.DBUs)
 		}
+		rss := fmtBytes(r.PeakRSS)
+		if r.Nodes > 1 && r.PeakRSS > 0 {
+			rss += fmt.Sprintf(" (%d nodes)", r.Nodes)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Config, r.Generator, fmtInt(r.ReqPerSec), ratioCell, open, p50, p99, p999,
-			fmtInt(float64(r.Errors)), fmtCPU(r.ServerCPU, r.ServerUs), db, fmtGen(r.GenUs), fmtBytes(r.PeakRSS))
+			fmtInt(float64(r.Errors)), fmtCPU(r.ServerCPU, r.ServerUs), db, fmtGen(r.GenUs), rss)
 	}
 	return b.String()
 }
