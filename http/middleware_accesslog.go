@@ -9,7 +9,7 @@ import (
 
 // AccessLog logs one line per request at Debug: method, route pattern, path, status, bytes,
 // duration and request id. Query strings are never logged, and neither are /ping/ paths (they
-// hold ping keys): their route pattern stands in. It costs nothing when Debug is off.
+// hold ping keys): their route pattern stands in. It costs one level check when Debug is off.
 func AccessLog(log *slog.Logger) Middleware {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -20,18 +20,17 @@ func AccessLog(log *slog.Logger) Middleware {
 				next.ServeHTTP(w, r)
 				return
 			}
-			start := time.Now()
-			sw := recordStatus(w)
-			r, route := withRouteHolder(r)
-			next.ServeHTTP(sw, r)
+			st, w, r := begin(w, r)
+			next.ServeHTTP(w, r)
+			route := st.routeLabel()
 			log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
-				slog.String("request_id", RequestIDFrom(r.Context())),
+				slog.String("request_id", st.id),
 				slog.String("method", r.Method),
-				slog.String("route", route.route()),
-				slog.String("path", loggablePath(r.URL.Path, route.route())),
-				slog.Int("status", sw.status),
-				slog.Int64("bytes", sw.bytes),
-				slog.Duration("duration", time.Since(start)))
+				slog.String("route", route),
+				slog.String("path", loggablePath(r.URL.Path, route)),
+				slog.Int("status", st.w.status),
+				slog.Int64("bytes", st.w.bytes),
+				slog.Duration("duration", time.Since(st.start)))
 		})
 	}
 }

@@ -3,6 +3,7 @@ package http_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
@@ -52,6 +53,31 @@ func TestSecurityHeadersOnServer(t *testing.T) {
 		}
 		if rec.Header().Get("X-Request-Id") == "" {
 			t.Errorf("%s %s: no request id", rq.method, rq.path)
+		}
+	}
+}
+
+// The header values are shared between responses: what a handler does to them in one
+// response must not reach the next.
+func TestSecurityHeadersIsolatedBetweenResponses(t *testing.T) {
+	mw := ttrhttp.SecurityHeaders()
+	serve := func(h http.HandlerFunc) http.Header {
+		rec := httptest.NewRecorder()
+		mw(h).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		return rec.Header()
+	}
+	first := serve(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Referrer-Policy", "origin")
+		w.Header().Del("X-Content-Type-Options")
+	})
+	if got := first.Values("X-Frame-Options"); !slices.Equal(got, []string{"DENY", "SAMEORIGIN"}) {
+		t.Errorf("first X-Frame-Options %q", got)
+	}
+	second := serve(func(http.ResponseWriter, *http.Request) {})
+	for k, v := range map[string]string{"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"} {
+		if got := second.Values(k); !slices.Equal(got, []string{v}) {
+			t.Errorf("second %s = %q, want [%s]", k, got, v)
 		}
 	}
 }

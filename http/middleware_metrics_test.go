@@ -1,8 +1,13 @@
 package http
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -86,10 +91,13 @@ func mustCounter(t *testing.T, reg *prometheus.Registry) prometheus.Collector {
 	return are.ExistingCollector.(*prometheus.CounterVec).WithLabelValues("/x", "GET", "200")
 }
 
-// Through the whole chain: the access log and the metrics see the Recoverer's 500.
+// Through the whole chain: the access log and the metrics see the Recoverer's 500, and every
+// log line carries the request id the response does.
 func TestChainOrder(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	s := NewServer(DefaultConfig(), Deps{Registerer: reg})
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := NewServer(DefaultConfig(), Deps{Registerer: reg, Logger: log})
 	h := s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r, "/boom")
 		if _, ok := r.Context().Deadline(); !ok {
@@ -99,8 +107,17 @@ func TestChainOrder(t *testing.T) {
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
-	if rec.Code != 500 || rec.Header().Get("X-Request-Id") == "" || rec.Header().Get("X-Frame-Options") != "DENY" {
+	id := rec.Header().Get("X-Request-Id")
+	if rec.Code != 500 || id == "" || rec.Header().Get("X-Frame-Options") != "DENY" {
 		t.Errorf("%d %v", rec.Code, rec.Header())
+	}
+	for _, want := range []string{
+		`level=ERROR msg="panic serving request" request_id=` + id + ` method=GET route=/boom`,
+		`level=DEBUG msg="http request" request_id=` + id + ` method=GET route=/boom path=/boom status=500`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q: %s", want, logs.String())
+		}
 	}
 	c, err := reg.Gather()
 	if err != nil {
@@ -133,4 +150,54 @@ func hasCount(mfs []*dto.MetricFamily, name string, labels map[string]string, n 
 		}
 	}
 	return false
+}
+
+// Series are looked up once and then served from a cache: counts stay exact across repeated
+// and concurrent requests, and beyond the cache's bound.
+func TestMetricsCachedSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := Metrics(reg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, r.URL.Path)
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		}
+	}))
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/a", nil))
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/a", nil))
+			}
+		})
+	}
+	wg.Wait()
+	// Past the bound, more series than the cache holds.
+	for i := range maxCachedSeries + 10 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/r/"+strconv.Itoa(i), nil))
+	}
+	last := "/r/" + strconv.Itoa(maxCachedSeries+9)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", last, nil))
+
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		route, method, code string
+		n                   float64
+	}{
+		{"/a", "GET", "200", workers * each},
+		{"/a", "POST", "201", workers * each},
+		{"/r/0", "GET", "200", 1},
+		{last, "GET", "200", 2},
+	} {
+		if !hasCount(mfs, "ttr_http_requests_total", map[string]string{"route": c.route, "method": c.method, "code": c.code}, c.n) {
+			t.Errorf("ttr_http_requests_total{%s %s %s} is not %v", c.route, c.method, c.code, c.n)
+		}
+	}
+	if n := testutil.CollectAndCount(reg, "ttr_http_request_duration_seconds"); n != maxCachedSeries+10+2 {
+		t.Errorf("%d latency series", n)
+	}
 }

@@ -3,8 +3,11 @@ package http_test
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,6 +41,19 @@ func TestRecoverer(t *testing.T) {
 			_, _ = w.Write([]byte("part"))
 			panic("kaboom")
 		}, 202, "part", true, true},
+		{"panic after changing an outer header", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Outer", "2")
+			panic("kaboom")
+		}, 500, `{"detail":"internal error"}` + "\n", true, false},
+		{"panic after adding to an outer header", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("X-Outer", "2")
+			panic("kaboom")
+		}, 500, `{"detail":"internal error"}` + "\n", true, false},
+		{"panic after deleting outer headers", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Del("X-Outer")
+			clear(w.Header())
+			panic("kaboom")
+		}, 500, `{"detail":"internal error"}` + "\n", true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +71,8 @@ func TestRecoverer(t *testing.T) {
 			if rec.Code != tt.status || rec.Body.String() != tt.body {
 				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body, tt.status, tt.body)
 			}
-			if rec.Header().Get("X-Outer") != "1" {
-				t.Error("the outer middleware's header was dropped")
+			if got := rec.Header().Values("X-Outer"); !slices.Equal(got, []string{"1"}) {
+				t.Errorf("the outer middleware's header is %q, want [1]", got)
 			}
 			if got := rec.Header().Get("X-Handler") == "1"; got != tt.handlerHdr {
 				t.Errorf("handler header kept = %v, want %v", got, tt.handlerHdr)
@@ -70,6 +86,38 @@ func TestRecoverer(t *testing.T) {
 			}
 			if tt.logged && (!strings.Contains(out, "kaboom") || !strings.Contains(out, "goroutine") || !strings.Contains(out, "level=ERROR")) {
 				t.Errorf("log lacks the panic or its stack: %s", out)
+			}
+		})
+	}
+}
+
+// However many headers outer middleware set, a panic keeps exactly them.
+func TestRecovererKeepsAllOuterHeaders(t *testing.T) {
+	for _, n := range []int{0, 1, 8, 9, 30} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			outer := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					for i := range n {
+						w.Header().Set("X-Outer-"+strconv.Itoa(i), strconv.Itoa(i))
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+			h := ttrhttp.Chain(outer, ttrhttp.Recoverer(nil))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Handler", "1")
+				if n > 0 {
+					w.Header().Set("X-Outer-0", "changed")
+				}
+				panic("kaboom")
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			want := http.Header{"Content-Type": {"application/json"}}
+			for i := range n {
+				want.Set("X-Outer-"+strconv.Itoa(i), strconv.Itoa(i))
+			}
+			if rec.Code != 500 || !maps.EqualFunc(rec.Header(), want, slices.Equal) {
+				t.Errorf("%d %v, want 500 %v", rec.Code, rec.Header(), want)
 			}
 		})
 	}

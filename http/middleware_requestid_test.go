@@ -54,3 +54,30 @@ func TestRequestIDs(t *testing.T) {
 		t.Error("id outside the middleware")
 	}
 }
+
+// Generated ids are distinct and use the whole base32 alphabet at every position (no bits
+// stuck).
+func TestRequestIDsGeneratedAreDistinct(t *testing.T) {
+	h := ttrhttp.RequestIDs()(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	seen := map[string]bool{}
+	var chars [26][256]bool
+	for range 2000 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		id := rec.Header().Get("X-Request-Id")
+		if seen[id] {
+			t.Fatalf("id %q generated twice", id)
+		}
+		seen[id] = true
+		for i := 0; i < len(id) && i < len(chars); i++ {
+			chars[i][id[i]] = true
+		}
+	}
+	for i := range chars {
+		for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" {
+			if !chars[i][c] {
+				t.Errorf("%q never generated at %d", c, i)
+			}
+		}
+	}
+}

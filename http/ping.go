@@ -27,16 +27,41 @@ const HeaderPingBodyLimit = "Ping-Body-Limit"
 // maxUserAgent is the most user-agent characters a ping keeps (SPEC §1).
 const maxUserAgent = 200
 
+// The prefixes of the ping API's paths (SPEC §2).
+const (
+	pingPrefixNative = "/p/"
+	pingPrefixHC     = "/ping/"
+)
+
 // pingRoutes registers the ping API of SPEC §2: /p/{user_slug}/{check}[/action] and the
 // healthchecks.io-compatible /ping/{uuid}[/action] and /ping/{ping_key}/{slug}[/action], for
-// GET, POST and HEAD.
-func (s *Server) pingRoutes(r *httprouter.Router) {
+// GET, POST and HEAD. It returns the ping handler for pingsFirst.
+func (s *Server) pingRoutes(r *httprouter.Router) *pingHandler {
 	h := newPingHandler(s.cfg, s.deps, s.log, s.now)
-	for _, p := range []string{"/p/*path", "/ping/*path"} {
+	for _, p := range []string{pingPrefixNative + "*path", pingPrefixHC + "*path"} {
 		r.GET(p, h.serve)
 		r.POST(p, h.serve)
 		r.HEAD(p, h.serve)
 	}
+	return h
+}
+
+// pingsFirst serves pings with ping, straight, and every other request with router. It
+// sends to ping exactly the requests the router would (its catch-all routes own both
+// prefixes for these methods; other methods go on to the router's 405), but spares each
+// ping the router's tree walk and the parameter slice it allocates for a catch-all match,
+// which the ping handler does not read.
+func pingsFirst(ping *pingHandler, router http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodPost, http.MethodHead:
+			if p := r.URL.Path; strings.HasPrefix(p, pingPrefixNative) || strings.HasPrefix(p, pingPrefixHC) {
+				ping.serve(w, r, nil)
+				return
+			}
+		}
+		router.ServeHTTP(w, r)
+	})
 }
 
 // pingHandler serves pings: parse the path, resolve it (cached), hand one Ping to the check's
@@ -53,7 +78,8 @@ type pingHandler struct {
 	// Header values built once: assigning them skips an allocation per response.
 	textPlain []string
 	limitHdr  []string
-	okBody    []byte // "OK": writers that lack WriteString would convert a string each time
+	okLen     []string // Content-Length of "OK", for HEAD
+	okBody    []byte   // "OK": writers that lack WriteString would convert a string each time
 }
 
 func newPingHandler(cfg Config, deps Deps, log *slog.Logger, now func() time.Time) *pingHandler {
@@ -67,6 +93,7 @@ func newPingHandler(cfg Config, deps Deps, log *slog.Logger, now func() time.Tim
 		metrics:   newPingMetrics(deps.Registerer),
 		textPlain: []string{"text/plain; charset=utf-8"},
 		limitHdr:  []string{strconv.FormatInt(limit, 10)},
+		okLen:     []string{"2"},
 		okBody:    []byte("OK"),
 	}
 	h.bufs.New = func() any {
@@ -140,19 +167,20 @@ type pingQuery struct {
 
 func (h *pingHandler) serve(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 	start := time.Now()
-	scheme, result := h.handle(w, r)
+	scheme, result := h.handle(w, r, start)
 	h.metrics.pings[scheme][result].Inc()
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 }
 
-// handle serves one ping and returns its scheme and result for the metrics.
-func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request) (pingpath.Scheme, int) {
+// handle serves one ping, which began at start, and returns its scheme and result for the
+// metrics.
+func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.Time) (pingpath.Scheme, int) {
 	t, err := pingpath.Parse(r.URL.Path)
 	if err == nil && r.URL.RawPath != "" {
 		// The path was percent-encoded beyond what it needs (e.g. %2F): not a ping URL.
 		err = pingpath.ErrNotFound
 	}
-	if err != nil && strings.HasPrefix(r.URL.Path, "/p/") {
+	if err != nil && strings.HasPrefix(r.URL.Path, pingPrefixNative) {
 		setRoute(r, routeUnparsedP)
 	} else {
 		setRoute(r, routePatterns[t.Scheme])
@@ -178,7 +206,9 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request) (pingpath.S
 	ctx := r.Context()
 	if h.timeout > 0 {
 		// The Timeout middleware usually set this deadline already; add one only if not.
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > h.timeout {
+		// Measured from start, not now, to spare a clock read: the existing deadline is
+		// judged a little more strictly, which can only add a deadline, never drop one.
+		if dl, ok := ctx.Deadline(); !ok || dl.Sub(start) > h.timeout {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, h.timeout)
 			defer cancel()
@@ -329,7 +359,11 @@ func (h *pingHandler) text(w http.ResponseWriter, r *http.Request, status int, b
 	hdr := w.Header()
 	hdr["Content-Type"] = h.textPlain
 	if r.Method == http.MethodHead {
-		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		if body == "OK" {
+			hdr["Content-Length"] = h.okLen
+		} else {
+			hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		w.WriteHeader(status)
 		return
 	}

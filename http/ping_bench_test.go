@@ -44,6 +44,7 @@ func (r *rewindBody) Close() error { return nil }
 
 // BenchmarkPingHandler serves cached pings through the whole edge (router and middleware
 // chain included) with fakes behind it: the allocations reported are the edge's per ping.
+// Like net/http's, each request's context can be cancelled (by the client going away).
 func BenchmarkPingHandler(b *testing.B) {
 	w := newLookupWorld(b)
 	checks := &fakePingChecks{PingFunc: func(context.Context, int64, *messages.Ping) (string, error) { return "", nil }}
@@ -52,12 +53,14 @@ func BenchmarkPingHandler(b *testing.B) {
 		name, method, target string
 		body                 []byte
 		reg                  bool
+		requestID            string // sent by the client ("" = none: the edge makes one)
 	}{
-		{"uuid GET", "GET", "/ping/" + lkUUID1, nil, false},
-		{"uuid GET metrics", "GET", "/ping/" + lkUUID1, nil, true},
-		{"uuid exit HEAD", "HEAD", "/ping/" + lkUUID1 + "/3", nil, false},
-		{"user slug GET rid", "GET", "/p/alice/backup/start?rid=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", nil, false},
-		{"ping key POST 1KB", "POST", "/ping/" + lkKey1 + "/backup", []byte(strings.Repeat("x", 1024)), false},
+		{"uuid GET", "GET", "/ping/" + lkUUID1, nil, false, ""},
+		{"uuid GET metrics", "GET", "/ping/" + lkUUID1, nil, true, ""},
+		{"uuid GET metrics request id", "GET", "/ping/" + lkUUID1, nil, true, "client-chosen-id-1"},
+		{"uuid exit HEAD", "HEAD", "/ping/" + lkUUID1 + "/3", nil, false, ""},
+		{"user slug GET rid", "GET", "/p/alice/backup/start?rid=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", nil, false, ""},
+		{"ping key POST 1KB", "POST", "/ping/" + lkKey1 + "/backup", []byte(strings.Repeat("x", 1024)), false, ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			deps := http.Deps{Store: w.store(), Checks: checks, Ring: w.ring}
@@ -65,7 +68,12 @@ func BenchmarkPingHandler(b *testing.B) {
 				deps.Registerer = prometheus.NewRegistry()
 			}
 			h := http.NewServer(cfg, deps).Handler()
-			r := httptest.NewRequest(bc.method, bc.target, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := httptest.NewRequest(bc.method, bc.target, nil).WithContext(ctx)
+			if bc.requestID != "" {
+				r.Header.Set(http.HeaderRequestID, bc.requestID)
+			}
 			body := &rewindBody{b: bc.body}
 			rw := &benchWriter{h: nethttp.Header{}}
 			serve := func() {
@@ -87,4 +95,30 @@ func BenchmarkPingHandler(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPingHandlerParallel serves cached /ping/{uuid} GETs through the whole edge, with
+// metrics, from as many goroutines as GOMAXPROCS: the shape of many keep-alive connections,
+// which shared locks and counters would slow down.
+func BenchmarkPingHandlerParallel(b *testing.B) {
+	w := newLookupWorld(b)
+	checks := &fakePingChecks{PingFunc: func(context.Context, int64, *messages.Ping) (string, error) { return "", nil }}
+	h := http.NewServer(http.DefaultConfig(), http.Deps{
+		Store: w.store(), Checks: checks, Ring: w.ring, Registerer: prometheus.NewRegistry(),
+	}).Handler()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := httptest.NewRequest("GET", "/ping/"+lkUUID1, nil).WithContext(ctx)
+		rw := &benchWriter{h: nethttp.Header{}}
+		for pb.Next() {
+			clear(rw.h)
+			h.ServeHTTP(rw, r)
+			if rw.code != 0 && rw.code != nethttp.StatusOK {
+				b.Errorf("status %d", rw.code)
+				return
+			}
+		}
+	})
 }

@@ -28,16 +28,22 @@ func NewServer(cfg Config, deps Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	router, ping := s.routes()
+	s.handler = s.middleware(pingsFirst(ping, router))
+	return s
+}
+
+// routes builds the router of every route, and the ping handler it sends pings to.
+func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	r := httprouter.New()
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
-	s.pingRoutes(r)
+	ping := s.pingRoutes(r)
 	s.apiRoutes(r)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	s.handler = s.middleware(r)
-	return s
+	return r, ping
 }
 
 // Handler returns the edge's handler with its middleware chain.
