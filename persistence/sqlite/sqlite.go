@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -29,7 +30,8 @@ type Store struct {
 	w      *sql.DB // exactly one connection: every write
 	r      *sql.DB // read-only connections
 	stmts  commitStmts
-	comb   *combiner // shares commits among small concurrent writes (see combine.go)
+	comb   *combiner     // shares commits among small concurrent writes (see combine.go)
+	ckpt   *checkpointer // copies the WAL into the database in the background
 	closed atomic.Bool
 
 	resealBatchSize int
@@ -39,6 +41,8 @@ type config struct {
 	busyTimeout time.Duration
 	readers     int
 	resealBatch int
+	// checkpointEvery is the background checkpoint interval (tests shorten it).
+	checkpointEvery time.Duration
 }
 
 // Option configures Open.
@@ -64,7 +68,8 @@ func WithResealBatch(n int) Option {
 // Open opens (creating it if needed) the database file at path, applies pending migrations
 // and prepares the write statements. The path must not contain '?'.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{busyTimeout: 5 * time.Second, readers: max(4, runtime.GOMAXPROCS(0)), resealBatch: 200}
+	cfg := config{busyTimeout: 5 * time.Second, readers: max(4, runtime.GOMAXPROCS(0)), resealBatch: 200,
+		checkpointEvery: checkpointInterval}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -85,11 +90,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	// Performance, not durability: the writer's page cache holds the hot pages of the
 	// checks table and its indexes (SQLite's default of 2 MB does not at 10k checks, and
-	// every miss is a pread under the write lock), and checkpoints run every 8,000 WAL
-	// frames instead of 1,000, so a hot page is copied into the database once per
-	// checkpoint instead of many times (each ping rewrites its check's page).
+	// every miss is a pread under the write lock), and the writer never checkpoints: the
+	// checkpointer does, in the background (checkpoint.go).
 	q.Add("_pragma", "cache_size(-65536)")
-	q.Add("_pragma", "wal_autocheckpoint(8000)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	w, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -124,6 +128,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readers)
 	r.SetMaxIdleConns(cfg.readers)
 	s.r = r
+	cq := url.Values{}
+	cq.Set("_busy_timeout", strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10))
+	c, err := sql.Open("sqlite", path+"?"+cq.Encode())
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	c.SetMaxOpenConns(1)
+	s.ckpt = newCheckpointer(c, cfg.checkpointEvery, restartFrames, slog.Default())
 	if err := s.stmts.prepare(ctx, w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
@@ -152,8 +165,13 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.comb.close()
+	var err error
+	if s.ckpt != nil {
+		s.ckpt.close()
+		err = s.ckpt.db.Close()
+	}
 	s.stmts.close()
-	err := s.w.Close()
+	err = errors.Join(err, s.w.Close())
 	if s.r != nil {
 		err = errors.Join(err, s.r.Close())
 	}
