@@ -41,8 +41,10 @@ type config struct {
 	busyTimeout time.Duration
 	readers     int
 	resealBatch int
-	// checkpointEvery is the background checkpoint interval (tests shorten it).
-	checkpointEvery time.Duration
+	// checkpointEvery is the background checkpoint interval, checkpointRestart the WAL
+	// frames above which it restarts the WAL (tests shorten both).
+	checkpointEvery   time.Duration
+	checkpointRestart int
 }
 
 // Option configures Open.
@@ -69,7 +71,7 @@ func WithResealBatch(n int) Option {
 // and prepares the write statements. The path must not contain '?'.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	cfg := config{busyTimeout: 5 * time.Second, readers: max(4, runtime.GOMAXPROCS(0)), resealBatch: 200,
-		checkpointEvery: checkpointInterval}
+		checkpointEvery: checkpointInterval, checkpointRestart: restartFrames}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -136,7 +138,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	c.SetMaxOpenConns(1)
-	s.ckpt = newCheckpointer(c, cfg.checkpointEvery, restartFrames, slog.Default())
+	s.ckpt = newCheckpointer(c, cfg.checkpointEvery, cfg.checkpointRestart, slog.Default())
 	if err := s.stmts.prepare(ctx, w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
