@@ -58,6 +58,11 @@ type Deps struct {
 	Log       *slog.Logger
 	// IdleTimeout passivates an activation that saw no message for this long (default 5 min).
 	IdleTimeout time.Duration
+	// TickIdleTimeout passivates sooner an activation that only ever handled wake-ups (a
+	// deadline that passed, a re-alert): nothing suggests more traffic, and a burst of
+	// deadlines would otherwise keep every check it touched in memory for IdleTimeout
+	// (default 10 s).
+	TickIdleTimeout time.Duration
 	// KeepPings is how many pings of each check's log are kept (default 100).
 	KeepPings int64
 	// LoadTimeout bounds an activation's store read (default 5 s).
@@ -78,6 +83,10 @@ func (d *Deps) defaults() {
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = 5 * time.Minute
 	}
+	if d.TickIdleTimeout <= 0 {
+		d.TickIdleTimeout = 10 * time.Second
+	}
+	d.TickIdleTimeout = min(d.TickIdleTimeout, d.IdleTimeout)
 	if d.KeepPings <= 0 {
 		d.KeepPings = 100
 	}
@@ -138,6 +147,8 @@ type checkActor struct {
 	recent   recentRequests
 	lastSeen time.Time
 	idle     *time.Timer
+	// traffic: this activation handled something besides wake-ups (see TickIdleTimeout).
+	traffic bool
 }
 
 type stashed struct {
@@ -169,6 +180,9 @@ func (a *checkActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messages.Envelope:
 		a.lastSeen = a.d.Now()
+		if m.Type != messages.TypeTick {
+			a.traffic = true
+		}
 		a.handle(ctx, m, ctx.Sender())
 	case *writeDone:
 		a.onWriteDone(ctx, m)
@@ -176,7 +190,7 @@ func (a *checkActor) Receive(ctx actor.Context) {
 		a.onIdleCheck(ctx)
 	case *actor.Started:
 		a.lastSeen = a.d.Now()
-		a.armIdle(ctx, a.d.IdleTimeout)
+		a.armIdle(ctx, a.d.TickIdleTimeout)
 	case *actor.Stopping:
 		if a.idle != nil {
 			a.idle.Stop()
@@ -536,12 +550,16 @@ func (a *checkActor) armIdle(ctx actor.Context, d time.Duration) {
 }
 
 func (a *checkActor) onIdleCheck(ctx actor.Context) {
+	limit := a.d.TickIdleTimeout
+	if a.traffic {
+		limit = a.d.IdleTimeout
+	}
 	quiet := a.d.Now().Sub(a.lastSeen)
-	if quiet >= a.d.IdleTimeout && len(a.pending) == 0 && len(a.stash) == 0 {
+	if quiet >= limit && len(a.pending) == 0 && len(a.stash) == 0 {
 		a.d.Passivate(ctx)
 		return
 	}
-	a.armIdle(ctx, max(a.d.IdleTimeout-quiet, time.Second))
+	a.armIdle(ctx, max(limit-quiet, time.Second))
 }
 
 // outbox turns an event's alerts into one outbox row per alert and enabled channel. The

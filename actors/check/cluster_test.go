@@ -71,7 +71,7 @@ type noPoker struct{}
 func (noPoker) Poke(string) {}
 
 // serve spawns a check host on node over the shared store, with its own batcher.
-func (w *world) serve(t *testing.T, node *cluster.Node, m cluster.Membership) {
+func (w *world) serve(t *testing.T, node *cluster.Node, m cluster.Membership, opts ...func(*check.Deps)) {
 	t.Helper()
 	ring, err := keyring.Parse("k1:"+keyring.NewKey(), "0123456789abcdef0123456789abcdef")
 	if err != nil {
@@ -80,9 +80,12 @@ func (w *world) serve(t *testing.T, node *cluster.Node, m cluster.Membership) {
 	b := batcher.New(batcher.Config{}, w.store, nil, nil, nil, nil)
 	b.Start()
 	t.Cleanup(b.Stop)
-	prod := check.NewProducer(check.Deps{Store: w.store, Batcher: b, Wheel: noWheel{}, Ring: ring, Poker: noPoker{},
-		Passivate: cluster.RequestPassivation})
-	if _, err := cluster.SpawnHost(node, messages.KindCheck, m, prod, cluster.HostOptions{}); err != nil {
+	deps := check.Deps{Store: w.store, Batcher: b, Wheel: noWheel{}, Ring: ring, Poker: noPoker{},
+		Passivate: cluster.RequestPassivation}
+	for _, o := range opts {
+		o(&deps)
+	}
+	if _, err := cluster.SpawnHost(node, messages.KindCheck, m, check.NewProducer(deps), cluster.HostOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
