@@ -44,6 +44,12 @@ type Config struct {
 	Linger time.Duration
 	// LingerBatch ends the lingering as soon as the batch holds this many writes (default 64).
 	LingerBatch int
+	// Concurrency is how many batches may commit at once (default 1). A store that takes
+	// concurrent transactions (PostgreSQL) spends most of a commit waiting on round trips
+	// and the WAL flush, which other batches can share. The writes of one check never go to
+	// two batches in flight: a later write waits for the batch holding an earlier one, so
+	// each check's writes still apply in the order they were submitted.
+	Concurrency int
 	// Gate, when set, is asked before each commit; an error fails the whole batch as
 	// Unavailable without touching the store (a node whose lease lapsed must not commit).
 	Gate func() error
@@ -51,7 +57,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{MaxBatch: 500, Queue: 20000, Timeout: 10 * time.Second, LingerBatch: 64}
+	return Config{MaxBatch: 500, Queue: 20000, Timeout: 10 * time.Second, LingerBatch: 64, Concurrency: 1}
 }
 
 // ErrStopped is returned by Submit after Stop.
@@ -89,6 +95,9 @@ func New(cfg Config, store Committer, log *slog.Logger, reg prometheus.Registere
 		cfg.LingerBatch = d.LingerBatch
 	}
 	cfg.LingerBatch = min(cfg.LingerBatch, cfg.MaxBatch)
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = d.Concurrency
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -122,71 +131,175 @@ func (b *Batcher) Stop() {
 	<-b.done
 }
 
+// loop is the state of the commit loop: the batches in flight and the writes held back
+// because their check has a write in one of them.
+type loop struct {
+	b        *Batcher
+	open     bool          // the input is not closed yet
+	inflight int           // batches committing
+	busy     map[int64]int // checks with writes in a batch in flight (never more than one)
+	held     []Item        // writes waiting for their check's batch, in submission order
+	heldOf   map[int64]int // held writes per check
+	finished chan []Item   // batches that committed (their Done already called)
+	lingerT  *time.Timer
+	loaded   bool // the previous batch had company: more writes are likely on their way
+}
+
 func (b *Batcher) run() {
 	defer close(b.done)
-	batch := make([]Item, 0, b.cfg.MaxBatch)
-	writes := make([]persistence.Write, 0, b.cfg.MaxBatch)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	loaded := false // the previous batch had company: more writes are likely on their way
-	for {
-		first, ok := <-b.in
+	l := &loop{b: b, open: true, busy: map[int64]int{}, heldOf: map[int64]int{},
+		finished: make(chan []Item, b.cfg.Concurrency), lingerT: time.NewTimer(time.Hour)}
+	l.lingerT.Stop()
+	for l.open || l.inflight > 0 || len(l.held) > 0 {
+		if l.inflight == b.cfg.Concurrency {
+			l.release(<-l.finished)
+			continue
+		}
+		batch := l.next()
+		if len(batch) == 0 {
+			l.idle()
+			continue
+		}
+		l.launch(batch)
+	}
+}
+
+// next forms a batch from the held writes that may go now and what is queued, lingering
+// under load. It does not block when nothing is there.
+func (l *loop) next() []Item {
+	b := l.b
+	batch := make([]Item, 0, 16)
+	kept := l.held[:0]
+	for _, it := range l.held {
+		if len(batch) < b.cfg.MaxBatch && l.busy[it.Write.CheckID] == 0 {
+			batch = append(batch, it)
+			l.heldOf[it.Write.CheckID]--
+			if l.heldOf[it.Write.CheckID] == 0 {
+				delete(l.heldOf, it.Write.CheckID)
+			}
+		} else {
+			kept = append(kept, it)
+		}
+	}
+	clear(l.held[len(kept):])
+	l.held = kept
+	l.drain(&batch, nil)
+	if len(batch) > 0 && l.open && l.loaded && b.cfg.Linger > 0 && len(batch) < b.cfg.LingerBatch {
+		l.lingerT.Reset(b.cfg.Linger)
+		l.drain(&batch, l.lingerT.C)
+		l.lingerT.Stop()
+	}
+	return batch
+}
+
+// drain adds queued writes to the batch (holding back those whose check is in flight) until
+// it is full, the queue is empty (timeout nil) or timeout fires.
+func (l *loop) drain(batch *[]Item, timeout <-chan time.Time) {
+	b := l.b
+	limit := b.cfg.MaxBatch
+	if timeout != nil {
+		limit = b.cfg.LingerBatch
+	}
+	for l.open && len(*batch) < limit {
+		var it Item
+		var ok bool
+		if timeout == nil {
+			select {
+			case it, ok = <-b.in:
+			default:
+				return
+			}
+		} else {
+			select {
+			case it, ok = <-b.in:
+			case <-timeout:
+				return
+			}
+		}
 		if !ok {
+			l.open = false
 			return
 		}
-		batch = append(batch[:0], first)
-		open := b.drain(&batch, b.cfg.MaxBatch)
-		if open && loaded && b.cfg.Linger > 0 && len(batch) < b.cfg.LingerBatch {
-			linger.Reset(b.cfg.Linger)
-			open = b.wait(&batch, linger.C)
-			linger.Stop()
-			if open {
-				b.drain(&batch, b.cfg.MaxBatch)
-			}
+		if id := it.Write.CheckID; l.busy[id] > 0 || l.heldOf[id] > 0 {
+			l.held = append(l.held, it)
+			l.heldOf[id]++
+			continue
 		}
-		loaded = len(batch) > 1
-		writes = writes[:0]
-		for _, it := range batch {
-			writes = append(writes, it.Write)
-		}
-		b.commit(batch, writes)
-		clear(batch) // drop references to bodies and callbacks
-		clear(writes)
+		*batch = append(*batch, it)
 	}
 }
 
-// drain adds what is queued, without waiting, up to max writes. It reports false when the
-// queue is closed.
-func (b *Batcher) drain(batch *[]Item, max int) bool {
-	for len(*batch) < max {
-		select {
-		case it, ok := <-b.in:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, it)
-		default:
-			return true
+// idle waits for a write or a finished batch.
+func (l *loop) idle() {
+	if !l.open {
+		if l.inflight > 0 {
+			l.release(<-l.finished) // held writes wait for a batch in flight
 		}
+		return
 	}
-	return true
+	select {
+	case it, ok := <-l.b.in:
+		if !ok {
+			l.open = false
+			return
+		}
+		if id := it.Write.CheckID; l.busy[id] > 0 || l.heldOf[id] > 0 {
+			l.held = append(l.held, it)
+			l.heldOf[id]++
+			return
+		}
+		l.launch([]Item{it})
+	case done := <-l.finished:
+		l.release(done)
+	}
 }
 
-// wait adds writes as they arrive until the batch holds LingerBatch or the timer fires. It
-// reports false when the queue is closed.
-func (b *Batcher) wait(batch *[]Item, timeout <-chan time.Time) bool {
-	for len(*batch) < b.cfg.LingerBatch {
-		select {
-		case it, ok := <-b.in:
-			if !ok {
-				return false
+// launch commits a batch, on the loop's goroutine when batches go one at a time (nothing
+// to overlap with), else on a goroutine of its own.
+func (l *loop) launch(batch []Item) {
+	l.loaded = len(batch) > 1
+	for i, it := range batch {
+		if !seenBefore(batch[:i], it.Write.CheckID) {
+			l.busy[it.Write.CheckID]++
+		}
+	}
+	l.inflight++
+	writes := make([]persistence.Write, len(batch))
+	for i, it := range batch {
+		writes[i] = it.Write
+	}
+	if l.b.cfg.Concurrency == 1 {
+		l.b.commit(batch, writes)
+		l.release(batch)
+		return
+	}
+	go func() {
+		l.b.commit(batch, writes)
+		l.finished <- batch
+	}()
+}
+
+// release marks a committed batch's checks free again.
+func (l *loop) release(batch []Item) {
+	l.inflight--
+	for i, it := range batch {
+		if !seenBefore(batch[:i], it.Write.CheckID) {
+			if l.busy[it.Write.CheckID]--; l.busy[it.Write.CheckID] == 0 {
+				delete(l.busy, it.Write.CheckID)
 			}
-			*batch = append(*batch, it)
-		case <-timeout:
+		}
+	}
+}
+
+// seenBefore reports whether a check already has a write among items. Batches are small
+// enough that a scan beats a map.
+func seenBefore(items []Item, checkID int64) bool {
+	for _, it := range items {
+		if it.Write.CheckID == checkID {
 			return true
 		}
 	}
-	return true
+	return false
 }
 
 func (b *Batcher) commit(batch []Item, writes []persistence.Write) {

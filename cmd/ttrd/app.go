@@ -183,7 +183,14 @@ func (m *Main) Start(ctx context.Context) error {
 	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
 	m.monitor.Watch(time.Second)
 	m.defer_(m.monitor.Close)
-	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.BatchLinger}, m.store, m.log, m.reg, m.monitor.Failed, nil)
+	concurrency := m.cfg.BatchConcurrency
+	if concurrency == 0 {
+		concurrency = 1 // SQLite has one writer: batches cannot overlap
+		if m.cfg.DatabaseURL != "" {
+			concurrency = 3
+		}
+	}
+	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
 	m.wheel = wheel.New(m.tick, nil, m.mustWait)

@@ -28,6 +28,7 @@ type Config struct {
 	PingBodyLimit       int64
 	ShutdownDelay       time.Duration
 	BatchLinger         time.Duration
+	BatchConcurrency    int
 	LogLevel            string
 	LogFormat           string
 	Dev                 bool
@@ -86,6 +87,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.PublicURL, "public-url", "", "base URL shown in ping URLs (default: http://<http-addr>)")
 	fs.Int64Var(&c.PingBodyLimit, "ping-body-limit", 10000, "bytes of a ping body kept; the rest is truncated (env TTR_PING_BODY_LIMIT)")
 	fs.DurationVar(&c.BatchLinger, "batch-linger", time.Millisecond, "under load, how long a group commit may wait for more writes (fewer, larger commits; 0 = never wait) (env TTR_BATCH_LINGER)")
+	fs.IntVar(&c.BatchConcurrency, "batch-concurrency", 0, "group commits in flight at once; 0 = 1 on the embedded store (one writer), 3 on PostgreSQL (env TTR_BATCH_CONCURRENCY)")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (env TTR_SHUTDOWN_DELAY)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
@@ -232,6 +234,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
+	if c.BatchConcurrency < 0 || c.BatchConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("--batch-concurrency %d: want 0 (automatic) to 64", c.BatchConcurrency))
+	}
 	if c.BatchLinger < 0 || c.BatchLinger > time.Second {
 		errs = append(errs, fmt.Errorf("--batch-linger %v: want 0 to 1s", c.BatchLinger))
 	}
@@ -260,7 +265,7 @@ func (c Config) redacted() []any {
 	}
 	return []any{"http_addr", c.HTTPAddr, "internal_addr", c.InternalAddr, "remote_addr", c.RemoteAddr,
 		"node_name", c.NodeName, "store", db, "public_url", c.PublicURL, "ping_body_limit", c.PingBodyLimit,
-		"shutdown_delay", c.ShutdownDelay.String(), "batch_linger", c.BatchLinger.String(), "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
+		"shutdown_delay", c.ShutdownDelay.String(), "batch_linger", c.BatchLinger.String(), "batch_concurrency", c.BatchConcurrency, "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
 		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
 		"join", strings.Join(c.Join, ","), "gossip_addr", c.GossipAddr, "cluster_name", c.ClusterName,
 		"gossip_key_set", c.GossipKey != "",

@@ -46,6 +46,9 @@ func WithResealBatch(n int) Option {
 	return func(c *config) { c.resealBatch = n }
 }
 
+// DefaultMaxConns is the connection pool's size unless the URL sets pool_max_conns.
+const DefaultMaxConns = 16
+
 // Open connects to the database at url (a postgres:// URL or key=value DSN; pool settings
 // such as pool_max_conns are read from it), applies pending migrations and reads the server's
 // durability setting. A server that cannot be reached is Unavailable.
@@ -57,6 +60,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) is too few for a node that keeps
+		// several group commits in flight besides API reads, outbox work and its lease.
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
