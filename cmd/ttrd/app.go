@@ -184,11 +184,8 @@ func (m *Main) Start(ctx context.Context) error {
 	m.monitor.Watch(time.Second)
 	m.defer_(m.monitor.Close)
 	concurrency := m.cfg.BatchConcurrency
-	if concurrency == 0 {
+	if m.cfg.DatabaseURL == "" {
 		concurrency = 1 // SQLite has one writer: batches cannot overlap
-		if m.cfg.DatabaseURL != "" {
-			concurrency = 3
-		}
 	}
 	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()

@@ -87,7 +87,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.PublicURL, "public-url", "", "base URL shown in ping URLs (default: http://<http-addr>)")
 	fs.Int64Var(&c.PingBodyLimit, "ping-body-limit", 10000, "bytes of a ping body kept; the rest is truncated (env TTR_PING_BODY_LIMIT)")
 	fs.DurationVar(&c.BatchLinger, "batch-linger", time.Millisecond, "under load, how long a group commit may wait for more writes (fewer, larger commits; 0 = never wait) (env TTR_BATCH_LINGER)")
-	fs.IntVar(&c.BatchConcurrency, "batch-concurrency", 0, "group commits in flight at once; 0 = 1 on the embedded store (one writer), 3 on PostgreSQL (env TTR_BATCH_CONCURRENCY)")
+	fs.IntVar(&c.BatchConcurrency, "batch-concurrency", 1, "group commits in flight at once (PostgreSQL only: the embedded store has one writer); more helps when the database server has cores of its own, not when it shares the node's (env TTR_BATCH_CONCURRENCY)")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, how long /readyz answers 503 before the listener closes (env TTR_SHUTDOWN_DELAY)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
@@ -234,8 +234,8 @@ func (c Config) Validate() error {
 	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
-	if c.BatchConcurrency < 0 || c.BatchConcurrency > 64 {
-		errs = append(errs, fmt.Errorf("--batch-concurrency %d: want 0 (automatic) to 64", c.BatchConcurrency))
+	if c.BatchConcurrency < 1 || c.BatchConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("--batch-concurrency %d: want 1 to 64", c.BatchConcurrency))
 	}
 	if c.BatchLinger < 0 || c.BatchLinger > time.Second {
 		errs = append(errs, fmt.Errorf("--batch-linger %v: want 0 to 1s", c.BatchLinger))
