@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,15 +141,22 @@ type loop struct {
 	busy     map[int64]int // checks with writes in a batch in flight (never more than one)
 	held     []Item        // writes waiting for their check's batch, in submission order
 	heldOf   map[int64]int // held writes per check
-	finished chan []Item   // batches that committed (their Done already called)
+	finished chan flight   // batches that committed (their Done already called)
 	lingerT  *time.Timer
-	loaded   bool // the previous batch had company: more writes are likely on their way
+	loaded   bool     // the previous batch had company: more writes are likely on their way
+	free     []flight // buffers of committed batches, reused: a write is a few hundred bytes
+}
+
+// flight is a batch and the writes handed to the store.
+type flight struct {
+	items  []Item
+	writes []persistence.Write
 }
 
 func (b *Batcher) run() {
 	defer close(b.done)
 	l := &loop{b: b, open: true, busy: map[int64]int{}, heldOf: map[int64]int{},
-		finished: make(chan []Item, b.cfg.Concurrency), lingerT: time.NewTimer(time.Hour)}
+		finished: make(chan flight, b.cfg.Concurrency), lingerT: time.NewTimer(time.Hour)}
 	l.lingerT.Stop()
 	for l.open || l.inflight > 0 || len(l.held) > 0 {
 		if l.inflight == b.cfg.Concurrency {
@@ -168,7 +176,10 @@ func (b *Batcher) run() {
 // under load. It does not block when nothing is there.
 func (l *loop) next() []Item {
 	b := l.b
-	batch := make([]Item, 0, 16)
+	var batch []Item
+	if n := len(l.free); n > 0 {
+		batch = l.free[n-1].items
+	}
 	kept := l.held[:0]
 	for _, it := range l.held {
 		if len(batch) < b.cfg.MaxBatch && l.busy[it.Write.CheckID] == 0 {
@@ -248,7 +259,11 @@ func (l *loop) idle() {
 			l.heldOf[id]++
 			return
 		}
-		l.launch([]Item{it})
+		batch := []Item{it}
+		if n := len(l.free); n > 0 {
+			batch = append(l.free[n-1].items, it)
+		}
+		l.launch(batch)
 	case done := <-l.finished:
 		l.release(done)
 	}
@@ -258,48 +273,60 @@ func (l *loop) idle() {
 // to overlap with), else on a goroutine of its own.
 func (l *loop) launch(batch []Item) {
 	l.loaded = len(batch) > 1
-	for i, it := range batch {
-		if !seenBefore(batch[:i], it.Write.CheckID) {
-			l.busy[it.Write.CheckID]++
-		}
-	}
+	forEachCheck(batch, func(id int64) { l.busy[id]++ })
 	l.inflight++
-	writes := make([]persistence.Write, len(batch))
-	for i, it := range batch {
-		writes[i] = it.Write
+	var f flight
+	if n := len(l.free); n > 0 {
+		f, l.free = l.free[n-1], l.free[:n-1]
+	}
+	f.items = batch
+	for _, it := range batch {
+		f.writes = append(f.writes, it.Write)
 	}
 	if l.b.cfg.Concurrency == 1 {
-		l.b.commit(batch, writes)
-		l.release(batch)
+		l.b.commit(f.items, f.writes)
+		l.release(f)
 		return
 	}
 	go func() {
-		l.b.commit(batch, writes)
-		l.finished <- batch
+		l.b.commit(f.items, f.writes)
+		l.finished <- f
 	}()
 }
 
-// release marks a committed batch's checks free again.
-func (l *loop) release(batch []Item) {
+// release marks a committed batch's checks free again and keeps its buffers for reuse.
+func (l *loop) release(f flight) {
 	l.inflight--
-	for i, it := range batch {
-		if !seenBefore(batch[:i], it.Write.CheckID) {
-			if l.busy[it.Write.CheckID]--; l.busy[it.Write.CheckID] == 0 {
-				delete(l.busy, it.Write.CheckID)
-			}
+	batch := f.items
+	defer func() {
+		clear(f.items) // drop references to bodies and callbacks
+		clear(f.writes)
+		l.free = append(l.free, flight{items: f.items[:0], writes: f.writes[:0]})
+	}()
+	forEachCheck(batch, func(id int64) {
+		if l.busy[id]--; l.busy[id] == 0 {
+			delete(l.busy, id)
 		}
-	}
+	})
 }
 
-// seenBefore reports whether a check already has a write among items. Batches are small
-// enough that a scan beats a map.
-func seenBefore(items []Item, checkID int64) bool {
-	for _, it := range items {
-		if it.Write.CheckID == checkID {
-			return true
+// forEachCheck calls fn once for each check with a write in batch.
+func forEachCheck(batch []Item, fn func(id int64)) {
+	if len(batch) <= 32 { // a scan beats a map for the usual batch
+		for i, it := range batch {
+			if !slices.ContainsFunc(batch[:i], func(o Item) bool { return o.Write.CheckID == it.Write.CheckID }) {
+				fn(it.Write.CheckID)
+			}
+		}
+		return
+	}
+	seen := make(map[int64]struct{}, len(batch))
+	for _, it := range batch {
+		if _, dup := seen[it.Write.CheckID]; !dup {
+			seen[it.Write.CheckID] = struct{}{}
+			fn(it.Write.CheckID)
 		}
 	}
-	return false
 }
 
 func (b *Batcher) commit(batch []Item, writes []persistence.Write) {

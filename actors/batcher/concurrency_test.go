@@ -2,6 +2,7 @@ package batcher_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -58,8 +59,14 @@ func (s *orderStore) Commit(_ context.Context, ws []persistence.Write) ([]persis
 // writes still apply in the order they were submitted, and no check is in two batches at
 // once; batches of different checks do overlap.
 func TestConcurrentBatchesKeepEachChecksOrder(t *testing.T) {
+	for _, maxBatch := range []int{8, 100} { // small batches and large ones (see forEachCheck)
+		t.Run(fmt.Sprint("max batch ", maxBatch), func(t *testing.T) { testConcurrentOrder(t, maxBatch) })
+	}
+}
+
+func testConcurrentOrder(t *testing.T, maxBatch int) {
 	st := &orderStore{applied: map[int64][]int64{}, inFlight: map[int64]int{}}
-	b := batcher.New(batcher.Config{Concurrency: 4, MaxBatch: 8}, st, nil, nil, nil, nil)
+	b := batcher.New(batcher.Config{Concurrency: 4, MaxBatch: maxBatch}, st, nil, nil, nil, nil)
 	b.Start()
 	const checks, perCheck = 20, 30
 	var wg sync.WaitGroup

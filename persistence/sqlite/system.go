@@ -151,6 +151,10 @@ func (b *batchTx) exec(st int, args ...any) (sql.Result, error) {
 // answered alone and the batch is run again without it, so its neighbours still commit — the
 // result is the same as applying the writes one after another.
 func (s *Store) Commit(ctx context.Context, writes []persistence.Write) ([]persistence.Outcome, error) {
+	// The driver watches a cancellable context with a goroutine per statement (to interrupt
+	// it) and database/sql with one per transaction: thousands a second here. A local commit
+	// is not interrupted anyway while it waits on the disk, so it runs without the deadline.
+	ctx = context.WithoutCancel(ctx)
 	out := make([]persistence.Outcome, len(writes))
 	skip := make([]bool, len(writes))
 	for {
