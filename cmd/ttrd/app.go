@@ -40,9 +40,6 @@ type Main struct {
 	cfg Config
 	log *slog.Logger
 	out io.Writer // the one line a user waits for (the URL); logs go to log
-	// gcPercent and memLimit are what main set (tuneGC); -1: left to GOGC / GOMEMLIMIT.
-	gcPercent int
-	memLimit  int64
 
 	store      persistence.Store
 	ring       *keyring.Ring
@@ -239,8 +236,7 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.ready.Store(true)
 	m.log.Info("ttrd ready", "url", m.cfg.PublicURL, "http_addr", m.public.Addr, "node", self.Name,
-		"node_id", self.ID, "store", m.store.Describe(), "deadlines_armed", armed,
-		"gc_percent", m.gcPercent, "memory_limit", m.memLimit)
+		"node_id", self.ID, "store", m.store.Describe(), "deadlines_armed", armed)
 	fmt.Fprintf(m.out, "ttrd is ready at %s\n", m.cfg.PublicURL)
 	return nil
 }

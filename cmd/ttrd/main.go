@@ -41,9 +41,7 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	gcPct, memLimit := tuneGC(os.Getenv)
 	m := NewMain(cfg, os.Stderr, os.Stdout)
-	m.gcPercent, m.memLimit = gcPct, memLimit
 	if cmd == "secrets rotate" {
 		n, err := m.RotateSecrets(ctx)
 		if err != nil {
