@@ -9,56 +9,67 @@ import (
 // recentRequests remembers the request ids of a check's latest pings, so a retried request
 // is answered with its first result instead of being counted again. It is reloaded from the
 // ping log on activation, so repeats are caught across passivation and restarts too.
+//
+// Every active check holds one, so it is kept small: entries live in the map by value and
+// the ids reloaded from the log share one reply (a check with a full log would otherwise
+// hold a few hundred small allocations, kilobytes each, across thousands of checks).
 type recentRequests struct {
-	byID  map[string]*recentEntry
-	order []string // FIFO of ids, bounded
+	byID  map[string]recentEntry
+	order []string // ids, oldest first from head, at most recentCap (a ring once full)
+	head  int
 }
 
 type recentEntry struct {
 	seq   uint64 // the pending write while not done
 	done  bool
-	reply *messages.Reply
+	reply *messages.Reply // shared and never modified: replies are only sent
 }
 
 const recentCap = 128
 
+// okReplay is the answer to a repeat of a ping found in the log: the ping was taken.
+var okReplay = &messages.Reply{Code: messages.Code_CODE_OK}
+
 func (r *recentRequests) reset(ids []string) {
-	r.byID = make(map[string]*recentEntry, len(ids))
-	r.order = r.order[:0]
+	r.byID = make(map[string]recentEntry, len(ids))
+	r.order, r.head = r.order[:0], 0
 	for i := len(ids) - 1; i >= 0; i-- { // oldest first
 		if ids[i] != "" {
-			r.push(ids[i], &recentEntry{done: true, reply: ok("")})
+			r.push(ids[i], recentEntry{done: true, reply: okReplay})
 		}
 	}
 }
 
-func (r *recentRequests) get(id string) (*recentEntry, bool) {
+func (r *recentRequests) get(id string) (recentEntry, bool) {
 	e, ok := r.byID[id]
 	return e, ok
 }
 
-func (r *recentRequests) add(id string, seq uint64) { r.push(id, &recentEntry{seq: seq}) }
+func (r *recentRequests) add(id string, seq uint64) { r.push(id, recentEntry{seq: seq}) }
 
 func (r *recentRequests) done(id string, reply *messages.Reply) {
 	if e, ok := r.byID[id]; ok {
 		e.done, e.reply = true, reply
+		r.byID[id] = e
 	}
 }
 
 func (r *recentRequests) forget(id string) { delete(r.byID, id) }
 
-func (r *recentRequests) push(id string, e *recentEntry) {
+func (r *recentRequests) push(id string, e recentEntry) {
 	if r.byID == nil {
-		r.byID = map[string]*recentEntry{}
+		r.byID = map[string]recentEntry{}
 	}
-	if len(r.order) >= recentCap {
-		old := r.order[0]
-		r.order = r.order[1:]
+	if len(r.order) < recentCap {
+		r.order = append(r.order, id)
+	} else {
+		old := r.order[r.head]
 		if cur, ok := r.byID[old]; ok && cur.done {
 			delete(r.byID, old)
 		}
+		r.order[r.head] = id
+		r.head = (r.head + 1) % recentCap
 	}
-	r.order = append(r.order, id)
 	r.byID[id] = e
 }
 
