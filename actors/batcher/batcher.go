@@ -178,6 +178,8 @@ func (l *loop) next() []Item {
 	b := l.b
 	var batch []Item
 	if n := len(l.free); n > 0 {
+		// The newest free buffer; launch pops that same entry, so the batch and the
+		// flight's writes buffer travel together.
 		batch = l.free[n-1].items
 	}
 	kept := l.held[:0]
@@ -195,12 +197,18 @@ func (l *loop) next() []Item {
 	clear(l.held[len(kept):])
 	l.held = kept
 	l.drain(&batch, nil)
-	if len(batch) > 0 && l.open && l.loaded && b.cfg.Linger > 0 && len(batch) < b.cfg.LingerBatch {
+	l.linger(&batch)
+	return batch
+}
+
+// linger waits, under load, for more writes to join a batch that has some.
+func (l *loop) linger(batch *[]Item) {
+	b := l.b
+	if len(*batch) > 0 && l.open && l.loaded && b.cfg.Linger > 0 && len(*batch) < b.cfg.LingerBatch {
 		l.lingerT.Reset(b.cfg.Linger)
-		l.drain(&batch, l.lingerT.C)
+		l.drain(batch, l.lingerT.C)
 		l.lingerT.Stop()
 	}
-	return batch
 }
 
 // drain adds queued writes to the batch (holding back those whose check is in flight) until
@@ -263,6 +271,8 @@ func (l *loop) idle() {
 		if n := len(l.free); n > 0 {
 			batch = append(l.free[n-1].items, it)
 		}
+		l.drain(&batch, nil)
+		l.linger(&batch)
 		l.launch(batch)
 	case done := <-l.finished:
 		l.release(done)

@@ -3,6 +3,7 @@ package batcher_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,5 +177,43 @@ func TestGateRefusesWithoutTouchingTheStore(t *testing.T) {
 	open.Store(true)
 	if o := collect(t, b, 1, func(int) int64 { return 1 })[0]; o.Kind != persistence.OutcomeCommitted {
 		t.Fatalf("after the gate opened: %+v", o)
+	}
+}
+
+// TestLingerGathersTricklingWrites: once a batch showed load, the next one waits up to
+// Linger for more writes instead of committing the first alone.
+func TestLingerGathersTricklingWrites(t *testing.T) {
+	for _, linger := range []time.Duration{0, 300 * time.Millisecond} {
+		st := &fakeStore{}
+		b := batcher.New(batcher.Config{Linger: linger, LingerBatch: 10}, st, nil, nil, nil, nil)
+		var wg sync.WaitGroup
+		submit := func(id int64) {
+			wg.Add(1)
+			if err := b.Submit(batcher.Item{Write: persistence.Write{CheckID: id}, Done: func(persistence.Outcome) { wg.Done() }}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		submit(1)
+		submit(2) // queued before Start: the first batch holds both, so the next may linger
+		b.Start()
+		wg.Wait()
+		submit(3)
+		time.Sleep(30 * time.Millisecond)
+		submit(4)
+		wg.Wait()
+		b.Stop()
+		st.mu.Lock()
+		sizes := make([]int, len(st.batches))
+		for i, bt := range st.batches {
+			sizes[i] = len(bt)
+		}
+		st.mu.Unlock()
+		want := []int{2, 1, 1}
+		if linger > 0 {
+			want = []int{2, 2}
+		}
+		if fmt.Sprint(sizes) != fmt.Sprint(want) {
+			t.Errorf("linger %v: batch sizes %v, want %v", linger, sizes, want)
+		}
 	}
 }
