@@ -91,6 +91,8 @@ func ReplyOf(err error) *messages.Reply {
 		r.Code = messages.Code_CODE_CONFLICT
 	case messages.EStale:
 		r.Code = messages.Code_CODE_STALE
+	case messages.EPrecondition:
+		r.Code = messages.Code_CODE_PRECONDITION_FAILED
 	case messages.EUnavailable:
 		r.Code = messages.Code_CODE_UNAVAILABLE
 		r.RetryAfterMs = e.RetryAfter.Milliseconds()
@@ -118,6 +120,8 @@ func ErrorOf(r *messages.Reply) error {
 		e.Code = messages.EConflict
 	case messages.Code_CODE_STALE:
 		e.Code = messages.EStale
+	case messages.Code_CODE_PRECONDITION_FAILED:
+		e.Code = messages.EPrecondition
 	case messages.Code_CODE_UNAVAILABLE, messages.Code_CODE_NOT_OWNER:
 		e.Code = messages.EUnavailable
 		e.RetryAfter = time.Duration(r.GetRetryAfterMs()) * time.Millisecond

@@ -90,6 +90,7 @@ func TestErrorsCrossNodes(t *testing.T) {
 		{messages.Errorf(messages.EInvalid, "bad schedule"), messages.Code_CODE_INVALID, messages.EInvalid, true},
 		{messages.Errorf(messages.EConflict, "slug taken"), messages.Code_CODE_CONFLICT, messages.EConflict, true},
 		{messages.Errorf(messages.EStale, "renamed"), messages.Code_CODE_STALE, messages.EStale, true},
+		{messages.Errorf(messages.EPrecondition, "changed"), messages.Code_CODE_PRECONDITION_FAILED, messages.EPrecondition, true},
 		{&messages.Error{Code: messages.EUnavailable, Message: "store down", RetryAfter: 2 * time.Second},
 			messages.Code_CODE_UNAVAILABLE, messages.EUnavailable, true},
 		{fmt.Errorf("load: %w", messages.ErrNotFound), messages.Code_CODE_NOT_FOUND, messages.ENotFound, true},

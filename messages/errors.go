@@ -24,6 +24,9 @@ const (
 	// EStale says the lookup that routed a request is out of date (a renamed slug, a deleted
 	// check): the edge evicts its cache entry and resolves again.
 	EStale ErrCode = "stale"
+	// EPrecondition says a request's If-Match no longer names the record's version: it
+	// changed since the client read it.
+	EPrecondition ErrCode = "precondition_failed"
 )
 
 // Error is the one application error type: a machine code and a message safe to show a user.

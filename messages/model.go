@@ -99,6 +99,9 @@ type Check struct {
 	UUID      string
 	CreatedAt time.Time
 	Version   int64 // fencing token: every state write is conditional on it
+	// ConfigVersion counts the changes a user made: edits, pause, resume (never pings). It
+	// is the check's ETag, and If-Match compares against it. A new check has 1.
+	ConfigVersion int64
 	CheckConfig
 	CheckState
 }

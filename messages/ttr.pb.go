@@ -31,40 +31,46 @@ const (
 type Code int32
 
 const (
-	Code_CODE_UNSPECIFIED Code = 0
-	Code_CODE_OK          Code = 1
-	Code_CODE_NOT_OWNER   Code = 2 // this node does not own the identity; hint names who does
-	Code_CODE_STALE       Code = 3 // the lookup that routed the request is out of date
-	Code_CODE_NOT_FOUND   Code = 4
-	Code_CODE_INVALID     Code = 5
-	Code_CODE_CONFLICT    Code = 6
-	Code_CODE_UNAVAILABLE Code = 7 // try again after retry_after_ms
-	Code_CODE_INTERNAL    Code = 8
+	Code_CODE_UNSPECIFIED         Code = 0
+	Code_CODE_OK                  Code = 1
+	Code_CODE_NOT_OWNER           Code = 2 // this node does not own the identity; hint names who does
+	Code_CODE_STALE               Code = 3 // the lookup that routed the request is out of date
+	Code_CODE_NOT_FOUND           Code = 4
+	Code_CODE_INVALID             Code = 5
+	Code_CODE_CONFLICT            Code = 6
+	Code_CODE_UNAVAILABLE         Code = 7 // try again after retry_after_ms
+	Code_CODE_INTERNAL            Code = 8
+	Code_CODE_PRECONDITION_FAILED Code = 9  // a request's If-Match no longer names the check's config_version
+	Code_CODE_UNKNOWN_TYPE        Code = 10 // the receiver does not know Envelope.type (an older release)
 )
 
 // Enum value maps for Code.
 var (
 	Code_name = map[int32]string{
-		0: "CODE_UNSPECIFIED",
-		1: "CODE_OK",
-		2: "CODE_NOT_OWNER",
-		3: "CODE_STALE",
-		4: "CODE_NOT_FOUND",
-		5: "CODE_INVALID",
-		6: "CODE_CONFLICT",
-		7: "CODE_UNAVAILABLE",
-		8: "CODE_INTERNAL",
+		0:  "CODE_UNSPECIFIED",
+		1:  "CODE_OK",
+		2:  "CODE_NOT_OWNER",
+		3:  "CODE_STALE",
+		4:  "CODE_NOT_FOUND",
+		5:  "CODE_INVALID",
+		6:  "CODE_CONFLICT",
+		7:  "CODE_UNAVAILABLE",
+		8:  "CODE_INTERNAL",
+		9:  "CODE_PRECONDITION_FAILED",
+		10: "CODE_UNKNOWN_TYPE",
 	}
 	Code_value = map[string]int32{
-		"CODE_UNSPECIFIED": 0,
-		"CODE_OK":          1,
-		"CODE_NOT_OWNER":   2,
-		"CODE_STALE":       3,
-		"CODE_NOT_FOUND":   4,
-		"CODE_INVALID":     5,
-		"CODE_CONFLICT":    6,
-		"CODE_UNAVAILABLE": 7,
-		"CODE_INTERNAL":    8,
+		"CODE_UNSPECIFIED":         0,
+		"CODE_OK":                  1,
+		"CODE_NOT_OWNER":           2,
+		"CODE_STALE":               3,
+		"CODE_NOT_FOUND":           4,
+		"CODE_INVALID":             5,
+		"CODE_CONFLICT":            6,
+		"CODE_UNAVAILABLE":         7,
+		"CODE_INTERNAL":            8,
+		"CODE_PRECONDITION_FAILED": 9,
+		"CODE_UNKNOWN_TYPE":        10,
 	}
 )
 
@@ -201,6 +207,151 @@ func (x LookupKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use LookupKind.Descriptor instead.
 func (LookupKind) EnumDescriptor() ([]byte, []int) {
 	return file_ttr_proto_rawDescGZIP(), []int{2}
+}
+
+// CheckField names a writable field of a check's configuration (CheckEdit.reset_fields).
+type CheckField int32
+
+const (
+	CheckField_CHECK_FIELD_UNSPECIFIED              CheckField = 0
+	CheckField_CHECK_FIELD_SLUG                     CheckField = 1
+	CheckField_CHECK_FIELD_NAME                     CheckField = 2
+	CheckField_CHECK_FIELD_DESC                     CheckField = 3
+	CheckField_CHECK_FIELD_TAGS                     CheckField = 4
+	CheckField_CHECK_FIELD_SCHEDULE_TYPE            CheckField = 5
+	CheckField_CHECK_FIELD_SCHEDULE                 CheckField = 6
+	CheckField_CHECK_FIELD_TZ                       CheckField = 7
+	CheckField_CHECK_FIELD_INTERVAL_SECONDS         CheckField = 8
+	CheckField_CHECK_FIELD_GRACE_SECONDS            CheckField = 9
+	CheckField_CHECK_FIELD_MAX_RUNTIME_SECONDS      CheckField = 10
+	CheckField_CHECK_FIELD_MANUAL_RESUME            CheckField = 11
+	CheckField_CHECK_FIELD_NOTIFY_AFTER_FAILURES    CheckField = 12
+	CheckField_CHECK_FIELD_NOTIFY_ON_UP             CheckField = 13
+	CheckField_CHECK_FIELD_REALERT_INTERVAL_SECONDS CheckField = 14
+	CheckField_CHECK_FIELD_CONTENT_RULE             CheckField = 15
+)
+
+// Enum value maps for CheckField.
+var (
+	CheckField_name = map[int32]string{
+		0:  "CHECK_FIELD_UNSPECIFIED",
+		1:  "CHECK_FIELD_SLUG",
+		2:  "CHECK_FIELD_NAME",
+		3:  "CHECK_FIELD_DESC",
+		4:  "CHECK_FIELD_TAGS",
+		5:  "CHECK_FIELD_SCHEDULE_TYPE",
+		6:  "CHECK_FIELD_SCHEDULE",
+		7:  "CHECK_FIELD_TZ",
+		8:  "CHECK_FIELD_INTERVAL_SECONDS",
+		9:  "CHECK_FIELD_GRACE_SECONDS",
+		10: "CHECK_FIELD_MAX_RUNTIME_SECONDS",
+		11: "CHECK_FIELD_MANUAL_RESUME",
+		12: "CHECK_FIELD_NOTIFY_AFTER_FAILURES",
+		13: "CHECK_FIELD_NOTIFY_ON_UP",
+		14: "CHECK_FIELD_REALERT_INTERVAL_SECONDS",
+		15: "CHECK_FIELD_CONTENT_RULE",
+	}
+	CheckField_value = map[string]int32{
+		"CHECK_FIELD_UNSPECIFIED":              0,
+		"CHECK_FIELD_SLUG":                     1,
+		"CHECK_FIELD_NAME":                     2,
+		"CHECK_FIELD_DESC":                     3,
+		"CHECK_FIELD_TAGS":                     4,
+		"CHECK_FIELD_SCHEDULE_TYPE":            5,
+		"CHECK_FIELD_SCHEDULE":                 6,
+		"CHECK_FIELD_TZ":                       7,
+		"CHECK_FIELD_INTERVAL_SECONDS":         8,
+		"CHECK_FIELD_GRACE_SECONDS":            9,
+		"CHECK_FIELD_MAX_RUNTIME_SECONDS":      10,
+		"CHECK_FIELD_MANUAL_RESUME":            11,
+		"CHECK_FIELD_NOTIFY_AFTER_FAILURES":    12,
+		"CHECK_FIELD_NOTIFY_ON_UP":             13,
+		"CHECK_FIELD_REALERT_INTERVAL_SECONDS": 14,
+		"CHECK_FIELD_CONTENT_RULE":             15,
+	}
+)
+
+func (x CheckField) Enum() *CheckField {
+	p := new(CheckField)
+	*p = x
+	return p
+}
+
+func (x CheckField) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CheckField) Descriptor() protoreflect.EnumDescriptor {
+	return file_ttr_proto_enumTypes[3].Descriptor()
+}
+
+func (CheckField) Type() protoreflect.EnumType {
+	return &file_ttr_proto_enumTypes[3]
+}
+
+func (x CheckField) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CheckField.Descriptor instead.
+func (CheckField) EnumDescriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{3}
+}
+
+// CommandOp is what a Command does.
+type CommandOp int32
+
+const (
+	CommandOp_COMMAND_OP_UNSPECIFIED  CommandOp = 0
+	CommandOp_COMMAND_OP_PAUSE        CommandOp = 1
+	CommandOp_COMMAND_OP_RESUME       CommandOp = 2
+	CommandOp_COMMAND_OP_TOGGLE_PAUSE CommandOp = 3 // pause an active check, resume a paused one
+	CommandOp_COMMAND_OP_DELETE       CommandOp = 4
+)
+
+// Enum value maps for CommandOp.
+var (
+	CommandOp_name = map[int32]string{
+		0: "COMMAND_OP_UNSPECIFIED",
+		1: "COMMAND_OP_PAUSE",
+		2: "COMMAND_OP_RESUME",
+		3: "COMMAND_OP_TOGGLE_PAUSE",
+		4: "COMMAND_OP_DELETE",
+	}
+	CommandOp_value = map[string]int32{
+		"COMMAND_OP_UNSPECIFIED":  0,
+		"COMMAND_OP_PAUSE":        1,
+		"COMMAND_OP_RESUME":       2,
+		"COMMAND_OP_TOGGLE_PAUSE": 3,
+		"COMMAND_OP_DELETE":       4,
+	}
+)
+
+func (x CommandOp) Enum() *CommandOp {
+	p := new(CommandOp)
+	*p = x
+	return p
+}
+
+func (x CommandOp) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CommandOp) Descriptor() protoreflect.EnumDescriptor {
+	return file_ttr_proto_enumTypes[4].Descriptor()
+}
+
+func (CommandOp) Type() protoreflect.EnumType {
+	return &file_ttr_proto_enumTypes[4]
+}
+
+func (x CommandOp) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CommandOp.Descriptor instead.
+func (CommandOp) EnumDescriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{4}
 }
 
 // Envelope carries one inner message to an identity ("check/123", "notifier/ab12…").
@@ -545,7 +696,9 @@ func (x *Tick) GetWakeUnixMs() int64 {
 }
 
 // Update replaces a check's configuration. config_json is a messages.CheckConfig in JSON:
-// the API validated it; the actor recomputes the deadline.
+// the API validated it; the actor recomputes the deadline. It is what an edge of the release
+// before Edit sends; this release's edge sends Edit, and a check actor still applies Update
+// so that edits through an older edge work during a rolling upgrade.
 type Update struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -598,6 +751,361 @@ func (x *Update) GetConfigJson() []byte {
 	return nil
 }
 
+// TagList is a list of tags (a message, so that "no tags given" and "set to none" differ).
+type TagList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tags          []string               `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagList) Reset() {
+	*x = TagList{}
+	mi := &file_ttr_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagList) ProtoMessage() {}
+
+func (x *TagList) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagList.ProtoReflect.Descriptor instead.
+func (*TagList) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *TagList) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+// ContentRuleValue is a content rule as written by a user.
+type ContentRuleValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Type          string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"` // "present" | "absent"
+	Pattern       string                 `protobuf:"bytes,2,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	Regex         bool                   `protobuf:"varint,3,opt,name=regex,proto3" json:"regex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContentRuleValue) Reset() {
+	*x = ContentRuleValue{}
+	mi := &file_ttr_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContentRuleValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContentRuleValue) ProtoMessage() {}
+
+func (x *ContentRuleValue) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContentRuleValue.ProtoReflect.Descriptor instead.
+func (*ContentRuleValue) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ContentRuleValue) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ContentRuleValue) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *ContentRuleValue) GetRegex() bool {
+	if x != nil {
+		return x.Regex
+	}
+	return false
+}
+
+// CheckEdit changes the fields of a check's configuration it names and nothing else: a field
+// that is present is set, a field listed in reset_fields goes back to its default, every other field
+// keeps its value. The check's owner merges it into its current configuration and validates
+// the result, so two edits of different fields never undo each other.
+type CheckEdit struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// If-Match: when not empty, the check's config_version must be one of these, else the
+	// edit is refused (CODE_PRECONDITION_FAILED) and nothing changes.
+	IfConfigVersions       []int64           `protobuf:"varint,2,rep,packed,name=if_config_versions,json=ifConfigVersions,proto3" json:"if_config_versions,omitempty"`
+	Slug                   *string           `protobuf:"bytes,3,opt,name=slug,proto3,oneof" json:"slug,omitempty"`
+	Name                   *string           `protobuf:"bytes,4,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Desc                   *string           `protobuf:"bytes,5,opt,name=desc,proto3,oneof" json:"desc,omitempty"`
+	Tags                   *TagList          `protobuf:"bytes,6,opt,name=tags,proto3" json:"tags,omitempty"`
+	ScheduleType           *string           `protobuf:"bytes,7,opt,name=schedule_type,json=scheduleType,proto3,oneof" json:"schedule_type,omitempty"`
+	Schedule               *string           `protobuf:"bytes,8,opt,name=schedule,proto3,oneof" json:"schedule,omitempty"`
+	Tz                     *string           `protobuf:"bytes,9,opt,name=tz,proto3,oneof" json:"tz,omitempty"`
+	IntervalSeconds        *int64            `protobuf:"varint,10,opt,name=interval_seconds,json=intervalSeconds,proto3,oneof" json:"interval_seconds,omitempty"`
+	GraceSeconds           *int64            `protobuf:"varint,11,opt,name=grace_seconds,json=graceSeconds,proto3,oneof" json:"grace_seconds,omitempty"`
+	MaxRuntimeSeconds      *int64            `protobuf:"varint,12,opt,name=max_runtime_seconds,json=maxRuntimeSeconds,proto3,oneof" json:"max_runtime_seconds,omitempty"`
+	ManualResume           *bool             `protobuf:"varint,13,opt,name=manual_resume,json=manualResume,proto3,oneof" json:"manual_resume,omitempty"`
+	NotifyAfterFailures    *int32            `protobuf:"varint,14,opt,name=notify_after_failures,json=notifyAfterFailures,proto3,oneof" json:"notify_after_failures,omitempty"`
+	NotifyOnUp             *bool             `protobuf:"varint,15,opt,name=notify_on_up,json=notifyOnUp,proto3,oneof" json:"notify_on_up,omitempty"`
+	RealertIntervalSeconds *int64            `protobuf:"varint,16,opt,name=realert_interval_seconds,json=realertIntervalSeconds,proto3,oneof" json:"realert_interval_seconds,omitempty"`
+	ContentRule            *ContentRuleValue `protobuf:"bytes,17,opt,name=content_rule,json=contentRule,proto3" json:"content_rule,omitempty"`
+	ResetFields            []CheckField      `protobuf:"varint,18,rep,packed,name=reset_fields,json=resetFields,proto3,enum=ttr.v1.CheckField" json:"reset_fields,omitempty"` // fields sent as null: back to their defaults
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *CheckEdit) Reset() {
+	*x = CheckEdit{}
+	mi := &file_ttr_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckEdit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckEdit) ProtoMessage() {}
+
+func (x *CheckEdit) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckEdit.ProtoReflect.Descriptor instead.
+func (*CheckEdit) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CheckEdit) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetIfConfigVersions() []int64 {
+	if x != nil {
+		return x.IfConfigVersions
+	}
+	return nil
+}
+
+func (x *CheckEdit) GetSlug() string {
+	if x != nil && x.Slug != nil {
+		return *x.Slug
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetDesc() string {
+	if x != nil && x.Desc != nil {
+		return *x.Desc
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetTags() *TagList {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *CheckEdit) GetScheduleType() string {
+	if x != nil && x.ScheduleType != nil {
+		return *x.ScheduleType
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetSchedule() string {
+	if x != nil && x.Schedule != nil {
+		return *x.Schedule
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetTz() string {
+	if x != nil && x.Tz != nil {
+		return *x.Tz
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetIntervalSeconds() int64 {
+	if x != nil && x.IntervalSeconds != nil {
+		return *x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetGraceSeconds() int64 {
+	if x != nil && x.GraceSeconds != nil {
+		return *x.GraceSeconds
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetMaxRuntimeSeconds() int64 {
+	if x != nil && x.MaxRuntimeSeconds != nil {
+		return *x.MaxRuntimeSeconds
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetManualResume() bool {
+	if x != nil && x.ManualResume != nil {
+		return *x.ManualResume
+	}
+	return false
+}
+
+func (x *CheckEdit) GetNotifyAfterFailures() int32 {
+	if x != nil && x.NotifyAfterFailures != nil {
+		return *x.NotifyAfterFailures
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetNotifyOnUp() bool {
+	if x != nil && x.NotifyOnUp != nil {
+		return *x.NotifyOnUp
+	}
+	return false
+}
+
+func (x *CheckEdit) GetRealertIntervalSeconds() int64 {
+	if x != nil && x.RealertIntervalSeconds != nil {
+		return *x.RealertIntervalSeconds
+	}
+	return 0
+}
+
+func (x *CheckEdit) GetContentRule() *ContentRuleValue {
+	if x != nil {
+		return x.ContentRule
+	}
+	return nil
+}
+
+func (x *CheckEdit) GetResetFields() []CheckField {
+	if x != nil {
+		return x.ResetFields
+	}
+	return nil
+}
+
+// Command is an API command on one check of user_id that an older release must not run
+// without understanding it: a toggle, or a pause, resume or delete with a precondition. (The
+// plain ones travel as Pause, Resume and Delete, which every release knows.)
+type Command struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	UserId           int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Op               CommandOp              `protobuf:"varint,2,opt,name=op,proto3,enum=ttr.v1.CommandOp" json:"op,omitempty"`
+	IfConfigVersions []int64                `protobuf:"varint,3,rep,packed,name=if_config_versions,json=ifConfigVersions,proto3" json:"if_config_versions,omitempty"` // as in CheckEdit
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Command) Reset() {
+	*x = Command{}
+	mi := &file_ttr_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Command) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Command) ProtoMessage() {}
+
+func (x *Command) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Command.ProtoReflect.Descriptor instead.
+func (*Command) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Command) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *Command) GetOp() CommandOp {
+	if x != nil {
+		return x.Op
+	}
+	return CommandOp_COMMAND_OP_UNSPECIFIED
+}
+
+func (x *Command) GetIfConfigVersions() []int64 {
+	if x != nil {
+		return x.IfConfigVersions
+	}
+	return nil
+}
+
 // Pause, Resume and Delete are API commands on one check of user_id.
 type Pause struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -608,7 +1116,7 @@ type Pause struct {
 
 func (x *Pause) Reset() {
 	*x = Pause{}
-	mi := &file_ttr_proto_msgTypes[5]
+	mi := &file_ttr_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +1128,7 @@ func (x *Pause) String() string {
 func (*Pause) ProtoMessage() {}
 
 func (x *Pause) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[5]
+	mi := &file_ttr_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +1141,7 @@ func (x *Pause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pause.ProtoReflect.Descriptor instead.
 func (*Pause) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{5}
+	return file_ttr_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Pause) GetUserId() int64 {
@@ -652,7 +1160,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_ttr_proto_msgTypes[6]
+	mi := &file_ttr_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +1172,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[6]
+	mi := &file_ttr_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +1185,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{6}
+	return file_ttr_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Resume) GetUserId() int64 {
@@ -696,7 +1204,7 @@ type Delete struct {
 
 func (x *Delete) Reset() {
 	*x = Delete{}
-	mi := &file_ttr_proto_msgTypes[7]
+	mi := &file_ttr_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +1216,7 @@ func (x *Delete) String() string {
 func (*Delete) ProtoMessage() {}
 
 func (x *Delete) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[7]
+	mi := &file_ttr_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +1229,7 @@ func (x *Delete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delete.ProtoReflect.Descriptor instead.
 func (*Delete) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{7}
+	return file_ttr_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Delete) GetUserId() int64 {
@@ -747,7 +1255,7 @@ type SetChannel struct {
 
 func (x *SetChannel) Reset() {
 	*x = SetChannel{}
-	mi := &file_ttr_proto_msgTypes[8]
+	mi := &file_ttr_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +1267,7 @@ func (x *SetChannel) String() string {
 func (*SetChannel) ProtoMessage() {}
 
 func (x *SetChannel) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[8]
+	mi := &file_ttr_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +1280,7 @@ func (x *SetChannel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChannel.ProtoReflect.Descriptor instead.
 func (*SetChannel) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{8}
+	return file_ttr_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetChannel) GetUserId() int64 {
@@ -820,7 +1328,7 @@ type Reload struct {
 
 func (x *Reload) Reset() {
 	*x = Reload{}
-	mi := &file_ttr_proto_msgTypes[9]
+	mi := &file_ttr_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1340,7 @@ func (x *Reload) String() string {
 func (*Reload) ProtoMessage() {}
 
 func (x *Reload) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[9]
+	mi := &file_ttr_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1353,7 @@ func (x *Reload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reload.ProtoReflect.Descriptor instead.
 func (*Reload) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{9}
+	return file_ttr_proto_rawDescGZIP(), []int{13}
 }
 
 // Poke wakes a notifier: it has due outbox rows.
@@ -857,7 +1365,7 @@ type Poke struct {
 
 func (x *Poke) Reset() {
 	*x = Poke{}
-	mi := &file_ttr_proto_msgTypes[10]
+	mi := &file_ttr_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +1377,7 @@ func (x *Poke) String() string {
 func (*Poke) ProtoMessage() {}
 
 func (x *Poke) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[10]
+	mi := &file_ttr_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1390,7 @@ func (x *Poke) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Poke.ProtoReflect.Descriptor instead.
 func (*Poke) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{10}
+	return file_ttr_proto_rawDescGZIP(), []int{14}
 }
 
 // TestSend delivers one alert through a destination's notifier ahead of its backlog, under
@@ -897,7 +1405,7 @@ type TestSend struct {
 
 func (x *TestSend) Reset() {
 	*x = TestSend{}
-	mi := &file_ttr_proto_msgTypes[11]
+	mi := &file_ttr_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1417,7 @@ func (x *TestSend) String() string {
 func (*TestSend) ProtoMessage() {}
 
 func (x *TestSend) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[11]
+	mi := &file_ttr_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1430,7 @@ func (x *TestSend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestSend.ProtoReflect.Descriptor instead.
 func (*TestSend) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{11}
+	return file_ttr_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TestSend) GetRowJson() []byte {
@@ -944,7 +1452,7 @@ type SendResult struct {
 
 func (x *SendResult) Reset() {
 	*x = SendResult{}
-	mi := &file_ttr_proto_msgTypes[12]
+	mi := &file_ttr_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1464,7 @@ func (x *SendResult) String() string {
 func (*SendResult) ProtoMessage() {}
 
 func (x *SendResult) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[12]
+	mi := &file_ttr_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1477,7 @@ func (x *SendResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResult.ProtoReflect.Descriptor instead.
 func (*SendResult) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{12}
+	return file_ttr_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SendResult) GetOutcome() string {
@@ -1002,7 +1510,7 @@ type RateQuery struct {
 
 func (x *RateQuery) Reset() {
 	*x = RateQuery{}
-	mi := &file_ttr_proto_msgTypes[13]
+	mi := &file_ttr_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1522,7 @@ func (x *RateQuery) String() string {
 func (*RateQuery) ProtoMessage() {}
 
 func (x *RateQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[13]
+	mi := &file_ttr_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1535,7 @@ func (x *RateQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateQuery.ProtoReflect.Descriptor instead.
 func (*RateQuery) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{13}
+	return file_ttr_proto_rawDescGZIP(), []int{17}
 }
 
 // RateSnapshot is the live rate control of a destination (GET …/{channel}/rate).
@@ -1048,7 +1556,7 @@ type RateSnapshot struct {
 
 func (x *RateSnapshot) Reset() {
 	*x = RateSnapshot{}
-	mi := &file_ttr_proto_msgTypes[14]
+	mi := &file_ttr_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1568,7 @@ func (x *RateSnapshot) String() string {
 func (*RateSnapshot) ProtoMessage() {}
 
 func (x *RateSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_ttr_proto_msgTypes[14]
+	mi := &file_ttr_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1581,7 @@ func (x *RateSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateSnapshot.ProtoReflect.Descriptor instead.
 func (*RateSnapshot) Descriptor() ([]byte, []int) {
-	return file_ttr_proto_rawDescGZIP(), []int{14}
+	return file_ttr_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RateSnapshot) GetEnabled() bool {
@@ -1182,7 +1690,52 @@ const file_ttr_proto_rawDesc = "" +
 	"\x06Update\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
-	"configJson\" \n" +
+	"configJson\"\x1d\n" +
+	"\aTagList\x12\x12\n" +
+	"\x04tags\x18\x01 \x03(\tR\x04tags\"V\n" +
+	"\x10ContentRuleValue\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
+	"\x05regex\x18\x03 \x01(\bR\x05regex\"\xc8\a\n" +
+	"\tCheckEdit\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12,\n" +
+	"\x12if_config_versions\x18\x02 \x03(\x03R\x10ifConfigVersions\x12\x17\n" +
+	"\x04slug\x18\x03 \x01(\tH\x00R\x04slug\x88\x01\x01\x12\x17\n" +
+	"\x04name\x18\x04 \x01(\tH\x01R\x04name\x88\x01\x01\x12\x17\n" +
+	"\x04desc\x18\x05 \x01(\tH\x02R\x04desc\x88\x01\x01\x12#\n" +
+	"\x04tags\x18\x06 \x01(\v2\x0f.ttr.v1.TagListR\x04tags\x12(\n" +
+	"\rschedule_type\x18\a \x01(\tH\x03R\fscheduleType\x88\x01\x01\x12\x1f\n" +
+	"\bschedule\x18\b \x01(\tH\x04R\bschedule\x88\x01\x01\x12\x13\n" +
+	"\x02tz\x18\t \x01(\tH\x05R\x02tz\x88\x01\x01\x12.\n" +
+	"\x10interval_seconds\x18\n" +
+	" \x01(\x03H\x06R\x0fintervalSeconds\x88\x01\x01\x12(\n" +
+	"\rgrace_seconds\x18\v \x01(\x03H\aR\fgraceSeconds\x88\x01\x01\x123\n" +
+	"\x13max_runtime_seconds\x18\f \x01(\x03H\bR\x11maxRuntimeSeconds\x88\x01\x01\x12(\n" +
+	"\rmanual_resume\x18\r \x01(\bH\tR\fmanualResume\x88\x01\x01\x127\n" +
+	"\x15notify_after_failures\x18\x0e \x01(\x05H\n" +
+	"R\x13notifyAfterFailures\x88\x01\x01\x12%\n" +
+	"\fnotify_on_up\x18\x0f \x01(\bH\vR\n" +
+	"notifyOnUp\x88\x01\x01\x12=\n" +
+	"\x18realert_interval_seconds\x18\x10 \x01(\x03H\fR\x16realertIntervalSeconds\x88\x01\x01\x12;\n" +
+	"\fcontent_rule\x18\x11 \x01(\v2\x18.ttr.v1.ContentRuleValueR\vcontentRule\x125\n" +
+	"\freset_fields\x18\x12 \x03(\x0e2\x12.ttr.v1.CheckFieldR\vresetFieldsB\a\n" +
+	"\x05_slugB\a\n" +
+	"\x05_nameB\a\n" +
+	"\x05_descB\x10\n" +
+	"\x0e_schedule_typeB\v\n" +
+	"\t_scheduleB\x05\n" +
+	"\x03_tzB\x13\n" +
+	"\x11_interval_secondsB\x10\n" +
+	"\x0e_grace_secondsB\x16\n" +
+	"\x14_max_runtime_secondsB\x10\n" +
+	"\x0e_manual_resumeB\x18\n" +
+	"\x16_notify_after_failuresB\x0f\n" +
+	"\r_notify_on_upB\x1b\n" +
+	"\x19_realert_interval_seconds\"s\n" +
+	"\aCommand\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12!\n" +
+	"\x02op\x18\x02 \x01(\x0e2\x11.ttr.v1.CommandOpR\x02op\x12,\n" +
+	"\x12if_config_versions\x18\x03 \x03(\x03R\x10ifConfigVersions\" \n" +
 	"\x05Pause\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\"!\n" +
 	"\x06Resume\x12\x17\n" +
@@ -1219,7 +1772,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x06tokens\x18\a \x01(\x01R\x06tokens\x12\x1d\n" +
 	"\n" +
 	"max_tokens\x18\b \x01(\x01R\tmaxTokens\x12:\n" +
-	"\x19backoff_seconds_remaining\x18\t \x01(\x01R\x17backoffSecondsRemaining*\xaf\x01\n" +
+	"\x19backoff_seconds_remaining\x18\t \x01(\x01R\x17backoffSecondsRemaining*\xe4\x01\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x12\n" +
@@ -1230,7 +1783,10 @@ const file_ttr_proto_rawDesc = "" +
 	"\fCODE_INVALID\x10\x05\x12\x11\n" +
 	"\rCODE_CONFLICT\x10\x06\x12\x14\n" +
 	"\x10CODE_UNAVAILABLE\x10\a\x12\x11\n" +
-	"\rCODE_INTERNAL\x10\b*x\n" +
+	"\rCODE_INTERNAL\x10\b\x12\x1c\n" +
+	"\x18CODE_PRECONDITION_FAILED\x10\t\x12\x15\n" +
+	"\x11CODE_UNKNOWN_TYPE\x10\n" +
+	"*x\n" +
 	"\bPingKind\x12\x19\n" +
 	"\x15PING_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11PING_KIND_SUCCESS\x10\x01\x12\x13\n" +
@@ -1242,7 +1798,32 @@ const file_ttr_proto_rawDesc = "" +
 	"\x17LOOKUP_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LOOKUP_KIND_UUID\x10\x01\x12\x19\n" +
 	"\x15LOOKUP_KIND_USER_SLUG\x10\x02\x12\x18\n" +
-	"\x14LOOKUP_KIND_PING_KEY\x10\x03B!Z\x1fgithub.com/ttr-rip/ttr/messagesb\x06proto3"
+	"\x14LOOKUP_KIND_PING_KEY\x10\x03*\xe0\x03\n" +
+	"\n" +
+	"CheckField\x12\x1b\n" +
+	"\x17CHECK_FIELD_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10CHECK_FIELD_SLUG\x10\x01\x12\x14\n" +
+	"\x10CHECK_FIELD_NAME\x10\x02\x12\x14\n" +
+	"\x10CHECK_FIELD_DESC\x10\x03\x12\x14\n" +
+	"\x10CHECK_FIELD_TAGS\x10\x04\x12\x1d\n" +
+	"\x19CHECK_FIELD_SCHEDULE_TYPE\x10\x05\x12\x18\n" +
+	"\x14CHECK_FIELD_SCHEDULE\x10\x06\x12\x12\n" +
+	"\x0eCHECK_FIELD_TZ\x10\a\x12 \n" +
+	"\x1cCHECK_FIELD_INTERVAL_SECONDS\x10\b\x12\x1d\n" +
+	"\x19CHECK_FIELD_GRACE_SECONDS\x10\t\x12#\n" +
+	"\x1fCHECK_FIELD_MAX_RUNTIME_SECONDS\x10\n" +
+	"\x12\x1d\n" +
+	"\x19CHECK_FIELD_MANUAL_RESUME\x10\v\x12%\n" +
+	"!CHECK_FIELD_NOTIFY_AFTER_FAILURES\x10\f\x12\x1c\n" +
+	"\x18CHECK_FIELD_NOTIFY_ON_UP\x10\r\x12(\n" +
+	"$CHECK_FIELD_REALERT_INTERVAL_SECONDS\x10\x0e\x12\x1c\n" +
+	"\x18CHECK_FIELD_CONTENT_RULE\x10\x0f*\x88\x01\n" +
+	"\tCommandOp\x12\x1a\n" +
+	"\x16COMMAND_OP_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10COMMAND_OP_PAUSE\x10\x01\x12\x15\n" +
+	"\x11COMMAND_OP_RESUME\x10\x02\x12\x1b\n" +
+	"\x17COMMAND_OP_TOGGLE_PAUSE\x10\x03\x12\x15\n" +
+	"\x11COMMAND_OP_DELETE\x10\x04B!Z\x1fgithub.com/ttr-rip/ttr/messagesb\x06proto3"
 
 var (
 	file_ttr_proto_rawDescOnce sync.Once
@@ -1256,37 +1837,47 @@ func file_ttr_proto_rawDescGZIP() []byte {
 	return file_ttr_proto_rawDescData
 }
 
-var file_ttr_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_ttr_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_ttr_proto_goTypes = []any{
-	(Code)(0),            // 0: ttr.v1.Code
-	(PingKind)(0),        // 1: ttr.v1.PingKind
-	(LookupKind)(0),      // 2: ttr.v1.LookupKind
-	(*Envelope)(nil),     // 3: ttr.v1.Envelope
-	(*Reply)(nil),        // 4: ttr.v1.Reply
-	(*Ping)(nil),         // 5: ttr.v1.Ping
-	(*Tick)(nil),         // 6: ttr.v1.Tick
-	(*Update)(nil),       // 7: ttr.v1.Update
-	(*Pause)(nil),        // 8: ttr.v1.Pause
-	(*Resume)(nil),       // 9: ttr.v1.Resume
-	(*Delete)(nil),       // 10: ttr.v1.Delete
-	(*SetChannel)(nil),   // 11: ttr.v1.SetChannel
-	(*Reload)(nil),       // 12: ttr.v1.Reload
-	(*Poke)(nil),         // 13: ttr.v1.Poke
-	(*TestSend)(nil),     // 14: ttr.v1.TestSend
-	(*SendResult)(nil),   // 15: ttr.v1.SendResult
-	(*RateQuery)(nil),    // 16: ttr.v1.RateQuery
-	(*RateSnapshot)(nil), // 17: ttr.v1.RateSnapshot
+	(Code)(0),                // 0: ttr.v1.Code
+	(PingKind)(0),            // 1: ttr.v1.PingKind
+	(LookupKind)(0),          // 2: ttr.v1.LookupKind
+	(CheckField)(0),          // 3: ttr.v1.CheckField
+	(CommandOp)(0),           // 4: ttr.v1.CommandOp
+	(*Envelope)(nil),         // 5: ttr.v1.Envelope
+	(*Reply)(nil),            // 6: ttr.v1.Reply
+	(*Ping)(nil),             // 7: ttr.v1.Ping
+	(*Tick)(nil),             // 8: ttr.v1.Tick
+	(*Update)(nil),           // 9: ttr.v1.Update
+	(*TagList)(nil),          // 10: ttr.v1.TagList
+	(*ContentRuleValue)(nil), // 11: ttr.v1.ContentRuleValue
+	(*CheckEdit)(nil),        // 12: ttr.v1.CheckEdit
+	(*Command)(nil),          // 13: ttr.v1.Command
+	(*Pause)(nil),            // 14: ttr.v1.Pause
+	(*Resume)(nil),           // 15: ttr.v1.Resume
+	(*Delete)(nil),           // 16: ttr.v1.Delete
+	(*SetChannel)(nil),       // 17: ttr.v1.SetChannel
+	(*Reload)(nil),           // 18: ttr.v1.Reload
+	(*Poke)(nil),             // 19: ttr.v1.Poke
+	(*TestSend)(nil),         // 20: ttr.v1.TestSend
+	(*SendResult)(nil),       // 21: ttr.v1.SendResult
+	(*RateQuery)(nil),        // 22: ttr.v1.RateQuery
+	(*RateSnapshot)(nil),     // 23: ttr.v1.RateSnapshot
 }
 var file_ttr_proto_depIdxs = []int32{
-	0, // 0: ttr.v1.Reply.code:type_name -> ttr.v1.Code
-	1, // 1: ttr.v1.Ping.kind:type_name -> ttr.v1.PingKind
-	2, // 2: ttr.v1.Ping.lookup_kind:type_name -> ttr.v1.LookupKind
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: ttr.v1.Reply.code:type_name -> ttr.v1.Code
+	1,  // 1: ttr.v1.Ping.kind:type_name -> ttr.v1.PingKind
+	2,  // 2: ttr.v1.Ping.lookup_kind:type_name -> ttr.v1.LookupKind
+	10, // 3: ttr.v1.CheckEdit.tags:type_name -> ttr.v1.TagList
+	11, // 4: ttr.v1.CheckEdit.content_rule:type_name -> ttr.v1.ContentRuleValue
+	3,  // 5: ttr.v1.CheckEdit.reset_fields:type_name -> ttr.v1.CheckField
+	4,  // 6: ttr.v1.Command.op:type_name -> ttr.v1.CommandOp
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_ttr_proto_init() }
@@ -1294,13 +1885,14 @@ func file_ttr_proto_init() {
 	if File_ttr_proto != nil {
 		return
 	}
+	file_ttr_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ttr_proto_rawDesc), len(file_ttr_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   15,
+			NumEnums:      5,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

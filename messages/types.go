@@ -5,7 +5,9 @@ package messages
 const (
 	TypePing       = "ping"        // Ping → Reply{detail: failure reason}
 	TypeTick       = "tick"        // Tick (no reply)
-	TypeUpdate     = "update"      // Update
+	TypeUpdate     = "update"      // Update (sent by the previous release's edge only)
+	TypeEdit       = "edit"        // CheckEdit
+	TypeCommand    = "command"     // Command
 	TypePause      = "pause"       // Pause
 	TypeResume     = "resume"      // Resume
 	TypeDelete     = "delete"      // Delete
