@@ -43,8 +43,8 @@ type UserStore interface {
 // CheckReader is what the API reads, always scoped to a user, plus the two writes that come
 // before a check's actor exists.
 type CheckReader interface {
-	// CreateCheck inserts c (config, state, UUID, CreatedAt set by the caller; Version 1) and
-	// sets c.ID. A slug or UUID already used by the user is EConflict.
+	// CreateCheck inserts c (config, state, UUID, CreatedAt set by the caller; Version and
+	// ConfigVersion 1) and sets c.ID. A slug or UUID already used by the user is EConflict.
 	CreateCheck(ctx context.Context, c *messages.Check) error
 	// CreateCheckIfMissing inserts c unless the user already has a check with c.Slug (race-safe:
 	// INSERT … ON CONFLICT DO NOTHING), and returns the reference of the check that exists
@@ -142,8 +142,10 @@ const LeaseSkew = time.Second
 type Write struct {
 	CheckID       int64
 	ExpectVersion int64 // the check row must have this version; it becomes ExpectVersion+1
-	// Config, when set, replaces the check's configuration (slug, schedule …).
-	Config *messages.CheckConfig
+	// Config, when set, replaces the check's configuration (slug, schedule …) and sets its
+	// config_version to ConfigVersion: edits, pause and resume write both, pings neither.
+	Config        *messages.CheckConfig
+	ConfigVersion int64
 	// State is always written (the check row's state columns).
 	State messages.CheckState
 	// Ping, when set, is appended to the ping log; pings with N <= PruneBelow are deleted.

@@ -25,7 +25,7 @@ var checkInsert = `INSERT INTO checks (user_id, uuid, created_at, version, ` +
 
 func checkInsertArgs(c *messages.Check) []any {
 	args := []any{c.UserID, c.UUID, ms(c.CreatedAt), int64(1)}
-	args = append(args, configArgs(&c.CheckConfig)...)
+	args = append(args, configArgs(&c.CheckConfig, 1)...)
 	return append(args, stateArgs(&c.CheckState)...)
 }
 
@@ -35,7 +35,7 @@ func (s *Store) CreateCheck(ctx context.Context, c *messages.Check) error {
 	if err := s.pool.QueryRow(ctx, checkInsert+` RETURNING id`, checkInsertArgs(c)...).Scan(&id); err != nil {
 		return fmt.Errorf("create check: %w", s.mapErr(err))
 	}
-	c.ID, c.Version = id, 1
+	c.ID, c.Version, c.ConfigVersion = id, 1, 1
 	return nil
 }
 
@@ -46,7 +46,7 @@ func (s *Store) CreateCheckIfMissing(ctx context.Context, c *messages.Check) (me
 		var id int64
 		err := s.pool.QueryRow(ctx, checkInsert+` ON CONFLICT (user_id, slug) DO NOTHING RETURNING id`, checkInsertArgs(c)...).Scan(&id)
 		if err == nil {
-			c.ID, c.Version = id, 1
+			c.ID, c.Version, c.ConfigVersion = id, 1, 1
 			return messages.CheckRef{ID: id, UserID: c.UserID, UUID: c.UUID, Slug: c.Slug}, true, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {

@@ -33,7 +33,8 @@ func placeholders(first, n int) string {
 	return b.String()
 }
 
-func configArgs(c *messages.CheckConfig) []any {
+// configArgs are the values of schema.ConfigColumns: c and the check's config_version.
+func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	var (
 		ct, cp *string
 		cr     *bool
@@ -43,7 +44,7 @@ func configArgs(c *messages.CheckConfig) []any {
 	}
 	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
-		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr}
+		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion}
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -72,7 +73,7 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
-		&c.LastSentStatus)
+		&c.LastSentStatus, &c.ConfigVersion)
 	if err != nil {
 		return messages.Check{}, err
 	}

@@ -270,7 +270,7 @@ func (s *Store) commitOnce(ctx context.Context, writes []persistence.Write, skip
 		case w.Delete:
 			rb.queue(i, nil, sqlDelCheck, w.CheckID, w.ExpectVersion)
 		case w.Config != nil:
-			args := append(stateArgs(&w.State), configArgs(w.Config)...)
+			args := append(stateArgs(&w.State), configArgs(w.Config, w.ConfigVersion)...)
 			rb.queue(i, nil, sqlUpdStateConfig, append(args, w.CheckID, w.ExpectVersion)...)
 		default:
 			rb.queue(i, nil, sqlUpdState, append(stateArgs(&w.State), w.CheckID, w.ExpectVersion)...)

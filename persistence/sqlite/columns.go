@@ -25,14 +25,15 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func configArgs(c *messages.CheckConfig) []any {
+// configArgs are the values of schema.ConfigColumns: c and the check's config_version.
+func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	var ct, cp, cr any
 	if c.ContentRule != nil {
 		ct, cp, cr = c.ContentRule.Type, c.ContentRule.Pattern, c.ContentRule.Regex
 	}
 	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
-		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr}
+		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion}
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -63,7 +64,7 @@ func scanCheck(row scanner) (messages.Check, error) {
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
-		&c.LastSentStatus)
+		&c.LastSentStatus, &c.ConfigVersion)
 	if err != nil {
 		return messages.Check{}, err
 	}

@@ -238,7 +238,7 @@ func (b *batchTx) apply(w *persistence.Write) (persistence.OutcomeKind, error) {
 
 	st, args := stUpdState, stateArgs(&w.State)
 	if w.Config != nil {
-		st, args = stUpdStateConfig, append(args, configArgs(w.Config)...)
+		st, args = stUpdStateConfig, append(args, configArgs(w.Config, w.ConfigVersion)...)
 	}
 	res, err := b.exec(st, append(args, w.CheckID, w.ExpectVersion)...)
 	if err != nil {

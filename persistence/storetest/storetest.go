@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"ListChecksInvalid", testListChecksInvalid},
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
+		{"ConfigVersion", testConfigVersion},
 		{"CommitFlapState", testCommitFlapState},
 		{"CommitFenced", testCommitFenced},
 		{"CommitSlugConflictIsolated", testCommitSlugConflict},
@@ -155,6 +156,7 @@ func applied(c messages.Check, w persistence.Write) messages.Check {
 	c.CheckState = w.State
 	if w.Config != nil {
 		c.CheckConfig = *w.Config
+		c.ConfigVersion = w.ConfigVersion
 	}
 	return c
 }
