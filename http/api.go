@@ -70,6 +70,10 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.pauseCheck
 	case opResume:
 		return s.resumeCheck
+	case opTogglePause:
+		return s.togglePauseCheck
+	case opContent:
+		return s.checkContent
 	case opPings:
 		return s.listPings
 	case opPingBody:

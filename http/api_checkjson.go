@@ -61,6 +61,7 @@ type checkJSON struct {
 	PingURL                string                 `json:"ping_url"`
 	HCPingURL              string                 `json:"hc_ping_url"`
 	Channels               map[string]channelJSON `json:"channels"`
+	ConfigVersion          int64                  `json:"config_version"`       // the ETag's value
 	OwnerNode              string                 `json:"owner_node,omitempty"` // in a cluster
 }
 
@@ -127,6 +128,7 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		PingURL:                base + "/p/" + url.PathEscape(u.Slug) + "/" + url.PathEscape(c.Slug),
 		HCPingURL:              base + "/ping/" + url.PathEscape(c.UUID),
 		Channels:               make(map[string]channelJSON, len(apiChannels)),
+		ConfigVersion:          c.ConfigVersion,
 	}
 	if s.deps.OwnerOf != nil {
 		j.OwnerNode = s.deps.OwnerOf(c.ID)
@@ -165,7 +167,7 @@ func nullString(s string) *string {
 var readOnlyFields = []string{
 	"id", "uuid", "created_at", "status", "late", "started", "last_ping", "last_start",
 	"last_duration_seconds", "next_deadline", "n_pings", "failure_count", "last_reason",
-	"ping_url", "hc_ping_url", "channels", "owner_node",
+	"ping_url", "hc_ping_url", "channels", "owner_node", "config_version",
 }
 
 func isReadOnlyField(name string) bool { return slices.Contains(readOnlyFields, name) }

@@ -3,12 +3,12 @@ package http
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -27,18 +27,19 @@ func initialState() messages.CheckState {
 }
 
 // createCheck: POST /api/v1/checks. It writes straight to the store: no actor exists yet.
+// The body is read as an edit of the default configuration, by the rules every edit follows.
 func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	id, err := uuid.NewRandom()
 	if err != nil {
 		return err
 	}
-	def := defaultCheckConfig(id.String())
-	cfg := def
-	if err := s.decodeCheckBody(w, r, &cfg, &def); err != nil {
+	edit, err := s.decodeCheckEdit(w, r)
+	if err != nil {
 		return err
 	}
 	now := s.now()
-	if err := validateCheckConfig(&cfg, id.String(), now); err != nil {
+	cfg, err := checkconfig.Edit(checkconfig.Default(id.String()), edit, id.String(), now)
+	if err != nil {
 		return err
 	}
 	c := messages.Check{
@@ -53,60 +54,54 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) 
 		return slugConflict(err, cfg.Slug)
 	}
 	w.Header().Set("Location", routeChecks+"/"+itoa(c.ID))
+	setETag(w, c)
 	writeJSON(w, http.StatusCreated, s.renderCheck(a.user, c, nil, now))
 	return nil
 }
 
-// getCheck: GET /api/v1/checks/{id}.
+// getCheck: GET /api/v1/checks/{id}, with the check's ETag. It never answers 304: the ETag
+// names the configuration, and pings change the body without changing it.
 func (s *Server) getCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	return s.writeCheck(w, r, a)
 }
 
-// putCheck: PUT /api/v1/checks/{id} replaces every writable field; a missing one takes its
-// default (the slug: the check's uuid).
+// putCheck: PUT /api/v1/checks/{id}. Like PATCH it changes only the fields sent (the
+// original's clients send partial PUTs): an omitted field keeps its value, null resets it.
 func (s *Server) putCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	cur, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID)
-	if err != nil {
-		return err
-	}
-	def := defaultCheckConfig(cur.UUID)
-	cfg := def
-	return s.updateCheck(w, r, a, cur, cfg, def)
+	return s.editCheck(w, r, a)
 }
 
-// patchCheck: PATCH /api/v1/checks/{id} changes only the fields given (null restores a
-// field's default). The merge happens here, on the stored configuration; the actor applies
-// the result.
+// patchCheck: PATCH /api/v1/checks/{id} changes only the fields sent.
 func (s *Server) patchCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	cur, err := s.deps.Store.GetCheck(r.Context(), a.user.ID, a.checkID)
+	return s.editCheck(w, r, a)
+}
+
+// editCheck sends the body as an edit to the check's actor, which merges it into the
+// configuration it holds (never read, merged and written back here: two edits of different
+// fields both survive) and compares If-Match with the version it would change.
+func (s *Server) editCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	ifMatch, err := parseIfMatch(r.Header)
 	if err != nil {
 		return err
 	}
-	cfg := cur.CheckConfig
-	cfg.Tags = slices.Clone(cfg.Tags)
-	if cfg.ContentRule != nil {
-		cr := *cfg.ContentRule
-		cfg.ContentRule = &cr
-	}
-	return s.updateCheck(w, r, a, cur, cfg, defaultCheckConfig(cur.UUID))
-}
-
-func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, a apiArgs, cur messages.Check, cfg, def messages.CheckConfig) error {
-	if err := s.decodeCheckBody(w, r, &cfg, &def); err != nil {
+	edit, err := s.decodeCheckEdit(w, r)
+	if err != nil {
 		return err
 	}
-	if err := validateCheckConfig(&cfg, cur.UUID, s.now()); err != nil {
-		return err
-	}
-	if err := s.deps.Checks.Update(r.Context(), a.user.ID, a.checkID, cfg); err != nil {
-		return slugConflict(err, cfg.Slug)
+	edit.UserId, edit.IfConfigVersions = a.user.ID, ifMatch
+	if err := s.deps.Checks.Edit(r.Context(), a.checkID, edit); err != nil {
+		return slugConflict(err, edit.GetSlug())
 	}
 	return s.writeCheck(w, r, a)
 }
 
 // deleteCheck: DELETE /api/v1/checks/{id} answers 204 No Content.
 func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	if err := s.deps.Checks.Delete(r.Context(), a.user.ID, a.checkID); err != nil {
+	ifMatch, err := parseIfMatch(r.Header)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Checks.Delete(r.Context(), a.user.ID, a.checkID, ifMatch); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -115,27 +110,41 @@ func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, a apiArgs) 
 
 // pauseCheck: POST /api/v1/checks/{id}/pause.
 func (s *Server) pauseCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	if err := s.deps.Checks.Pause(r.Context(), a.user.ID, a.checkID); err != nil {
-		return err
-	}
-	return s.writeCheck(w, r, a)
+	return s.command(w, r, a, s.deps.Checks.Pause)
 }
 
 // resumeCheck: POST /api/v1/checks/{id}/resume.
 func (s *Server) resumeCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	if err := s.deps.Checks.Resume(r.Context(), a.user.ID, a.checkID); err != nil {
+	return s.command(w, r, a, s.deps.Checks.Resume)
+}
+
+// togglePauseCheck: POST /api/v1/checks/{id}/toggle-pause pauses an active check and resumes
+// a paused one (the owner decides, on the status it holds).
+func (s *Server) togglePauseCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
+	return s.command(w, r, a, s.deps.Checks.TogglePause)
+}
+
+// command runs a pause, resume or toggle with the request's If-Match and answers the check.
+func (s *Server) command(w http.ResponseWriter, r *http.Request, a apiArgs,
+	run func(ctx context.Context, userID, checkID int64, ifMatch []int64) error) error {
+	ifMatch, err := parseIfMatch(r.Header)
+	if err != nil {
+		return err
+	}
+	if err := run(r.Context(), a.user.ID, a.checkID, ifMatch); err != nil {
 		return err
 	}
 	return s.writeCheck(w, r, a)
 }
 
 // writeCheck reads the check (after a mutation: the actor answers only once its write is
-// committed) and answers its JSON.
+// committed) and answers its JSON with its ETag.
 func (s *Server) writeCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	c, chans, err := s.loadCheck(r.Context(), a.user.ID, a.checkID)
 	if err != nil {
 		return err
 	}
+	setETag(w, c)
 	writeJSON(w, http.StatusOK, s.renderCheck(a.user, c, chans, s.now()))
 	return nil
 }
@@ -219,7 +228,7 @@ func (s *Server) slugCheck(w http.ResponseWriter, r *http.Request, a apiArgs) er
 		Available bool   `json:"available"`
 		Detail    string `json:"detail"`
 	}
-	if err := validateSlug(slug, ownUUID); err != nil {
+	if err := checkconfig.ValidateSlug(slug, ownUUID); err != nil {
 		writeJSON(w, http.StatusOK, answer{false, messages.MessageOf(err)})
 		return nil
 	}

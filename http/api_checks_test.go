@@ -43,7 +43,7 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"interval_seconds": json.Number("86400"), "grace_seconds": json.Number("3600"),
 		"max_runtime_seconds": json.Number("0"), "manual_resume": false,
 		"notify_after_failures": json.Number("1"), "notify_on_up": true,
-		"realert_interval_seconds": json.Number("0"), "content_rule": nil,
+		"realert_interval_seconds": json.Number("0"), "content_rule": nil, "config_version": json.Number("1"),
 		"last_ping": nil, "last_start": nil, "last_duration_seconds": nil, "next_deadline": nil,
 		"n_pings": json.Number("0"), "failure_count": json.Number("0"),
 		"created_at":  "2030-01-02T03:04:05.000Z",
@@ -68,7 +68,7 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"schedule_type", "schedule", "tz", "interval_seconds", "grace_seconds", "max_runtime_seconds",
 		"manual_resume", "notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_rule",
 		"last_ping", "last_start", "last_duration_seconds", "next_deadline", "n_pings", "failure_count",
-		"last_reason", "ping_url", "hc_ping_url", "channels"}
+		"last_reason", "ping_url", "hc_ping_url", "channels", "config_version"}
 	for k := range m {
 		if !slices.Contains(names, k) {
 			t.Errorf("unexpected field %q", k)
@@ -161,19 +161,24 @@ func TestCheckLifecycle(t *testing.T) {
 		t.Errorf("stored after PATCH null: %+v", c.CheckConfig)
 	}
 
-	// PUT replaces: missing fields take their defaults (the slug: the uuid).
+	// PUT changes only what is given too (the original's clients send partial PUTs).
 	rec = e.do("PUT", path, u.Key, `{"name": "c", "slug": "c"}`)
 	if rec.Code != 200 {
 		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
 	}
 	c, _ = e.store.check(id)
-	if c.Name != "c" || c.Slug != "c" || len(c.Tags) != 0 || c.GraceSeconds != 3600 {
+	if c.Name != "c" || c.Slug != "c" || !slices.Equal(c.Tags, []string{"x"}) || c.GraceSeconds != 3600 {
 		t.Errorf("stored after PUT: %+v", c.CheckConfig)
 	}
 	rec = e.do("PUT", path, u.Key, `{}`)
 	c, _ = e.store.check(id)
-	if rec.Code != 200 || c.Slug != c.UUID || c.Name != "" {
+	if rec.Code != 200 || c.Slug != "c" || c.Name != "c" {
 		t.Errorf("PUT {}: %d, slug %q name %q", rec.Code, c.Slug, c.Name)
+	}
+	rec = e.do("PUT", path, u.Key, `{"slug": null, "name": null}`)
+	c, _ = e.store.check(id)
+	if rec.Code != 200 || c.Slug != c.UUID || c.Name != "" {
+		t.Errorf("PUT nulls: %d, slug %q name %q", rec.Code, c.Slug, c.Name)
 	}
 
 	// pause / resume go through the actor and answer the re-read check.
@@ -201,7 +206,7 @@ func TestCheckLifecycle(t *testing.T) {
 	}
 
 	wantCalls := []string{
-		"update 1 1", "update 1 1", "update 1 1", "update 1 1", "pause 1 1", "resume 1 1", "delete 1 1", "delete 1 1",
+		"edit 1 1", "edit 1 1", "edit 1 1", "edit 1 1", "edit 1 1", "pause 1 1", "resume 1 1", "delete 1 1", "delete 1 1",
 	}
 	if got := e.checks.Calls(); !slices.Equal(got, wantCalls) {
 		t.Errorf("actor calls %v, want %v", got, wantCalls)

@@ -22,6 +22,8 @@ const (
 	opDelete
 	opPause
 	opResume
+	opTogglePause
+	opContent
 	opPings
 	opPingBody
 	opFlips
@@ -66,6 +68,8 @@ var checkRoutes = []struct {
 	}},
 	{[]string{segID, "pause"}, map[string]checkOp{http.MethodPost: opPause}},
 	{[]string{segID, "resume"}, map[string]checkOp{http.MethodPost: opResume}},
+	{[]string{segID, "toggle-pause"}, map[string]checkOp{http.MethodPost: opTogglePause}},
+	{[]string{segID, "content"}, map[string]checkOp{http.MethodGet: opContent}},
 	{[]string{segID, "pings"}, map[string]checkOp{http.MethodGet: opPings}},
 	{[]string{segID, "pings", segN, "body"}, map[string]checkOp{http.MethodGet: opPingBody}},
 	{[]string{segID, "flips"}, map[string]checkOp{http.MethodGet: opFlips}},

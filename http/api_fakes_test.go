@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -38,6 +39,7 @@ type apiStore struct {
 	deliveries map[int64][]messages.OutboxRow
 	nextUser   int64
 	nextCheck  int64
+	clock      func() time.Time // the edge's clock (schedules are validated against it)
 
 	CreateUserFn  func(ctx context.Context, u *messages.User) error
 	CreateCheckFn func(ctx context.Context, c *messages.Check) error
@@ -58,6 +60,13 @@ func newAPIStore() *apiStore {
 		flips:      map[int64][]messages.Flip{},
 		deliveries: map[int64][]messages.OutboxRow{},
 	}
+}
+
+func (s *apiStore) now() time.Time {
+	if s.clock == nil {
+		return time.Now()
+	}
+	return s.clock()
 }
 
 func apiConflict(what string) error { return messages.Errorf(messages.EConflict, "%s taken", what) }
@@ -126,7 +135,7 @@ func (s *apiStore) CreateCheck(ctx context.Context, c *messages.Check) error {
 	}
 	s.nextCheck++
 	c.ID = s.nextCheck
-	c.Version = 1
+	c.Version, c.ConfigVersion = 1, 1
 	cc := *c
 	cc.Tags = slices.Clone(c.Tags)
 	s.checks[c.ID] = cc
@@ -398,7 +407,7 @@ type apiChecks struct {
 	calls []string
 
 	PingFn       func(ctx context.Context, checkID int64, p *messages.Ping) (string, error)
-	UpdateFn     func(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error
+	EditFn       func(ctx context.Context, checkID int64, e *messages.CheckEdit) error
 	PauseFn      func(ctx context.Context, userID, checkID int64) error
 	ResumeFn     func(ctx context.Context, userID, checkID int64) error
 	DeleteFn     func(ctx context.Context, userID, checkID int64) error
@@ -444,44 +453,77 @@ func (c *apiChecks) apply(userID, checkID int64, edit func(*messages.Check) erro
 	return nil
 }
 
-func (c *apiChecks) Update(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error {
-	c.record("update %d %d", userID, checkID)
-	if c.UpdateFn != nil {
-		return c.UpdateFn(ctx, userID, checkID, cfg)
+// Edit merges e into the stored configuration with checkconfig, as the check's actor does.
+func (c *apiChecks) Edit(ctx context.Context, checkID int64, e *messages.CheckEdit) error {
+	c.record("edit %d %d", e.GetUserId(), checkID)
+	if c.EditFn != nil {
+		return c.EditFn(ctx, checkID, e)
 	}
-	return c.apply(userID, checkID, func(ck *messages.Check) error {
-		if c.store.slugTakenLocked(userID, cfg.Slug, checkID) {
+	return c.apply(e.GetUserId(), checkID, func(ck *messages.Check) error {
+		if err := checkconfig.MatchVersion(e.GetIfConfigVersions(), ck.ConfigVersion); err != nil {
+			return err
+		}
+		cfg, err := checkconfig.Edit(ck.CheckConfig, e, ck.UUID, c.store.now())
+		if err != nil {
+			return err
+		}
+		if c.store.slugTakenLocked(ck.UserID, cfg.Slug, checkID) {
 			return messages.Errorf(messages.EConflict, "slug taken")
 		}
 		ck.CheckConfig = cfg
+		ck.ConfigVersion++
 		return nil
 	})
 }
 
-func (c *apiChecks) Pause(ctx context.Context, userID, checkID int64) error {
+func (c *apiChecks) Pause(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
 	c.record("pause %d %d", userID, checkID)
 	if c.PauseFn != nil {
 		return c.PauseFn(ctx, userID, checkID)
 	}
 	return c.apply(userID, checkID, func(ck *messages.Check) error {
-		ck.Status = messages.StatusPaused
-		ck.NextDeadline, ck.NextDue = time.Time{}, time.Time{}
+		if err := checkconfig.MatchVersion(ifMatch, ck.ConfigVersion); err != nil {
+			return err
+		}
+		if ck.Status != messages.StatusPaused {
+			ck.Status = messages.StatusPaused
+			ck.NextDeadline, ck.NextDue = time.Time{}, time.Time{}
+			ck.ConfigVersion++
+		}
 		return nil
 	})
 }
 
-func (c *apiChecks) Resume(ctx context.Context, userID, checkID int64) error {
+func (c *apiChecks) Resume(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
 	c.record("resume %d %d", userID, checkID)
 	if c.ResumeFn != nil {
 		return c.ResumeFn(ctx, userID, checkID)
 	}
 	return c.apply(userID, checkID, func(ck *messages.Check) error {
-		ck.Status = messages.StatusNew
+		if err := checkconfig.MatchVersion(ifMatch, ck.ConfigVersion); err != nil {
+			return err
+		}
+		if ck.Status == messages.StatusPaused {
+			ck.Status = messages.StatusNew
+			ck.ConfigVersion++
+		}
 		return nil
 	})
 }
 
-func (c *apiChecks) Delete(ctx context.Context, userID, checkID int64) error {
+func (c *apiChecks) TogglePause(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
+	c.record("toggle_pause %d %d", userID, checkID)
+	paused := false
+	if ck, ok := c.store.check(checkID); ok {
+		paused = ck.Status == messages.StatusPaused
+	}
+	if paused {
+		return c.Resume(ctx, userID, checkID, ifMatch)
+	}
+	return c.Pause(ctx, userID, checkID, ifMatch)
+}
+
+func (c *apiChecks) Delete(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
 	c.record("delete %d %d", userID, checkID)
 	if c.DeleteFn != nil {
 		return c.DeleteFn(ctx, userID, checkID)
@@ -491,6 +533,9 @@ func (c *apiChecks) Delete(ctx context.Context, userID, checkID int64) error {
 	defer s.mu.Unlock()
 	if !s.owns(userID, checkID) {
 		return messages.ErrNotFound
+	}
+	if err := checkconfig.MatchVersion(ifMatch, s.checks[checkID].ConfigVersion); err != nil {
+		return err
 	}
 	delete(s.checks, checkID)
 	delete(s.channels, checkID)
@@ -549,6 +594,7 @@ func newAPIEnv(tb testing.TB, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *api
 	tb.Helper()
 	e := &apiEnv{t: tb, store: newAPIStore(), ring: apiRing(tb), reg: prometheus.NewRegistry(), now: apiEpoch}
 	e.checks = &apiChecks{store: e.store}
+	e.store.clock = e.clock
 	cfg := ttrhttp.DefaultConfig()
 	cfg.PublicURL = "https://ttr.example/"
 	deps := ttrhttp.Deps{

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -53,7 +54,7 @@ func parseListParams(q url.Values) (listParams, error) {
 			if t = strings.TrimSpace(t); t == "" {
 				continue
 			}
-			if err := validateTag(t); err != nil {
+			if err := checkconfig.ValidateTag(t); err != nil {
 				return p, invalid("tag: %q is not a tag", truncateRunes(t, 60))
 			}
 			if !slices.Contains(p.tags, t) {
@@ -61,8 +62,8 @@ func parseListParams(q url.Values) (listParams, error) {
 			}
 		}
 	}
-	if len(p.tags) > maxTags {
-		return p, invalid("tag: at most %d tags", maxTags)
+	if len(p.tags) > checkconfig.MaxTags {
+		return p, invalid("tag: at most %d tags", checkconfig.MaxTags)
 	}
 	if q.Has("cursor") && q.Get("cursor") != "" {
 		c, err := decodeCursor(q.Get("cursor"), p.sortBy, p.dir)

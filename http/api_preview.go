@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/schedule"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 	if err := decodeJSON(w, r, s.cfg.APIBodyLimit, &in); err != nil {
 		return err
 	}
-	cfg := defaultCheckConfig("")
+	cfg := checkconfig.Default("")
 	if in.ScheduleType != nil {
 		cfg.ScheduleType = *in.ScheduleType
 	}
@@ -40,7 +41,7 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 		cfg.TZ = *in.TZ
 	}
 	now := s.now()
-	sch, err := validateSchedule(&cfg, now)
+	sch, err := checkconfig.ValidateSchedule(&cfg, now)
 	if err != nil {
 		return err
 	}

@@ -22,14 +22,20 @@ type Store interface {
 // Checks reaches check actors (through the router, on whichever node owns the check).
 // Errors are *messages.Error: ENotFound (no such check for this user), EStale (the ping's
 // lookup is out of date: evict and resolve again), EInvalid, EConflict (slug taken),
-// EUnavailable (with RetryAfter: the store is down or the owner is unreachable).
+// EUnavailable (with RetryAfter: the store is down, the owner is unreachable, or it runs an
+// older release that does not know the request), EPrecondition (If-Match did not match).
 type Checks interface {
 	// Ping records a ping. reason is why it counted as a failure ("" when it did not).
 	Ping(ctx context.Context, checkID int64, p *messages.Ping) (reason string, err error)
-	Update(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error
-	Pause(ctx context.Context, userID, checkID int64) error
-	Resume(ctx context.Context, userID, checkID int64) error
-	Delete(ctx context.Context, userID, checkID int64) error
+	// Edit changes the fields e names (e carries the user and any If-Match); the owner
+	// merges it into the configuration it holds. EPrecondition when If-Match does not match.
+	Edit(ctx context.Context, checkID int64, e *messages.CheckEdit) error
+	// Pause, Resume, TogglePause and Delete take an If-Match precondition on the check's
+	// config_version: nil = none (EPrecondition when none of ifMatch matches).
+	Pause(ctx context.Context, userID, checkID int64, ifMatch []int64) error
+	Resume(ctx context.Context, userID, checkID int64, ifMatch []int64) error
+	TogglePause(ctx context.Context, userID, checkID int64, ifMatch []int64) error
+	Delete(ctx context.Context, userID, checkID int64, ifMatch []int64) error
 	// SetChannel stores a channel's settings: configEnc is a messages.ChannelConfig in JSON
 	// sealed under the key ring with keyring.ChannelAD; keepConfig only changes enabled.
 	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error

@@ -170,10 +170,6 @@ func (f *fakePingStore) ListDeliveries(ctx context.Context, userID, checkID int6
 // fakePingChecks is a Checks of function fields; a nil field answers an error naming it.
 type fakePingChecks struct {
 	PingFunc       func(ctx context.Context, checkID int64, p *messages.Ping) (string, error)
-	UpdateFunc     func(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error
-	PauseFunc      func(ctx context.Context, userID, checkID int64) error
-	ResumeFunc     func(ctx context.Context, userID, checkID int64) error
-	DeleteFunc     func(ctx context.Context, userID, checkID int64) error
 	SetChannelFunc func(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
 }
 
@@ -186,32 +182,26 @@ func (f *fakePingChecks) Ping(ctx context.Context, checkID int64, p *messages.Pi
 	return f.PingFunc(ctx, checkID, p)
 }
 
-func (f *fakePingChecks) Update(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error {
-	if f.UpdateFunc == nil {
-		return errors.New("fakePingChecks: Update not set")
-	}
-	return f.UpdateFunc(ctx, userID, checkID, cfg)
+// The ping tests send no API command: these answer that they were not expected.
+
+func (f *fakePingChecks) Edit(context.Context, int64, *messages.CheckEdit) error {
+	return errors.New("fakePingChecks: Edit not expected")
 }
 
-func (f *fakePingChecks) Pause(ctx context.Context, userID, checkID int64) error {
-	if f.PauseFunc == nil {
-		return errors.New("fakePingChecks: Pause not set")
-	}
-	return f.PauseFunc(ctx, userID, checkID)
+func (f *fakePingChecks) Pause(context.Context, int64, int64, []int64) error {
+	return errors.New("fakePingChecks: Pause not expected")
 }
 
-func (f *fakePingChecks) Resume(ctx context.Context, userID, checkID int64) error {
-	if f.ResumeFunc == nil {
-		return errors.New("fakePingChecks: Resume not set")
-	}
-	return f.ResumeFunc(ctx, userID, checkID)
+func (f *fakePingChecks) Resume(context.Context, int64, int64, []int64) error {
+	return errors.New("fakePingChecks: Resume not expected")
 }
 
-func (f *fakePingChecks) Delete(ctx context.Context, userID, checkID int64) error {
-	if f.DeleteFunc == nil {
-		return errors.New("fakePingChecks: Delete not set")
-	}
-	return f.DeleteFunc(ctx, userID, checkID)
+func (f *fakePingChecks) TogglePause(context.Context, int64, int64, []int64) error {
+	return errors.New("fakePingChecks: TogglePause not expected")
+}
+
+func (f *fakePingChecks) Delete(context.Context, int64, int64, []int64) error {
+	return errors.New("fakePingChecks: Delete not expected")
 }
 
 func (f *fakePingChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error {

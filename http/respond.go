@@ -18,6 +18,7 @@ var statusOf = map[messages.ErrCode]int{
 	messages.ENotFound:     http.StatusNotFound,
 	messages.EInvalid:      http.StatusBadRequest,
 	messages.EConflict:     http.StatusConflict,
+	messages.EPrecondition: http.StatusPreconditionFailed,
 	messages.EUnauthorized: http.StatusUnauthorized,
 	messages.EForbidden:    http.StatusForbidden,
 	messages.ERateLimited:  http.StatusTooManyRequests,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/alert"
 	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
@@ -227,9 +228,11 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 		a.onPing(ctx, env, sender)
 	case messages.TypeTick:
 		a.onTick(ctx)
+	case messages.TypeEdit:
+		a.onEdit(ctx, env, sender)
 	case messages.TypeUpdate:
 		a.onUpdate(ctx, env, sender)
-	case messages.TypePause, messages.TypeResume, messages.TypeDelete:
+	case messages.TypePause, messages.TypeResume, messages.TypeDelete, messages.TypeCommand:
 		a.onCommand(ctx, env, sender)
 	case messages.TypeSetChannel:
 		a.onSetChannel(ctx, env, sender)
@@ -241,7 +244,9 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 		}
 		respond(ctx, sender, ok(""))
 	default:
-		respond(ctx, sender, invalid("unknown message type "+strconv.Quote(env.Type)))
+		// A newer edge's request: refused as such (the edge retries later), never guessed at.
+		respond(ctx, sender, &messages.Reply{Code: messages.Code_CODE_UNKNOWN_TYPE,
+			Detail: "unknown message type " + strconv.Quote(env.Type)})
 	}
 }
 
@@ -302,7 +307,7 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		CheckID: a.id,
 		State:   st,
 		Ping: &messages.PingRecord{
-			CheckID: a.id, N: st.NPings, At: now, Kind: in.Kind, ExitStatus: p.ExitStatus, RID: p.Rid,
+			CheckID: a.id, N: st.NPings, At: now, Kind: eff.Kind, ExitStatus: p.ExitStatus, RID: p.Rid,
 			Method: p.Method, RemoteIP: p.RemoteIp, UserAgent: p.UserAgent, Body: p.Body,
 			RequestID: env.RequestId, Reason: eff.Reason,
 		},
@@ -331,6 +336,49 @@ func (a *checkActor) onTick(ctx actor.Context) {
 	a.submit(ctx, w, p, nil)
 }
 
+// onEdit merges an edit into the configuration this actor holds, after every write queued
+// before it: two edits of different fields both survive, and an If-Match is compared with the
+// config_version the edit would change.
+func (a *checkActor) onEdit(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var m messages.CheckEdit
+	if err := proto.Unmarshal(env.Body, &m); err != nil {
+		respond(ctx, sender, invalid("malformed edit"))
+		return
+	}
+	if m.UserId != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return
+	}
+	if err := checkconfig.MatchVersion(m.IfConfigVersions, a.chk.ConfigVersion); err != nil {
+		respond(ctx, sender, cluster.ReplyOf(err))
+		return
+	}
+	now := a.d.Now()
+	cfg, err := checkconfig.Edit(a.chk.CheckConfig, &m, a.chk.UUID, now)
+	if err != nil {
+		respond(ctx, sender, cluster.ReplyOf(err))
+		return
+	}
+	a.reconfigure(ctx, cfg, sender)
+}
+
+// reconfigure applies a new, validated configuration: the deadlines are recomputed and the
+// configuration is written with the next config_version.
+func (a *checkActor) reconfigure(ctx actor.Context, cfg messages.CheckConfig, sender *actor.PID) {
+	compiled, err := checklogic.CompileWith(a.id, cfg, a.d.Flap)
+	if err != nil {
+		respond(ctx, sender, invalid(messages.MessageOf(err)))
+		return
+	}
+	now := a.d.Now()
+	eff := checklogic.OnReconfigure(compiled, a.chk.CheckState, now)
+	w := persistence.Write{CheckID: a.id, Config: &cfg, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, now)}
+	a.chk.CheckConfig, a.cfg = cfg, compiled
+	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+}
+
+// onUpdate applies a whole configuration from an edge of the previous release (which merged
+// it there); this release's edge sends Edit.
 func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.Update
 	if err := proto.Unmarshal(env.Body, &m); err != nil {
@@ -346,64 +394,84 @@ func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender 
 		respond(ctx, sender, invalid(err.Error()))
 		return
 	}
-	compiled, err := checklogic.CompileWith(a.id, cfg, a.d.Flap)
-	if err != nil {
-		respond(ctx, sender, invalid(messages.MessageOf(err)))
-		return
-	}
-	eff := checklogic.OnReconfigure(compiled, a.chk.CheckState, a.d.Now())
-	w := persistence.Write{CheckID: a.id, Config: &cfg, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, a.d.Now())}
-	a.chk.CheckConfig, a.cfg = cfg, compiled
-	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+	a.reconfigure(ctx, cfg, sender)
 }
 
+// onCommand runs a pause, resume, toggle or delete, from its own message type (every release
+// knows those) or from a Command (a toggle, or one with an If-Match precondition). Pause and
+// resume write the configuration's next config_version with the new state.
 func (a *checkActor) onCommand(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
-	var userID int64
-	switch env.Type {
-	case messages.TypePause:
-		var m messages.Pause
-		if proto.Unmarshal(env.Body, &m) != nil {
-			respond(ctx, sender, invalid("malformed pause"))
-			return
-		}
-		userID = m.UserId
-	case messages.TypeResume:
-		var m messages.Resume
-		if proto.Unmarshal(env.Body, &m) != nil {
-			respond(ctx, sender, invalid("malformed resume"))
-			return
-		}
-		userID = m.UserId
-	case messages.TypeDelete:
-		var m messages.Delete
-		if proto.Unmarshal(env.Body, &m) != nil {
-			respond(ctx, sender, invalid("malformed delete"))
-			return
-		}
-		userID = m.UserId
+	cmd, err := decodeCommand(env)
+	if err != nil {
+		respond(ctx, sender, invalid(err.Error()))
+		return
 	}
-	if userID != a.chk.UserID {
+	if cmd.UserId != a.chk.UserID {
 		respond(ctx, sender, notFound())
+		return
+	}
+	if err := checkconfig.MatchVersion(cmd.IfConfigVersions, a.chk.ConfigVersion); err != nil {
+		respond(ctx, sender, cluster.ReplyOf(err))
 		return
 	}
 	now := a.d.Now()
 	var eff checklogic.Effects
-	switch env.Type {
-	case messages.TypePause:
+	switch cmd.Op {
+	case messages.CommandOp_COMMAND_OP_PAUSE:
 		eff = checklogic.OnPause(a.cfg, a.chk.CheckState, now)
-	case messages.TypeResume:
+	case messages.CommandOp_COMMAND_OP_RESUME:
 		eff = checklogic.OnResume(a.cfg, a.chk.CheckState, now)
-	case messages.TypeDelete:
+	case messages.CommandOp_COMMAND_OP_TOGGLE_PAUSE:
+		if a.chk.Status == messages.StatusPaused {
+			eff = checklogic.OnResume(a.cfg, a.chk.CheckState, now)
+		} else {
+			eff = checklogic.OnPause(a.cfg, a.chk.CheckState, now)
+		}
+	case messages.CommandOp_COMMAND_OP_DELETE:
 		w := persistence.Write{CheckID: a.id, State: a.chk.CheckState, Delete: true}
 		a.submit(ctx, w, &pendingWrite{reply: ok(""), deleted: true}, sender)
+		return
+	default:
+		respond(ctx, sender, invalid("unknown command "+cmd.Op.String()))
 		return
 	}
 	if !eff.Changed {
 		respond(ctx, sender, ok(""))
 		return
 	}
-	w := persistence.Write{CheckID: a.id, State: eff.State, Flip: eff.Flip, Outbox: a.outbox(eff, now)}
+	cfg := a.chk.CheckConfig
+	w := persistence.Write{CheckID: a.id, State: eff.State, Config: &cfg, Flip: eff.Flip, Outbox: a.outbox(eff, now)}
 	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
+}
+
+// decodeCommand reads a Command, or a Pause, Resume or Delete as the Command it is.
+func decodeCommand(env *messages.Envelope) (*messages.Command, error) {
+	var (
+		cmd    messages.Command
+		m      proto.Message
+		userID func() int64
+	)
+	switch env.Type {
+	case messages.TypeCommand:
+		if proto.Unmarshal(env.Body, &cmd) != nil {
+			return nil, errors.New("malformed command")
+		}
+		return &cmd, nil
+	case messages.TypePause:
+		p := &messages.Pause{}
+		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_PAUSE
+	case messages.TypeResume:
+		p := &messages.Resume{}
+		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_RESUME
+	default:
+		p := &messages.Delete{}
+		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_DELETE
+	}
+	if proto.Unmarshal(env.Body, m) != nil {
+		return nil, errors.New("malformed " + env.Type)
+	}
+	cmd.UserId = userID()
+	return &cmd, nil
 }
 
 func (a *checkActor) onSetChannel(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
@@ -464,6 +532,10 @@ func (a *checkActor) submit(ctx actor.Context, w persistence.Write, p *pendingWr
 	a.pending[seq] = p
 	if p.requestID != "" {
 		a.recent.add(p.requestID, seq)
+	}
+	if w.Config != nil {
+		a.chk.ConfigVersion++
+		w.ConfigVersion = a.chk.ConfigVersion
 	}
 	a.chk.CheckState = w.State
 	a.chk.Version++

@@ -3,9 +3,9 @@ package check
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -37,28 +37,47 @@ func (c *Client) Ping(ctx context.Context, checkID int64, p *messages.Ping) (str
 	return rep.Detail, nil
 }
 
-// Update replaces a check's configuration.
-func (c *Client) Update(ctx context.Context, userID, checkID int64, cfg messages.CheckConfig) error {
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return err
+// Edit changes the fields of a check that e names (see messages.CheckEdit); the check's
+// owner merges it into the configuration it holds. An If-Match that no longer matches is
+// EPrecondition.
+func (c *Client) Edit(ctx context.Context, checkID int64, e *messages.CheckEdit) error {
+	return c.callNew(ctx, checkID, messages.TypeEdit, e)
+}
+
+// Pause pauses a check. ifMatch, when not empty, is an If-Match precondition on its
+// config_version (EPrecondition when none matches).
+func (c *Client) Pause(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
+	if len(ifMatch) == 0 {
+		return c.call(ctx, checkID, messages.TypePause, &messages.Pause{UserId: userID})
 	}
-	return c.call(ctx, checkID, messages.TypeUpdate, &messages.Update{UserId: userID, ConfigJson: b})
+	return c.command(ctx, userID, checkID, messages.CommandOp_COMMAND_OP_PAUSE, ifMatch)
 }
 
-// Pause pauses a check.
-func (c *Client) Pause(ctx context.Context, userID, checkID int64) error {
-	return c.call(ctx, checkID, messages.TypePause, &messages.Pause{UserId: userID})
+// Resume resumes a paused check (ifMatch as for Pause).
+func (c *Client) Resume(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
+	if len(ifMatch) == 0 {
+		return c.call(ctx, checkID, messages.TypeResume, &messages.Resume{UserId: userID})
+	}
+	return c.command(ctx, userID, checkID, messages.CommandOp_COMMAND_OP_RESUME, ifMatch)
 }
 
-// Resume resumes a paused check.
-func (c *Client) Resume(ctx context.Context, userID, checkID int64) error {
-	return c.call(ctx, checkID, messages.TypeResume, &messages.Resume{UserId: userID})
+// TogglePause pauses an active check and resumes a paused one (ifMatch as for Pause).
+func (c *Client) TogglePause(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
+	return c.command(ctx, userID, checkID, messages.CommandOp_COMMAND_OP_TOGGLE_PAUSE, ifMatch)
 }
 
-// Delete deletes a check.
-func (c *Client) Delete(ctx context.Context, userID, checkID int64) error {
-	return c.call(ctx, checkID, messages.TypeDelete, &messages.Delete{UserId: userID})
+// Delete deletes a check (ifMatch as for Pause).
+func (c *Client) Delete(ctx context.Context, userID, checkID int64, ifMatch []int64) error {
+	if len(ifMatch) == 0 {
+		return c.call(ctx, checkID, messages.TypeDelete, &messages.Delete{UserId: userID})
+	}
+	return c.command(ctx, userID, checkID, messages.CommandOp_COMMAND_OP_DELETE, ifMatch)
+}
+
+// command sends a Command: a type the previous release does not know, so that it refuses a
+// toggle or a precondition instead of running the command without it.
+func (c *Client) command(ctx context.Context, userID, checkID int64, op messages.CommandOp, ifMatch []int64) error {
+	return c.callNew(ctx, checkID, messages.TypeCommand, &messages.Command{UserId: userID, Op: op, IfConfigVersions: ifMatch})
 }
 
 // SetChannel stores one channel's settings.
@@ -71,6 +90,35 @@ func (c *Client) SetChannel(ctx context.Context, userID, checkID int64, channel 
 func (c *Client) call(ctx context.Context, checkID int64, typ string, body proto.Message) error {
 	rep, err := c.router.Request(ctx, Identity(checkID), typ, 1, body, NewRequestID())
 	return replyErr(rep, err)
+}
+
+// UpgradeRetryAfter is how long a client is asked to wait when a request reached an owner
+// of an older release that does not know it (during a rolling upgrade).
+const UpgradeRetryAfter = 5 * time.Second
+
+// callNew sends a message of a type that an owner of an older release may not know. Such an
+// owner answers CODE_UNKNOWN_TYPE, or — the release before that code existed — Invalid with
+// the detail below; either is Unavailable: the request was not applied, and will be once the
+// check's owner runs this release.
+func (c *Client) callNew(ctx context.Context, checkID int64, typ string, body proto.Message) error {
+	rep, err := c.router.Request(ctx, Identity(checkID), typ, 1, body, NewRequestID())
+	if err == nil && unknownType(rep, typ) {
+		return &messages.Error{Code: messages.EUnavailable, RetryAfter: UpgradeRetryAfter,
+			Message: "the check's owner runs an older release that cannot apply this request; it was not applied: try again when the upgrade is done"}
+	}
+	return replyErr(rep, err)
+}
+
+// unknownType reports whether rep says the receiver does not know message type typ.
+func unknownType(rep *messages.Reply, typ string) bool {
+	switch rep.GetCode() {
+	case messages.Code_CODE_UNKNOWN_TYPE:
+		return true
+	case messages.Code_CODE_INVALID:
+		// The previous release's check actor: invalid("unknown message type " + strconv.Quote(type)).
+		return rep.GetDetail() == "unknown message type "+strconv.Quote(typ)
+	}
+	return false
 }
 
 // NewRequestID returns a random request id. Ids need to be unique, not secret.

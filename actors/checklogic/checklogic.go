@@ -45,6 +45,9 @@ type Effects struct {
 	// Reason says why the ping counted as a failure ("" if it did not). It is stored on the
 	// ping row and returned to the pinger. Only OnPing sets it.
 	Reason string
+	// Kind is how the ping counted, for its row in the ping log: a success ping that broke
+	// the content rule, or that gave a non-zero exit status, is a fail. Only OnPing sets it.
+	Kind string
 	// Changed reports anything to persist besides a ping row: State differs from the state
 	// passed in, or there is a flip or an alert.
 	Changed bool
@@ -74,6 +77,10 @@ func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effect
 	e := begin(c, st, now)
 	e.endSuppressionIfDue()
 	kind, reason := classify(p)
+	e.eff.Kind = p.Kind
+	if kind != "" {
+		e.eff.Kind = kind
+	}
 	if kind == "" || kind == messages.KindLog {
 		return e.finish()
 	}
@@ -92,6 +99,7 @@ func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effect
 	if reason == "" {
 		if ok, why := c.Rule.Check(p.Body, p.Query); !ok {
 			reason = why
+			e.eff.Kind = messages.KindFail
 		}
 	}
 	e.st.LastPing, e.st.LastPingKind = e.now, kind
