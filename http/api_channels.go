@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ttr-rip/ttr/actors/ssrf"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
@@ -149,6 +151,9 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, a apiArgs) e
 	if err != nil {
 		return err
 	}
+	if err := s.usable(spec, plan); err != nil {
+		return err
+	}
 	var configEnc []byte
 	if plan.config != nil {
 		if configEnc, err = s.sealChannel(a, *plan.config); err != nil {
@@ -159,6 +164,33 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, a apiArgs) e
 		return err
 	}
 	return s.writeCheck(w, r, a)
+}
+
+// usable refuses settings this server could never deliver to, instead of storing them and
+// failing every alert: an email channel set or enabled on a server without SMTP settings, and
+// a URL whose host is an address (or localhost) that deliveries may not reach. A host name is
+// left to the delivery, which checks what it resolves to.
+func (s *Server) usable(spec channelSpec, plan channelPlan) error {
+	if spec.name == messages.ChannelEmail && !s.cfg.EmailEnabled && (plan.enabled || plan.config != nil) {
+		return invalid("email alerts are not available on this server: it has no SMTP settings " +
+			"(an operator sets them with --smtp-host and --smtp-from, or TTR_SMTP_HOST and TTR_SMTP_FROM)")
+	}
+	if plan.config == nil || plan.config.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(plan.config.URL)
+	if err != nil { // parseChannelURL accepted it already
+		return invalid("%s must be an http or https URL with a host", spec.fields[0].name)
+	}
+	if refused, ok := ssrf.HostAllowed(u.Hostname(), s.cfg.WebhookAllowNets); !ok {
+		host := u.Hostname()
+		if a, err := netip.ParseAddr(host); err != nil || a != refused {
+			host += " (" + refused.String() + ")"
+		}
+		return invalid("%s: alerts may not be sent to %s: it is not a public address, and "+
+			"--webhook-allow-nets does not allow it", spec.fields[0].name, host)
+	}
+	return nil
 }
 
 // decodeChannelBody reads a channel's PUT body: an object of the spec's names only.

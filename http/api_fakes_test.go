@@ -597,6 +597,7 @@ func newAPIEnv(tb testing.TB, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *api
 	e.store.clock = e.clock
 	cfg := ttrhttp.DefaultConfig()
 	cfg.PublicURL = "https://ttr.example/"
+	cfg.EmailEnabled = true // a server with SMTP settings, unless a test says otherwise
 	deps := ttrhttp.Deps{
 		Store:      e.store,
 		Checks:     e.checks,

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,13 @@ type Config struct {
 	APIBodyLimit int64
 	// RequestTimeout bounds each request's work (actor round trips included).
 	RequestTimeout time.Duration
+	// EmailEnabled says the server has SMTP settings: without them an email channel is
+	// refused when it is set or enabled, rather than accepted and failing every alert.
+	EmailEnabled bool
+	// WebhookAllowNets are the ranges alerts may reach although they are not public
+	// (--webhook-allow-nets). A webhook, Slack or Discord URL whose host is an address or
+	// localhost outside them is refused when it is saved; a name is checked when delivering.
+	WebhookAllowNets []netip.Prefix
 }
 
 // DefaultConfig returns the defaults of SPEC and DESIGN.

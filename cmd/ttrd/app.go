@@ -246,6 +246,8 @@ func (m *Main) serve() error {
 	edge := ttrhttp.DefaultConfig()
 	edge.PublicURL = m.cfg.PublicURL
 	edge.PingBodyLimit = m.cfg.PingBodyLimit
+	edge.EmailEnabled = m.cfg.SMTPHost != ""
+	edge.WebhookAllowNets = m.cfg.WebhookAllow
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
