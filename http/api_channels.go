@@ -145,6 +145,9 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, a apiArgs) e
 	if err != nil {
 		return err
 	}
+	if spec.name == messages.ChannelEmail && !s.cfg.EmailEnabled && req.setsOrEnables() {
+		return errNoSMTP // before anything else: no other setting would make it work
+	}
 	plan, err := planChannel(spec, req, cur, func() (messages.ChannelConfig, error) {
 		return s.openChannel(ctx, a, cur)
 	})
@@ -172,8 +175,7 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, a apiArgs) e
 // left to the delivery, which checks what it resolves to.
 func (s *Server) usable(spec channelSpec, plan channelPlan) error {
 	if spec.name == messages.ChannelEmail && !s.cfg.EmailEnabled && (plan.enabled || plan.config != nil) {
-		return invalid("email alerts are not available on this server: it has no SMTP settings " +
-			"(an operator sets them with --smtp-host and --smtp-from, or TTR_SMTP_HOST and TTR_SMTP_FROM)")
+		return errNoSMTP
 	}
 	if plan.config == nil || plan.config.URL == "" {
 		return nil
@@ -191,6 +193,19 @@ func (s *Server) usable(spec channelSpec, plan channelPlan) error {
 			"--webhook-allow-nets does not allow it", spec.fields[0].name, host)
 	}
 	return nil
+}
+
+// errNoSMTP refuses an email channel on a server that cannot send email.
+var errNoSMTP = invalid("email alerts are not available on this server: it has no SMTP settings " +
+	"(an operator sets them with --smtp-host and --smtp-from, or TTR_SMTP_HOST and TTR_SMTP_FROM)")
+
+// setsOrEnables reports whether the request gives a setting a value or enables the channel
+// (rather than only clearing or disabling it).
+func (req channelRequest) setsOrEnables() bool {
+	if req.enabled != nil && *req.enabled {
+		return true
+	}
+	return slices.ContainsFunc(req.changes, func(c channelChange) bool { return c.given && c.value != "" })
 }
 
 // decodeChannelBody reads a channel's PUT body: an object of the spec's names only.

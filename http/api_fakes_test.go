@@ -572,6 +572,8 @@ type apiEnv struct {
 	ring   *keyring.Ring
 	reg    *prometheus.Registry
 	cfg    ttrhttp.Config
+	// storeUser, when set, finds a user's id in a store other than the fake (realEnv).
+	storeUser func(slug string) int64
 
 	mu  sync.Mutex
 	now time.Time
@@ -673,6 +675,10 @@ func (e *apiEnv) newUser() apiUser {
 	}
 	var u apiUser
 	apiJSON(e.t, rec, &u)
+	if e.storeUser != nil {
+		u.ID = e.storeUser(u.Slug)
+		return u
+	}
 	su, err := e.store.UserBySlug(context.Background(), u.Slug)
 	if err != nil {
 		e.t.Fatal(err)
