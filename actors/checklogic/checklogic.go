@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/contentrule"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -33,6 +34,9 @@ type PingInput struct {
 	RID        string // run id; "" = none
 	Body       []byte
 	Query      string // the raw query string
+	// Rule bounds the content rule's match: how much of the ping it reads and the user's
+	// matching budget (zero: the defaults, unmetered).
+	Rule contentrule.Options
 }
 
 // Effects is what one event changes. The actor persists State, Flip and Alerts in one write.
@@ -48,6 +52,10 @@ type Effects struct {
 	// Kind is how the ping counted, for its row in the ping log: a success ping that broke
 	// the content rule, or that gave a non-zero exit status, is a fail. Only OnPing sets it.
 	Kind string
+	// Note is recorded on the ping row instead when Reason is empty: something the pinger
+	// should know although the ping counted as sent (contentrule.ReasonBudget). Only OnPing
+	// sets it.
+	Note string
 	// Changed reports anything to persist besides a ping row: State differs from the state
 	// passed in, or there is a flip or an alert.
 	Changed bool
@@ -97,9 +105,11 @@ func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effect
 		return e.finish()
 	}
 	if reason == "" {
-		if ok, why := c.Rule.Check(p.Body, p.Query); !ok {
+		if ok, why := c.Rule.CheckWith(p.Body, p.Query, p.Rule); !ok {
 			reason = why
 			e.eff.Kind = messages.KindFail
+		} else {
+			e.eff.Note = why // a rule not evaluated (budget): the ping counts as sent
 		}
 	}
 	e.st.LastPing, e.st.LastPingKind = e.now, kind

@@ -27,6 +27,14 @@ func TestCompile(t *testing.T) {
 		{name: "bad regex", rule: &messages.ContentRule{Type: "absent", Pattern: "a(b", Regex: true}, wantErr: "invalid regular expression"},
 		{name: "backreference is not RE2", rule: &messages.ContentRule{Type: "absent", Pattern: `(a)\1`, Regex: true}, wantErr: "invalid regular expression"},
 		{name: "regex syntax as substring is fine", rule: &messages.ContentRule{Type: "absent", Pattern: "a(b"}},
+		{name: "the audit's costly pattern", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,1000}", 20) + "Q", Regex: true}, wantErr: "repeat count 1000 exceeds the limit of 100"},
+		{name: "repeat count at the limit", rule: &messages.ContentRule{Type: "absent", Pattern: "x{100}", Regex: true}},
+		{name: "repeat count over the limit", rule: &messages.ContentRule{Type: "absent", Pattern: "x{2,101}", Regex: true}, wantErr: "repeat count 101 exceeds the limit of 100"},
+		{name: "repeated repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "(?:[a-z]{1,100}){3}Q", Regex: true}, wantErr: "compiles to 600 instructions, the limit is 300"},
+		{name: "nested small repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "((a{10}){10}){10}", Regex: true}, wantErr: "the limit is 300"},
+		{name: "worst accepted pattern", rule: &messages.ContentRule{Type: "absent", Pattern: worstAccepted, Regex: true}},
+		{name: "one optional more is refused", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]?", 150) + "Q", Regex: true}, wantErr: "compiles to 303 instructions"},
+		{name: "a long substring is no regex", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,1000}", 20)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +109,114 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check() = (%v, %q), want (%v, %q)", ok, reason, tt.wantOK, tt.wantReason)
 			}
 		})
+	}
+}
+
+// worstAccepted is the costliest pattern found within the bounds (293 instructions): the
+// audit's pattern cut down to them.
+var worstAccepted = strings.Repeat("[a-z]{1,15}", 10) + "Q"
+
+func TestSubject(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		query string
+		limit int
+		want  string
+	}{
+		{name: "body only", body: "done", want: "done"},
+		{name: "query only", query: "msg=backup%20ok", want: "\nmsg=backup ok"},
+		{name: "body and query", body: "done", query: "a=1+2", want: "done\na=1 2"},
+		{name: "undecodable query as sent", body: "x", query: "a=%zz", want: "x\na=%zz"},
+		{name: "cut in the query", body: "0123", query: "abcdef", limit: 8, want: "0123\nabc"},
+		{name: "cut at the newline", body: "0123", query: "abcdef", limit: 5, want: "0123\n"},
+		{name: "cut in the body", body: "0123456789", query: "abc", limit: 4, want: "0123"},
+		{name: "body alone cut", body: "0123456789", limit: 4, want: "0123"},
+		{name: "default limit", body: strings.Repeat("b", 20000), want: strings.Repeat("b", contentrule.DefaultSubjectLimit)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(contentrule.Subject([]byte(tt.body), tt.query, tt.limit)); got != tt.want {
+				t.Errorf("Subject() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// countingMeter counts matches and can refuse them.
+type countingMeter struct {
+	runs   int
+	refuse bool
+}
+
+func (m *countingMeter) Run(match func()) bool {
+	if m.refuse {
+		return false
+	}
+	m.runs++
+	match()
+	return true
+}
+
+func TestCheckWithMatchesOnce(t *testing.T) {
+	for _, regex := range []bool{false, true} {
+		r, err := contentrule.Compile(&messages.ContentRule{Type: "absent", Pattern: "ERROR", Regex: regex})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &countingMeter{}
+		ok, reason := r.CheckWith([]byte("all good"), "status=ERROR%21", contentrule.Options{Meter: m})
+		if ok || reason != `content rule: "ERROR" found` {
+			t.Errorf("regex %v: CheckWith() = (%v, %q), want the query's ERROR found", regex, ok, reason)
+		}
+		if m.runs != 1 {
+			t.Errorf("regex %v: %d matches for one ping, want exactly 1", regex, m.runs)
+		}
+	}
+}
+
+func TestCheckWithBudgetSpent(t *testing.T) {
+	r, err := contentrule.Compile(&messages.ContentRule{Type: "present", Pattern: "ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, reason := r.CheckWith([]byte("failed"), "", contentrule.Options{Meter: &countingMeter{refuse: true}})
+	if !ok || reason != contentrule.ReasonBudget {
+		t.Errorf("CheckWith() = (%v, %q), want (true, %q)", ok, reason, contentrule.ReasonBudget)
+	}
+}
+
+func TestCheckWithLimit(t *testing.T) {
+	r, err := contentrule.Compile(&messages.ContentRule{Type: "present", Pattern: "tail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(strings.Repeat("x", 100) + "tail")
+	if ok, _ := r.CheckWith(body, "", contentrule.Options{Limit: 100}); ok {
+		t.Error("a pattern beyond the limit was found")
+	}
+	if ok, _ := r.CheckWith(body, "", contentrule.Options{Limit: 104}); !ok {
+		t.Error("a pattern within the limit was not found")
+	}
+}
+
+// BenchmarkWorstAcceptedPattern measures the costliest accepted pattern on a 10 KB ping of
+// lowercase letters, which keeps every thread of the match alive (docs/operations.md
+// "Abuse limits" records the result).
+func BenchmarkWorstAcceptedPattern(b *testing.B) {
+	r, err := contentrule.Compile(&messages.ContentRule{Type: "absent", Pattern: worstAccepted, Regex: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := make([]byte, 10000)
+	for i := range body {
+		body[i] = byte('a' + i*7%26)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if ok, _ := r.Check(body, ""); !ok {
+			b.Fatal("the pattern matched")
+		}
 	}
 }
 
