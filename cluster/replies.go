@@ -62,6 +62,12 @@ func NotOwner(hint string) *messages.Reply {
 	return &messages.Reply{Code: messages.Code_CODE_NOT_OWNER, Hint: hint}
 }
 
+// RateLimited is the reply to a request over an allowance (a check's pings per second):
+// the caller may try again after retryAfter.
+func RateLimited(detail string, retryAfter time.Duration) *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_RATE_LIMITED, Detail: detail, RetryAfterMs: retryAfter.Milliseconds()}
+}
+
 // Unavailable asks the caller to try again after retryAfter (the store is down, a batch
 // failed).
 func Unavailable(retryAfter time.Duration) *messages.Reply {
@@ -72,7 +78,7 @@ func Unavailable(retryAfter time.Duration) *messages.Reply {
 // ReplyOf turns an application error into the reply that carries it to another node: nil is
 // OK, an *messages.Error keeps its code and message, anything else is Internal with a generic
 // detail (internal details never leave the node). Codes the wire has no room for (the edge's
-// own unauthorized, forbidden, rate_limited, too_large) travel as Internal.
+// own unauthorized, forbidden, too_large) travel as Internal.
 func ReplyOf(err error) *messages.Reply {
 	if err == nil {
 		return OK()
@@ -95,6 +101,9 @@ func ReplyOf(err error) *messages.Reply {
 		r.Code = messages.Code_CODE_PRECONDITION_FAILED
 	case messages.EUnavailable:
 		r.Code = messages.Code_CODE_UNAVAILABLE
+		r.RetryAfterMs = e.RetryAfter.Milliseconds()
+	case messages.ERateLimited:
+		r.Code = messages.Code_CODE_RATE_LIMITED
 		r.RetryAfterMs = e.RetryAfter.Milliseconds()
 	default:
 		r.Code = messages.Code_CODE_INTERNAL
@@ -124,6 +133,9 @@ func ErrorOf(r *messages.Reply) error {
 		e.Code = messages.EPrecondition
 	case messages.Code_CODE_UNAVAILABLE, messages.Code_CODE_NOT_OWNER:
 		e.Code = messages.EUnavailable
+		e.RetryAfter = time.Duration(r.GetRetryAfterMs()) * time.Millisecond
+	case messages.Code_CODE_RATE_LIMITED:
+		e.Code = messages.ERateLimited
 		e.RetryAfter = time.Duration(r.GetRetryAfterMs()) * time.Millisecond
 	default:
 		e.Code = messages.EInternal

@@ -94,6 +94,8 @@ func TestErrorsCrossNodes(t *testing.T) {
 		{&messages.Error{Code: messages.EUnavailable, Message: "store down", RetryAfter: 2 * time.Second},
 			messages.Code_CODE_UNAVAILABLE, messages.EUnavailable, true},
 		{fmt.Errorf("load: %w", messages.ErrNotFound), messages.Code_CODE_NOT_FOUND, messages.ENotFound, true},
+		{&messages.Error{Code: messages.ERateLimited, Message: "too many pings", RetryAfter: 50 * time.Millisecond},
+			messages.Code_CODE_RATE_LIMITED, messages.ERateLimited, true},
 		{errors.New("pq: connection refused"), messages.Code_CODE_INTERNAL, messages.EInternal, false},
 		{messages.Errorf(messages.EForbidden, "no"), messages.Code_CODE_INTERNAL, messages.EInternal, false},
 	}

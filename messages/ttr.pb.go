@@ -42,6 +42,7 @@ const (
 	Code_CODE_INTERNAL            Code = 8
 	Code_CODE_PRECONDITION_FAILED Code = 9  // a request's If-Match no longer names the check's config_version
 	Code_CODE_UNKNOWN_TYPE        Code = 10 // the receiver does not know Envelope.type (an older release)
+	Code_CODE_RATE_LIMITED        Code = 11 // an allowance is spent: try again after retry_after_ms
 )
 
 // Enum value maps for Code.
@@ -58,6 +59,7 @@ var (
 		8:  "CODE_INTERNAL",
 		9:  "CODE_PRECONDITION_FAILED",
 		10: "CODE_UNKNOWN_TYPE",
+		11: "CODE_RATE_LIMITED",
 	}
 	Code_value = map[string]int32{
 		"CODE_UNSPECIFIED":         0,
@@ -71,6 +73,7 @@ var (
 		"CODE_INTERNAL":            8,
 		"CODE_PRECONDITION_FAILED": 9,
 		"CODE_UNKNOWN_TYPE":        10,
+		"CODE_RATE_LIMITED":        11,
 	}
 )
 
@@ -445,7 +448,7 @@ type Reply struct {
 	Code          Code                   `protobuf:"varint,1,opt,name=code,proto3,enum=ttr.v1.Code" json:"code,omitempty"`
 	Detail        string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`                                    // a message safe to show a user
 	Hint          string                 `protobuf:"bytes,3,opt,name=hint,proto3" json:"hint,omitempty"`                                        // NotOwner: the node believed to own the identity
-	RetryAfterMs  int64                  `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"` // Unavailable
+	RetryAfterMs  int64                  `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"` // Unavailable, RateLimited
 	Type          string                 `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`                                        // optional payload type
 	Body          []byte                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`                                        // optional payload
 	unknownFields protoimpl.UnknownFields
@@ -536,11 +539,13 @@ type Ping struct {
 	UserAgent  string                 `protobuf:"bytes,7,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	Query      string                 `protobuf:"bytes,8,opt,name=query,proto3" json:"query,omitempty"` // raw query string, for content rules
 	// The lookup the edge routed by; the actor answers Stale when it no longer matches.
-	LookupKind    LookupKind `protobuf:"varint,9,opt,name=lookup_kind,json=lookupKind,proto3,enum=ttr.v1.LookupKind" json:"lookup_kind,omitempty"`
-	UserId        int64      `protobuf:"varint,10,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	LookupRef     string     `protobuf:"bytes,11,opt,name=lookup_ref,json=lookupRef,proto3" json:"lookup_ref,omitempty"` // the slug or uuid as written in the URL
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LookupKind LookupKind `protobuf:"varint,9,opt,name=lookup_kind,json=lookupKind,proto3,enum=ttr.v1.LookupKind" json:"lookup_kind,omitempty"`
+	UserId     int64      `protobuf:"varint,10,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	LookupRef  string     `protobuf:"bytes,11,opt,name=lookup_ref,json=lookupRef,proto3" json:"lookup_ref,omitempty"` // the slug or uuid as written in the URL
+	// X-Forwarded-Proto as a trusted proxy sent it ("" when the client reached ttr directly).
+	ForwardedProto string `protobuf:"bytes,12,opt,name=forwarded_proto,json=forwardedProto,proto3" json:"forwarded_proto,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Ping) Reset() {
@@ -646,6 +651,13 @@ func (x *Ping) GetUserId() int64 {
 func (x *Ping) GetLookupRef() string {
 	if x != nil {
 		return x.LookupRef
+	}
+	return ""
+}
+
+func (x *Ping) GetForwardedProto() string {
+	if x != nil {
+		return x.ForwardedProto
 	}
 	return ""
 }
@@ -1647,6 +1659,122 @@ func (x *RateSnapshot) GetBackoffSecondsRemaining() float64 {
 	return 0
 }
 
+// LimitTake asks a limiter actor ("limiter/<name>/<key>") for cost events of an allowance of
+// rate events per second with bursts of burst. The requester sends the allowance, so the
+// actor needs no configuration of its own.
+type LimitTake struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rate          float64                `protobuf:"fixed64,1,opt,name=rate,proto3" json:"rate,omitempty"`
+	Burst         int32                  `protobuf:"varint,2,opt,name=burst,proto3" json:"burst,omitempty"`
+	Cost          int32                  `protobuf:"varint,3,opt,name=cost,proto3" json:"cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LimitTake) Reset() {
+	*x = LimitTake{}
+	mi := &file_ttr_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LimitTake) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LimitTake) ProtoMessage() {}
+
+func (x *LimitTake) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LimitTake.ProtoReflect.Descriptor instead.
+func (*LimitTake) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *LimitTake) GetRate() float64 {
+	if x != nil {
+		return x.Rate
+	}
+	return 0
+}
+
+func (x *LimitTake) GetBurst() int32 {
+	if x != nil {
+		return x.Burst
+	}
+	return 0
+}
+
+func (x *LimitTake) GetCost() int32 {
+	if x != nil {
+		return x.Cost
+	}
+	return 0
+}
+
+// LimitResult answers a LimitTake.
+type LimitResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Allowed       bool                   `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	RetryAfterMs  int64                  `protobuf:"varint,2,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"` // when refused: how long until cost events would be allowed
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LimitResult) Reset() {
+	*x = LimitResult{}
+	mi := &file_ttr_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LimitResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LimitResult) ProtoMessage() {}
+
+func (x *LimitResult) ProtoReflect() protoreflect.Message {
+	mi := &file_ttr_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LimitResult.ProtoReflect.Descriptor instead.
+func (*LimitResult) Descriptor() ([]byte, []int) {
+	return file_ttr_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *LimitResult) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *LimitResult) GetRetryAfterMs() int64 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
 var File_ttr_proto protoreflect.FileDescriptor
 
 const file_ttr_proto_rawDesc = "" +
@@ -1666,7 +1794,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x04hint\x18\x03 \x01(\tR\x04hint\x12$\n" +
 	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\x12\x12\n" +
 	"\x04type\x18\x05 \x01(\tR\x04type\x12\x12\n" +
-	"\x04body\x18\x06 \x01(\fR\x04body\"\xca\x02\n" +
+	"\x04body\x18\x06 \x01(\fR\x04body\"\xf3\x02\n" +
 	"\x04Ping\x12$\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x10.ttr.v1.PingKindR\x04kind\x12\x1f\n" +
 	"\vexit_status\x18\x02 \x01(\x05R\n" +
@@ -1683,7 +1811,8 @@ const file_ttr_proto_rawDesc = "" +
 	"\auser_id\x18\n" +
 	" \x01(\x03R\x06userId\x12\x1d\n" +
 	"\n" +
-	"lookup_ref\x18\v \x01(\tR\tlookupRef\"(\n" +
+	"lookup_ref\x18\v \x01(\tR\tlookupRef\x12'\n" +
+	"\x0fforwarded_proto\x18\f \x01(\tR\x0eforwardedProto\"(\n" +
 	"\x04Tick\x12 \n" +
 	"\fwake_unix_ms\x18\x01 \x01(\x03R\n" +
 	"wakeUnixMs\"B\n" +
@@ -1772,7 +1901,14 @@ const file_ttr_proto_rawDesc = "" +
 	"\x06tokens\x18\a \x01(\x01R\x06tokens\x12\x1d\n" +
 	"\n" +
 	"max_tokens\x18\b \x01(\x01R\tmaxTokens\x12:\n" +
-	"\x19backoff_seconds_remaining\x18\t \x01(\x01R\x17backoffSecondsRemaining*\xe4\x01\n" +
+	"\x19backoff_seconds_remaining\x18\t \x01(\x01R\x17backoffSecondsRemaining\"I\n" +
+	"\tLimitTake\x12\x12\n" +
+	"\x04rate\x18\x01 \x01(\x01R\x04rate\x12\x14\n" +
+	"\x05burst\x18\x02 \x01(\x05R\x05burst\x12\x12\n" +
+	"\x04cost\x18\x03 \x01(\x05R\x04cost\"M\n" +
+	"\vLimitResult\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12$\n" +
+	"\x0eretry_after_ms\x18\x02 \x01(\x03R\fretryAfterMs*\xfb\x01\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\v\n" +
 	"\aCODE_OK\x10\x01\x12\x12\n" +
@@ -1786,7 +1922,8 @@ const file_ttr_proto_rawDesc = "" +
 	"\rCODE_INTERNAL\x10\b\x12\x1c\n" +
 	"\x18CODE_PRECONDITION_FAILED\x10\t\x12\x15\n" +
 	"\x11CODE_UNKNOWN_TYPE\x10\n" +
-	"*x\n" +
+	"\x12\x15\n" +
+	"\x11CODE_RATE_LIMITED\x10\v*x\n" +
 	"\bPingKind\x12\x19\n" +
 	"\x15PING_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11PING_KIND_SUCCESS\x10\x01\x12\x13\n" +
@@ -1838,7 +1975,7 @@ func file_ttr_proto_rawDescGZIP() []byte {
 }
 
 var file_ttr_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_ttr_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_ttr_proto_goTypes = []any{
 	(Code)(0),                // 0: ttr.v1.Code
 	(PingKind)(0),            // 1: ttr.v1.PingKind
@@ -1864,6 +2001,8 @@ var file_ttr_proto_goTypes = []any{
 	(*SendResult)(nil),       // 21: ttr.v1.SendResult
 	(*RateQuery)(nil),        // 22: ttr.v1.RateQuery
 	(*RateSnapshot)(nil),     // 23: ttr.v1.RateSnapshot
+	(*LimitTake)(nil),        // 24: ttr.v1.LimitTake
+	(*LimitResult)(nil),      // 25: ttr.v1.LimitResult
 }
 var file_ttr_proto_depIdxs = []int32{
 	0,  // 0: ttr.v1.Reply.code:type_name -> ttr.v1.Code
@@ -1892,7 +2031,7 @@ func file_ttr_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ttr_proto_rawDesc), len(file_ttr_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

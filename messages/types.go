@@ -16,16 +16,19 @@ const (
 	TypePoke       = "poke"        // Poke (no reply)
 	TypeTestSend   = "test_send"   // TestSend → Reply{type "send_result", body SendResult}
 	TypeRate       = "rate"        // RateQuery → Reply{type "rate_snapshot", body RateSnapshot}
+	TypeLimitTake  = "limit_take"  // LimitTake → Reply{type "limit_result", body LimitResult}
 )
 
 // Reply payload types.
 const (
 	ReplySendResult   = "send_result"
 	ReplyRateSnapshot = "rate_snapshot"
+	ReplyLimitResult  = "limit_result"
 )
 
 // Identity kinds: the prefix of an identity ("check/123").
 const (
 	KindCheck    = "check"
 	KindNotifier = "notifier"
+	KindLimiter  = "limiter"
 )

@@ -17,6 +17,8 @@ import (
 	"github.com/ttr-rip/ttr/actors/batcher"
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/checklogic"
+	"github.com/ttr-rip/ttr/actors/contentrule"
+	"github.com/ttr-rip/ttr/actors/ratelimit"
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -72,6 +74,16 @@ type Deps struct {
 	Flap checklogic.FlapConfig
 	// Metrics, when set, receives the deadline lag of every flip a missed deadline causes.
 	Metrics *Metrics
+	// PingLimit bounds each check's pings (default off; the daemon sets 20/s with bursts of
+	// 100). A ping beyond it is answered RateLimited and not recorded. The bucket lives in the
+	// activation: it is per check and per node that owns it, which is one node at a time.
+	PingLimit ratelimit.Limit
+	// RuleBudget, when set, bounds the time each user's content rules spend matching on this
+	// node (contentrule.Budget).
+	RuleBudget *contentrule.Budget
+	// RuleSubjectLimit is how many bytes of a ping a content rule reads (the ping body limit;
+	// 0 = contentrule.DefaultSubjectLimit).
+	RuleSubjectLimit int
 }
 
 func (d *Deps) defaults() {
@@ -148,6 +160,8 @@ type checkActor struct {
 	recent   recentRequests
 	lastSeen time.Time
 	idle     *time.Timer
+	// pings is the check's ping allowance (Deps.PingLimit), made on the first ping.
+	pings *ratelimit.Bucket
 	// traffic: this activation handled something besides wake-ups (see TickIdleTimeout).
 	traffic bool
 }
@@ -299,8 +313,23 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		}
 	}
 	now := a.d.Now()
-	in := checklogic.PingInput{Kind: pingKind(p.Kind), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query}
+	if !a.d.PingLimit.Off() {
+		if a.pings == nil {
+			a.pings = ratelimit.NewBucket(a.d.PingLimit)
+		}
+		if ok, wait := a.pings.Take(now, 1); !ok {
+			a.d.Metrics.pingLimited()
+			respond(ctx, sender, cluster.RateLimited("too many pings for this check", wait))
+			return
+		}
+	}
+	in := checklogic.PingInput{Kind: pingKind(p.Kind), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query,
+		Rule: contentrule.Options{Limit: a.d.RuleSubjectLimit, Meter: a.d.RuleBudget.For(a.chk.UserID)}}
 	eff := checklogic.OnPing(a.cfg, a.chk.CheckState, in, now)
+	reason := eff.Reason
+	if reason == "" {
+		reason = eff.Note
+	}
 	st := eff.State
 	st.NPings = a.chk.NPings + 1
 	w := persistence.Write{
@@ -309,7 +338,7 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		Ping: &messages.PingRecord{
 			CheckID: a.id, N: st.NPings, At: now, Kind: eff.Kind, ExitStatus: p.ExitStatus, RID: p.Rid,
 			Method: p.Method, RemoteIP: p.RemoteIp, UserAgent: p.UserAgent, Body: p.Body,
-			RequestID: env.RequestId, Reason: eff.Reason,
+			RequestID: env.RequestId, Reason: reason,
 		},
 		Flip:   eff.Flip,
 		Outbox: a.outbox(eff, now),

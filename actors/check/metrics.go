@@ -4,11 +4,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/actors/ratelimit"
 )
 
 // Metrics are what check actors report. A nil *Metrics reports nothing.
 type Metrics struct {
-	deadlineLag prometheus.Histogram
+	deadlineLag  prometheus.Histogram
+	pingsRefused prometheus.Counter
 }
 
 // NewMetrics registers the check actors' metrics with reg (nil: none).
@@ -24,8 +27,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
 	}
-	reg.MustRegister(m.deadlineLag)
+	m.pingsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: ratelimit.MetricName, Help: ratelimit.MetricHelp,
+		ConstLabels: prometheus.Labels{"limiter": "ping_check"},
+	})
+	reg.MustRegister(m.deadlineLag, m.pingsRefused)
 	return m
+}
+
+// pingLimited counts a ping refused by the check's ping limit.
+func (m *Metrics) pingLimited() {
+	if m != nil {
+		m.pingsRefused.Inc()
+	}
 }
 
 func (m *Metrics) observeDeadlineLag(d time.Duration) {

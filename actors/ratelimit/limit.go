@@ -78,3 +78,11 @@ func (l Limit) String() string {
 func RetryAfterSeconds(d time.Duration) int64 {
 	return max(int64((d+time.Second-1)/time.Second), 1)
 }
+
+// The one metric every limiter reports: each registers a counter of this name with the
+// const label limiter="<name>" (a Prometheus registry accepts one descriptor per label
+// value, so the users of this package share the name without sharing a collector).
+const (
+	MetricName = "ttr_limit_refused_total"
+	MetricHelp = "Requests refused by an abuse limit (answered 429), by limiter."
+)
