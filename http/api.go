@@ -107,6 +107,11 @@ func (s *Server) dispatchChecks(w http.ResponseWriter, r *http.Request, ps httpr
 		methodNotAllowed(w, r)
 		return
 	}
+	if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+		setRoute(r, m.pattern)
+		s.fail(w, r, err)
+		return
+	}
 	h := s.checkHandler(m.op)
 	if h == nil { // a route in the table without a handler: a programming error
 		s.fail(w, r, errors.New("no handler for check route "+m.pattern))
@@ -121,6 +126,10 @@ func (s *Server) public(pattern string, f apiFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		setRoute(r, pattern)
 		w.Header().Set("Cache-Control", "no-store")
+		if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if err := f(w, r, apiArgs{}); err != nil {
 			s.fail(w, r, err)
 		}
@@ -131,19 +140,28 @@ func (s *Server) public(pattern string, f apiFunc) httprouter.Handle {
 func (s *Server) authed(pattern string, f apiFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		setRoute(r, pattern)
+		if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		s.serveAuthed(w, r, apiArgs{}, f)
 	}
 }
 
 // serveAuthed authenticates the request (401 otherwise), puts the principal in its context
 // and runs f. Answers are private to the user: caches must revalidate them (ETags) and never
-// share them.
+// share them. A client over its failed-authentication allowance is answered 429 whatever
+// its credential, and a credential over its request allowance too.
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, a apiArgs, f apiFunc) {
 	h := w.Header()
 	h.Set("Cache-Control", "private, no-cache")
 	h.Add("Vary", HeaderAuthKey+", Authorization")
-	p, err := s.authenticate(r)
+	p, err := s.authenticateLimited(r)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.deps.Limits.APICredential(p.Via + ":" + strconv.FormatInt(p.User.ID, 10)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

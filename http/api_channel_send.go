@@ -70,6 +70,9 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if err != nil {
 		return err
 	}
+	if err := s.deps.Limits.TestSend(r.Context(), a.user.ID); err != nil {
+		return err
+	}
 	if s.deps.Notifiers == nil {
 		return errNoNotifiers
 	}
@@ -103,6 +106,9 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 func (s *Server) testQueueChannel(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	row, err := s.testRow(r.Context(), a)
 	if err != nil {
+		return err
+	}
+	if err := s.deps.Limits.TestSend(r.Context(), a.user.ID); err != nil {
 		return err
 	}
 	if s.deps.Outbox == nil || s.deps.Notifiers == nil {

@@ -42,6 +42,15 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if err != nil {
 		return err
 	}
+	if s.cfg.Quotas.Checks > 0 {
+		st, err := s.deps.Store.CheckStats(r.Context(), a.user.ID, now)
+		if err != nil {
+			return err
+		}
+		if err := s.cfg.Quotas.AllowCheck(st.Total, 1); err != nil {
+			return err
+		}
+	}
 	c := messages.Check{
 		UserID:      a.user.ID,
 		UUID:        id.String(),

@@ -648,7 +648,7 @@ func (e *apiEnv) do(method, path, key string, body any, hdr ...string) *httptest
 	if key != "" {
 		req.Header.Set("X-Auth-Key", key)
 	}
-	if rd != nil {
+	if rd != nil || path == "/api/v1/users" { // sign-up must declare JSON even without a body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {

@@ -23,10 +23,22 @@ const (
 // the only time they are shown: {auth_key, user_slug, ping_key} (201). The store keeps the
 // access key's SHA-256, the ping key sealed plus its keyed index
 // (pingKeyPurpose, as the ping edge's resolver looks it up). A random user slug that is
-// taken is drawn again. The request body is not read.
+// taken is drawn again. The request body is not read, but it must be declared JSON: no HTML
+// form of another site can send that without the browser asking first (and the cross-origin
+// protection refuses what a browser says came from another site). Sign-ups count against
+// the client IP's allowance.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ apiArgs) error {
 	if s.deps.Ring == nil {
 		return errors.New("create user: no key ring configured")
+	}
+	if err := s.cop.Check(r); err != nil {
+		return errCrossOrigin
+	}
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	if err := s.deps.Limits.SignUp(r.Context(), s.deps.Limits.ClientIP(r)); err != nil {
+		return err
 	}
 	authKey, err := randomURLSafe(accessKeyBytes)
 	if err != nil {
@@ -67,6 +79,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ apiArgs) e
 	})
 	return nil
 }
+
+// errCrossOrigin answers a browser request another site made.
+var errCrossOrigin = messages.Errorf(messages.EForbidden, "cross-origin request refused")
 
 // randomURLSafe returns n random bytes from crypto/rand as unpadded base64url.
 func randomURLSafe(n int) (string, error) {

@@ -54,6 +54,35 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	return Principal{}, errUnauthenticated
 }
 
+// authenticateLimited is authenticate under the failed-authentication allowance of the
+// client's IP: a client over it is refused before its credential is looked at, and a
+// credential that does not authenticate counts against it (then the answer is 429 instead of
+// 401 when it was one too many). A request without a credential is no guess and does not
+// count; nor does a key its user rotated away recently (Deps.KeyRecentlyRotated).
+func (s *Server) authenticateLimited(r *http.Request) (Principal, error) {
+	lim := s.deps.Limits
+	key := r.Header.Get(HeaderAuthKey)
+	if key == "" {
+		return s.authenticate(r)
+	}
+	ip := lim.ClientIP(r)
+	if err := lim.AuthBlocked(ip); err != nil {
+		return Principal{}, err
+	}
+	p, err := s.authenticate(r)
+	if messages.CodeOf(err) != messages.EUnauthorized {
+		return p, err
+	}
+	if rotated := s.deps.KeyRecentlyRotated; rotated != nil && len(key) <= maxAuthKeyLen &&
+		rotated(r.Context(), keyring.Hash([]byte(key))) {
+		return p, err
+	}
+	if lerr := lim.AuthFailed(r.Context(), ip); lerr != nil {
+		return p, lerr
+	}
+	return p, err
+}
+
 // authByKey looks the user up by the SHA-256 of the key. The lookup is by hash, so there is
 // no secret comparison to time.
 func (s *Server) authByKey(ctx context.Context, key string) (Principal, error) {

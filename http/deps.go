@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -77,6 +78,11 @@ type Config struct {
 	// (--webhook-allow-nets). A webhook, Slack or Discord URL whose host is an address or
 	// localhost outside them is refused when it is saved; a name is checked when delivering.
 	WebhookAllowNets []netip.Prefix
+	// Quotas bound what one user may own (0 = unlimited); the zero value is unlimited.
+	Quotas limit.Quotas
+	// HSTS sends Strict-Transport-Security on every response (only with an https PublicURL:
+	// the daemon refuses the combination otherwise).
+	HSTS bool
 }
 
 // DefaultConfig returns the defaults of SPEC and DESIGN.
@@ -106,4 +112,11 @@ type Deps struct {
 	OwnerOf func(checkID int64) string
 	// Now is the clock (tests inject one); nil = time.Now.
 	Now func() time.Time
+	// Limits enforces the abuse limits and finds the client IP; nil = no limits, the socket's
+	// address.
+	Limits *limit.Limits
+	// KeyRecentlyRotated reports whether a key hash belonged to a key its user rotated away
+	// recently: its failures are a client not yet updated, not a guess, and do not count
+	// against the failed-authentication allowance. nil = no key counts as rotated.
+	KeyRecentlyRotated func(ctx context.Context, keyHash []byte) bool
 }

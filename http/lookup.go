@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -29,6 +30,8 @@ type ResolverConfig struct {
 	// MaxEntries bounds the cache (default 100,000). Beyond it, inserting into a full shard
 	// drops its expired entries and then random ones until an eighth of the shard is free.
 	MaxEntries int
+	// Quotas bound the checks ?create=1 may make (only Checks is read; 0 = unlimited).
+	Quotas limit.Quotas
 }
 
 // DefaultResolverConfig returns the defaults of ResolverConfig.
@@ -56,6 +59,7 @@ type Resolver struct {
 	shardCap int
 	seed     maphash.Seed
 	shards   [resolverShards]resolverShard
+	quotas   limit.Quotas
 }
 
 type resolverShard struct {
@@ -104,6 +108,7 @@ func NewResolver(store Store, ring *keyring.Ring, now func() time.Time, cfg Reso
 		negTTL:   int64(cfg.NegativeTTL),
 		shardCap: max(cfg.MaxEntries/resolverShards, 1),
 		seed:     maphash.MakeSeed(),
+		quotas:   cfg.Quotas,
 	}
 	for i := range r.shards {
 		r.shards[i].m = make(map[LookupKey]cacheEntry)
@@ -233,6 +238,19 @@ func (r *Resolver) create(ctx context.Context, k LookupKey, userID int64) (messa
 		return messages.CheckRef{}, false, errBadNewSlug
 	}
 	now := r.now()
+	if r.quotas.Checks > 0 {
+		// A check this user already has is found below, quota or not; only a new one counts.
+		st, err := r.store.CheckStats(ctx, userID, now)
+		if err != nil {
+			return messages.CheckRef{}, false, storeError(err)
+		}
+		if err := r.quotas.AllowCheck(st.Total, 1); err != nil {
+			if ref, err := r.store.ResolveSlug(ctx, userID, k.ref); err == nil {
+				return ref, false, nil
+			}
+			return messages.CheckRef{}, false, err
+		}
+	}
 	c := &messages.Check{
 		UserID:    userID,
 		UUID:      uuid.NewString(),

@@ -30,14 +30,20 @@ func Chain(ms ...Middleware) Middleware {
 // both in one, so a request is copied once for the whole chain instead of twice. In effect
 // its deadline still bounds only the handler's work: no middleware waits on the context.
 func (s *Server) middleware(h http.Handler) http.Handler {
-	return Chain(
+	ms := []Middleware{
 		Timeout(s.cfg.RequestTimeout),
 		RequestIDs(),
 		SecurityHeaders(),
+	}
+	if s.cfg.HSTS {
+		ms = append(ms, HSTS())
+	}
+	ms = append(ms,
 		AccessLog(s.log),
 		Metrics(s.deps.Registerer),
 		Recoverer(s.log),
-	)(h)
+	)
+	return Chain(ms...)(h)
 }
 
 // requestState is what the edge's middleware and handlers share about one request: the first

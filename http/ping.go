@@ -17,6 +17,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -74,6 +75,7 @@ type pingHandler struct {
 	timeout  time.Duration
 	bufs     sync.Pool // *[]byte of len limit+1, for reading bodies
 	metrics  pingMetrics
+	limits   *limit.Limits // nil: no per-IP limit, the socket's address
 
 	// Header values built once: assigning them skips an allocation per response.
 	textPlain []string
@@ -84,10 +86,13 @@ type pingHandler struct {
 
 func newPingHandler(cfg Config, deps Deps, log *slog.Logger, now func() time.Time) *pingHandler {
 	limit := max(cfg.PingBodyLimit, 0)
+	rcfg := DefaultResolverConfig()
+	rcfg.Quotas = cfg.Quotas
 	h := &pingHandler{
 		log:       log,
 		checks:    deps.Checks,
-		resolver:  NewResolver(deps.Store, deps.Ring, now, DefaultResolverConfig()),
+		limits:    deps.Limits,
+		resolver:  NewResolver(deps.Store, deps.Ring, now, rcfg),
 		limit:     limit,
 		timeout:   cfg.RequestTimeout,
 		metrics:   newPingMetrics(deps.Registerer),
@@ -198,6 +203,10 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.
 		h.text(w, r, http.StatusBadRequest, err.Error())
 		return t.Scheme, resultBadRequest
 	}
+	ip := h.limits.ClientIP(r)
+	if err := h.limits.Ping(ip); err != nil {
+		return t.Scheme, h.fail(w, r, err, 0)
+	}
 	key, err := h.resolver.Key(t)
 	if err != nil {
 		return t.Scheme, h.fail(w, r, err, 0)
@@ -216,6 +225,10 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.
 	}
 
 	p := newPing(r, t, q)
+	if ip.IsValid() {
+		p.RemoteIp = ip.String()
+	}
+	p.ForwardedProto = h.limits.ForwardedProto(r)
 	if r.Method == http.MethodPost {
 		if p.Body, err = h.readBody(r.Body); err != nil {
 			h.text(w, r, http.StatusBadRequest, "the request body could not be read")
@@ -323,6 +336,9 @@ func (h *pingHandler) fail(w http.ResponseWriter, r *http.Request, err error, ch
 		return resultNotFound
 	case messages.EInvalid:
 		h.text(w, r, http.StatusBadRequest, messages.MessageOf(err))
+		return resultBadRequest
+	case messages.EForbidden: // a quota (?create=1)
+		h.text(w, r, http.StatusForbidden, messages.MessageOf(err))
 		return resultBadRequest
 	case messages.EUnavailable, messages.ERateLimited:
 		status := http.StatusServiceUnavailable

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,8 +66,8 @@ func invalid(format string, args ...any) error {
 // decodeJSON reads one JSON object from r's body into v: at most limit bytes (ETooLarge
 // beyond), unknown fields rejected, trailing data rejected, and type errors named by field.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return messages.Errorf(messages.EInvalid, "Content-Type must be application/json")
+	if err := requireJSON(r); err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(body)
@@ -80,6 +81,21 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 			return jsonError(err)
 		}
 		return invalid("request body must hold one JSON object")
+	}
+	return nil
+}
+
+// errNotJSON answers a request whose body is not declared as JSON.
+var errNotJSON = messages.Errorf(messages.EInvalid, "Content-Type must be application/json")
+
+// requireJSON accepts a request whose Content-Type is application/json, parameters allowed
+// ("application/json; charset=utf-8"); anything else, an absent type included, is EInvalid.
+// A browser sends such a type across sites only after a CORS preflight, which ttr's API never
+// grants.
+func requireJSON(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errNotJSON
 	}
 	return nil
 }

@@ -17,11 +17,14 @@ type Server struct {
 	now  func() time.Time
 
 	handler http.Handler
+	// cop refuses cross-origin browser requests to the routes a form could reach
+	// (POST /api/v1/users).
+	cop *http.CrossOriginProtection
 }
 
 // NewServer builds the edge. Call Handler to serve it.
 func NewServer(cfg Config, deps Deps) *Server {
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, cop: http.NewCrossOriginProtection()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
