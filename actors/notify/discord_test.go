@@ -111,7 +111,7 @@ func TestDiscordOutcomes(t *testing.T) {
 
 func TestDiscordSSRF(t *testing.T) {
 	rc := newReceiver(t, answer(204, ""))
-	refused := notify.Result{Outcome: notify.Permanent, Detail: "destination address is not allowed"}
+	refused := notify.Result{Outcome: notify.Permanent, Detail: notify.DetailNoSuchDestination}
 	for _, u := range []string{rc.URL, "http://169.254.169.254/latest/meta-data/"} {
 		t.Run(u, func(t *testing.T) {
 			if got := notify.NewDiscord(chanHTTPConfig(false), nil).Send(context.Background(), discordDelivery(u)); got != refused {

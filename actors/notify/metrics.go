@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/actors/ratelimit"
 )
 
 // Metrics are the notifiers' Prometheus metrics. A nil *Metrics records nothing.
@@ -17,6 +19,7 @@ type Metrics struct {
 	inFlight   prometheus.Gauge
 	limited    *prometheus.GaugeVec
 	decreases  *prometheus.CounterVec
+	hostCapped prometheus.Counter
 }
 
 // NewMetrics creates the notifier metrics and registers them on reg; nil reg = no metrics
@@ -41,18 +44,32 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		limited: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ttr_notify_rate_limited_destinations",
-			Help: "Destinations on this node with alerts waiting for their rate limit, by reason (backoff: after a 429 or a failure; tokens: local throttling).",
+			Help: "Destinations on this node with alerts waiting for their rate limit, by reason (backoff: after a 429 or a failure; tokens: local throttling; host: the per-user cap on one destination host).",
 		}, []string{"reason"}),
 		decreases: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ttr_notify_rate_decreases_total",
 			Help: "Times a destination's send rate was lowered or its back-off extended, by channel and cause (rate_limited: a 429; error: a 5xx, network error or timeout).",
 		}, []string{"channel", "cause"}),
 	}
-	for _, r := range []string{"backoff", "tokens"} {
+	m.hostCapped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: ratelimit.MetricName, Help: ratelimit.MetricHelp,
+		ConstLabels: prometheus.Labels{"limiter": HostCapName},
+	})
+	for _, r := range []string{"backoff", "tokens", limitedHost} {
 		m.limited.WithLabelValues(r) // present at 0 from the start
 	}
-	reg.MustRegister(m.deliveries, m.latency, m.inFlight, m.limited, m.decreases)
+	reg.MustRegister(m.deliveries, m.latency, m.inFlight, m.limited, m.decreases, m.hostCapped)
 	return m
+}
+
+// limitedHost is the limited reason of a destination waiting for its user's host cap.
+const limitedHost = "host"
+
+// capped counts a send the host cap held back.
+func (m *Metrics) capped() {
+	if m != nil {
+		m.hostCapped.Inc()
+	}
 }
 
 // limitedChange moves one destination from the limited reason from to to ("" = none).

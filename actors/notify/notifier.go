@@ -66,6 +66,10 @@ type Deps struct {
 	// MayAct reports whether this node may act (its lease is current, DESIGN "Fencing"); while
 	// it returns false no row is claimed. nil = always.
 	MayAct func() bool
+	// HostCap caps each user's alerts to one destination host across every URL and node;
+	// nil = no cap. A row waiting for it is a local throttle wait: it does not count as an
+	// attempt nor lower the destination's rate.
+	HostCap *HostCap
 }
 
 // Detail shown on a row whose sealed destination does not open.
@@ -415,6 +419,14 @@ func (n *notifier) deliver(row messages.OutboxRow) {
 
 func (n *notifier) attempted(c actor.Context, a *attempt) {
 	n.busy = false
+	if a.throttled > 0 {
+		// The user's allowance for the destination's host is spent: the row was not
+		// claimed; try it again when the allowance has a send for it.
+		now := n.w.deps.Now()
+		n.setLimited(limitedHost)
+		n.arm(now.Add(a.throttled))
+		return
+	}
 	if a.err != nil && !a.sent {
 		n.storeTrouble(a.err)
 		return
@@ -576,6 +588,8 @@ type attempt struct {
 	fin      persistence.OutboxResult
 	finished bool  // the outcome was recorded (false: the claim was lost meanwhile)
 	err      error // a store error; with !sent nothing more is known
+	// throttled > 0: the host cap refused the send; nothing was claimed, try after it.
+	throttled time.Duration
 }
 
 func (a *attempt) rowClaimedBy() string {
@@ -600,6 +614,9 @@ func (w *worker) pending() ([]messages.OutboxRow, error) {
 func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
 	a := attempt{row: row}
 	cfg := w.deps.Config
+	if a.throttled = w.hostWait(row); a.throttled > 0 {
+		return a
+	}
 	now := w.deps.Now()
 	ctx, cancel := w.storeContext()
 	ok, err := w.deps.Store.ClaimOutbox(ctx, row.ID, node, now, now.Add(cfg.ClaimTTL))
@@ -624,6 +641,41 @@ func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
 		a.err = fmt.Errorf("finish outbox row %d: %w", row.ID, err)
 	}
 	return a
+}
+
+// hostWait takes one send of the row's user allowance for its destination host, or returns
+// how long until there is one. A row whose destination does not open is not capped (its send
+// fails at once), and an unreachable limiter lets the send go: the cap bounds abuse, it must
+// not hold a user's alerts back while the cluster changes.
+func (w *worker) hostWait(row messages.OutboxRow) time.Duration {
+	hc := w.deps.HostCap
+	if hc == nil || hc.Limiter == nil {
+		return 0
+	}
+	plain, err := w.deps.Ring.Open(row.DestEnc, keyring.OutboxAD(row.IdempotencyKey, row.UserID))
+	var dest messages.ChannelConfig
+	if err == nil {
+		err = json.Unmarshal(plain, &dest)
+	}
+	if err != nil {
+		return 0
+	}
+	key := hc.key(row.UserID, row.Channel, dest)
+	if key == "" {
+		return 0
+	}
+	ctx, cancel := w.storeContext()
+	defer cancel()
+	ok, wait, err := hc.Limiter.Take(ctx, HostCapName, key, hc.Limit, 1)
+	if err != nil {
+		w.deps.Logger.Debug("host cap unavailable, sending", "err", err)
+		return 0
+	}
+	if ok {
+		return 0
+	}
+	w.deps.Metrics.capped()
+	return max(wait, time.Millisecond)
 }
 
 func (w *worker) loadRate() (messages.RateState, bool, error) {

@@ -78,7 +78,7 @@ func TestSlackOutcomes(t *testing.T) {
 func TestSlackSSRF(t *testing.T) {
 	rc := newReceiver(t, answer(200, "ok"))
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.URL, "http://"))
-	refused := notify.Result{Outcome: notify.Permanent, Detail: "destination address is not allowed"}
+	refused := notify.Result{Outcome: notify.Permanent, Detail: notify.DetailNoSuchDestination}
 	for _, u := range []string{rc.URL, "http://localhost:" + port + "/", "http://[::1]:" + port + "/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1:" + port + "/"} {
 		t.Run(u, func(t *testing.T) {
 			if got := notify.NewSlack(chanHTTPConfig(false), nil).Send(context.Background(), slackDelivery(u)); got != refused {

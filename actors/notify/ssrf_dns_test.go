@@ -27,7 +27,11 @@ func fakeDNS(t *testing.T, records map[string]string) *net.Resolver {
 		m := new(dns.Msg)
 		m.SetReply(q)
 		for _, question := range q.Question {
-			if ip, ok := records[strings.TrimSuffix(question.Name, ".")]; ok && question.Qtype == dns.TypeA {
+			ip, ok := records[strings.TrimSuffix(question.Name, ".")]
+			if !ok {
+				m.Rcode = dns.RcodeNameError // NXDOMAIN, as a real server answers
+			}
+			if ok && question.Qtype == dns.TypeA {
 				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: question.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 1}, A: net.ParseIP(ip)})
 			}
 		}
@@ -72,11 +76,14 @@ func TestForbiddenTargetsAfterResolution(t *testing.T) {
 		{"a name resolving to 10.0.0.1", "http://hooks.example.com:" + hopPort + "/"},
 		{"a redirect to loopback", "http://hop.example.com:" + hopPort + "/"},
 		{"loopback outside the allow-list", loopback.URL},
+		// A name that does not exist reads exactly like a refused address, so test sends
+		// cannot tell a tenant which internal names resolve.
+		{"an unknown name", "http://nope.example.com:" + hopPort + "/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := w.Send(context.Background(), delivery(tt.url))
-			if got.Outcome != notify.Permanent || got.Detail != "destination address is not allowed" {
+			if got.Outcome != notify.Permanent || got.Detail != notify.DetailNoSuchDestination {
 				t.Fatalf("Send(%s) = %+v, want a permanent refusal", tt.url, got)
 			}
 		})

@@ -86,6 +86,11 @@ func classifyStatus(code int, retryAfter string, now time.Time) Result {
 	}
 }
 
+// DetailNoSuchDestination is what a user learns of a destination whose host name does not
+// exist and of one whose address is refused (SSRF protection): the same words and the same
+// outcome, so that sending tests cannot map internal DNS.
+const DetailNoSuchDestination = "the host name is unknown or its address is not allowed"
+
 // classifyError maps a client error to a Result. The detail names the kind of failure only:
 // resolver addresses, local ports and forbidden addresses stay out of what the user sees.
 func classifyError(err error, timeout time.Duration) Result {
@@ -99,7 +104,7 @@ func classifyError(err error, timeout time.Duration) Result {
 	)
 	switch {
 	case errors.Is(err, ErrAddressNotAllowed):
-		return Result{Outcome: Permanent, Detail: ErrAddressNotAllowed.Error()}
+		return Result{Outcome: Permanent, Detail: DetailNoSuchDestination}
 	case errors.As(err, &redirect):
 		return Result{Outcome: Permanent, Detail: redirect.detail}
 	case errors.Is(err, errTooManyRedirects):
@@ -110,7 +115,9 @@ func classifyError(err error, timeout time.Duration) Result {
 		return Result{Outcome: Transient, Detail: fmt.Sprintf("receiver did not answer within %s", shortDuration(timeout))}
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
-			return Result{Outcome: Transient, Detail: "the host name was not found"}
+			// Read exactly like a refused address: otherwise a test send would tell a tenant
+			// which internal names exist.
+			return Result{Outcome: Permanent, Detail: DetailNoSuchDestination}
 		}
 		return Result{Outcome: Transient, Detail: "the host name could not be resolved"}
 	case errors.As(err, &certErr):

@@ -187,7 +187,7 @@ func TestWebhookRedirects(t *testing.T) {
 	for _, path := range []string{"/to-metadata", "/to-private"} {
 		t.Run("redirect "+path, func(t *testing.T) {
 			got := wh.Send(context.Background(), delivery(srv.URL+path))
-			want := notify.Result{Outcome: notify.Permanent, Detail: "destination address is not allowed"}
+			want := notify.Result{Outcome: notify.Permanent, Detail: notify.DetailNoSuchDestination}
 			if got != want {
 				t.Errorf("Send = %+v, want %+v", got, want)
 			}
@@ -209,7 +209,7 @@ func TestWebhookSSRF(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	refused := notify.Result{Outcome: notify.Permanent, Detail: "destination address is not allowed"}
+	refused := notify.Result{Outcome: notify.Permanent, Detail: notify.DetailNoSuchDestination}
 
 	tests := []struct {
 		name  string
