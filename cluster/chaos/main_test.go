@@ -43,6 +43,11 @@ func TestMain(m *testing.M) {
 // long reports whether the long versions run (make chaos).
 func long() bool { return *longFlag || os.Getenv("TTR_CHAOS_LONG") == "1" }
 
+// harnessLimits turns off the abuse limits and quotas the fault tests would trip over
+// (docs/benchmarks.md "Limits").
+var harnessLimits = []string{"--limit-signup", "0", "--limit-auth-fail", "0", "--limit-api-credential", "0",
+	"--limit-api-ip", "0", "--limit-ping-check", "0", "--limit-test-send", "0", "--limit-alert-host", "0", "--quota-checks", "0"}
+
 // hasFlag reports whether the built ttrd has --name.
 func hasFlag(name string) bool {
 	return regexp.MustCompile(`(?m)^\s+-` + regexp.QuoteMeta(name) + `(\s|$)`).MatchString(binHelp)

@@ -123,9 +123,17 @@ func (b *Bench) startTTRDWithin(ctx context.Context, name string, storeArgs, env
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"--http-addr", addr, "--internal-addr", internal, "--log-level", "info", "--log-format", "json"}, storeArgs...)
+	args := append([]string{"--http-addr", addr, "--internal-addr", internal, "--log-level", "info", "--log-format", "json"}, benchLimits...)
+	args = append(args, storeArgs...)
 	return startServer(ctx, name, b.ttrdPath(), args, env, addr, internal, b.logPath(name), timeout)
 }
+
+// benchLimits turns off the abuse limits and quotas a benchmark would measure instead of the
+// server: it provisions 10,000 checks through one key and pings from one address
+// (docs/benchmarks.md "Limits").
+var benchLimits = []string{"--limit-signup", "0", "--limit-auth-fail", "0", "--limit-api-credential", "0",
+	"--limit-api-ip", "0", "--limit-ping-check", "0", "--limit-ping-ip", "0", "--limit-test-send", "0",
+	"--limit-alert-host", "0", "--limit-rule-budget", "0", "--quota-checks", "0"}
 
 // ttrdPath is the ttrd binary under test.
 func (b *Bench) ttrdPath() string { return filepath.Join(b.cfg.Bin, "ttrd") }

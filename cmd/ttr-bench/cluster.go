@@ -24,9 +24,10 @@ type clusterNode struct {
 // (each node lists all three, as deploy/ and .ci/cluster do, so the start order does not
 // matter).
 func (n clusterNode) args(databaseURL string, join []string) []string {
-	return []string{"--node-name", n.name, "--http-addr", n.http, "--internal-addr", n.internal,
+	args := []string{"--node-name", n.name, "--http-addr", n.http, "--internal-addr", n.internal,
 		"--remote-addr", n.remote, "--gossip-addr", n.gossip, "--join", strings.Join(join, ","),
 		"--database-url", databaseURL, "--log-level", "info", "--log-format", "json"}
+	return append(args, benchLimits...)
 }
 
 // startCluster3 starts three ttrd nodes on one fresh PostgreSQL database, joined into one

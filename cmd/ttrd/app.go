@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,12 +23,15 @@ import (
 	"github.com/ttr-rip/ttr/actors/batcher"
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/checklogic"
+	"github.com/ttr-rip/ttr/actors/contentrule"
 	"github.com/ttr-rip/ttr/actors/health"
+	"github.com/ttr-rip/ttr/actors/limiter"
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/actors/sweeper"
 	"github.com/ttr-rip/ttr/actors/wheel"
 	"github.com/ttr-rip/ttr/cluster"
 	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -203,9 +208,16 @@ func (m *Main) Start(ctx context.Context) error {
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
-		Metrics: check.NewMetrics(m.reg),
+		Metrics:   check.NewMetrics(m.reg),
+		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
+		RuleSubjectLimit: int(m.cfg.PingBodyLimit),
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
+		return err
+	}
+	// Cluster-wide allowances: one limiter actor per allowance and key, placed like checks.
+	if _, err := cluster.SpawnHost(node, messages.KindLimiter, m.membership,
+		limiter.NewProducer(limiter.Deps{Passivate: cluster.RequestPassivation}), cluster.HostOptions{Registerer: m.reg}); err != nil {
 		return err
 	}
 	notifyProducer, err := m.notifier()
@@ -248,11 +260,21 @@ func (m *Main) serve() error {
 	edge.PingBodyLimit = m.cfg.PingBodyLimit
 	edge.EmailEnabled = m.cfg.SMTPHost != ""
 	edge.WebhookAllowNets = m.cfg.WebhookAllow
+	edge.Quotas = m.cfg.Abuse.Quotas
+	edge.HSTS = m.cfg.Abuse.HSTS
+	limits, err := limit.New(m.cfg.Abuse.Limits, limit.Deps{
+		Shared: limiter.NewClient(m.router), Nodes: func() int { return len(m.membership.Members()) },
+		Registerer: m.reg, Logger: m.log,
+	})
+	if err != nil {
+		return fmt.Errorf("abuse limits: %w", err)
+	}
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
+		Limits: limits,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
 	if err != nil {
@@ -396,10 +418,21 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 		Senders:   senders,
 		NodeID:    func() string { return m.membership.Self().ID },
 		MayAct:    m.leaseValid,
+		HostCap:   m.hostCap(),
 		Work:      &m.notifyWork,
 		Metrics:   notify.NewMetrics(m.reg),
 		Passivate: cluster.RequestPassivation,
 	}), nil
+}
+
+// hostCap is the cap on each user's alerts to one destination host, held cluster-wide by
+// limiter actors; the chat providers' hosts and the configured Telegram API host are exempt.
+func (m *Main) hostCap() *notify.HostCap {
+	exempt := append([]string(nil), notify.DefaultExemptHosts...)
+	if u, err := url.Parse(m.cfg.TelegramAPIURL); err == nil && u.Hostname() != "" {
+		exempt = append(exempt, strings.ToLower(u.Hostname()))
+	}
+	return &notify.HostCap{Limiter: limiter.NewClient(m.router), Limit: m.cfg.Abuse.AlertHost, Exempt: exempt}
 }
 
 // senders builds one Sender per channel: webhook, Slack and Discord share the SSRF-safe

@@ -54,6 +54,7 @@ type Config struct {
 	GossipProbeTimeout  time.Duration
 	GossipSuspicionMult int
 	RC                  aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
+	Abuse               AbuseConfig // abuse limits and quotas (--limit-*, --quota-*, --trust-proxy, --hsts)
 	// Secrets (never logged).
 	EncryptionKeys string
 	SecretKey      string
@@ -135,6 +136,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.SMTPFrom, "smtp-from", "", "From address of alert emails")
 	str(&c.SMTPTLS, "smtp-tls", "starttls", "starttls, tls (implicit, port 465) or none (local relays only)")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", 10*time.Second, "bound on one email delivery (env TTR_SMTP_TIMEOUT)")
+	abuseFlags := c.Abuse.register(fs)
 
 	// Environment fallbacks: apply before parsing so the command line wins.
 	var envErr error
@@ -174,6 +176,9 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 			return c, fmt.Errorf("--webhook-allow-nets: %q is not a CIDR", s)
 		}
 		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+	}
+	if err := abuseFlags(); err != nil {
+		return c, err
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
@@ -228,6 +233,9 @@ func (c Config) Validate() error {
 	if err := c.RC.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("rate control (--rc-*): %w", err))
 	}
+	if err := c.Abuse.Validate(c.PublicURL); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -269,5 +277,6 @@ func (c Config) redacted() []any {
 		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
 		"join", strings.Join(c.Join, ","), "gossip_addr", c.GossipAddr, "cluster_name", c.ClusterName,
 		"gossip_key_set", c.GossipKey != "",
-		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS}
+		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS,
+		"abuse_limits", c.Abuse.String()}
 }

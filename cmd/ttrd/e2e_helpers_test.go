@@ -79,6 +79,14 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// harnessLimits turns off the abuse limits and quotas end-to-end tests would trip over: they
+// sign up many users, ping and test-send fast, all from 127.0.0.1 (docs/benchmarks.md lists
+// the flags every harness sets). A test of a limit passes its own flags after these.
+func harnessLimits() []string {
+	return []string{"--limit-signup", "0", "--limit-auth-fail", "0", "--limit-api-credential", "0", "--limit-api-ip", "0",
+		"--limit-ping-check", "0", "--limit-test-send", "0", "--limit-alert-host", "0", "--quota-checks", "0"}
+}
+
 // startDaemon starts ttrd on a fresh data directory (unless dataDir is given through
 // reuse) with extra flags, and waits until /readyz answers 200.
 func startDaemon(t *testing.T, dataDir string, extra ...string) *daemon {
@@ -89,7 +97,8 @@ func startDaemon(t *testing.T, dataDir string, extra ...string) *daemon {
 	addr := freeAddr(t)
 	d := &daemon{t: t, addr: addr, URL: "http://" + addr, dataDir: dataDir,
 		args: append([]string{"--http-addr", addr, "--data-dir", dataDir, "--webhook-allow-nets", "127.0.0.0/8",
-			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"}, extra...),
+			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"},
+			append(harnessLimits(), extra...)...),
 		env: os.Environ()}
 	d.start()
 	t.Cleanup(d.kill)

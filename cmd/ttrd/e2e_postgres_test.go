@@ -20,7 +20,8 @@ func startPostgresDaemon(t *testing.T) (*daemon, string) {
 	dbURL := storetest.PostgresURL(t)
 	addr := freeAddr(t)
 	d := &daemon{t: t, addr: addr, URL: "http://" + addr,
-		args: []string{"--http-addr", addr, "--database-url", dbURL, "--gossip-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"},
+		args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--gossip-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"},
+			harnessLimits()...),
 		env: append(os.Environ(),
 			"TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(),
 			"TTR_SECRET_KEY=0123456789abcdef0123456789abcdef-test")}
