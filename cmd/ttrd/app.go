@@ -108,6 +108,9 @@ func (m *Main) Close() {
 func (m *Main) openStore(ctx context.Context) error {
 	secrets := keyring.Secrets{EncryptionKeys: m.cfg.EncryptionKeys, SecretKey: m.cfg.SecretKey}
 	if m.cfg.DatabaseURL == "" {
+		if err := sqlite.PrepareDir(m.cfg.DataDir); err != nil {
+			return err
+		}
 		if secrets.EncryptionKeys == "" && secrets.SecretKey == "" {
 			s, generated, err := keyring.LoadOrGenerate(m.cfg.DataDir)
 			if err != nil {

@@ -26,6 +26,10 @@ func LoadOrGenerate(dir string) (s Secrets, generated bool, err error) {
 	path := filepath.Join(dir, secretsFile)
 	b, err := os.ReadFile(path)
 	if err == nil {
+		// A file an operator copied in may carry a looser mode: the secrets are for ttrd only.
+		if err := os.Chmod(path, 0o600); err != nil {
+			return s, false, fmt.Errorf("restrict %s: %w", path, err)
+		}
 		for _, line := range strings.Split(string(b), "\n") {
 			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 			if !ok {

@@ -80,6 +80,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	cfg.readers = max(cfg.readers, 1)
 	cfg.resealBatch = max(cfg.resealBatch, 1)
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
@@ -142,6 +145,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := s.stmts.prepare(ctx, w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	// The WAL and shared-memory files exist now (SQLite gives them the database's mode, but
+	// ones left by an earlier run keep theirs).
+	if err := ownerOnly(path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return s, nil
 }
