@@ -45,6 +45,9 @@ fuzz: ## run each fuzzer for a minute
 	$(GO) test -run '^$$' -fuzz FuzzParseOnCalendar -fuzztime 60s ./actors/schedule/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./http/pingpath/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeMeta -fuzztime 60s ./cluster/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime 60s ./cluster/
+	$(GO) test -run '^$$' -fuzz FuzzParsePingQuery -fuzztime 60s ./http/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCheckBody -fuzztime 60s ./http/
 
 .PHONY: cluster-up
 cluster-up: build ## three nodes on 127.0.0.1:8081-8083 sharing the local PostgreSQL
