@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/http/pingpath"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -46,11 +47,9 @@ func FuzzDecodeCheckBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r := httptest.NewRequest("POST", "/api/v1/checks", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		def := defaultCheckConfig(id)
-		cfg := def
-		err := s.decodeCheckBody(httptest.NewRecorder(), r, &cfg, &def)
+		edit, err := s.decodeCheckEdit(httptest.NewRecorder(), r)
 		if err == nil {
-			err = validateCheckConfig(&cfg, id, now)
+			_, err = checkconfig.Edit(checkconfig.Default(id), edit, id, now)
 		}
 		if err == nil {
 			return

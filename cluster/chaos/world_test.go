@@ -51,7 +51,7 @@ func setup(t *testing.T, c *cluster, sc scale) *world {
 		AuthKey  string `json:"auth_key"`
 		UserSlug string `json:"user_slug"`
 	}
-	c.mustCall("POST", "/api/v1/users", "", nil, &u)
+	c.mustCall("POST", "/api/v1/users", "", map[string]any{}, &u) // sign-up must declare JSON
 	w.userKey, w.userSlug = u.AuthKey, u.UserSlug
 
 	type spec struct {

@@ -73,7 +73,7 @@ func provision(ctx context.Context, addr string, n, conc int) (Fixture, error) {
 		AuthKey  string `json:"auth_key"`
 		UserSlug string `json:"user_slug"`
 	}
-	if err := postJSON(ctx, client, base+"/api/v1/users", "", nil, http.StatusCreated, &user); err != nil {
+	if err := postJSON(ctx, client, base+"/api/v1/users", "", struct{}{}, http.StatusCreated, &user); err != nil {
 		return Fixture{}, fmt.Errorf("create user: %w", err)
 	}
 	f := Fixture{UserSlug: user.UserSlug, AuthKey: user.AuthKey, Checks: make([]CheckRef, n)}

@@ -253,7 +253,7 @@ type user struct {
 func (d *daemon) newUser() user {
 	d.t.Helper()
 	var u user
-	if code := d.api("", "POST", "/api/v1/users", nil, &u); code != 201 {
+	if code := d.api("", "POST", "/api/v1/users", map[string]any{}, &u); code != 201 { // a JSON body: sign-up must declare JSON
 		d.t.Fatalf("create user: %d", code)
 	}
 	return u
