@@ -16,6 +16,7 @@ import (
 
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
+	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -132,6 +133,8 @@ type fixtureOptions struct {
 	router         cluster.RouterOptions
 	// routerMembership, when set, gives node i's router its own view of the cluster.
 	routerMembership func(i int, c *clustertest.Cluster) cluster.Membership
+	// tls, when set, gives node i this mutual-TLS transport.
+	tls func(i int) *mtls.Transport
 }
 
 func testLogger() *slog.Logger {
@@ -146,7 +149,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if o.nodes == 0 {
 		o.nodes = 1
 	}
-	f := &fixture{Cluster: clustertest.Start(t, o.nodes, clustertest.Options{Logger: testLogger()}),
+	f := &fixture{Cluster: clustertest.Start(t, o.nodes, clustertest.Options{Logger: testLogger(), TLS: o.tls}),
 		w: &world{seqs: map[string][]int64{}}, used: map[int]int{}}
 	// Before the nodes stop (cleanups run last first): a node must not send after Stop.
 	t.Cleanup(func() { clustertest.WaitUntil(t, 10*time.Second, func() bool { return f.w.late.Load() == 0 }) })

@@ -10,15 +10,18 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -38,6 +41,15 @@ type NodeConfig struct {
 	// EndpointWriterQueueSize is the initial size of the per-peer send queue. protoactor's
 	// default (1e6 slots, ~16 MB per peer) is allocated up front. Default 10 000.
 	EndpointWriterQueueSize int
+	// Local starts no remote endpoint at all: a node that is not in a cluster has no peer, so
+	// it opens no listener (ListenAddr is ignored). Routers then deliver locally only.
+	Local bool
+	// TLS secures the remote endpoint with mutual TLS (server and dial credentials). nil
+	// runs it in plaintext, which only in-process tests on loopback do; ttrd always sets it.
+	TLS *mtls.Transport
+	// SpeaksTLS tells, in mtls.Permit mode, whether the peer at a remote address accepts TLS
+	// (it announces so in its metadata); the others are dialled in plaintext. Default: none.
+	SpeaksTLS func(addr string) bool
 }
 
 // DefaultEndpointWriterQueueSize is the default NodeConfig.EndpointWriterQueueSize.
@@ -76,9 +88,11 @@ func isWildcard(host string) bool {
 // Hosts are spawned on it (SpawnHost) and routers send from it (NewRouter).
 type Node struct {
 	system *actor.ActorSystem
-	remote *remote.Remote
+	remote *remote.Remote // nil for a Local node
 	conns  *connTracker
 	logger *slog.Logger
+	// dropped counts peers' messages refused by filterPeerMessages.
+	dropped atomic.Int64
 
 	// sendMu is held shared by the router while it hands a message to protoactor and
 	// exclusively by Stop, so nothing of ours sends while the endpoints are torn down.
@@ -142,11 +156,21 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		actor.WithDeadLetterRequestLogging(false),
 	)
 
-	probe := newStartProbe()
-	conns := newConnTracker()
+	n := &Node{system: system, conns: newConnTracker(), logger: logger, hosts: make(map[string]*actor.PID),
+		dispatcher: newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)}
+	if cfg.Local {
+		n.logger.Info("cluster node started without a remote endpoint (not in a cluster)")
+		return n, nil
+	}
+	serverCreds, dialCreds := credentials.TransportCredentials(insecure.NewCredentials()), credentials.TransportCredentials(insecure.NewCredentials())
+	if cfg.TLS != nil {
+		serverCreds, dialCreds = cfg.TLS.ServerCredentials(), cfg.TLS.ClientCredentials(cfg.SpeaksTLS)
+	}
+	probe := newStartProbe(serverCreds)
+	conns := n.conns
 	opts := []remote.ConfigOption{
 		remote.WithDialOptions(
-			grpc.WithTransportCredentials(insecure.NewCredentials()), // remote's default, undeprecated
+			grpc.WithTransportCredentials(dialCreds),
 			grpc.WithStatsHandler(conns),
 		),
 		remote.WithEndpointWriterQueueSize(cfg.EndpointWriterQueueSize),
@@ -154,7 +178,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		// deserializer dereference nil on the gRPC stream goroutine, and its unimplemented
 		// diagnostics RPCs panic: either would take the whole process down.
 		remote.WithServerOptions(
-			grpc.ChainStreamInterceptor(recoverStream(logger)),
+			grpc.ChainStreamInterceptor(recoverStream(logger), filterPeerMessages(logger, &n.dropped)),
 			grpc.ChainUnaryInterceptor(recoverUnary(logger)),
 			grpc.Creds(probe),
 			grpc.WaitForHandlers(true), // Stop returns after the endpoint readers
@@ -170,15 +194,15 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	r := remote.NewRemote(system, rcfg)
 	if err := startRemote(r); err != nil {
 		system.Shutdown()
+		n.dispatcher.close()
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
-	n := &Node{system: system, remote: r, conns: conns, logger: logger, hosts: make(map[string]*actor.PID),
-		dispatcher: newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)}
+	n.remote = r
 	if err := probe.run(host, system.Address()); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
-	n.logger.Info("cluster node started", slog.String("addr", n.Address()))
+	n.logger.Info("cluster node started", slog.String("addr", n.Address()), slog.Bool("tls", cfg.TLS != nil))
 	return n, nil
 }
 
@@ -219,8 +243,27 @@ func checkWireTypes() error {
 // System returns the node's actor system.
 func (n *Node) System() *actor.ActorSystem { return n.system }
 
-// Address returns the host:port peers reach this node's remote endpoint at.
+// Address returns the host:port peers reach this node's remote endpoint at (a local node's
+// is protoactor's "nonhost").
 func (n *Node) Address() string { return n.system.Address() }
+
+// DroppedPeerMessages returns how many messages peers sent that were not wire types (see
+// filterPeerMessages).
+func (n *Node) DroppedPeerMessages() int64 { return n.dropped.Load() }
+
+// HostsRunning reports the kinds whose host actor is not running (stopped or crashed for
+// good); nil when every host spawned on the node runs. /readyz turns 503 on any.
+func (n *Node) HostsRunning() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var down []string
+	for kind, pid := range n.hosts {
+		if _, ok := n.system.ProcessRegistry.GetLocal(pid.GetId()); !ok {
+			down = append(down, kind)
+		}
+	}
+	return down
+}
 
 // Logger returns the node's logger.
 func (n *Node) Logger() *slog.Logger { return n.logger }
@@ -307,6 +350,11 @@ func (n *Node) Stop() {
 	root := n.system.Root
 	for _, pid := range hosts {
 		_ = root.StopFuture(pid).Wait() // gives up after 10 s by itself
+	}
+	if n.remote == nil { // a local node: no endpoints
+		n.system.Shutdown()
+		n.dispatcher.close()
+		return
 	}
 	n.remote.Shutdown(false)
 	sup := n.system.NewLocalPID(endpointSupervisorName)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // startProbe makes NewNode return only once the remote endpoint's gRPC server accepts
@@ -23,8 +22,8 @@ import (
 // The probe is a plain TCP connection from NewNode to the node's own port. Its server side
 // is recognised in the transport handshake (the only code of ours gRPC runs for a new
 // connection, before it logs anything about it) and dispatched away from gRPC, so gRPC
-// neither logs nor tracks it. Every other connection gets the insecure pass-through
-// handshake, exactly what remote's server does without credentials.
+// neither logs nor tracks it. Every other connection gets the inner handshake: mutual TLS,
+// or the insecure pass-through of remote's server without credentials (tests).
 type startProbe struct {
 	credentials.TransportCredentials
 	addr chan string // the probe's local address, handed over once it is known
@@ -32,8 +31,8 @@ type startProbe struct {
 	done atomic.Bool
 }
 
-func newStartProbe() *startProbe {
-	return &startProbe{TransportCredentials: insecure.NewCredentials(),
+func newStartProbe(inner credentials.TransportCredentials) *startProbe {
+	return &startProbe{TransportCredentials: inner,
 		addr: make(chan string, 1), seen: make(chan struct{})}
 }
 

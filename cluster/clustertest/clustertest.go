@@ -4,12 +4,29 @@ package clustertest
 
 import (
 	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/cluster/mtls"
 )
+
+// TLS returns a mutual-TLS transport for cluster "ttr" whose CA is derived from seed (32
+// bytes): nodes given the same seed trust each other, others do not.
+func TLS(tb testing.TB, seed []byte) *mtls.Transport {
+	tb.Helper()
+	t, err := mtls.New(mtls.Config{Cluster: "ttr", Seeds: [][]byte{seed}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
 
 // Cluster is N nodes in one process, each with a Static membership of all of them.
 type Cluster struct {
@@ -23,6 +40,8 @@ type Options struct {
 	// Logger receives every node's logs. Default: discard (protoactor goroutines may log after
 	// a test has ended, when t.Log would panic).
 	Logger *slog.Logger
+	// TLS, when set, gives node i its mutual-TLS transport (nil: plaintext).
+	TLS func(i int) *mtls.Transport
 }
 
 // Start starts n nodes on free loopback ports, each knowing all n as active members, and
@@ -32,7 +51,11 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 	tb.Helper()
 	c := &Cluster{}
 	for i := range n {
-		node := StartNode(tb, opts.Logger)
+		cfg := cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: opts.Logger}
+		if opts.TLS != nil {
+			cfg.TLS = opts.TLS(i)
+		}
+		node := StartNodeConfig(tb, cfg)
 		c.Nodes = append(c.Nodes, node)
 		c.Members = append(c.Members, cluster.Member{
 			ID:         fmt.Sprintf("n%d-%s", i, cluster.NewNodeID()),
@@ -49,7 +72,13 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 // StartNode starts one node on a free loopback port and stops it when tb ends.
 func StartNode(tb testing.TB, logger *slog.Logger) *cluster.Node {
 	tb.Helper()
-	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: logger})
+	return StartNodeConfig(tb, cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: logger})
+}
+
+// StartNodeConfig starts one node configured by cfg and stops it when tb ends.
+func StartNodeConfig(tb testing.TB, cfg cluster.NodeConfig) *cluster.Node {
+	tb.Helper()
+	node, err := cluster.NewNode(cfg)
 	if err != nil {
 		tb.Fatalf("start node: %v", err)
 	}
@@ -95,4 +124,21 @@ func WaitUntil(tb testing.TB, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// Outsider starts a bare protoactor actor system with a remote endpoint that dials with creds
+// (no TLS, a self-signed certificate, another cluster's CA, …): what someone on the network
+// could run against a node. It shares no code with cluster.Node on purpose. It stops when tb
+// ends.
+func Outsider(tb testing.TB, creds credentials.TransportCredentials) *actor.ActorSystem {
+	tb.Helper()
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	cfg := remote.Configure("127.0.0.1", 0, remote.WithDialOptions(grpc.WithTransportCredentials(creds)))
+	cfg.MaxRetryCount = 1
+	r := remote.NewRemote(system, cfg)
+	r.Start()
+	tb.Cleanup(func() { r.Shutdown(false); system.Shutdown() })
+	return system
 }
