@@ -47,6 +47,18 @@ type MemberlistConfig struct {
 	// ParseGossipKey). Nodes with different keys, or one with and one without, never merge.
 	// nil = clear text.
 	SecretKey []byte
+	// PreviousKeys are further gossip keys this node accepts (the previous secret's, during a
+	// rotation). While some member does not announce SecretKey as its key, this node also
+	// encrypts with PreviousKeys[0], so that members still on the previous secret read it;
+	// once every member it sees does, it turns to SecretKey for good.
+	PreviousKeys [][]byte
+	// Permit accepts clear-text gossip besides encrypted, and sends clear text until every
+	// member it sees announces TLS (Announce), i.e. none runs a release without encryption;
+	// then it encrypts with SecretKey for good. For the upgrade from such a release.
+	Permit bool
+	// Announce is what this node announces about its actor remote: "on" or "permit" (mutual
+	// TLS); "" for clear text. Peers in permit mode dial TLS only to members announcing it.
+	Announce string
 
 	// Protocol is the node-to-node protocol version this node announces. Default
 	// ProtocolVersion. Members announcing a version outside [MinProtocol, MaxProtocol]
@@ -226,10 +238,18 @@ func (c MemberlistConfig) Validate() error {
 	if len(c.ClusterName) > 255 {
 		errs = append(errs, errors.New("cluster name longer than 255 bytes"))
 	}
-	switch len(c.SecretKey) {
-	case 0, 16, 24, 32:
-	default:
-		errs = append(errs, fmt.Errorf("gossip key of %d bytes (want 16, 24 or 32)", len(c.SecretKey)))
+	for _, k := range append([][]byte{c.SecretKey}, c.PreviousKeys...) {
+		switch len(k) {
+		case 0, 16, 24, 32:
+		default:
+			errs = append(errs, fmt.Errorf("gossip key of %d bytes (want 16, 24 or 32)", len(k)))
+		}
+	}
+	if len(c.SecretKey) == 0 && (c.Permit || len(c.PreviousKeys) > 0) {
+		errs = append(errs, errors.New("permit mode and previous gossip keys need a gossip key"))
+	}
+	if c.Permit && len(c.PreviousKeys) > 0 {
+		errs = append(errs, errors.New("rotate the secret after the upgrade from clear text, not during it"))
 	}
 	if c.MinProtocol > c.MaxProtocol || c.Protocol < c.MinProtocol || c.Protocol > c.MaxProtocol {
 		errs = append(errs, fmt.Errorf("protocol %d outside %d..%d", c.Protocol, c.MinProtocol, c.MaxProtocol))
@@ -267,7 +287,7 @@ func (c MemberlistConfig) Validate() error {
 	}
 	// The largest metadata this node can publish must fit memberlist's limit.
 	if _, err := encodeMeta(meta{ID: NewNodeID(), Name: c.NodeName, Remote: c.RemoteAddr, HTTP: c.HTTPAddr,
-		Protocol: c.Protocol, State: StateDraining}); err != nil {
+		Protocol: c.Protocol, State: StateDraining, TLS: c.Announce, Key: keyID(c.SecretKey)}); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -336,6 +356,10 @@ type Memberlist struct {
 
 	mu       sync.Mutex // guards the fields below; never held while calling memberlist
 	inst     *instance
+	// settled: gossip uses SecretKey alone as its primary key (see PreviousKeys, Permit);
+	// until then this node speaks to members still on the previous secret or release.
+	settled  bool
+	joinFail int // join attempts failed in a row while not settled
 	seeds    []string // addresses given to Join, tried again by Rejoin
 	id       string
 	state    State
@@ -363,6 +387,7 @@ var _ Membership = (*Memberlist)(nil)
 type instance struct {
 	id      string
 	ml      *memberlist.Memberlist
+	keyring *memberlist.Keyring // nil without a gossip key
 	addr    string      // the gossip address memberlist advertises
 	stopped atomic.Bool // memberlist was shut down
 	events  chan memberlist.NodeEvent
@@ -407,7 +432,8 @@ func NewMemberlist(cfg MemberlistConfig) (*Memberlist, error) {
 	go m.reconnector()
 	m.log.Info("membership started", slog.String("node", m.Self().ID), slog.String("name", cfg.NodeName),
 		slog.String("gossip_addr", m.GossipAddr()), slog.String("cluster", cfg.ClusterName),
-		slog.Bool("encrypted", len(cfg.SecretKey) > 0))
+		slog.Bool("encrypted", len(cfg.SecretKey) > 0), slog.Bool("permit", cfg.Permit),
+		slog.Bool("rotating", len(cfg.PreviousKeys) > 0))
 	return m, nil
 }
 
@@ -430,7 +456,16 @@ func (m *Memberlist) start(id, bind string) error {
 	m.inst = inst
 	clear(m.peers)
 	m.setMetaLocked()
+	settled := m.settled || (len(m.cfg.PreviousKeys) == 0 && !m.cfg.Permit)
+	m.settled = settled
 	m.mu.Unlock()
+	if len(m.cfg.SecretKey) > 0 {
+		kr, err := m.newKeyring(settled)
+		if err != nil {
+			return fmt.Errorf("gossip keys: %w", err)
+		}
+		inst.keyring = kr
+	}
 	go m.pump(inst)
 
 	c := memberlist.DefaultLANConfig()
@@ -442,7 +477,12 @@ func (m *Memberlist) start(id, bind string) error {
 		c.AdvertisePort = port // 0: memberlist advertises the port it bound
 	}
 	c.Label = m.cfg.ClusterName
-	c.SecretKey = m.cfg.SecretKey
+	if inst.keyring != nil {
+		c.Keyring = inst.keyring
+		// Verification of incoming gossip stays on, except in permit mode; outgoing gossip is
+		// encrypted whenever the keyring holds a key (in permit mode it is empty at first).
+		c.GossipVerifyIncoming, c.GossipVerifyOutgoing = !m.cfg.Permit, true
+	}
 	c.ProbeInterval, c.ProbeTimeout = m.cfg.ProbeInterval, m.cfg.ProbeTimeout
 	c.SuspicionMult, c.SuspicionMaxTimeoutMult = m.cfg.SuspicionMult, m.cfg.SuspicionMaxTimeoutMult
 	c.IndirectChecks = m.cfg.IndirectChecks
@@ -612,7 +652,7 @@ func (m *Memberlist) update(apply func() bool) error {
 // setMetaLocked encodes the local metadata for memberlist. The caller holds mu.
 func (m *Memberlist) setMetaLocked() {
 	b, err := encodeMeta(meta{ID: m.id, Name: m.cfg.NodeName, Remote: m.cfg.RemoteAddr, HTTP: m.cfg.HTTPAddr,
-		Protocol: m.cfg.Protocol, State: m.state, StoreOK: m.storeOK})
+		Protocol: m.cfg.Protocol, State: m.state, StoreOK: m.storeOK, TLS: m.cfg.Announce, Key: keyID(m.cfg.SecretKey)})
 	if err != nil { // Validate checked the largest metadata; keep the previous one
 		m.log.Error("membership: metadata", slog.Any("err", err))
 		return
@@ -641,6 +681,10 @@ func (m *Memberlist) join(addrs []string) (int, error) {
 	}
 	n, err := inst.ml.Join(addrs)
 	if err != nil {
+		m.joinFailed(err)
+		if len(m.cfg.SecretKey) > 0 {
+			err = fmt.Errorf("%w (gossip is encrypted: do the peers have the same TTR_SECRET_KEY or --gossip-key, and --cluster-name?)", err)
+		}
 		return n, fmt.Errorf("join %s: %w", strings.Join(addrs, ","), err)
 	}
 	m.log.Info("membership: joined", slog.Int("contacted", n), slog.Int("alive", inst.ml.NumMembers()))
@@ -913,6 +957,7 @@ func (m *Memberlist) handle(inst *instance, ev memberlist.NodeEvent) bool {
 			delete(m.warned, n.Name)
 			info.Name, info.RemoteAddr, info.HTTPAddr = md.Name, md.Remote, md.HTTP
 			info.State, info.StoreOK, info.Protocol = md.State, md.StoreOK, md.Protocol
+			info.TLS, info.GossipKey = md.TLS, md.Key
 			if !info.State.Valid() {
 				info.Problem = fmt.Sprintf("unknown state %q", md.State)
 				info.State = ""
@@ -974,6 +1019,7 @@ func (m *Memberlist) rebuild() {
 	for _, p := range m.peers {
 		peers = append(peers, p)
 	}
+	m.settleLocked(peers)
 	old := m.view.Load()
 	v, err := buildView(m.version+1, self, peers, m.cfg.MinProtocol, m.cfg.MaxProtocol)
 	if err != nil { // distinct non-empty ids by construction

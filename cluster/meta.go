@@ -58,6 +58,10 @@ type meta struct {
 	Protocol uint8  `json:"proto"`
 	State    State  `json:"state"`
 	StoreOK  bool   `json:"store_ok"`
+	// TLS is the member's remote: "on" or "permit" (mutual TLS); absent before TLS existed.
+	TLS string `json:"tls,omitempty"`
+	// Key names the member's own gossip key (keyID), absent without one.
+	Key string `json:"key,omitempty"`
 }
 
 func encodeMeta(m meta) ([]byte, error) {

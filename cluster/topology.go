@@ -17,6 +17,10 @@ type MemberInfo struct {
 	StoreOK bool
 	// Protocol is the node-to-node protocol version the member speaks.
 	Protocol uint8
+	// TLS is what the member announces about its remote ("on", "permit"; "" = clear text).
+	TLS string
+	// GossipKey names the member's own gossip key (not the key), "" without one.
+	GossipKey string
 	// Local marks the member this view was taken on.
 	Local bool
 	// Placed marks the members that own identities (Topology.Members).
