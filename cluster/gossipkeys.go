@@ -99,3 +99,18 @@ func (m *Memberlist) Settled() bool {
 	defer m.mu.Unlock()
 	return m.settled
 }
+
+// SpeaksTLS reports whether the member whose remote address is addr announces mutual TLS;
+// false for an address no member has. Peers in permit mode dial TLS only to those.
+func (m *Memberlist) SpeaksTLS(addr string) bool {
+	v := m.view.Load()
+	if v == nil {
+		return false
+	}
+	for _, p := range v.all {
+		if p.RemoteAddr == addr {
+			return p.TLS != ""
+		}
+	}
+	return false
+}

@@ -354,12 +354,12 @@ type Memberlist struct {
 	lifeMu     sync.Mutex
 	finishOnce sync.Once
 
-	mu       sync.Mutex // guards the fields below; never held while calling memberlist
-	inst     *instance
+	mu   sync.Mutex // guards the fields below; never held while calling memberlist
+	inst *instance
 	// settled: gossip uses SecretKey alone as its primary key (see PreviousKeys, Permit);
 	// until then this node speaks to members still on the previous secret or release.
 	settled  bool
-	joinFail int // join attempts failed in a row while not settled
+	joinFail int      // join attempts failed in a row while not settled
 	seeds    []string // addresses given to Join, tried again by Rejoin
 	id       string
 	state    State
@@ -388,8 +388,8 @@ type instance struct {
 	id      string
 	ml      *memberlist.Memberlist
 	keyring *memberlist.Keyring // nil without a gossip key
-	addr    string      // the gossip address memberlist advertises
-	stopped atomic.Bool // memberlist was shut down
+	addr    string              // the gossip address memberlist advertises
+	stopped atomic.Bool         // memberlist was shut down
 	events  chan memberlist.NodeEvent
 	stop    chan struct{} // ends the instance's event pump
 	pumped  chan struct{} // closed when the pump has ended
@@ -1002,11 +1002,13 @@ func (m *Memberlist) rebuild() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	self := MemberInfo{
-		Member:   Member{ID: m.id, Name: m.cfg.NodeName, RemoteAddr: m.cfg.RemoteAddr, HTTPAddr: m.cfg.HTTPAddr},
-		State:    m.state,
-		StoreOK:  m.storeOK,
-		Protocol: m.cfg.Protocol,
-		Local:    true,
+		Member:    Member{ID: m.id, Name: m.cfg.NodeName, RemoteAddr: m.cfg.RemoteAddr, HTTPAddr: m.cfg.HTTPAddr},
+		State:     m.state,
+		StoreOK:   m.storeOK,
+		Protocol:  m.cfg.Protocol,
+		Local:     true,
+		TLS:       m.cfg.Announce,
+		GossipKey: keyID(m.cfg.SecretKey),
 	}
 	if m.left {
 		// A node that left owns nothing, even in its own view; as draining for the record.

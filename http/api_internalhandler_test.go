@@ -36,7 +36,7 @@ func TestInternalHandler(t *testing.T) {
 		}, []string{`route="/api/v1/checks/` + apiItoa(id)}},
 		{"/debug/pprof/", 200, []string{"goroutine", "heap"}, nil},
 		{"/debug/pprof/goroutine?debug=1", 200, []string{"goroutine profile"}, nil},
-		{"/debug/pprof/cmdline", 200, nil, nil},
+		{"/debug/pprof/cmdline", 404, nil, []string{"ttr"}},
 		{"/debug/pprof/symbol", 200, nil, nil},
 		{"/cluster", 200, []string{"members: 1"}, nil},
 		{"/", 404, nil, nil},

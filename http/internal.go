@@ -10,7 +10,8 @@ import (
 
 // InternalHandler serves the internal listener (--internal-addr, for a private network):
 // /metrics from g (none when g is nil), /debug/pprof/ and the paths of extra (the cluster
-// view, as it lands), on a mux of its own. Importing net/http/pprof also registers its
+// view, as it lands), on a mux of its own. /debug/pprof/cmdline is not served: the command
+// line may hold a password (a --database-url). Importing net/http/pprof also registers its
 // handlers on http.DefaultServeMux, which ttr never serves. An extra path that repeats one of
 // these panics, as http.ServeMux does.
 func InternalHandler(g prometheus.Gatherer, extra map[string]http.Handler) http.Handler {
@@ -19,7 +20,7 @@ func InternalHandler(g prometheus.Gatherer, extra map[string]http.Handler) http.
 		mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.Handle("/debug/pprof/cmdline", http.NotFoundHandler())
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
