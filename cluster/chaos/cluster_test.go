@@ -77,7 +77,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	}
 	env := []string{
 		"TTR_ENCRYPTION_KEYS=k1:" + keyring.NewKey(),
-		"TTR_SECRET_KEY=chaos-" + storetest.RandomHex(24),
+		"TTR_SECRET_KEY=" + keyring.NewKey(),
 	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "TTR_") { // nothing of the caller's ttr settings leaks in

@@ -30,6 +30,8 @@ import (
 	"github.com/ttr-rip/ttr/actors/sweeper"
 	"github.com/ttr-rip/ttr/actors/wheel"
 	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/cluster/mtls"
+	"github.com/ttr-rip/ttr/cmd/ttrd/internal/preflight"
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
@@ -51,8 +53,9 @@ type Main struct {
 	reg        *prometheus.Registry
 	node       *cluster.Node
 	membership cluster.Membership
-	ms         *cluster.Memberlist // cluster mode only
-	lease      *cluster.Lease      // cluster mode only
+	ms         *cluster.Memberlist                // cluster mode only
+	msReady    atomic.Pointer[cluster.Memberlist] // ms, for the remote's dialer goroutines
+	lease      *cluster.Lease                     // cluster mode only
 	stall      *cluster.StallDetector
 	fenced     atomic.Bool
 	suspicion  time.Duration // the stall detector's threshold
@@ -142,7 +145,9 @@ func (m *Main) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.ring = ring
+	if m.ring, err = ring.WithPrevious(m.cfg.SecretKeyPrevious); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -159,9 +164,18 @@ func (m *Main) Migrate(ctx context.Context) error {
 // Start brings the node up: store → actor system → hosts → deadlines armed → HTTP ready.
 func (m *Main) Start(ctx context.Context) error {
 	m.log.Info("starting ttrd", m.cfg.redacted()...)
+	if err := m.cfg.preflight().Enforce(m.cfg.lenient(), func(p preflight.Problem) {
+		m.log.Warn("start-up check (not enforced: development or embedded store on loopback)", "setting", p.Setting, "problem", p.Detail)
+	}); err != nil {
+		return err
+	}
+	if m.cfg.ClusterTLS == string(mtls.Permit) {
+		m.log.Warn("--cluster-tls=permit accepts clear-text peers and gossip: finish the upgrade, then restart every node without it")
+	}
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
+	var err error
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -176,7 +190,14 @@ func (m *Main) Start(ctx context.Context) error {
 			m.log.Warn("alert deliveries still in flight at shutdown")
 		}
 	})
-	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: m.cfg.RemoteAddr, Logger: m.log})
+	nodeCfg := cluster.NodeConfig{ListenAddr: m.cfg.RemoteAddr, Logger: m.log, Local: !m.clustered()}
+	if m.clustered() {
+		if nodeCfg.TLS, err = m.clusterTLS(); err != nil {
+			return err
+		}
+		nodeCfg.SpeaksTLS = m.speaksTLS
+	}
+	node, err := cluster.NewNode(nodeCfg)
 	if err != nil {
 		return fmt.Errorf("start actor system: %w", err)
 	}
@@ -300,8 +321,11 @@ func (m *Main) serve() error {
 		if err != nil {
 			return fmt.Errorf("listen on --internal-addr: %w", err)
 		}
-		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)}),
-			ReadHeaderTimeout: 10 * time.Second}
+		h := ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)})
+		if m.cfg.InternalToken != "" {
+			h = ttrhttp.RequireBearer(m.cfg.InternalToken)(h)
+		}
+		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = m.internal.Serve(iln) }()
 		m.defer_(func() { _ = m.internal.Close() })
 	}
@@ -321,6 +345,9 @@ func (m *Main) readiness(ctx context.Context) error {
 		return errors.New("fenced: re-joining the cluster")
 	case !m.leaseValid():
 		return errors.New("node lease not valid")
+	}
+	if down := m.node.HostsRunning(); len(down) > 0 {
+		return fmt.Errorf("host actor not running: %s", strings.Join(down, ", "))
 	}
 	return nil
 }

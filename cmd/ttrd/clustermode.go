@@ -10,7 +10,9 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 // clustered reports whether this node runs as a cluster member: with PostgreSQL it always
@@ -44,13 +46,20 @@ func (m *Main) startMembership() error {
 			return fmt.Errorf("--gossip-key: %w", err)
 		}
 		mc.SecretKey = key
+	} else {
+		// Derived from TTR_SECRET_KEY (and, during a rotation, the previous secret's too).
+		keys := m.ring.DeriveAll(keyring.LabelGossip)
+		mc.SecretKey, mc.PreviousKeys = keys[0], keys[1:]
 	}
+	mode, _ := mtls.ParseMode(m.cfg.ClusterTLS) // validated with the configuration
+	mc.Permit, mc.Announce = mode == mtls.Permit, string(mode)
 	mc.Registerer, mc.Logger = m.reg, m.log
 	ms, err := cluster.NewMemberlist(mc)
 	if err != nil {
 		return fmt.Errorf("start gossip on %s: %w", m.cfg.GossipAddr, err)
 	}
 	m.ms, m.membership = ms, ms
+	m.msReady.Store(ms)
 	m.suspicion = mc.SuspicionTimeout()
 	// Registered before the batcher's stop, so it runs after it: Leave once writes are flushed.
 	m.defer_(func() {
@@ -67,6 +76,32 @@ func (m *Main) startMembership() error {
 		_ = ms.Shutdown()
 	})
 	return nil
+}
+
+// clusterTLS is the remote's mutual TLS: operator files, or the CA derived from
+// TTR_SECRET_KEY (and TTR_SECRET_KEY_PREVIOUS's during a rotation).
+func (m *Main) clusterTLS() (*mtls.Transport, error) {
+	mode, err := mtls.ParseMode(m.cfg.ClusterTLS)
+	if err != nil {
+		return nil, err
+	}
+	cfg := mtls.Config{Cluster: m.cfg.ClusterName, Mode: mode, Logger: m.log,
+		CAFile: m.cfg.ClusterTLSCA, CertFile: m.cfg.ClusterTLSCert, KeyFile: m.cfg.ClusterTLSKey}
+	if cfg.CAFile == "" {
+		cfg.Seeds = m.ring.DeriveAll(keyring.LabelClusterCA)
+	}
+	t, err := mtls.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster TLS: %w", err)
+	}
+	return t, nil
+}
+
+// speaksTLS tells the remote, in permit mode, which peers to dial with TLS: those whose
+// metadata announces it.
+func (m *Main) speaksTLS(addr string) bool {
+	ms := m.msReady.Load()
+	return ms != nil && ms.SpeaksTLS(addr)
 }
 
 // joinAndArm joins the configured peers (retrying in the background), takes the node lease,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/ttr-rip/ttr/actors/aimd"
+	"github.com/ttr-rip/ttr/cluster/mtls"
 
 	"errors"
 	"flag"
@@ -55,10 +56,16 @@ type Config struct {
 	GossipSuspicionMult int
 	RC                  aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
 	Abuse               AbuseConfig // abuse limits and quotas (--limit-*, --quota-*, --trust-proxy, --hsts)
+	ClusterTLS          string      // --cluster-tls: on (default) or permit
+	ClusterTLSCA        string      // operator-supplied cluster CA bundle (PEM)
+	ClusterTLSCert      string      // this node's leaf (PEM), with --cluster-tls-ca
+	ClusterTLSKey       string      // the leaf's key (PEM)
 	// Secrets (never logged).
-	EncryptionKeys string
-	SecretKey      string
-	SMTPPassword   string
+	EncryptionKeys    string
+	SecretKey         string
+	SecretKeyPrevious string // TTR_SECRET_KEY_PREVIOUS: accepted besides SecretKey during a rotation
+	SMTPPassword      string
+	InternalToken     string // --internal-token / TTR_INTERNAL_TOKEN: bearer token of the internal listener
 }
 
 // errHelp says -h was asked for: usage was printed, exit 0.
@@ -80,7 +87,8 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 		fs.StringVar(p, flagName, def, usage+" (env "+envName(flagName)+")")
 	}
 	str(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "public HTTP listen address")
-	str(&c.InternalAddr, "internal-addr", "", "private listener for /metrics and /debug/pprof/ (off when empty)")
+	str(&c.InternalAddr, "internal-addr", "", "private listener for /metrics, /debug/pprof/ and /cluster (off when empty); an address other than loopback needs --internal-token")
+	str(&c.InternalToken, "internal-token", "", "bearer token the internal listener requires (required off loopback); prefer the env variable")
 	str(&c.RemoteAddr, "remote-addr", "127.0.0.1:0", "actor remote listen address (port 0 = any free port)")
 	str(&c.NodeName, "node-name", "", "display name of this node (default: host name)")
 	str(&c.DataDir, "data-dir", "./data", "directory of the embedded store and its generated secrets")
@@ -125,7 +133,11 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&join, "join", "", "comma-separated host:port gossip addresses of cluster members to join (needs --database-url)")
 	str(&c.GossipAddr, "gossip-addr", "127.0.0.1:7946", "memberlist listen address (TCP and UDP), with --database-url")
 	str(&c.ClusterName, "cluster-name", "ttr", "cluster name: nodes with another name do not merge")
-	str(&c.GossipKey, "gossip-key", "", "base64 key (16, 24 or 32 bytes) encrypting gossip; prefer the env variable")
+	str(&c.GossipKey, "gossip-key", "", "base64 key (16, 24 or 32 bytes) encrypting gossip (default: derived from TTR_SECRET_KEY); prefer the env variable")
+	str(&c.ClusterTLS, "cluster-tls", "on", "mutual TLS between nodes: on, or permit (also accepts clear-text peers and gossip; only to upgrade a cluster from a release without TLS)")
+	str(&c.ClusterTLSCA, "cluster-tls-ca", "", "PEM bundle of the CAs nodes trust, instead of the CA derived from TTR_SECRET_KEY (with --cluster-tls-cert and --cluster-tls-key; re-read when changed)")
+	str(&c.ClusterTLSCert, "cluster-tls-cert", "", "PEM certificate of this node, naming --cluster-name as a DNS name, for server and client authentication")
+	str(&c.ClusterTLSKey, "cluster-tls-key", "", "PEM private key of --cluster-tls-cert")
 	fs.DurationVar(&c.GossipProbeInterval, "gossip-probe-interval", 0, "failure-detector probe interval (default 200ms) (env TTR_GOSSIP_PROBE_INTERVAL)")
 	fs.DurationVar(&c.GossipProbeTimeout, "gossip-probe-timeout", 0, "failure-detector probe timeout (default 100ms) (env TTR_GOSSIP_PROBE_TIMEOUT)")
 	fs.IntVar(&c.GossipSuspicionMult, "gossip-suspicion-mult", 0, "failure-detector suspicion multiplier (default 2) (env TTR_GOSSIP_SUSPICION_MULT)")
@@ -166,6 +178,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	}
 	c.EncryptionKeys = getenv("TTR_ENCRYPTION_KEYS")
 	c.SecretKey = getenv("TTR_SECRET_KEY")
+	c.SecretKeyPrevious = getenv("TTR_SECRET_KEY_PREVIOUS")
 	c.SMTPPassword = getenv("TTR_SMTP_PASSWORD")
 	for _, s := range strings.Split(allow, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -230,6 +243,20 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--gossip-addr %q: want host:port", c.GossipAddr))
 		}
 	}
+	// Not a start-up check that development mode relaxes: metrics, profiles and the cluster
+	// view must never be open to a network by mistake.
+	if c.InternalAddr != "" && !isLoopback(c.InternalAddr) && c.InternalToken == "" {
+		errs = append(errs, errors.New("--internal-addr on an address other than loopback needs --internal-token (TTR_INTERNAL_TOKEN)"))
+	}
+	if c.InternalToken != "" && len(c.InternalToken) < 16 {
+		errs = append(errs, errors.New("--internal-token is shorter than 16 characters"))
+	}
+	if _, err := mtls.ParseMode(c.ClusterTLS); err != nil {
+		errs = append(errs, err)
+	}
+	if n := btoi(c.ClusterTLSCA != "") + btoi(c.ClusterTLSCert != "") + btoi(c.ClusterTLSKey != ""); n != 0 && n != 3 {
+		errs = append(errs, errors.New("--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key go together"))
+	}
 	if err := c.RC.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("rate control (--rc-*): %w", err))
 	}
@@ -254,6 +281,13 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -276,7 +310,9 @@ func (c Config) redacted() []any {
 		"shutdown_delay", c.ShutdownDelay.String(), "batch_linger", c.BatchLinger.String(), "batch_concurrency", c.BatchConcurrency, "webhook_allow_nets", fmt.Sprint(c.WebhookAllow),
 		"flap", fmt.Sprintf("%d changes in %v hold alerts %v", c.FlapChanges, c.FlapWindow, c.FlapSuppress),
 		"join", strings.Join(c.Join, ","), "gossip_addr", c.GossipAddr, "cluster_name", c.ClusterName,
-		"gossip_key_set", c.GossipKey != "",
+		"gossip_key", map[bool]string{true: "given", false: "derived"}[c.GossipKey != ""],
+		"cluster_tls", c.ClusterTLS, "cluster_tls_files", c.ClusterTLSCA != "",
+		"secret_key_previous_set", c.SecretKeyPrevious != "", "internal_token_set", c.InternalToken != "",
 		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS,
 		"abuse_limits", c.Abuse.String()}
 }

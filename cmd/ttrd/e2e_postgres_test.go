@@ -24,7 +24,7 @@ func startPostgresDaemon(t *testing.T) (*daemon, string) {
 			harnessLimits()...),
 		env: append(os.Environ(),
 			"TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(),
-			"TTR_SECRET_KEY=0123456789abcdef0123456789abcdef-test")}
+			"TTR_SECRET_KEY="+keyring.NewKey())}
 	d.start()
 	t.Cleanup(d.kill)
 	return d, dbURL

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -362,5 +364,54 @@ func TestInternalListener(t *testing.T) {
 		if code, _ := httpGet(d.URL + p); code == 200 {
 			t.Errorf("public listener serves %s", p)
 		}
+	}
+}
+
+// TestInternalListenerToken: with --internal-token every path of the internal listener
+// refuses a request without the bearer token, and an internal listener off loopback without
+// a token does not start at all.
+func TestInternalListenerToken(t *testing.T) {
+	internal := freeAddr(t)
+	const token = "internal-token-for-the-test-0123"
+	d := startDaemon(t, "", "--internal-addr", internal, "--internal-token", token)
+	for _, p := range []string{"/metrics", "/debug/pprof/", "/cluster"} {
+		if code, err := httpGet("http://" + internal + p); err != nil || code != 401 {
+			t.Errorf("%s without a token = %d %v, want 401", p, code, err)
+		}
+		req, _ := http.NewRequest("GET", "http://"+internal+p, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s with the token = %d", p, resp.StatusCode)
+		}
+	}
+	_ = d
+	out, err := exec.Command(binPath, "--http-addr", freeAddr(t), "--data-dir", t.TempDir(),
+		"--internal-addr", "0.0.0.0:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--internal-token") {
+		t.Fatalf("an internal listener on 0.0.0.0 without a token started or did not say why: %v\n%s", err, out)
+	}
+}
+
+// TestStartupChecksListEveryProblem: a PostgreSQL node with a weak secret and a placeholder
+// key ring refuses to start, naming both problems, and never prints the secret.
+func TestStartupChecksListEveryProblem(t *testing.T) {
+	cmd := exec.Command(binPath, "--http-addr", "0.0.0.0:0", "--database-url", "postgres://u:pw@127.0.0.1:1/x")
+	cmd.Env = append(os.Environ(), "TTR_ENCRYPTION_KEYS=k1:CHANGE_ME", "TTR_SECRET_KEY=tooshort-tooshort")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("started with a weak secret")
+	}
+	for _, want := range []string{"TTR_SECRET_KEY: is weak", "TTR_ENCRYPTION_KEYS: holds a placeholder"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "tooshort") || strings.Contains(string(out), ":pw@") {
+		t.Errorf("a secret reached the output:\n%s", out)
 	}
 }

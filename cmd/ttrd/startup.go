@@ -1,0 +1,48 @@
+package main
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/ttr-rip/ttr/cmd/ttrd/internal/preflight"
+	"github.com/ttr-rip/ttr/persistence/keyring"
+)
+
+// preflight lists every problem of the configuration that ttrd refuses to start with
+// (docs/operations.md "Start-up checks"). Other features add their items here.
+func (c Config) preflight() *preflight.Report {
+	var r preflight.Report
+	if c.DatabaseURL != "" && (c.EncryptionKeys == "" || c.SecretKey == "") {
+		r.Add("TTR_ENCRYPTION_KEYS, TTR_SECRET_KEY", "a cluster (--database-url) needs both, the same on every node")
+	}
+	if c.SecretKey != "" {
+		r.Check("TTR_SECRET_KEY", keyring.CheckSecret(c.SecretKey))
+	}
+	if c.SecretKeyPrevious != "" {
+		r.Check("TTR_SECRET_KEY_PREVIOUS", keyring.CheckSecret(c.SecretKeyPrevious))
+	}
+	if strings.Contains(strings.ToUpper(c.EncryptionKeys), "CHANGE_ME") {
+		r.Add("TTR_ENCRYPTION_KEYS", "holds a placeholder (CHANGE_ME), not a key")
+	}
+	return &r
+}
+
+// lenient reports whether start-up problems only warn: development mode, or the embedded
+// default (no database URL) serving on loopback only.
+func (c Config) lenient() bool {
+	return c.Dev || (c.DatabaseURL == "" && isLoopback(c.HTTPAddr))
+}
+
+// isLoopback reports whether addr ("host:port") listens on loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
