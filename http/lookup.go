@@ -81,6 +81,9 @@ type LookupKey struct {
 	scheme pingpath.Scheme
 	owner  string
 	ref    string
+	// prev is the ping key's index under TTR_SECRET_KEY_PREVIOUS during a rotation: users
+	// not yet re-indexed by `ttrd secrets rotate` are found by it.
+	prev string
 }
 
 // NewResolver returns a resolver over store. ring computes ping-key indexes (without one, ping
@@ -129,7 +132,8 @@ func (r *Resolver) Key(t pingpath.Target) (LookupKey, error) {
 			return LookupKey{}, errors.New("resolve ping key: no key ring configured")
 		}
 		idx := r.ring.Index(pingKeyPurpose, []byte(t.PingKey))
-		return LookupKey{scheme: t.Scheme, owner: string(idx), ref: t.Ref}, nil
+		prev := r.ring.PreviousIndex(pingKeyPurpose, []byte(t.PingKey))
+		return LookupKey{scheme: t.Scheme, owner: string(idx), ref: t.Ref, prev: string(prev)}, nil
 	}
 	return LookupKey{}, fmt.Errorf("resolve: unknown scheme %d", t.Scheme)
 }
@@ -219,6 +223,9 @@ func (r *Resolver) load(ctx context.Context, k LookupKey) (ref messages.CheckRef
 		return ref, u.ID, err
 	case pingpath.PingKey:
 		u, err := r.store.UserByPingKeyIndex(ctx, []byte(k.owner))
+		if errors.Is(err, messages.ErrNotFound) && k.prev != "" {
+			u, err = r.store.UserByPingKeyIndex(ctx, []byte(k.prev))
+		}
 		if err != nil {
 			return ref, 0, err
 		}

@@ -240,6 +240,10 @@ type SecretStore interface {
 	// Table, Key and UserID; it returns an error to abort. Reseal returns how many values it
 	// rewrote.
 	Reseal(ctx context.Context, f func(Sealed) (Sealed, error)) (int, error)
+	// RenameDestinations moves outbox rows and rate state from each old destination hash to
+	// its new one (renames: old → new), after TTR_SECRET_KEY changed. Rate state already kept
+	// under a new hash wins over the old one's. It returns how many outbox rows moved.
+	RenameDestinations(ctx context.Context, renames map[string]string) (int, error)
 }
 
 // Sealed is one secret at rest, with what its additional data binds it to.

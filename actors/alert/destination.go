@@ -53,3 +53,13 @@ func emailIdentity(to string) string {
 func DestinationHash(ring *keyring.Ring, channel string, cfg messages.ChannelConfig) string {
 	return hex.EncodeToString(ring.Index("destination", []byte(Destination(channel, cfg)))[:16])
 }
+
+// PreviousDestinationHash is DestinationHash under the previous TTR_SECRET_KEY, "" when none
+// is configured: `ttrd secrets rotate` moves outbox rows and rate state from it to the new one.
+func PreviousDestinationHash(ring *keyring.Ring, channel string, cfg messages.ChannelConfig) string {
+	idx := ring.PreviousIndex("destination", []byte(Destination(channel, cfg)))
+	if idx == nil {
+		return ""
+	}
+	return hex.EncodeToString(idx[:16])
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/ttr-rip/ttr/actors/alert"
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
@@ -12,7 +14,11 @@ func TestResealMovesEverySecretToTheFirstKey(t *testing.T) {
 	oldK, newK := keyring.NewKey(), keyring.NewKey()
 	const secret = "0123456789abcdef0123456789abcdef"
 	before, _ := keyring.Parse("k1:"+oldK, secret)
-	during, _ := keyring.Parse("k2:"+newK+",k1:"+oldK, secret+"-new")
+	during0, _ := keyring.Parse("k2:"+newK+",k1:"+oldK, secret+"-new")
+	during, err := during0.WithPrevious(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	after, _ := keyring.Parse("k2:"+newK, secret+"-new")
 
 	pingKey := []byte("the-ping-key")
@@ -38,7 +44,8 @@ func TestResealMovesEverySecretToTheFirstKey(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.in.Table, func(t *testing.T) {
-			out, err := reseal(during, tc.in)
+			renames := map[string]string{}
+			out, err := reseal(during, tc.in, renames)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,12 +59,19 @@ func TestResealMovesEverySecretToTheFirstKey(t *testing.T) {
 			if tc.in.Table == "users" && !bytes.Equal(out.Index, after.Index(keyring.PurposePingKey, pingKey)) {
 				t.Fatal("ping key index not recomputed under the new secret")
 			}
+			if tc.in.Table != "users" {
+				cfg := messages.ChannelConfig{URL: "u"}
+				oldHash, newHash := alert.DestinationHash(before, "webhook", cfg), alert.DestinationHash(after, "webhook", cfg)
+				if len(renames) != 1 || renames[oldHash] != newHash || oldHash == newHash {
+					t.Fatalf("destination renames %v, want %s → %s", renames, oldHash, newHash)
+				}
+			}
 		})
 	}
-	if _, err := reseal(after, cases[1].in); err == nil {
+	if _, err := reseal(after, cases[1].in, nil); err == nil {
 		t.Fatal("a value sealed under a key missing from the ring was resealed")
 	}
-	if _, err := reseal(during, persistence.Sealed{Table: "bogus"}); err == nil {
+	if _, err := reseal(during, persistence.Sealed{Table: "bogus"}, nil); err == nil {
 		t.Fatal("unknown table accepted")
 	}
 }

@@ -1106,3 +1106,40 @@ func checkResealed(old, v persistence.Sealed) error {
 	}
 	return nil
 }
+
+// RenameDestinations implements persistence.SecretStore.
+func (s *Store) RenameDestinations(ctx context.Context, renames map[string]string) (int, error) {
+	if s.closed.Load() {
+		return 0, persistence.Unavailable(errors.New("postgres: store closed"))
+	}
+	total := 0
+	for oldHash, newHash := range renames {
+		if oldHash == newHash {
+			continue
+		}
+		err := func() error {
+			tx, err := s.pool.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(ctx)
+			tag, err := tx.Exec(ctx, `UPDATE outbox SET dest_hash = $1 WHERE dest_hash = $2`, newHash, oldHash)
+			if err != nil {
+				return err
+			}
+			total += int(tag.RowsAffected())
+			if _, err := tx.Exec(ctx, `UPDATE notifier_state SET dest_hash = $1 WHERE dest_hash = $2
+				AND NOT EXISTS (SELECT 1 FROM notifier_state WHERE dest_hash = $1)`, newHash, oldHash); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM notifier_state WHERE dest_hash = $1`, oldHash); err != nil {
+				return err
+			}
+			return tx.Commit(ctx)
+		}()
+		if err != nil {
+			return total, fmt.Errorf("rename destination: %w", s.mapErr(err))
+		}
+	}
+	return total, nil
+}

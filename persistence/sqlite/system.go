@@ -796,3 +796,31 @@ func checkResealed(old, v persistence.Sealed) error {
 	}
 	return nil
 }
+
+// RenameDestinations implements persistence.SecretStore.
+func (s *Store) RenameDestinations(ctx context.Context, renames map[string]string) (int, error) {
+	total := 0
+	for oldHash, newHash := range renames {
+		if oldHash == newHash {
+			continue
+		}
+		err := s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET dest_hash = ? WHERE dest_hash = ?`, newHash, oldHash)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			if _, err := tx.ExecContext(ctx, `UPDATE notifier_state SET dest_hash = ? WHERE dest_hash = ?
+				AND NOT EXISTS (SELECT 1 FROM notifier_state WHERE dest_hash = ?)`, newHash, oldHash, newHash); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM notifier_state WHERE dest_hash = ?`, oldHash)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("rename destination: %w", s.mapErr(err))
+		}
+	}
+	return total, nil
+}

@@ -327,3 +327,42 @@ func testResealAbort(t *testing.T, s persistence.Store) {
 	}
 	diff(t, "sealed values after the second run", d.read(t, s), want)
 }
+
+// testRenameDestinations: after a secret rotation, a destination's pending outbox rows and
+// its rate state move to its new hash; rate state the new hash already has is kept.
+func testRenameDestinations(t *testing.T, s persistence.Store) {
+	ctx := ctxT(t)
+	u := NewUser(t, s)
+	c := NewCheck(t, s, u.ID)
+	if err := s.InsertOutbox(ctx, []messages.OutboxRow{
+		outboxRow(u, c.ID, "old1", "k1"), outboxRow(u, c.ID, "old1", "k2"), outboxRow(u, c.ID, "other", "k3"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for dest, rps := range map[string]float64{"old1": 1, "old2": 2, "new2": 3} {
+		if err := s.SaveRateState(ctx, dest, messages.RateState{RPS: rps}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.RenameDestinations(ctx, map[string]string{"old1": "new1", "old2": "new2", "same": "same"})
+	if err != nil || n != 2 {
+		t.Fatalf("RenameDestinations = %d, %v; want 2 rows moved", n, err)
+	}
+	for dest, want := range map[string]int{"new1": 2, "old1": 0, "other": 1} {
+		rows, err := s.PendingOutbox(ctx, dest, 10)
+		if err != nil || len(rows) != want {
+			t.Errorf("pending rows of %s: %d, %v; want %d", dest, len(rows), err, want)
+		}
+	}
+	for dest, want := range map[string]float64{"new1": 1, "new2": 3} {
+		st, ok, err := s.LoadRateState(ctx, dest)
+		if err != nil || !ok || st.RPS != want {
+			t.Errorf("rate state of %s: %+v %v %v; want rps %v", dest, st, ok, err, want)
+		}
+	}
+	for _, dest := range []string{"old1", "old2"} {
+		if _, ok, err := s.LoadRateState(ctx, dest); err != nil || ok {
+			t.Errorf("rate state of %s left behind: %v %v", dest, ok, err)
+		}
+	}
+}

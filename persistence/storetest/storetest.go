@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"RateState", testRateState},
 		{"Reseal", testReseal},
 		{"ResealAbort", testResealAbort},
+		{"RenameDestinations", testRenameDestinations},
 		{"OtherUserNotFound", testOtherUser},
 		{"ClosedIsUnavailable", testClosed},
 	}
