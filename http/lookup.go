@@ -223,7 +223,7 @@ func (r *Resolver) load(ctx context.Context, k LookupKey) (ref messages.CheckRef
 		return ref, u.ID, err
 	case pingpath.PingKey:
 		u, err := r.store.UserByPingKeyIndex(ctx, []byte(k.owner))
-		if errors.Is(err, messages.ErrNotFound) && k.prev != "" {
+		if messages.CodeOf(err) == messages.ENotFound && k.prev != "" {
 			u, err = r.store.UserByPingKeyIndex(ctx, []byte(k.prev))
 		}
 		if err != nil {
