@@ -8,13 +8,19 @@ import (
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/ttr-rip/ttr/cluster/clustertest"
+	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
 )
 
 // benchRouter measures Request round trips from node 0 to an identity on node `to`, and
 // reports their p50 and p99.
-func benchRouter(b *testing.B, nodes, to int) {
-	f := newFixture(b, fixtureOptions{nodes: nodes})
+func benchRouter(b *testing.B, nodes, to int, tls bool) {
+	o := fixtureOptions{nodes: nodes}
+	if tls {
+		o.tls = func(int) *mtls.Transport { return clustertest.TLS(b, seedA) }
+	}
+	f := newFixture(b, o)
 	r := f.routers[0]
 	id := f.ownedBy(b, to)
 	body := wrapperspb.Int64(0)
@@ -41,8 +47,12 @@ func benchRouter(b *testing.B, nodes, to int) {
 	}
 }
 
-func BenchmarkRouterLocal(b *testing.B)  { benchRouter(b, 1, 0) }
-func BenchmarkRouterRemote(b *testing.B) { benchRouter(b, 2, 1) }
+func BenchmarkRouterLocal(b *testing.B)  { benchRouter(b, 1, 0, false) }
+func BenchmarkRouterRemote(b *testing.B) { benchRouter(b, 2, 1, false) }
+
+// BenchmarkRouterRemoteTLS is BenchmarkRouterRemote over mutual TLS: the difference is the
+// cost of TLS per remote hop.
+func BenchmarkRouterRemoteTLS(b *testing.B) { benchRouter(b, 2, 1, true) }
 
 // benchRouterParallel measures throughput with many callers, each on its own identity.
 func benchRouterParallel(b *testing.B, nodes, to int) {
