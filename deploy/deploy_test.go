@@ -33,19 +33,21 @@ var deployFlags = []string{
 	"http-addr", "internal-addr", "remote-addr", "data-dir", "database-url", "public-url",
 	"node-name", "shutdown-delay", "log-format",
 	// Added by the cluster issue (issue 4); see pendingFlags.
-	"join", "gossip-addr", "cluster-name", "gossip-key",
+	"join", "gossip-addr", "cluster-name",
+	// The internal listener off loopback needs its bearer token.
+	"internal-token",
 }
 
 // pendingFlags are the entries of deployFlags that the cluster issue adds to ttrd. While ttrd -h
 // does not list one, the checks that need it skip and name it; once it lands they run.
-var pendingFlags = []string{"join", "gossip-addr", "cluster-name", "gossip-key"}
+var pendingFlags = []string{"join", "gossip-addr", "cluster-name"}
 
 // envOnly are TTR_* names ttrd reads from the environment only (no flag).
 var envOnly = []string{"TTR_ENCRYPTION_KEYS", "TTR_SECRET_KEY"}
 
 // secretEnv must reach ttrd from an env file or a Secret, never written into a compose
 // service, a manifest or a unit (TTR_DATABASE_URL may be, when its password is a reference).
-var secretEnv = []string{"TTR_ENCRYPTION_KEYS", "TTR_SECRET_KEY", "TTR_GOSSIP_KEY", "TTR_DATABASE_URL"}
+var secretEnv = []string{"TTR_ENCRYPTION_KEYS", "TTR_SECRET_KEY", "TTR_INTERNAL_TOKEN", "TTR_DATABASE_URL"}
 
 // drainBudget bounds what ttrd does on SIGTERM after --shutdown-delay: drain in-flight HTTP
 // (at most 20 s, cmd/ttrd Main.Shutdown), flush the batcher and actors, leave the cluster and
@@ -798,7 +800,7 @@ func isReference(v string) bool {
 }
 
 var (
-	secretAssignRE = regexp.MustCompile(`(?:^|[\s"'=])(TTR_ENCRYPTION_KEYS|TTR_SECRET_KEY|TTR_GOSSIP_KEY|POSTGRES_PASSWORD)["']?\s*[=:][ \t]*(\S*)`)
+	secretAssignRE = regexp.MustCompile(`(?:^|[\s"'=])(TTR_ENCRYPTION_KEYS|TTR_SECRET_KEY|TTR_SECRET_KEY_PREVIOUS|TTR_GOSSIP_KEY|TTR_INTERNAL_TOKEN|POSTGRES_PASSWORD)["']?\s*[=:][ \t]*(\S*)`)
 	urlPasswordRE  = regexp.MustCompile(`postgres(?:ql)?://[^:@/\s]+:(\$\{[^}]*\}|[^@\s]+)@`)
 	base64BlobRE   = regexp.MustCompile(`[A-Za-z0-9+/]{40,}={0,2}`)
 )
@@ -819,8 +821,10 @@ func checkSecrets(t *testing.T, nodes []nodeConfig) {
 				t.Errorf("%s: %s comes from %s: give it through an env file or a Secret", n.Where, name, e.Origin)
 			}
 		}
-		if _, ok := n.Args["gossip-key"]; ok {
-			t.Errorf("%s: --gossip-key on the command line shows in ps: use TTR_GOSSIP_KEY from an env file or Secret", n.Where)
+		for _, f := range []string{"gossip-key", "internal-token"} {
+			if _, ok := n.Args[f]; ok {
+				t.Errorf("%s: --%s on the command line shows in ps: use %s from an env file or Secret", n.Where, f, envName(f))
+			}
 		}
 	}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -860,7 +864,7 @@ func checkSecrets(t *testing.T, nodes []nodeConfig) {
 			t.Errorf("%s: say how to generate the keys (openssl rand -base64 32)", f)
 		}
 		env := readEnvFile(t, f)
-		for _, name := range []string{"TTR_ENCRYPTION_KEYS", "TTR_SECRET_KEY", "TTR_GOSSIP_KEY"} {
+		for _, name := range []string{"TTR_ENCRYPTION_KEYS", "TTR_SECRET_KEY", "TTR_INTERNAL_TOKEN"} {
 			if v, ok := env[name]; !ok || !isReference(v) {
 				t.Errorf("%s: want %s with a CHANGE_ME placeholder, got %q", f, name, v)
 			}

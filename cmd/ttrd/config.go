@@ -248,8 +248,8 @@ func (c Config) Validate() error {
 	if c.InternalAddr != "" && !isLoopback(c.InternalAddr) && c.InternalToken == "" {
 		errs = append(errs, errors.New("--internal-addr on an address other than loopback needs --internal-token (TTR_INTERNAL_TOKEN)"))
 	}
-	if c.InternalToken != "" && len(c.InternalToken) < 16 {
-		errs = append(errs, errors.New("--internal-token is shorter than 16 characters"))
+	if c.InternalToken != "" && (len(c.InternalToken) < 16 || strings.Contains(strings.ToUpper(c.InternalToken), "CHANGE_ME")) {
+		errs = append(errs, errors.New("--internal-token must be at least 16 characters and not a placeholder"))
 	}
 	if _, err := mtls.ParseMode(c.ClusterTLS); err != nil {
 		errs = append(errs, err)
