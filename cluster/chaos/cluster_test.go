@@ -39,6 +39,9 @@ type cluster struct {
 
 // clusterOpts configures startCluster.
 type clusterOpts struct {
+	// Bin is the ttrd binary the nodes start with (binPath when empty): an older release for
+	// the upgrade scenarios.
+	Bin string
 	DBURL string // default: a fresh database on the shared test server
 	// Relaxed failure detection (DESIGN "Tests that prove it": a 2-core machine under load
 	// starves probes). The kill -9 scenario runs with ttrd's defaults.
@@ -97,7 +100,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 				join = append(join, g)
 			}
 		}
-		n := &node{t: t, idx: i, name: fmt.Sprintf("node%d", i+1),
+		n := &node{t: t, idx: i, name: fmt.Sprintf("node%d", i+1), bin: o.Bin,
 			URL: "http://" + httpAddr, InternalURL: "http://" + internal, gossipAddr: gossip[i],
 			env: env, logPath: filepath.Join(logDir, fmt.Sprintf("node%d.log", i+1)),
 			args: []string{

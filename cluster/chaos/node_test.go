@@ -25,6 +25,7 @@ type node struct {
 	gossipAddr       string
 	args, env        []string
 	logPath          string
+	bin              string // the ttrd binary; binPath when empty
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -65,7 +66,11 @@ func (n *node) start() {
 	}
 	n.starts++
 	fmt.Fprintf(n.log, "===== chaos: start %d of %s at %s =====\n", n.starts, n.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(binPath, n.args...)
+	bin := n.bin
+	if bin == "" {
+		bin = binPath
+	}
+	cmd := exec.Command(bin, n.args...)
 	cmd.Env = n.env
 	cmd.Stdout, cmd.Stderr = n.log, n.log
 	// The processes die with the test binary even when it is killed (go test -timeout).
