@@ -41,7 +41,7 @@ type cluster struct {
 type clusterOpts struct {
 	// Bin is the ttrd binary the nodes start with (binPath when empty): an older release for
 	// the upgrade scenarios.
-	Bin string
+	Bin   string
 	DBURL string // default: a fresh database on the shared test server
 	// Relaxed failure detection (DESIGN "Tests that prove it": a 2-core machine under load
 	// starves probes). The kill -9 scenario runs with ttrd's defaults.
