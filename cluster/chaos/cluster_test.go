@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,6 +88,13 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 			env = append(env, kv)
 		}
 	}
+	// Flags are given only when the binary the nodes start with has them (an older release
+	// for the upgrade scenarios).
+	has := hasFlag
+	if o.Bin != "" {
+		help, _ := exec.Command(o.Bin, "-h").CombinedOutput()
+		has = func(name string) bool { return hasFlagIn(string(help), name) }
+	}
 	clusterName := "chaos-" + storetest.RandomHex(4)
 	gossip := make([]string, o.Nodes)
 	for i := range gossip {
@@ -114,13 +122,13 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 		// The fault tests ping, sign up and alert one sink host fast from 127.0.0.1: abuse
 		// limits off (docs/benchmarks.md), on binaries that have them.
 		for k := 0; k < len(harnessLimits); k += 2 {
-			if hasFlag(strings.TrimPrefix(harnessLimits[k], "--")) {
+			if has(strings.TrimPrefix(harnessLimits[k], "--")) {
 				n.args = append(n.args, harnessLimits[k], harnessLimits[k+1])
 			}
 		}
 		if o.Relaxed {
 			for k := 0; k < len(relaxedGossip); k += 2 {
-				if hasFlag(strings.TrimPrefix(relaxedGossip[k], "--")) {
+				if has(strings.TrimPrefix(relaxedGossip[k], "--")) {
 					n.args = append(n.args, relaxedGossip[k], relaxedGossip[k+1])
 				}
 			}

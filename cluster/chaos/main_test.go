@@ -49,8 +49,11 @@ var harnessLimits = []string{"--limit-signup", "0", "--limit-auth-fail", "0", "-
 	"--limit-api-ip", "0", "--limit-ping-check", "0", "--limit-test-send", "0", "--limit-alert-host", "0", "--quota-checks", "0"}
 
 // hasFlag reports whether the built ttrd has --name.
-func hasFlag(name string) bool {
-	return regexp.MustCompile(`(?m)^\s+-` + regexp.QuoteMeta(name) + `(\s|$)`).MatchString(binHelp)
+func hasFlag(name string) bool { return hasFlagIn(binHelp, name) }
+
+// hasFlagIn reports whether the -h output help lists --name.
+func hasFlagIn(help, name string) bool {
+	return regexp.MustCompile(`(?m)^\s+-` + regexp.QuoteMeta(name) + `(\s|$)`).MatchString(help)
 }
 
 // requireCluster skips while ttrd has no cluster mode: the only reason these tests skip.

@@ -187,7 +187,15 @@ func TestUpgradeToTLS(t *testing.T) {
 	rollAndVerify(t, c, w, "the upgrade to TLS",
 		func() {
 			for _, n := range c.nodes {
-				c.restart(n, func(n *node) { n.bin, n.args = "", append(n.args, "--cluster-tls", "permit") })
+				c.restart(n, func(n *node) {
+					n.bin = ""
+					for k := 0; k < len(harnessLimits); k += 2 { // the new release has them
+						if hasFlag(strings.TrimPrefix(harnessLimits[k], "--")) && argOf(n.args, harnessLimits[k]) == "" {
+							n.args = append(n.args, harnessLimits[k], harnessLimits[k+1])
+						}
+					}
+					n.args = append(n.args, "--cluster-tls", "permit")
+				})
 			}
 		},
 		func() {
