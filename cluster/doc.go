@@ -15,6 +15,11 @@
 // monotonic clock) and StallDetector; the daemon turns their OnFenced into not-ready and a
 // re-join under a new node id. Routers and hosts read the membership on every message.
 //
+// Transport security: the remote runs mutual TLS from cluster/mtls (server and dial
+// credentials), and drops every message a peer sends that is not a wire type (a stop or
+// poison for a host included); gossip is encrypted with the keys the caller gives, switching
+// from a previous key or from clear text only once every member it sees is ready (gossipkeys.go).
+//
 // It imports only messages of ours, plus protoactor-go's actor and remote packages (never its
 // cluster package, see DESIGN.md "Engine choices"), the gRPC that remote runs on (server and
 // dial options only), hashicorp/memberlist, protobuf and the Prometheus client. Package
