@@ -344,15 +344,5 @@ func TestBlackholedReceiverDoesNotDelayOthers(t *testing.T) {
 // startDaemonEnv is startDaemon with extra environment variables.
 func startDaemonEnv(t *testing.T, dataDir string, env []string, extra ...string) *daemon {
 	t.Helper()
-	if dataDir == "" {
-		dataDir = t.TempDir()
-	}
-	addr := freeAddr(t)
-	d := &daemon{t: t, addr: addr, URL: "http://" + addr, dataDir: dataDir,
-		args: append([]string{"--http-addr", addr, "--data-dir", dataDir, "--webhook-allow-nets", "127.0.0.0/8",
-			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"}, extra...),
-		env: append(os.Environ(), env...)}
-	d.start()
-	t.Cleanup(d.kill)
-	return d
+	return newDaemon(t, dataDir, env, extra)
 }

@@ -91,6 +91,13 @@ func harnessLimits() []string {
 // reuse) with extra flags, and waits until /readyz answers 200.
 func startDaemon(t *testing.T, dataDir string, extra ...string) *daemon {
 	t.Helper()
+	return newDaemon(t, dataDir, nil, extra)
+}
+
+// newDaemon starts ttrd with the harness flags, extra flags after them (so a test may
+// override a limit) and extra environment variables.
+func newDaemon(t *testing.T, dataDir string, env, extra []string) *daemon {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -99,7 +106,7 @@ func startDaemon(t *testing.T, dataDir string, extra ...string) *daemon {
 		args: append([]string{"--http-addr", addr, "--data-dir", dataDir, "--webhook-allow-nets", "127.0.0.0/8",
 			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"},
 			append(harnessLimits(), extra...)...),
-		env: os.Environ()}
+		env: append(os.Environ(), env...)}
 	d.start()
 	t.Cleanup(d.kill)
 	return d
