@@ -22,6 +22,7 @@ type Store interface {
 	SystemStore
 	RateStore
 	SecretStore
+	BadgeStore
 	LeaseStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
 		{"ConfigVersion", testConfigVersion},
+		{"Badges", testBadges},
 		{"CommitFlapState", testCommitFlapState},
 		{"CommitFenced", testCommitFenced},
 		{"CommitSlugConflictIsolated", testCommitSlugConflict},

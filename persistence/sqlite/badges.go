@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+)
+
+var _ persistence.BadgeStore = (*Store)(nil)
+
+// CheckByBadgeID returns the check with badge id badgeID (index checks_badge_id).
+func (s *Store) CheckByBadgeID(ctx context.Context, badgeID string) (messages.Check, error) {
+	if badgeID == "" {
+		return messages.Check{}, messages.ErrNotFound
+	}
+	c, err := scanCheck(s.r.QueryRowContext(ctx, `SELECT `+schema.CheckColumns+` FROM checks WHERE badge_id = ?`, badgeID))
+	if err != nil {
+		return messages.Check{}, fmt.Errorf("check by badge id: %w", s.mapErr(err))
+	}
+	return c, nil
+}
+
+// TagBadge returns the states of the checks carrying tag of the user with badgeKey.
+func (s *Store) TagBadge(ctx context.Context, badgeKey, tag string, limit int) ([]messages.CheckState, error) {
+	if badgeKey == "" || tag == "" {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT c.status, c.next_due, c.next_deadline
+		FROM users u JOIN checks c ON c.user_id = u.id
+		WHERE u.badge_key = ? AND instr(c.tags, ?) > 0 LIMIT ?`, badgeKey, " "+tag+" ", limit)
+	if err != nil {
+		return nil, fmt.Errorf("tag badge: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	var out []messages.CheckState
+	for rows.Next() {
+		var (
+			st            messages.CheckState
+			due, deadline sql.NullInt64
+		)
+		if err := rows.Scan(&st.Status, &due, &deadline); err != nil {
+			return nil, fmt.Errorf("tag badge: %w", s.mapErr(err))
+		}
+		st.NextDue, st.NextDeadline = fromMS(due), fromMS(deadline)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tag badge: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// UserBadgeKey returns the user's tag-badge key ("" when none).
+func (s *Store) UserBadgeKey(ctx context.Context, userID int64) (string, error) {
+	var key sql.NullString
+	err := s.r.QueryRowContext(ctx, `SELECT badge_key FROM users WHERE id = ?`, userID).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", messages.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("user badge key: %w", s.mapErr(err))
+	}
+	return key.String, nil
+}
+
+// SetUserBadgeKey replaces the user's tag-badge key.
+func (s *Store) SetUserBadgeKey(ctx context.Context, userID int64, key string) error {
+	if key == "" {
+		return messages.Errorf(messages.EInvalid, "set badge key: empty key")
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET badge_key = ? WHERE id = ?`, key, userID)
+	if err != nil {
+		return fmt.Errorf("set badge key: %w", s.mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set badge key: %w", s.mapErr(err))
+	} else if n == 0 {
+		return messages.ErrNotFound
+	}
+	return nil
+}
