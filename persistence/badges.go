@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"time"
 
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -23,4 +24,20 @@ type BadgeStore interface {
 	// ENotFound for an unknown user. (Keys are random: two users never draw the same one, and
 	// the unique index refuses it if they did.)
 	SetUserBadgeKey(ctx context.Context, userID int64, key string) error
+}
+
+// ActivityStore answers the averages of GET /api/v1/checks/stats, scoped to a user.
+type ActivityStore interface {
+	// CheckActivity returns the user's average last run duration (over the checks that have
+	// one) and the pings and alerts (outbox rows other than test sends) since since.
+	CheckActivity(ctx context.Context, userID int64, since time.Time) (Activity, error)
+}
+
+// Activity is what CheckActivity counts.
+type Activity struct {
+	// DurationChecks is how many checks have a last run duration; AvgDuration is their mean.
+	DurationChecks int64
+	AvgDuration    time.Duration
+	Pings          int64
+	Alerts         int64
 }

@@ -23,6 +23,7 @@ type Store interface {
 	RateStore
 	SecretStore
 	BadgeStore
+	ActivityStore
 	LeaseStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

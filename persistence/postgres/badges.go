@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -85,4 +86,27 @@ func (s *Store) SetUserBadgeKey(ctx context.Context, userID int64, key string) e
 		return messages.ErrNotFound
 	}
 	return nil
+}
+
+// CheckActivity returns the user's average run duration and recent pings and alerts.
+func (s *Store) CheckActivity(ctx context.Context, userID int64, since time.Time) (persistence.Activity, error) {
+	var (
+		a   persistence.Activity
+		avg *float64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(last_duration_ms) FROM checks WHERE user_id = $1),
+		(SELECT avg(last_duration_ms)::float8 FROM checks WHERE user_id = $1),
+		(SELECT count(*) FROM pings p JOIN checks c ON p.check_id = c.id WHERE c.user_id = $1 AND p.at >= $2),
+		(SELECT count(*) FROM outbox o JOIN checks c ON o.check_id = c.id
+			WHERE c.user_id = $1 AND o.user_id = $1 AND o.kind <> $3 AND o.created_at >= $2)`,
+		userID, since.UnixMilli(), messages.AlertTest,
+	).Scan(&a.DurationChecks, &avg, &a.Pings, &a.Alerts)
+	if err != nil {
+		return persistence.Activity{}, fmt.Errorf("check activity: %w", s.mapErr(err))
+	}
+	if avg != nil {
+		a.AvgDuration = time.Duration(*avg * float64(time.Millisecond))
+	}
+	return a, nil
 }

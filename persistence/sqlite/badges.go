@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -83,4 +84,25 @@ func (s *Store) SetUserBadgeKey(ctx context.Context, userID int64, key string) e
 		return messages.ErrNotFound
 	}
 	return nil
+}
+
+// CheckActivity returns the user's average run duration and recent pings and alerts.
+func (s *Store) CheckActivity(ctx context.Context, userID int64, since time.Time) (persistence.Activity, error) {
+	var (
+		a   persistence.Activity
+		avg sql.NullFloat64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(last_duration_ms) FROM checks WHERE user_id = ?),
+		(SELECT avg(last_duration_ms) FROM checks WHERE user_id = ?),
+		(SELECT count(*) FROM pings p JOIN checks c ON p.check_id = c.id WHERE c.user_id = ? AND p.at >= ?),
+		(SELECT count(*) FROM outbox o JOIN checks c ON o.check_id = c.id
+			WHERE c.user_id = ? AND o.user_id = ? AND o.kind <> ? AND o.created_at >= ?)`,
+		userID, userID, userID, since.UnixMilli(), userID, userID, messages.AlertTest, since.UnixMilli(),
+	).Scan(&a.DurationChecks, &avg, &a.Pings, &a.Alerts)
+	if err != nil {
+		return persistence.Activity{}, fmt.Errorf("check activity: %w", s.mapErr(err))
+	}
+	a.AvgDuration = time.Duration(avg.Float64 * float64(time.Millisecond))
+	return a, nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -115,5 +116,50 @@ func testBadges(t *testing.T, s persistence.Store) {
 	}
 	if sts, _ := s.TagBadge(ctx, k3, "prod", 100); len(sts) != 2 {
 		t.Errorf("the new key answers %d states, want 2", len(sts))
+	}
+}
+
+// testCheckActivity: the stats' averages count the user's own pings and alerts since a time
+// (test sends excluded) and average the run durations of the checks that have one.
+func testCheckActivity(t *testing.T, s persistence.Store) {
+	ctx := ctxT(t)
+	u := NewUser(t, s)
+	other := NewUser(t, s)
+	if a, err := s.CheckActivity(ctx, u.ID, t0); err != nil || a != (persistence.Activity{}) {
+		t.Fatalf("no checks: %+v, %v", a, err)
+	}
+	c1 := NewCheck(t, s, u.ID)
+	c2 := NewCheck(t, s, u.ID)
+	NewCheck(t, s, u.ID) // no duration
+	o := NewCheck(t, s, other.ID)
+
+	old := upWrite(c1, t0.Add(-25*time.Hour))
+	commit(t, s, old)
+	c1 = applied(c1, old)
+	w := upWrite(c1, t0)
+	w.State.LastDuration = 2 * time.Second
+	w.Outbox = []messages.OutboxRow{outboxRow(u, c1.ID, "d", "a1"), outboxRow(u, c1.ID, "d", "a2")}
+	test := outboxRow(u, c1.ID, "d", "t1")
+	test.Kind = messages.AlertTest
+	w.Outbox = append(w.Outbox, test)
+	commit(t, s, w)
+	w2 := upWrite(c2, t0.Add(time.Minute))
+	w2.State.LastDuration = 4 * time.Second
+	commit(t, s, w2)
+	wo := upWrite(o, t0)
+	wo.State.LastDuration = time.Hour
+	wo.Outbox = []messages.OutboxRow{outboxRow(other, o.ID, "d", "o1")}
+	commit(t, s, wo)
+
+	a, err := s.CheckActivity(ctx, u.ID, t0.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := persistence.Activity{DurationChecks: 2, AvgDuration: 3 * time.Second, Pings: 2, Alerts: 2}
+	if a != want {
+		t.Errorf("CheckActivity = %+v, want %+v", a, want)
+	}
+	if a, _ := s.CheckActivity(ctx, u.ID, t0.Add(time.Hour)); a.Pings != 0 || a.Alerts != 0 || a.DurationChecks != 2 {
+		t.Errorf("since an hour later: %+v", a)
 	}
 }
