@@ -11,8 +11,8 @@ import (
 
 func TestEditBadge(t *testing.T) {
 	const (
-		idA  = "AAAAAAAAAAAAAAAAAAAAAAAA"
-		idB  = "BBBBBBBBBBBBBBBBBBBBBBBB"
+		idA = "AAAAAAAAAAAAAAAAAAAAAAAA"
+		idB = "BBBBBBBBBBBBBBBBBBBBBBBB"
 	)
 	tests := []struct {
 		name    string
