@@ -47,6 +47,8 @@ func (s *Server) apiRoutes(r *httprouter.Router) {
 	for _, m := range checkMethods {
 		r.Handle(m, routeChecks+"/*rest", s.dispatchChecks)
 	}
+	r.GET(routeUserBadgeKey, s.authed(routeUserBadgeKey, s.getBadgeKey))
+	r.POST(routeUserRotateBadgeKey, s.authed(routeUserRotateBadgeKey, s.rotateBadgeKey))
 }
 
 // checkHandler maps a dispatcher operation to its handler.
@@ -90,6 +92,8 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.testQueueChannel
 	case opChannelRate:
 		return s.rateChannel
+	case opRotateBadge:
+		return s.rotateBadge
 	}
 	return nil
 }

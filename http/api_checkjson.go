@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -61,6 +62,8 @@ type checkJSON struct {
 	PingURL                string                 `json:"ping_url"`
 	HCPingURL              string                 `json:"hc_ping_url"`
 	Channels               map[string]channelJSON `json:"channels"`
+	BadgeEnabled           bool                   `json:"badge_enabled"`
+	BadgeURLs              *badgeURLsJSON         `json:"badge_urls"`           // null while the badge is disabled
 	ConfigVersion          int64                  `json:"config_version"`       // the ETag's value
 	OwnerNode              string                 `json:"owner_node,omitempty"` // in a cluster
 }
@@ -84,10 +87,11 @@ var apiChannels = []string{
 	messages.ChannelWebhook, messages.ChannelEmail,
 }
 
-// isLate says whether an up check is past its expected time but within its grace.
-func isLate(st messages.CheckState, now time.Time) bool {
-	return st.Status == messages.StatusUp && !st.NextDue.IsZero() &&
-		now.After(st.NextDue) && !now.After(st.NextDeadline)
+// badgeURLsJSON are the addresses of a check's badge in its three forms.
+type badgeURLsJSON struct {
+	SVG     string `json:"svg"`
+	JSON    string `json:"json"`
+	Shields string `json:"shields"`
 }
 
 // renderCheck builds the Check JSON of c, owned by u, with its channels, at now.
@@ -97,6 +101,7 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 	if tags == nil {
 		tags = []string{}
 	}
+	late, started := checklogic.Derived(c.CheckConfig, c.CheckState, now)
 	j := checkJSON{
 		ID:                     c.ID,
 		UUID:                   c.UUID,
@@ -106,8 +111,8 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		Tags:                   tags,
 		CreatedAt:              apiTime(c.CreatedAt),
 		Status:                 c.Status,
-		Late:                   isLate(c.CheckState, now),
-		Started:                !c.LastStart.IsZero(),
+		Late:                   late,
+		Started:                started,
 		ScheduleType:           c.ScheduleType,
 		Schedule:               c.Schedule,
 		TZ:                     c.TZ,
@@ -129,6 +134,11 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		HCPingURL:              base + "/ping/" + url.PathEscape(c.UUID),
 		Channels:               make(map[string]channelJSON, len(apiChannels)),
 		ConfigVersion:          c.ConfigVersion,
+		BadgeEnabled:           c.BadgeID != "",
+	}
+	if c.BadgeID != "" {
+		b := base + routeBadgeCheck + c.BadgeID
+		j.BadgeURLs = &badgeURLsJSON{SVG: b + ".svg", JSON: b + ".json", Shields: b + ".shields"}
 	}
 	if s.deps.OwnerOf != nil {
 		j.OwnerNode = s.deps.OwnerOf(c.ID)
@@ -167,7 +177,7 @@ func nullString(s string) *string {
 var readOnlyFields = []string{
 	"id", "uuid", "created_at", "status", "late", "started", "last_ping", "last_start",
 	"last_duration_seconds", "next_deadline", "n_pings", "failure_count", "last_reason",
-	"ping_url", "hc_ping_url", "channels", "owner_node", "config_version",
+	"ping_url", "hc_ping_url", "channels", "owner_node", "config_version", "badge_urls",
 }
 
 func isReadOnlyField(name string) bool { return slices.Contains(readOnlyFields, name) }

@@ -178,7 +178,7 @@ func slugConflict(err error, slug string) error {
 	return err
 }
 
-// statsJSON counts the user's checks.
+// statsJSON counts the user's checks, with averages over them and the last 24 hours.
 type statsJSON struct {
 	Total  int64 `json:"total"`
 	New    int64 `json:"new"`
@@ -186,16 +186,42 @@ type statsJSON struct {
 	Down   int64 `json:"down"`
 	Paused int64 `json:"paused"`
 	Late   int64 `json:"late"`
+	// AvgDurationSeconds is the mean last run duration of the checks that have one (null
+	// when none has).
+	AvgDurationSeconds *float64 `json:"avg_duration_seconds"`
+	// Pings24h and Alerts24h count the pings received and the alerts queued (one per
+	// channel; test sends excluded) in the last 24 hours; the averages are per check.
+	Pings24h             int64   `json:"pings_24h"`
+	Alerts24h            int64   `json:"alerts_24h"`
+	AvgPingsPerCheck24h  float64 `json:"avg_pings_per_check_24h"`
+	AvgAlertsPerCheck24h float64 `json:"avg_alerts_per_check_24h"`
 }
 
-// checkStats: GET /api/v1/checks/stats.
+// statsWindow is the window of the stats' recent counts.
+const statsWindow = 24 * time.Hour
+
+// checkStats: GET /api/v1/checks/stats, with a weak ETag of its body (304 on If-None-Match).
 func (s *Server) checkStats(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	st, err := s.deps.Store.CheckStats(r.Context(), a.user.ID, s.now())
+	now := s.now()
+	st, err := s.deps.Store.CheckStats(r.Context(), a.user.ID, now)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late})
-	return nil
+	act, err := s.deps.Store.CheckActivity(r.Context(), a.user.ID, now.Add(-statsWindow))
+	if err != nil {
+		return err
+	}
+	j := statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late,
+		Pings24h: act.Pings, Alerts24h: act.Alerts}
+	if act.DurationChecks > 0 {
+		d := float64(act.AvgDuration.Milliseconds()) / 1000
+		j.AvgDurationSeconds = &d
+	}
+	if st.Total > 0 {
+		j.AvgPingsPerCheck24h = float64(act.Pings) / float64(st.Total)
+		j.AvgAlertsPerCheck24h = float64(act.Alerts) / float64(st.Total)
+	}
+	return writeJSONTagged(w, r, a.user, j)
 }
 
 // checkTags: GET /api/v1/checks/tags → {"tags": [{tag, count}]}, sorted by tag.

@@ -44,6 +44,7 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"max_runtime_seconds": json.Number("0"), "manual_resume": false,
 		"notify_after_failures": json.Number("1"), "notify_on_up": true,
 		"realert_interval_seconds": json.Number("0"), "content_rule": nil, "config_version": json.Number("1"),
+		"badge_enabled": false, "badge_urls": nil,
 		"last_ping": nil, "last_start": nil, "last_duration_seconds": nil, "next_deadline": nil,
 		"n_pings": json.Number("0"), "failure_count": json.Number("0"),
 		"created_at":  "2030-01-02T03:04:05.000Z",
@@ -68,7 +69,7 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"schedule_type", "schedule", "tz", "interval_seconds", "grace_seconds", "max_runtime_seconds",
 		"manual_resume", "notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_rule",
 		"last_ping", "last_start", "last_duration_seconds", "next_deadline", "n_pings", "failure_count",
-		"last_reason", "ping_url", "hc_ping_url", "channels", "config_version"}
+		"last_reason", "ping_url", "hc_ping_url", "channels", "config_version", "badge_enabled", "badge_urls"}
 	for k := range m {
 		if !slices.Contains(names, k) {
 			t.Errorf("unexpected field %q", k)

@@ -32,6 +32,7 @@ const (
 	opChannelTest
 	opChannelTestQueue
 	opChannelRate
+	opRotateBadge
 )
 
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
@@ -69,6 +70,7 @@ var checkRoutes = []struct {
 	{[]string{segID, "pause"}, map[string]checkOp{http.MethodPost: opPause}},
 	{[]string{segID, "resume"}, map[string]checkOp{http.MethodPost: opResume}},
 	{[]string{segID, "toggle-pause"}, map[string]checkOp{http.MethodPost: opTogglePause}},
+	{[]string{segID, "rotate-badge"}, map[string]checkOp{http.MethodPost: opRotateBadge}},
 	{[]string{segID, "content"}, map[string]checkOp{http.MethodGet: opContent}},
 	{[]string{segID, "pings"}, map[string]checkOp{http.MethodGet: opPings}},
 	{[]string{segID, "pings", segN, "body"}, map[string]checkOp{http.MethodGet: opPingBody}},

@@ -1,6 +1,9 @@
 package http
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,4 +54,27 @@ func parseIfMatch(h http.Header) ([]int64, error) {
 		return []int64{0}, nil
 	}
 	return versions, nil
+}
+
+// writeJSONTagged answers v as JSON with a weak ETag of the user and the body, and 304 when
+// If-None-Match holds it: a dashboard polling every few seconds transfers nothing while
+// nothing changed.
+func writeJSONTagged(w http.ResponseWriter, r *http.Request, u messages.User, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	h.Write([]byte(strconv.FormatInt(u.ID, 10) + "\x00"))
+	h.Write(body)
+	etag := `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
+	w.Header().Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
 }

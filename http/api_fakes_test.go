@@ -37,6 +37,7 @@ type apiStore struct {
 	pings      map[int64][]messages.PingRecord
 	flips      map[int64][]messages.Flip
 	deliveries map[int64][]messages.OutboxRow
+	badgeKeys  map[int64]string
 	nextUser   int64
 	nextCheck  int64
 	clock      func() time.Time // the edge's clock (schedules are validated against it)

@@ -36,6 +36,7 @@ var editFields = map[string]editField{
 	"manual_resume":            boolean(func(e *messages.CheckEdit, v *bool) { e.ManualResume = v }),
 	"notify_on_up":             boolean(func(e *messages.CheckEdit, v *bool) { e.NotifyOnUp = v }),
 	"content_rule":             contentRule,
+	"badge_enabled":            boolean(func(e *messages.CheckEdit, v *bool) { e.BadgeEnabled = v }),
 }
 
 func str(set func(*messages.CheckEdit, *string)) editField {
@@ -135,6 +136,15 @@ func (s *Server) decodeCheckEdit(w http.ResponseWriter, r *http.Request) (*messa
 		if err := f(e, k, body[k]); err != nil {
 			return nil, err
 		}
+	}
+	if e.GetBadgeEnabled() {
+		// The id a check without a badge gets; the owner ignores it when the badge is
+		// already enabled.
+		id, err := newBadgeID()
+		if err != nil {
+			return nil, err
+		}
+		e.NewBadgeId = id
 	}
 	return e, nil
 }

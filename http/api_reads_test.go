@@ -26,7 +26,8 @@ func TestStatsAndTags(t *testing.T) {
 		c.NextDeadline = apiEpoch.Add(time.Minute)
 	})
 	rec := e.do("GET", "/api/v1/checks/stats", u.Key, nil)
-	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"total":2,"new":1,"up":1,"down":0,"paused":0,"late":1}` {
+	if rec.Code != 200 || strings.TrimSpace(rec.Body.String()) != `{"total":2,"new":1,"up":1,"down":0,"paused":0,"late":1,`+
+		`"avg_duration_seconds":null,"pings_24h":0,"alerts_24h":0,"avg_pings_per_check_24h":0,"avg_alerts_per_check_24h":0}` {
 		t.Errorf("stats: %d %s", rec.Code, rec.Body)
 	}
 	rec = e.do("GET", "/api/v1/checks/tags", u.Key, nil)

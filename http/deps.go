@@ -19,6 +19,8 @@ import (
 type Store interface {
 	persistence.UserStore
 	persistence.CheckReader
+	persistence.BadgeStore
+	persistence.ActivityStore
 }
 
 // Checks reaches check actors (through the router, on whichever node owns the check).

@@ -44,6 +44,7 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	r.HandleMethodNotAllowed = true
 	ping := s.pingRoutes(r)
 	s.apiRoutes(r)
+	s.badgeRoutes(r)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	return r, ping

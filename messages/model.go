@@ -62,6 +62,9 @@ type CheckConfig struct {
 	NotifyOnUp             bool         `json:"notify_on_up"`
 	RealertIntervalSeconds int64        `json:"realert_interval_seconds"` // 0 = never
 	ContentRule            *ContentRule `json:"content_rule"`
+	// BadgeID is the random id of the check's badge (/b/c/{badge_id}); "" while its badge is
+	// disabled. Enabling the badge makes one, rotating replaces it.
+	BadgeID string `json:"badge_id,omitempty"`
 }
 
 // CheckState is what the check actor owns and persists with every write.

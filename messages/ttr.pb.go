@@ -232,6 +232,8 @@ const (
 	CheckField_CHECK_FIELD_NOTIFY_ON_UP             CheckField = 13
 	CheckField_CHECK_FIELD_REALERT_INTERVAL_SECONDS CheckField = 14
 	CheckField_CHECK_FIELD_CONTENT_RULE             CheckField = 15
+	// Numbered apart from the fields above, so that other additions never collide with it.
+	CheckField_CHECK_FIELD_BADGE_ENABLED CheckField = 40
 )
 
 // Enum value maps for CheckField.
@@ -253,6 +255,7 @@ var (
 		13: "CHECK_FIELD_NOTIFY_ON_UP",
 		14: "CHECK_FIELD_REALERT_INTERVAL_SECONDS",
 		15: "CHECK_FIELD_CONTENT_RULE",
+		40: "CHECK_FIELD_BADGE_ENABLED",
 	}
 	CheckField_value = map[string]int32{
 		"CHECK_FIELD_UNSPECIFIED":              0,
@@ -271,6 +274,7 @@ var (
 		"CHECK_FIELD_NOTIFY_ON_UP":             13,
 		"CHECK_FIELD_REALERT_INTERVAL_SECONDS": 14,
 		"CHECK_FIELD_CONTENT_RULE":             15,
+		"CHECK_FIELD_BADGE_ENABLED":            40,
 	}
 )
 
@@ -895,8 +899,16 @@ type CheckEdit struct {
 	RealertIntervalSeconds *int64            `protobuf:"varint,16,opt,name=realert_interval_seconds,json=realertIntervalSeconds,proto3,oneof" json:"realert_interval_seconds,omitempty"`
 	ContentRule            *ContentRuleValue `protobuf:"bytes,17,opt,name=content_rule,json=contentRule,proto3" json:"content_rule,omitempty"`
 	ResetFields            []CheckField      `protobuf:"varint,18,rep,packed,name=reset_fields,json=resetFields,proto3,enum=ttr.v1.CheckField" json:"reset_fields,omitempty"` // fields sent as null: back to their defaults
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The check's badge (numbered apart from the fields above, so that other additions never
+	// collide with them). badge_enabled true gives a check without a badge the id new_badge_id
+	// (minted by the edge: the merge stays a pure function); false removes its badge id.
+	// rotate_badge replaces the id of an enabled badge with new_badge_id (refused when the
+	// badge is disabled).
+	BadgeEnabled  *bool  `protobuf:"varint,40,opt,name=badge_enabled,json=badgeEnabled,proto3,oneof" json:"badge_enabled,omitempty"`
+	NewBadgeId    string `protobuf:"bytes,41,opt,name=new_badge_id,json=newBadgeId,proto3" json:"new_badge_id,omitempty"`
+	RotateBadge   bool   `protobuf:"varint,42,opt,name=rotate_badge,json=rotateBadge,proto3" json:"rotate_badge,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckEdit) Reset() {
@@ -1053,6 +1065,27 @@ func (x *CheckEdit) GetResetFields() []CheckField {
 		return x.ResetFields
 	}
 	return nil
+}
+
+func (x *CheckEdit) GetBadgeEnabled() bool {
+	if x != nil && x.BadgeEnabled != nil {
+		return *x.BadgeEnabled
+	}
+	return false
+}
+
+func (x *CheckEdit) GetNewBadgeId() string {
+	if x != nil {
+		return x.NewBadgeId
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetRotateBadge() bool {
+	if x != nil {
+		return x.RotateBadge
+	}
+	return false
 }
 
 // Command is an API command on one check of user_id that an older release must not run
@@ -1825,7 +1858,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x10ContentRuleValue\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
-	"\x05regex\x18\x03 \x01(\bR\x05regex\"\xc8\a\n" +
+	"\x05regex\x18\x03 \x01(\bR\x05regex\"\xc9\b\n" +
 	"\tCheckEdit\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12,\n" +
 	"\x12if_config_versions\x18\x02 \x03(\x03R\x10ifConfigVersions\x12\x17\n" +
@@ -1847,7 +1880,11 @@ const file_ttr_proto_rawDesc = "" +
 	"notifyOnUp\x88\x01\x01\x12=\n" +
 	"\x18realert_interval_seconds\x18\x10 \x01(\x03H\fR\x16realertIntervalSeconds\x88\x01\x01\x12;\n" +
 	"\fcontent_rule\x18\x11 \x01(\v2\x18.ttr.v1.ContentRuleValueR\vcontentRule\x125\n" +
-	"\freset_fields\x18\x12 \x03(\x0e2\x12.ttr.v1.CheckFieldR\vresetFieldsB\a\n" +
+	"\freset_fields\x18\x12 \x03(\x0e2\x12.ttr.v1.CheckFieldR\vresetFields\x12(\n" +
+	"\rbadge_enabled\x18( \x01(\bH\rR\fbadgeEnabled\x88\x01\x01\x12 \n" +
+	"\fnew_badge_id\x18) \x01(\tR\n" +
+	"newBadgeId\x12!\n" +
+	"\frotate_badge\x18* \x01(\bR\vrotateBadgeB\a\n" +
 	"\x05_slugB\a\n" +
 	"\x05_nameB\a\n" +
 	"\x05_descB\x10\n" +
@@ -1860,7 +1897,8 @@ const file_ttr_proto_rawDesc = "" +
 	"\x0e_manual_resumeB\x18\n" +
 	"\x16_notify_after_failuresB\x0f\n" +
 	"\r_notify_on_upB\x1b\n" +
-	"\x19_realert_interval_seconds\"s\n" +
+	"\x19_realert_interval_secondsB\x10\n" +
+	"\x0e_badge_enabled\"s\n" +
 	"\aCommand\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12!\n" +
 	"\x02op\x18\x02 \x01(\x0e2\x11.ttr.v1.CommandOpR\x02op\x12,\n" +
@@ -1935,7 +1973,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x17LOOKUP_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LOOKUP_KIND_UUID\x10\x01\x12\x19\n" +
 	"\x15LOOKUP_KIND_USER_SLUG\x10\x02\x12\x18\n" +
-	"\x14LOOKUP_KIND_PING_KEY\x10\x03*\xe0\x03\n" +
+	"\x14LOOKUP_KIND_PING_KEY\x10\x03*\xff\x03\n" +
 	"\n" +
 	"CheckField\x12\x1b\n" +
 	"\x17CHECK_FIELD_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -1954,7 +1992,8 @@ const file_ttr_proto_rawDesc = "" +
 	"!CHECK_FIELD_NOTIFY_AFTER_FAILURES\x10\f\x12\x1c\n" +
 	"\x18CHECK_FIELD_NOTIFY_ON_UP\x10\r\x12(\n" +
 	"$CHECK_FIELD_REALERT_INTERVAL_SECONDS\x10\x0e\x12\x1c\n" +
-	"\x18CHECK_FIELD_CONTENT_RULE\x10\x0f*\x88\x01\n" +
+	"\x18CHECK_FIELD_CONTENT_RULE\x10\x0f\x12\x1d\n" +
+	"\x19CHECK_FIELD_BADGE_ENABLED\x10(*\x88\x01\n" +
 	"\tCommandOp\x12\x1a\n" +
 	"\x16COMMAND_OP_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10COMMAND_OP_PAUSE\x10\x01\x12\x15\n" +

@@ -22,6 +22,8 @@ type Store interface {
 	SystemStore
 	RateStore
 	SecretStore
+	BadgeStore
+	ActivityStore
 	LeaseStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

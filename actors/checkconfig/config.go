@@ -99,7 +99,27 @@ func Validate(c *messages.CheckConfig, ownUUID string, now time.Time) error {
 		msg := strings.TrimPrefix(messages.MessageOf(err), "content rule: ")
 		return invalid("content_rule: %s", msg)
 	}
+	if c.BadgeID != "" && !ValidBadgeID(c.BadgeID) {
+		return invalid("badge id must be %d to %d characters of A-Z, a-z, 0-9, _ and -", MinBadgeIDLen, MaxBadgeIDLen)
+	}
 	return nil
+}
+
+// Lengths of a badge id or key: at least 22 URL-safe base64 characters (128 bits).
+const (
+	MinBadgeIDLen = 22
+	MaxBadgeIDLen = 64
+)
+
+// ValidBadgeID reports whether s has the shape of a badge id or badge key: URL-safe base64,
+// long enough to be a random secret of at least 128 bits. The badge routes answer anything
+// else with the unknown badge without a store read.
+func ValidBadgeID(s string) bool {
+	return len(s) >= MinBadgeIDLen && len(s) <= MaxBadgeIDLen && onlyBytes(s, isBadgeByte)
+}
+
+func isBadgeByte(c byte) bool {
+	return isLower(c) || c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' || c == '-'
 }
 
 // ValidateSchedule checks schedule_type, tz, interval_seconds and the expression, and returns

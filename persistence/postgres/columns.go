@@ -44,7 +44,8 @@ func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	}
 	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
-		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion}
+		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion,
+		nullStr(c.BadgeID)}
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -65,6 +66,7 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		tags                                        string
 		contentType, contentPattern                 *string
 		contentRegex                                *bool
+		badgeID                                     *string
 	)
 	err := row.Scan(&c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
 		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
@@ -73,11 +75,14 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
-		&c.LastSentStatus, &c.ConfigVersion)
+		&c.LastSentStatus, &c.ConfigVersion, &badgeID)
 	if err != nil {
 		return messages.Check{}, err
 	}
 	c.CreatedAt = fromMS(created)
+	if badgeID != nil {
+		c.BadgeID = *badgeID
+	}
 	c.Tags = decodeTags(tags)
 	if contentType != nil {
 		r := &messages.ContentRule{Type: *contentType}

@@ -33,7 +33,8 @@ func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	}
 	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
-		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion}
+		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion,
+		nullStr(c.BadgeID)}
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -56,6 +57,7 @@ func scanCheck(row scanner) (messages.Check, error) {
 		tags                                        string
 		contentType, contentPattern                 sql.NullString
 		contentRegex                                sql.NullBool
+		badgeID                                     sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
 		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
@@ -64,11 +66,12 @@ func scanCheck(row scanner) (messages.Check, error) {
 		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
-		&c.LastSentStatus, &c.ConfigVersion)
+		&c.LastSentStatus, &c.ConfigVersion, &badgeID)
 	if err != nil {
 		return messages.Check{}, err
 	}
 	c.CreatedAt = fromMS(created)
+	c.BadgeID = badgeID.String
 	c.Tags = decodeTags(tags)
 	if contentType.Valid {
 		c.ContentRule = &messages.ContentRule{Type: contentType.String, Pattern: contentPattern.String, Regex: contentRegex.Bool}

@@ -185,6 +185,7 @@ func FullConfig(slug string) messages.CheckConfig {
 		NotifyOnUp:             true,
 		RealertIntervalSeconds: 3600,
 		ContentRule:            &messages.ContentRule{Type: "absent", Pattern: "ERROR.*", Regex: true},
+		BadgeID:                "badge_" + RandomHex(16),
 	}
 }
 

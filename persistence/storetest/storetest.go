@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
 		{"ConfigVersion", testConfigVersion},
+		{"Badges", testBadges},
+		{"CheckActivity", testCheckActivity},
 		{"CommitFlapState", testCommitFlapState},
 		{"CommitFenced", testCommitFenced},
 		{"CommitSlugConflictIsolated", testCommitSlugConflict},

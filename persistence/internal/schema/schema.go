@@ -11,16 +11,16 @@ const CheckColumns = `id, user_id, uuid, slug, created_at, version,
 	status, last_ping, last_ping_kind, last_start, last_start_rid, last_duration_ms, next_due,
 	next_deadline, run_deadline, realert_due, next_wake_at, n_pings, failure_count, down_flip,
 	down_alerted, realert_count, flip_seq, last_reason, flap_history, flap_since, suppress_until,
-	last_sent_status, config_version`
+	last_sent_status, config_version, badge_id`
 
 // ConfigColumns and StateColumns are written, in their order, by each store's configArgs and
 // stateArgs. config_version goes with the configuration: every write that changes it (an
-// edit, a pause, a resume) sets it.
+// edit, a pause, a resume) sets it. badge_id is the check's badge (NULL while disabled).
 var (
 	ConfigColumns = []string{"slug", "name", "description", "tags", "schedule_type", "schedule",
 		"tz", "interval_seconds", "grace_seconds", "max_runtime_seconds", "manual_resume",
 		"notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_type",
-		"content_pattern", "content_regex", "config_version"}
+		"content_pattern", "content_regex", "config_version", "badge_id"}
 	StateColumns = []string{"status", "last_ping", "last_ping_kind", "last_start",
 		"last_start_rid", "last_duration_ms", "next_due", "next_deadline", "run_deadline",
 		"realert_due", "next_wake_at", "n_pings", "failure_count", "down_flip", "down_alerted",
