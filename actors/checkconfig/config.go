@@ -99,7 +99,7 @@ func Validate(c *messages.CheckConfig, ownUUID string, now time.Time) error {
 		msg := strings.TrimPrefix(messages.MessageOf(err), "content rule: ")
 		return invalid("content_rule: %s", msg)
 	}
-	return nil
+	return validatePingFilter(&c.PingFilter)
 }
 
 // ValidateSchedule checks schedule_type, tz, interval_seconds and the expression, and returns
