@@ -185,6 +185,11 @@ func FullConfig(slug string) messages.CheckConfig {
 		NotifyOnUp:             true,
 		RealertIntervalSeconds: 3600,
 		ContentRule:            &messages.ContentRule{Type: "absent", Pattern: "ERROR.*", Regex: true},
+		PingFilter: messages.PingFilter{
+			Methods: messages.MethodsPOST, FilterHTTPBody: true, StartKw: "begin, started",
+			SuccessKw: "done ✓", FailureKw: "ERROR,FATAL", FilterDefaultFail: true,
+			FilterSubject: true, FilterBody: true, Subject: "[ok]", SubjectFail: "[failed]",
+		},
 	}
 }
 
