@@ -31,41 +31,42 @@ func formatTime(t time.Time) string { return t.UTC().Format(apiTimeLayout) }
 // checkJSON is the Check JSON of SPEC §3. Its read-only names are listed in readOnlyFields:
 // keep the two in step.
 type checkJSON struct {
-	ID                     int64                  `json:"id"`
-	UUID                   string                 `json:"uuid"`
-	Slug                   string                 `json:"slug"`
-	Name                   string                 `json:"name"`
-	Desc                   string                 `json:"desc"`
-	Tags                   []string               `json:"tags"`
-	CreatedAt              apiTime                `json:"created_at"`
-	Status                 string                 `json:"status"`
-	Late                   bool                   `json:"late"`
-	Started                bool                   `json:"started"`
-	ScheduleType           string                 `json:"schedule_type"`
-	Schedule               string                 `json:"schedule"`
-	TZ                     string                 `json:"tz"`
-	IntervalSeconds        int64                  `json:"interval_seconds"`
-	GraceSeconds           int64                  `json:"grace_seconds"`
-	MaxRuntimeSeconds      int64                  `json:"max_runtime_seconds"`
-	ManualResume           bool                   `json:"manual_resume"`
-	NotifyAfterFailures    int32                  `json:"notify_after_failures"`
-	NotifyOnUp             bool                   `json:"notify_on_up"`
-	RealertIntervalSeconds int64                  `json:"realert_interval_seconds"`
-	ContentRule            *messages.ContentRule  `json:"content_rule"`
-	LastPing               apiTime                `json:"last_ping"`
-	LastStart              apiTime                `json:"last_start"`
-	LastDurationSeconds    *float64               `json:"last_duration_seconds"`
-	NextDeadline           apiTime                `json:"next_deadline"`
-	NPings                 int64                  `json:"n_pings"`
-	FailureCount           int32                  `json:"failure_count"`
-	LastReason             string                 `json:"last_reason"`
-	PingURL                string                 `json:"ping_url"`
-	HCPingURL              string                 `json:"hc_ping_url"`
-	Channels               map[string]channelJSON `json:"channels"`
-	BadgeEnabled           bool                   `json:"badge_enabled"`
-	BadgeURLs              *badgeURLsJSON         `json:"badge_urls"`           // null while the badge is disabled
-	ConfigVersion          int64                  `json:"config_version"`       // the ETag's value
-	OwnerNode              string                 `json:"owner_node,omitempty"` // in a cluster
+	ID                     int64                 `json:"id"`
+	UUID                   string                `json:"uuid"`
+	Slug                   string                `json:"slug"`
+	Name                   string                `json:"name"`
+	Desc                   string                `json:"desc"`
+	Tags                   []string              `json:"tags"`
+	CreatedAt              apiTime               `json:"created_at"`
+	Status                 string                `json:"status"`
+	Late                   bool                  `json:"late"`
+	Started                bool                  `json:"started"`
+	ScheduleType           string                `json:"schedule_type"`
+	Schedule               string                `json:"schedule"`
+	TZ                     string                `json:"tz"`
+	IntervalSeconds        int64                 `json:"interval_seconds"`
+	GraceSeconds           int64                 `json:"grace_seconds"`
+	MaxRuntimeSeconds      int64                 `json:"max_runtime_seconds"`
+	ManualResume           bool                  `json:"manual_resume"`
+	NotifyAfterFailures    int32                 `json:"notify_after_failures"`
+	NotifyOnUp             bool                  `json:"notify_on_up"`
+	RealertIntervalSeconds int64                 `json:"realert_interval_seconds"`
+	ContentRule            *messages.ContentRule `json:"content_rule"`
+	messages.PingFilter
+	LastPing            apiTime                `json:"last_ping"`
+	LastStart           apiTime                `json:"last_start"`
+	LastDurationSeconds *float64               `json:"last_duration_seconds"`
+	NextDeadline        apiTime                `json:"next_deadline"`
+	NPings              int64                  `json:"n_pings"`
+	FailureCount        int32                  `json:"failure_count"`
+	LastReason          string                 `json:"last_reason"`
+	PingURL             string                 `json:"ping_url"`
+	HCPingURL           string                 `json:"hc_ping_url"`
+	Channels            map[string]channelJSON `json:"channels"`
+	BadgeEnabled        bool                   `json:"badge_enabled"`
+	BadgeURLs           *badgeURLsJSON         `json:"badge_urls"`           // null while the badge is disabled
+	ConfigVersion       int64                  `json:"config_version"`       // the ETag's value
+	OwnerNode           string                 `json:"owner_node,omitempty"` // in a cluster
 }
 
 // channelJSON is one integration's public face: never its secrets. configured says that
@@ -124,6 +125,7 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		NotifyOnUp:             c.NotifyOnUp,
 		RealertIntervalSeconds: c.RealertIntervalSeconds,
 		ContentRule:            c.ContentRule,
+		PingFilter:             c.PingFilter,
 		LastPing:               apiTime(c.LastPing),
 		LastStart:              apiTime(c.LastStart),
 		NextDeadline:           apiTime(c.NextDeadline),

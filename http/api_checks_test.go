@@ -50,6 +50,8 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"created_at":  "2030-01-02T03:04:05.000Z",
 		"ping_url":    "https://ttr.example/p/" + u.Slug + "/" + uuid,
 		"hc_ping_url": "https://ttr.example/ping/" + uuid,
+		"methods":     "", "filter_http_body": false, "start_kw": "", "success_kw": "", "failure_kw": "",
+		"filter_default_fail": false, "filter_subject": false, "filter_body": false, "subject": "", "subject_fail": "",
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -69,7 +71,9 @@ func TestCreateCheckDefaults(t *testing.T) {
 		"schedule_type", "schedule", "tz", "interval_seconds", "grace_seconds", "max_runtime_seconds",
 		"manual_resume", "notify_after_failures", "notify_on_up", "realert_interval_seconds", "content_rule",
 		"last_ping", "last_start", "last_duration_seconds", "next_deadline", "n_pings", "failure_count",
-		"last_reason", "ping_url", "hc_ping_url", "channels", "config_version", "badge_enabled", "badge_urls"}
+		"last_reason", "ping_url", "hc_ping_url", "channels", "config_version", "badge_enabled", "badge_urls",
+		"methods", "filter_http_body", "start_kw", "success_kw", "failure_kw", "filter_default_fail",
+		"filter_subject", "filter_body", "subject", "subject_fail"}
 	for k := range m {
 		if !slices.Contains(names, k) {
 			t.Errorf("unexpected field %q", k)

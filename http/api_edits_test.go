@@ -19,6 +19,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
 )
 
@@ -35,11 +36,23 @@ type routeFunc func(ctx context.Context, identity, typ string, version uint32, b
 
 func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc) *realEnv {
 	t.Helper()
+	return newRealEnvOn(t, openSQLite(t), intercept)
+}
+
+// openSQLite opens the SQLite store on a temporary directory.
+func openSQLite(t *testing.T) persistence.Store {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir()+"/ttr.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// newRealEnvOn is newRealEnv over the store st.
+func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeFunc) routeFunc) *realEnv {
+	t.Helper()
 	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
 	b.Start()
 	t.Cleanup(b.Stop)

@@ -37,6 +37,17 @@ var editFields = map[string]editField{
 	"notify_on_up":             boolean(func(e *messages.CheckEdit, v *bool) { e.NotifyOnUp = v }),
 	"content_rule":             contentRule,
 	"badge_enabled":            boolean(func(e *messages.CheckEdit, v *bool) { e.BadgeEnabled = v }),
+	// The ping filter: healthchecks.io's check options of these names (messages.PingFilter).
+	"methods":             str(func(e *messages.CheckEdit, v *string) { e.Methods = v }),
+	"filter_http_body":    boolean(func(e *messages.CheckEdit, v *bool) { e.FilterHttpBody = v }),
+	"start_kw":            str(func(e *messages.CheckEdit, v *string) { e.StartKw = v }),
+	"success_kw":          str(func(e *messages.CheckEdit, v *string) { e.SuccessKw = v }),
+	"failure_kw":          str(func(e *messages.CheckEdit, v *string) { e.FailureKw = v }),
+	"filter_default_fail": boolean(func(e *messages.CheckEdit, v *bool) { e.FilterDefaultFail = v }),
+	"filter_subject":      boolean(func(e *messages.CheckEdit, v *bool) { e.FilterSubject = v }),
+	"filter_body":         boolean(func(e *messages.CheckEdit, v *bool) { e.FilterBody = v }),
+	"subject":             str(func(e *messages.CheckEdit, v *string) { e.Subject = v }),
+	"subject_fail":        str(func(e *messages.CheckEdit, v *string) { e.SubjectFail = v }),
 }
 
 func str(set func(*messages.CheckEdit, *string)) editField {

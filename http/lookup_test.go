@@ -101,7 +101,7 @@ func TestResolverResolves(t *testing.T) {
 func TestResolverSkipsStoreForImpossibleRefs(t *testing.T) {
 	w := newLookupWorld(t)
 	r := newLookupResolver(t, w, newPingClock(), http.ResolverConfig{})
-	for _, p := range []string{"/p/alice/Backup", "/p/alice/123", "/ping/" + lkKey1 + "/start", "/ping/" + lkKey1 + "/a.b"} {
+	for _, p := range []string{"/p/alice/Backup", "/p/alice/123", "/ping/" + lkKey1 + "/start", "/p/alice/a.b"} {
 		if _, _, err := r.Resolve(context.Background(), mustKey(t, r, p), false); messages.CodeOf(err) != messages.ENotFound {
 			t.Errorf("%s: err = %v, want not found", p, err)
 		}
@@ -248,7 +248,8 @@ func TestResolverCreate(t *testing.T) {
 	t.Run("invalid slugs", func(t *testing.T) {
 		w := newLookupWorld(t)
 		r := newLookupResolver(t, w, newPingClock(), http.ResolverConfig{})
-		for _, slug := range []string{"123", "start", "fail", "log", "Nightly", "a.b", strings.ToUpper(lkUUID3), lkUUID3} {
+		// (An upper-case or dotted slug does not get this far: /ping/ refuses it as a path.)
+		for _, slug := range []string{"123", "start", "fail", "log", lkUUID3} {
 			_, created, err := r.Resolve(context.Background(), mustKey(t, r, "/ping/"+lkKey1+"/"+slug), true)
 			if created || messages.CodeOf(err) != messages.EInvalid {
 				t.Errorf("create %q: created=%v err=%v, want invalid", slug, created, err)

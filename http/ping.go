@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -34,29 +36,37 @@ const (
 	pingPrefixHC     = "/ping/"
 )
 
-// pingRoutes registers the ping API of SPEC §2: /p/{user_slug}/{check}[/action] and the
-// healthchecks.io-compatible /ping/{uuid}[/action] and /ping/{ping_key}/{slug}[/action], for
-// GET, POST and HEAD. It returns the ping handler for pingsFirst.
+// pingRoutes registers the ping API of SPEC §2: /p/{user_slug}/{check}[/action] for GET,
+// POST and HEAD, and the healthchecks.io-compatible /ping/{uuid}[/action] and
+// /ping/{ping_key}/{slug}[/action] for every method. It returns the ping handler for
+// pingsFirst.
 func (s *Server) pingRoutes(r *httprouter.Router) *pingHandler {
 	h := newPingHandler(s.cfg, s.deps, s.log, s.now)
-	for _, p := range []string{pingPrefixNative + "*path", pingPrefixHC + "*path"} {
-		r.GET(p, h.serve)
-		r.POST(p, h.serve)
-		r.HEAD(p, h.serve)
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodHead} {
+		r.Handle(m, pingPrefixNative+"*path", h.serve)
+	}
+	for _, m := range hcPingMethods {
+		r.Handle(m, pingPrefixHC+"*path", h.serve)
 	}
 	return h
 }
 
 // pingsFirst serves pings with ping, straight, and every other request with router. It
-// sends to ping exactly the requests the router would (its catch-all routes own both
-// prefixes for these methods; other methods go on to the router's 405), but spares each
+// sends to ping exactly the requests the router would (its catch-all routes own /p/ for
+// GET, POST and HEAD, other methods there go on to the router's 405, and /ping/ for every
+// method), but spares each
 // ping the router's tree walk and the parameter slice it allocates for a catch-all match,
 // which the ping handler does not read.
 func pingsFirst(ping *pingHandler, router http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, pingPrefixHC) {
+			ping.serve(w, r, nil) // every method, as healthchecks.io's ping view takes them
+			return
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodPost, http.MethodHead:
-			if p := r.URL.Path; strings.HasPrefix(p, pingPrefixNative) || strings.HasPrefix(p, pingPrefixHC) {
+			if strings.HasPrefix(p, pingPrefixNative) {
 				ping.serve(w, r, nil)
 				return
 			}
@@ -76,6 +86,8 @@ type pingHandler struct {
 	bufs     sync.Pool // *[]byte of len limit+1, for reading bodies
 	metrics  pingMetrics
 	limits   *limit.Limits // nil: no per-IP limit, the socket's address
+	now      func() time.Time
+	expires  atomic.Pointer[expiresValue] // the Expires header of this second (/ping/)
 
 	// Header values built once: assigning them skips an allocation per response.
 	textPlain []string
@@ -92,6 +104,7 @@ func newPingHandler(cfg Config, deps Deps, log *slog.Logger, now func() time.Tim
 		log:       log,
 		checks:    deps.Checks,
 		limits:    deps.Limits,
+		now:       now,
 		resolver:  NewResolver(deps.Store, deps.Ring, now, rcfg),
 		limit:     limit,
 		timeout:   cfg.RequestTimeout,
@@ -178,19 +191,19 @@ func (h *pingHandler) serve(w http.ResponseWriter, r *http.Request, _ httprouter
 }
 
 // handle serves one ping, which began at start, and returns its scheme and result for the
-// metrics.
+// metrics. /p/ pings follow ttr's rules (SPEC §2); /ping/ pings follow healthchecks.io's
+// (handleHC).
 func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.Time) (pingpath.Scheme, int) {
+	if strings.HasPrefix(r.URL.Path, pingPrefixHC) {
+		return h.handleHC(w, r, start)
+	}
 	t, err := pingpath.Parse(r.URL.Path)
 	if err == nil && r.URL.RawPath != "" {
 		// The path was percent-encoded beyond what it needs (e.g. %2F): not a ping URL.
 		err = pingpath.ErrNotFound
 	}
-	if err != nil && strings.HasPrefix(r.URL.Path, pingPrefixNative) {
-		setRoute(r, routeUnparsedP)
-	} else {
-		setRoute(r, routePatterns[t.Scheme])
-	}
 	if err != nil {
+		setRoute(r, routeUnparsedP)
 		if errors.Is(err, pingpath.ErrBadExitCode) {
 			h.text(w, r, http.StatusBadRequest, err.Error())
 			return 0, resultBadRequest
@@ -198,65 +211,40 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.
 		h.text(w, r, http.StatusNotFound, "not found")
 		return 0, resultNotFound
 	}
+	setRoute(r, routePatterns[t.Scheme])
 	q, err := parsePingQuery(r.URL.RawQuery)
 	if err != nil {
 		h.text(w, r, http.StatusBadRequest, err.Error())
 		return t.Scheme, resultBadRequest
 	}
-	ip := h.limits.ClientIP(r)
-	if err := h.limits.Ping(ip); err != nil {
-		return t.Scheme, h.fail(w, r, err, 0)
+	ip, key, result, ok := h.admit(w, r, t)
+	if !ok {
+		return t.Scheme, result
 	}
-	key, err := h.resolver.Key(t)
-	if err != nil {
-		return t.Scheme, h.fail(w, r, err, 0)
-	}
+	ctx, cancel := h.deadline(r.Context(), start)
+	defer cancel()
 
-	ctx := r.Context()
-	if h.timeout > 0 {
-		// The Timeout middleware usually set this deadline already; add one only if not.
-		// Measured from start, not now, to spare a clock read: the existing deadline is
-		// judged a little more strictly, which can only add a deadline, never drop one.
-		if dl, ok := ctx.Deadline(); !ok || dl.Sub(start) > h.timeout {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, h.timeout)
-			defer cancel()
-		}
-	}
-
-	p := newPing(r, t, q)
-	if ip.IsValid() {
-		p.RemoteIp = ip.String()
-	}
-	p.ForwardedProto = h.limits.ForwardedProto(r)
+	p := newPing(r, t, q.rid)
+	h.stampClient(p, r, ip)
 	if r.Method == http.MethodPost {
 		if p.Body, err = h.readBody(r.Body); err != nil {
 			h.text(w, r, http.StatusBadRequest, "the request body could not be read")
 			return t.Scheme, resultBadRequest
 		}
 	}
-	ref, reason, created, err := h.deliver(ctx, key, q.create, p)
+	ref, reason, created, err := h.deliver(ctx, key, q.create, p, nil)
 	if err != nil {
 		return t.Scheme, h.fail(w, r, err, ref.ID)
 	}
-
-	if h.log.Enabled(ctx, slog.LevelDebug) {
-		h.log.LogAttrs(ctx, slog.LevelDebug, "ping",
-			slog.Int64("check_id", ref.ID), slog.String("kind", p.Kind.String()),
-			slog.String("request_id", RequestIDFrom(ctx)))
-	}
-	hdr := w.Header()
-	hdr[HeaderPingBodyLimit] = h.limitHdr
+	h.logPing(ctx, ref.ID, p)
+	w.Header()[HeaderPingBodyLimit] = h.limitHdr
 	if created {
 		h.text(w, r, http.StatusCreated, "Created")
 		return t.Scheme, resultCreated
 	}
 	if reason != "" && p.Kind == messages.PingKind_PING_KIND_SUCCESS {
-		// A success ping that counts as a failure can only have broken the content rule
-		// (SPEC §2: answered 200, with the reason).
-		if !strings.HasPrefix(reason, "content rule") {
-			reason = "content rule: " + reason
-		}
+		// A success ping that counts as a failure broke the content rule or had a failure
+		// keyword (SPEC §2: answered 200, with the reason).
 		h.text(w, r, http.StatusOK, "OK ("+reason+")")
 		return t.Scheme, resultOK
 	}
@@ -264,11 +252,54 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.
 	return t.Scheme, resultOK
 }
 
+// admit applies the per-IP ping limit and computes the lookup key; when it answers the
+// request itself it returns ok false with the metrics result.
+func (h *pingHandler) admit(w http.ResponseWriter, r *http.Request, t pingpath.Target) (ip netip.Addr, key LookupKey, result int, ok bool) {
+	ip = h.limits.ClientIP(r)
+	if err := h.limits.Ping(ip); err != nil {
+		return ip, key, h.fail(w, r, err, 0), false
+	}
+	key, err := h.resolver.Key(t)
+	if err != nil {
+		return ip, key, h.fail(w, r, err, 0), false
+	}
+	return ip, key, 0, true
+}
+
+// deadline bounds a ping's context by the handler's timeout, measured from start.
+func (h *pingHandler) deadline(ctx context.Context, start time.Time) (context.Context, context.CancelFunc) {
+	if h.timeout > 0 {
+		// The Timeout middleware usually set this deadline already; add one only if not.
+		// Measured from start, not now, to spare a clock read: the existing deadline is
+		// judged a little more strictly, which can only add a deadline, never drop one.
+		if dl, ok := ctx.Deadline(); !ok || dl.Sub(start) > h.timeout {
+			return context.WithTimeout(ctx, h.timeout)
+		}
+	}
+	return ctx, func() {}
+}
+
+// stampClient records the client's address (through trusted proxies) and scheme on p.
+func (h *pingHandler) stampClient(p *messages.Ping, r *http.Request, ip netip.Addr) {
+	if ip.IsValid() {
+		p.RemoteIp = ip.String()
+	}
+	p.ForwardedProto = h.limits.ForwardedProto(r)
+}
+
+func (h *pingHandler) logPing(ctx context.Context, checkID int64, p *messages.Ping) {
+	if h.log.Enabled(ctx, slog.LevelDebug) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "ping",
+			slog.Int64("check_id", checkID), slog.String("kind", p.Kind.String()),
+			slog.String("request_id", RequestIDFrom(ctx)))
+	}
+}
+
 // newPing builds the actor's message for a parsed ping (all but the body and the user).
-func newPing(r *http.Request, t pingpath.Target, q pingQuery) *messages.Ping {
+func newPing(r *http.Request, t pingpath.Target, rid string) *messages.Ping {
 	p := &messages.Ping{
 		ExitStatus: t.ExitStatus,
-		Rid:        q.rid,
+		Rid:        rid,
 		Method:     r.Method,
 		RemoteIp:   remoteIP(r.RemoteAddr),
 		UserAgent:  clip(r.UserAgent(), maxUserAgent),
@@ -304,11 +335,14 @@ func newPing(r *http.Request, t pingpath.Target, q pingQuery) *messages.Ping {
 // deliver resolves key (creating the check if asked and allowed) and hands p to the check's
 // actor. When the actor says the lookup is out of date (Stale, or NotFound for a check that
 // was deleted), the cache entry is evicted and the ping resolved and sent once more; a second
-// Stale is answered Unavailable.
-func (h *pingHandler) deliver(ctx context.Context, key LookupKey, create bool, p *messages.Ping) (ref messages.CheckRef, reason string, created bool, err error) {
+// Stale is answered Unavailable. first, when not nil, is the caller's resolution of key,
+// used for the first attempt.
+func (h *pingHandler) deliver(ctx context.Context, key LookupKey, create bool, p *messages.Ping, first *resolved) (ref messages.CheckRef, reason string, created bool, err error) {
 	for attempt := 0; ; attempt++ {
 		var made bool
-		if ref, made, err = h.resolver.Resolve(ctx, key, create); err != nil {
+		if attempt == 0 && first != nil {
+			ref, made = first.ref, first.created
+		} else if ref, made, err = h.resolver.Resolve(ctx, key, create); err != nil {
 			return ref, "", false, err
 		}
 		created = created || made

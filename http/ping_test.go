@@ -163,7 +163,9 @@ func TestPingShapes(t *testing.T) {
 		userID  int64
 	}{
 		{"/ping/" + lkUUID1, succ, -1, byUUID, lkUUID1, 11, 1},
-		{"/ping/" + strings.ToUpper(lkUUID1) + "/start", start, -1, byUUID, lkUUID1, 11, 1},
+		{"/ping/" + lkUUID1 + "/start", start, -1, byUUID, lkUUID1, 11, 1},
+		{"/ping/" + lkUUID1 + "/", succ, -1, byUUID, lkUUID1, 11, 1},
+		{"/ping/" + lkUUID1 + "/007", fail, 7, byUUID, lkUUID1, 11, 1},
 		{"/ping/" + lkUUID1 + "/fail", fail, -1, byUUID, lkUUID1, 11, 1},
 		{"/ping/" + lkUUID3 + "/log", logk, -1, byUUID, lkUUID3, 21, 2},
 		{"/ping/" + lkUUID1 + "/0", succ, 0, byUUID, lkUUID1, 11, 1},
@@ -208,8 +210,9 @@ func TestPingShapes(t *testing.T) {
 					p.GetUserAgent() != "curl/8.5" || p.GetQuery() != query {
 					t.Errorf("ping = rid %q method %q ip %q ua %q query %q", p.GetRid(), p.GetMethod(), p.GetRemoteIp(), p.GetUserAgent(), p.GetQuery())
 				}
+				// /ping/ reads every method's body, as healthchecks.io does; /p/ a POST's.
 				wantBody := ""
-				if method == nethttp.MethodPost {
+				if method == nethttp.MethodPost || strings.HasPrefix(tt.path, "/ping/") {
 					wantBody = body
 				}
 				if string(p.GetBody()) != wantBody {
@@ -234,20 +237,27 @@ func TestPingRejects(t *testing.T) {
 		{"other user's uuid", "/p/alice/" + lkUUID3, 404, "not found"},
 		{"unknown action", "/ping/" + lkUUID1 + "/finish", 404, "not found"},
 		{"badge is not a ping", "/p/alice/backup/badge.svg", 404, "not found"},
-		{"trailing slash", "/ping/" + lkUUID1 + "/", 404, "not found"},
+		{"trailing slash on /p/", "/p/alice/backup/", 404, "not found"},
+		{"trailing slash after a slug", "/ping/" + lkKey1 + "/backup/", 404, "not found"},
 		{"empty segment", "/p/alice//backup", 404, "not found"},
 		{"encoded slash", "/ping/" + lkKey1 + "/back%2Fup", 404, "not found"},
-		{"encoded letter", "/ping/" + lkKey1 + "/b%61ckup", 404, "not found"},
+		{"encoded letter on /p/", "/p/alice/b%61ckup", 404, "not found"},
 		{"too many segments", "/ping/" + lkKey1 + "/backup/start/now", 404, "not found"},
-		{"exit 256", "/ping/" + lkUUID1 + "/256", 400, "exit code must be 0..255"},
-		{"exit 00", "/p/alice/backup/00", 400, "exit code must be 0..255"},
-		{"exit +1", "/ping/" + lkKey1 + "/backup/+1", 400, "exit code must be 0..255"},
-		{"exit 1e2", "/ping/" + lkUUID1 + "/1e2", 400, "exit code must be 0..255"},
-		{"exit -1", "/ping/" + lkUUID1 + "/-1", 400, "exit code must be 0..255"},
-		{"bad rid", "/ping/" + lkUUID1 + "?rid=123", 400, "rid must be a UUID"},
-		{"empty rid", "/ping/" + lkUUID1 + "?rid=", 400, "rid must be a UUID"},
-		{"bad rid escape", "/ping/" + lkUUID1 + "?rid=%zz", 400, "rid must be a UUID"},
-		{"bad rid on unknown check", "/ping/44444444-4444-4444-8444-444444444444?rid=x", 400, "rid must be a UUID"},
+		{"upper-case slug", "/ping/" + lkKey1 + "/Backup", 400, "invalid url format"},
+		{"exit 256", "/ping/" + lkUUID1 + "/256", 400, "invalid url format"},
+		{"exit 256 on an unknown check", "/ping/44444444-4444-4444-8444-444444444444/256", 404, "not found"},
+		{"exit 00 on /p/", "/p/alice/backup/00", 400, "exit code must be 0..255"},
+		{"exit +1 on /p/", "/p/alice/backup/+1", 400, "exit code must be 0..255"},
+		{"exit 256 on /p/", "/p/alice/backup/256", 400, "exit code must be 0..255"},
+		{"exit +1", "/ping/" + lkKey1 + "/backup/+1", 404, "not found"},
+		{"exit 1e2", "/ping/" + lkUUID1 + "/1e2", 404, "not found"},
+		{"exit -1", "/ping/" + lkUUID1 + "/-1", 404, "not found"},
+		{"bad rid", "/ping/" + lkUUID1 + "?rid=123", 400, "invalid uuid format"},
+		{"empty rid", "/ping/" + lkUUID1 + "?rid=", 400, "invalid uuid format"},
+		{"bad rid escape", "/ping/" + lkUUID1 + "?rid=%zz", 400, "invalid uuid format"},
+		{"bad rid on unknown check", "/ping/44444444-4444-4444-8444-444444444444?rid=x", 404, "not found"},
+		{"bad rid on /p/", "/p/alice/backup?rid=123", 400, "rid must be a UUID"},
+		{"bad rid on /p/ unknown check", "/p/alice/nope?rid=x", 400, "rid must be a UUID"},
 	}
 	for _, tt := range tests {
 		for _, method := range []string{nethttp.MethodGet, nethttp.MethodPost, nethttp.MethodHead} {
@@ -264,11 +274,17 @@ func TestPingRejects(t *testing.T) {
 }
 
 func TestPingEncodedRid(t *testing.T) {
-	e := newPingEnv(t)
-	w := e.do("GET", "/ping/"+lkUUID1+"?rid=aaaaaaaa%2Dbbbb-4ccc-8ddd-eeeeeeeeeeee&rid=ignored", nil)
-	assertReply(t, w, "GET", 200, "OK")
-	if got := e.delivered()[0].ping.GetRid(); got != "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
-		t.Fatalf("rid = %q", got)
+	// /p/: the first rid wins; /ping/: the last, as Django's request.GET.get reads it.
+	for _, target := range []string{
+		"/p/alice/backup?rid=aaaaaaaa%2Dbbbb-4ccc-8ddd-eeeeeeeeeeee&rid=ignored",
+		"/ping/" + lkUUID1 + "?rid=ignored&r%69d=aaaaaaaa%2Dbbbb-4ccc-8ddd-eeeeeeeeeeee",
+	} {
+		e := newPingEnv(t)
+		w := e.do("GET", target, nil)
+		assertReply(t, w, "GET", 200, "OK")
+		if got := e.delivered()[0].ping.GetRid(); got != "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" {
+			t.Fatalf("%s: rid = %q", target, got)
+		}
 	}
 }
 
@@ -278,7 +294,8 @@ func TestPingRoutes(t *testing.T) {
 		method, target string
 		status         int
 	}{
-		{"PUT", "/ping/" + lkUUID1, nethttp.StatusMethodNotAllowed},
+		{"PUT", "/ping/" + lkUUID1, nethttp.StatusOK}, // healthchecks.io's ping view takes any method
+		{"OPTIONS", "/ping/" + lkUUID1, nethttp.StatusOK},
 		{"DELETE", "/p/alice/backup", nethttp.StatusMethodNotAllowed},
 		{"GET", "/ping", nethttp.StatusNotFound},
 		{"GET", "/p", nethttp.StatusNotFound},
@@ -370,18 +387,21 @@ func TestPingContentRuleReason(t *testing.T) {
 	e.setAnswer(func(_ context.Context, _ int64, p *messages.Ping) (string, error) {
 		return `body contains "ERROR"`, nil
 	})
-	w := e.do("POST", "/ping/"+lkUUID1, strings.NewReader("ERROR: disk full"))
-	assertReply(t, w, "POST", 200, `OK (content rule: body contains "ERROR")`)
-	w = e.do("GET", "/ping/"+lkUUID1+"/0", nil)
-	assertReply(t, w, "GET", 200, `OK (content rule: body contains "ERROR")`)
+	w := e.do("POST", "/p/alice/backup", strings.NewReader("ERROR: disk full"))
+	assertReply(t, w, "POST", 200, `OK (body contains "ERROR")`)
+	w = e.do("GET", "/p/alice/backup/0", nil)
+	assertReply(t, w, "GET", 200, `OK (body contains "ERROR")`)
 	// A fail ping is a failure by its kind: nothing to explain.
-	w = e.do("GET", "/ping/"+lkUUID1+"/fail", nil)
+	w = e.do("GET", "/p/alice/backup/fail", nil)
 	assertReply(t, w, "GET", 200, "OK")
+	// /ping/ answers OK, as healthchecks.io does whatever the check made of the ping.
+	w = e.do("POST", "/ping/"+lkUUID1, strings.NewReader("ERROR: disk full"))
+	assertReply(t, w, "POST", 200, "OK")
 
 	e.setAnswer(func(context.Context, int64, *messages.Ping) (string, error) {
 		return `content rule: body lacks "done"`, nil
 	})
-	w = e.do("GET", "/ping/"+lkUUID1, nil)
+	w = e.do("GET", "/p/alice/backup", nil)
 	assertReply(t, w, "GET", 200, `OK (content rule: body lacks "done")`)
 }
 
@@ -427,10 +447,17 @@ func TestPingCreate(t *testing.T) {
 	})
 	t.Run("invalid slugs", func(t *testing.T) {
 		e := newPingEnv(t)
-		for _, slug := range []string{"123", "start", "log", "fail", "Nightly", "a.b", "~x", lkUUID3} {
+		for _, slug := range []string{"123", "start", "log", "fail", lkUUID3} {
 			w := e.do("GET", "/ping/"+lkKey1+"/"+slug+"?create=1", nil)
 			if w.Code != nethttp.StatusBadRequest || !strings.HasPrefix(w.Body.String(), "slug must be") {
 				t.Errorf("%s: %d %q, want 400 naming the slug rule", slug, w.Code, w.Body.String())
+			}
+		}
+		// Refused as paths before any lookup, as healthchecks.io refuses them.
+		for slug, want := range map[string]string{"Nightly": "invalid url format", "a.b": "not found", "~x": "not found"} {
+			w := e.do("GET", "/ping/"+lkKey1+"/"+slug+"?create=1", nil)
+			if w.Body.String() != want {
+				t.Errorf("%s: %d %q, want %q", slug, w.Code, w.Body.String(), want)
 			}
 		}
 		if n := len(e.world.createdChecks()); n != 0 || len(e.delivered()) != 0 {
@@ -618,7 +645,8 @@ func TestPingMetrics(t *testing.T) {
 	e.do("GET", "/ping/"+lkUUID1, nil)
 	e.do("GET", "/p/alice/nope", nil)
 	e.do("GET", "/ping/"+lkUUID1+"/999", nil)
-	want := map[[2]string]float64{{"uuid", "ok"}: 2, {"user_slug", "not_found"}: 1, {"none", "bad_request"}: 1}
+	// An exit status above 255 is refused after the check was found: its scheme is known.
+	want := map[[2]string]float64{{"uuid", "ok"}: 2, {"user_slug", "not_found"}: 1, {"uuid", "bad_request"}: 1}
 	mfs, err := e.reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,16 @@ const (
 	KindStart   = "start"
 	KindFail    = "fail"
 	KindLog     = "log"
+	// KindIgnored is a ping the check's options set aside (a method it does not take, no
+	// keyword matched, a pause only a person may end): logged with its reason, it changes
+	// nothing. "ign" is healthchecks.io's name for it.
+	KindIgnored = "ign"
+)
+
+// Values of PingFilter.Methods.
+const (
+	MethodsAny  = ""     // every method pings
+	MethodsPOST = "POST" // other methods' pings are ignored
 )
 
 // Channel names.
@@ -65,6 +75,27 @@ type CheckConfig struct {
 	// BadgeID is the random id of the check's badge (/b/c/{badge_id}); "" while its badge is
 	// disabled. Enabling the badge makes one, rotating replaces it.
 	BadgeID string `json:"badge_id,omitempty"`
+	PingFilter
+}
+
+// PingFilter is how a check sorts its pings beyond their URL: healthchecks.io's check options
+// of the same names, so that a check managed through either API means the same
+// (docs/api.md, "healthchecks.io compatibility").
+type PingFilter struct {
+	Methods string `json:"methods"` // MethodsAny or MethodsPOST
+	// FilterHTTPBody classifies an HTTP ping by keywords in its body: failure, else success,
+	// else start, else fail (FilterDefaultFail) or ignored.
+	FilterHTTPBody    bool   `json:"filter_http_body"`
+	StartKw           string `json:"start_kw"` // comma-separated keywords
+	SuccessKw         string `json:"success_kw"`
+	FailureKw         string `json:"failure_kw"`
+	FilterDefaultFail bool   `json:"filter_default_fail"`
+	// The options of pings by email, which ttr does not receive: stored and returned so that
+	// a check imported from or managed like a healthchecks.io check keeps them, never used.
+	FilterSubject bool   `json:"filter_subject"`
+	FilterBody    bool   `json:"filter_body"`
+	Subject       string `json:"subject"`
+	SubjectFail   string `json:"subject_fail"`
 }
 
 // CheckState is what the check actor owns and persists with every write.

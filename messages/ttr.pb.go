@@ -233,7 +233,17 @@ const (
 	CheckField_CHECK_FIELD_REALERT_INTERVAL_SECONDS CheckField = 14
 	CheckField_CHECK_FIELD_CONTENT_RULE             CheckField = 15
 	// Numbered apart from the fields above, so that other additions never collide with it.
-	CheckField_CHECK_FIELD_BADGE_ENABLED CheckField = 40
+	CheckField_CHECK_FIELD_BADGE_ENABLED       CheckField = 40
+	CheckField_CHECK_FIELD_METHODS             CheckField = 16
+	CheckField_CHECK_FIELD_FILTER_HTTP_BODY    CheckField = 17
+	CheckField_CHECK_FIELD_START_KW            CheckField = 18
+	CheckField_CHECK_FIELD_SUCCESS_KW          CheckField = 19
+	CheckField_CHECK_FIELD_FAILURE_KW          CheckField = 20
+	CheckField_CHECK_FIELD_FILTER_DEFAULT_FAIL CheckField = 21
+	CheckField_CHECK_FIELD_FILTER_SUBJECT      CheckField = 22
+	CheckField_CHECK_FIELD_FILTER_BODY         CheckField = 23
+	CheckField_CHECK_FIELD_SUBJECT             CheckField = 24
+	CheckField_CHECK_FIELD_SUBJECT_FAIL        CheckField = 25
 )
 
 // Enum value maps for CheckField.
@@ -256,6 +266,16 @@ var (
 		14: "CHECK_FIELD_REALERT_INTERVAL_SECONDS",
 		15: "CHECK_FIELD_CONTENT_RULE",
 		40: "CHECK_FIELD_BADGE_ENABLED",
+		16: "CHECK_FIELD_METHODS",
+		17: "CHECK_FIELD_FILTER_HTTP_BODY",
+		18: "CHECK_FIELD_START_KW",
+		19: "CHECK_FIELD_SUCCESS_KW",
+		20: "CHECK_FIELD_FAILURE_KW",
+		21: "CHECK_FIELD_FILTER_DEFAULT_FAIL",
+		22: "CHECK_FIELD_FILTER_SUBJECT",
+		23: "CHECK_FIELD_FILTER_BODY",
+		24: "CHECK_FIELD_SUBJECT",
+		25: "CHECK_FIELD_SUBJECT_FAIL",
 	}
 	CheckField_value = map[string]int32{
 		"CHECK_FIELD_UNSPECIFIED":              0,
@@ -275,6 +295,16 @@ var (
 		"CHECK_FIELD_REALERT_INTERVAL_SECONDS": 14,
 		"CHECK_FIELD_CONTENT_RULE":             15,
 		"CHECK_FIELD_BADGE_ENABLED":            40,
+		"CHECK_FIELD_METHODS":                  16,
+		"CHECK_FIELD_FILTER_HTTP_BODY":         17,
+		"CHECK_FIELD_START_KW":                 18,
+		"CHECK_FIELD_SUCCESS_KW":               19,
+		"CHECK_FIELD_FAILURE_KW":               20,
+		"CHECK_FIELD_FILTER_DEFAULT_FAIL":      21,
+		"CHECK_FIELD_FILTER_SUBJECT":           22,
+		"CHECK_FIELD_FILTER_BODY":              23,
+		"CHECK_FIELD_SUBJECT":                  24,
+		"CHECK_FIELD_SUBJECT_FAIL":             25,
 	}
 )
 
@@ -904,11 +934,22 @@ type CheckEdit struct {
 	// (minted by the edge: the merge stays a pure function); false removes its badge id.
 	// rotate_badge replaces the id of an enabled badge with new_badge_id (refused when the
 	// badge is disabled).
-	BadgeEnabled  *bool  `protobuf:"varint,40,opt,name=badge_enabled,json=badgeEnabled,proto3,oneof" json:"badge_enabled,omitempty"`
-	NewBadgeId    string `protobuf:"bytes,41,opt,name=new_badge_id,json=newBadgeId,proto3" json:"new_badge_id,omitempty"`
-	RotateBadge   bool   `protobuf:"varint,42,opt,name=rotate_badge,json=rotateBadge,proto3" json:"rotate_badge,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BadgeEnabled *bool  `protobuf:"varint,40,opt,name=badge_enabled,json=badgeEnabled,proto3,oneof" json:"badge_enabled,omitempty"`
+	NewBadgeId   string `protobuf:"bytes,41,opt,name=new_badge_id,json=newBadgeId,proto3" json:"new_badge_id,omitempty"`
+	RotateBadge  bool   `protobuf:"varint,42,opt,name=rotate_badge,json=rotateBadge,proto3" json:"rotate_badge,omitempty"`
+	// The ping filter (messages.PingFilter): healthchecks.io's check options of these names.
+	Methods           *string `protobuf:"bytes,19,opt,name=methods,proto3,oneof" json:"methods,omitempty"`
+	FilterHttpBody    *bool   `protobuf:"varint,20,opt,name=filter_http_body,json=filterHttpBody,proto3,oneof" json:"filter_http_body,omitempty"`
+	StartKw           *string `protobuf:"bytes,21,opt,name=start_kw,json=startKw,proto3,oneof" json:"start_kw,omitempty"`
+	SuccessKw         *string `protobuf:"bytes,22,opt,name=success_kw,json=successKw,proto3,oneof" json:"success_kw,omitempty"`
+	FailureKw         *string `protobuf:"bytes,23,opt,name=failure_kw,json=failureKw,proto3,oneof" json:"failure_kw,omitempty"`
+	FilterDefaultFail *bool   `protobuf:"varint,24,opt,name=filter_default_fail,json=filterDefaultFail,proto3,oneof" json:"filter_default_fail,omitempty"`
+	FilterSubject     *bool   `protobuf:"varint,25,opt,name=filter_subject,json=filterSubject,proto3,oneof" json:"filter_subject,omitempty"` // email pings' options: stored, returned, unused
+	FilterBody        *bool   `protobuf:"varint,26,opt,name=filter_body,json=filterBody,proto3,oneof" json:"filter_body,omitempty"`
+	Subject           *string `protobuf:"bytes,27,opt,name=subject,proto3,oneof" json:"subject,omitempty"`
+	SubjectFail       *string `protobuf:"bytes,28,opt,name=subject_fail,json=subjectFail,proto3,oneof" json:"subject_fail,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CheckEdit) Reset() {
@@ -1086,6 +1127,76 @@ func (x *CheckEdit) GetRotateBadge() bool {
 		return x.RotateBadge
 	}
 	return false
+}
+
+func (x *CheckEdit) GetMethods() string {
+	if x != nil && x.Methods != nil {
+		return *x.Methods
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetFilterHttpBody() bool {
+	if x != nil && x.FilterHttpBody != nil {
+		return *x.FilterHttpBody
+	}
+	return false
+}
+
+func (x *CheckEdit) GetStartKw() string {
+	if x != nil && x.StartKw != nil {
+		return *x.StartKw
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetSuccessKw() string {
+	if x != nil && x.SuccessKw != nil {
+		return *x.SuccessKw
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetFailureKw() string {
+	if x != nil && x.FailureKw != nil {
+		return *x.FailureKw
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetFilterDefaultFail() bool {
+	if x != nil && x.FilterDefaultFail != nil {
+		return *x.FilterDefaultFail
+	}
+	return false
+}
+
+func (x *CheckEdit) GetFilterSubject() bool {
+	if x != nil && x.FilterSubject != nil {
+		return *x.FilterSubject
+	}
+	return false
+}
+
+func (x *CheckEdit) GetFilterBody() bool {
+	if x != nil && x.FilterBody != nil {
+		return *x.FilterBody
+	}
+	return false
+}
+
+func (x *CheckEdit) GetSubject() string {
+	if x != nil && x.Subject != nil {
+		return *x.Subject
+	}
+	return ""
+}
+
+func (x *CheckEdit) GetSubjectFail() string {
+	if x != nil && x.SubjectFail != nil {
+		return *x.SubjectFail
+	}
+	return ""
 }
 
 // Command is an API command on one check of user_id that an older release must not run
@@ -1858,7 +1969,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x10ContentRuleValue\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x14\n" +
-	"\x05regex\x18\x03 \x01(\bR\x05regex\"\xc9\b\n" +
+	"\x05regex\x18\x03 \x01(\bR\x05regex\"\xf1\f\n" +
 	"\tCheckEdit\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12,\n" +
 	"\x12if_config_versions\x18\x02 \x03(\x03R\x10ifConfigVersions\x12\x17\n" +
@@ -1884,7 +1995,20 @@ const file_ttr_proto_rawDesc = "" +
 	"\rbadge_enabled\x18( \x01(\bH\rR\fbadgeEnabled\x88\x01\x01\x12 \n" +
 	"\fnew_badge_id\x18) \x01(\tR\n" +
 	"newBadgeId\x12!\n" +
-	"\frotate_badge\x18* \x01(\bR\vrotateBadgeB\a\n" +
+	"\frotate_badge\x18* \x01(\bR\vrotateBadge\x12\x1d\n" +
+	"\amethods\x18\x13 \x01(\tH\x0eR\amethods\x88\x01\x01\x12-\n" +
+	"\x10filter_http_body\x18\x14 \x01(\bH\x0fR\x0efilterHttpBody\x88\x01\x01\x12\x1e\n" +
+	"\bstart_kw\x18\x15 \x01(\tH\x10R\astartKw\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"success_kw\x18\x16 \x01(\tH\x11R\tsuccessKw\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"failure_kw\x18\x17 \x01(\tH\x12R\tfailureKw\x88\x01\x01\x123\n" +
+	"\x13filter_default_fail\x18\x18 \x01(\bH\x13R\x11filterDefaultFail\x88\x01\x01\x12*\n" +
+	"\x0efilter_subject\x18\x19 \x01(\bH\x14R\rfilterSubject\x88\x01\x01\x12$\n" +
+	"\vfilter_body\x18\x1a \x01(\bH\x15R\n" +
+	"filterBody\x88\x01\x01\x12\x1d\n" +
+	"\asubject\x18\x1b \x01(\tH\x16R\asubject\x88\x01\x01\x12&\n" +
+	"\fsubject_fail\x18\x1c \x01(\tH\x17R\vsubjectFail\x88\x01\x01B\a\n" +
 	"\x05_slugB\a\n" +
 	"\x05_nameB\a\n" +
 	"\x05_descB\x10\n" +
@@ -1898,7 +2022,19 @@ const file_ttr_proto_rawDesc = "" +
 	"\x16_notify_after_failuresB\x0f\n" +
 	"\r_notify_on_upB\x1b\n" +
 	"\x19_realert_interval_secondsB\x10\n" +
-	"\x0e_badge_enabled\"s\n" +
+	"\x0e_badge_enabledB\n" +
+	"\n" +
+	"\b_methodsB\x13\n" +
+	"\x11_filter_http_bodyB\v\n" +
+	"\t_start_kwB\r\n" +
+	"\v_success_kwB\r\n" +
+	"\v_failure_kwB\x16\n" +
+	"\x14_filter_default_failB\x11\n" +
+	"\x0f_filter_subjectB\x0e\n" +
+	"\f_filter_bodyB\n" +
+	"\n" +
+	"\b_subjectB\x0f\n" +
+	"\r_subject_fail\"s\n" +
 	"\aCommand\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12!\n" +
 	"\x02op\x18\x02 \x01(\x0e2\x11.ttr.v1.CommandOpR\x02op\x12,\n" +
@@ -1973,7 +2109,7 @@ const file_ttr_proto_rawDesc = "" +
 	"\x17LOOKUP_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LOOKUP_KIND_UUID\x10\x01\x12\x19\n" +
 	"\x15LOOKUP_KIND_USER_SLUG\x10\x02\x12\x18\n" +
-	"\x14LOOKUP_KIND_PING_KEY\x10\x03*\xff\x03\n" +
+	"\x14LOOKUP_KIND_PING_KEY\x10\x03*\xa5\x06\n" +
 	"\n" +
 	"CheckField\x12\x1b\n" +
 	"\x17CHECK_FIELD_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -1993,7 +2129,17 @@ const file_ttr_proto_rawDesc = "" +
 	"\x18CHECK_FIELD_NOTIFY_ON_UP\x10\r\x12(\n" +
 	"$CHECK_FIELD_REALERT_INTERVAL_SECONDS\x10\x0e\x12\x1c\n" +
 	"\x18CHECK_FIELD_CONTENT_RULE\x10\x0f\x12\x1d\n" +
-	"\x19CHECK_FIELD_BADGE_ENABLED\x10(*\x88\x01\n" +
+	"\x19CHECK_FIELD_BADGE_ENABLED\x10(\x12\x17\n" +
+	"\x13CHECK_FIELD_METHODS\x10\x10\x12 \n" +
+	"\x1cCHECK_FIELD_FILTER_HTTP_BODY\x10\x11\x12\x18\n" +
+	"\x14CHECK_FIELD_START_KW\x10\x12\x12\x1a\n" +
+	"\x16CHECK_FIELD_SUCCESS_KW\x10\x13\x12\x1a\n" +
+	"\x16CHECK_FIELD_FAILURE_KW\x10\x14\x12#\n" +
+	"\x1fCHECK_FIELD_FILTER_DEFAULT_FAIL\x10\x15\x12\x1e\n" +
+	"\x1aCHECK_FIELD_FILTER_SUBJECT\x10\x16\x12\x1b\n" +
+	"\x17CHECK_FIELD_FILTER_BODY\x10\x17\x12\x17\n" +
+	"\x13CHECK_FIELD_SUBJECT\x10\x18\x12\x1c\n" +
+	"\x18CHECK_FIELD_SUBJECT_FAIL\x10\x19*\x88\x01\n" +
 	"\tCommandOp\x12\x1a\n" +
 	"\x16COMMAND_OP_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10COMMAND_OP_PAUSE\x10\x01\x12\x15\n" +

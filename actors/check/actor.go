@@ -324,7 +324,7 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		}
 	}
 	in := checklogic.PingInput{Kind: pingKind(p.Kind), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query,
-		Rule: contentrule.Options{Limit: a.d.RuleSubjectLimit, Meter: a.d.RuleBudget.For(a.chk.UserID)}}
+		Method: p.Method, Rule: contentrule.Options{Limit: a.d.RuleSubjectLimit, Meter: a.d.RuleBudget.For(a.chk.UserID)}}
 	eff := checklogic.OnPing(a.cfg, a.chk.CheckState, in, now)
 	reason := eff.Reason
 	if reason == "" {

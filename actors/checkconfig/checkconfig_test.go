@@ -24,6 +24,11 @@ func current() messages.CheckConfig {
 		IntervalSeconds: 600, GraceSeconds: 300, MaxRuntimeSeconds: 900, ManualResume: true,
 		NotifyAfterFailures: 3, NotifyOnUp: false, RealertIntervalSeconds: 3600,
 		ContentRule: &messages.ContentRule{Type: "present", Pattern: "OK"},
+		PingFilter: messages.PingFilter{
+			Methods: "POST", FilterHTTPBody: true, StartKw: "begin", SuccessKw: "done, ok",
+			FailureKw: "error", FilterDefaultFail: true, FilterSubject: true, FilterBody: true,
+			Subject: "SUCCESS", SubjectFail: "FAILED",
+		},
 	}
 }
 
@@ -59,6 +64,26 @@ func TestApplyChangesOnlyWhatItNames(t *testing.T) {
 			}},
 		{"cron expression changed alone", &messages.CheckEdit{Schedule: proto.String("0 4 * * *")}, func(c *messages.CheckConfig) {
 			c.Schedule = "0 4 * * *"
+		}},
+		{"ping filter fields set", &messages.CheckEdit{
+			Methods: proto.String(""), FilterHttpBody: proto.Bool(false), StartKw: proto.String("s"),
+			SuccessKw: proto.String("y"), FailureKw: proto.String("n"), FilterDefaultFail: proto.Bool(false),
+			FilterSubject: proto.Bool(false), FilterBody: proto.Bool(false), Subject: proto.String("a"),
+			SubjectFail: proto.String("b"),
+		}, func(c *messages.CheckConfig) {
+			c.PingFilter = messages.PingFilter{StartKw: "s", SuccessKw: "y", FailureKw: "n", Subject: "a", SubjectFail: "b"}
+		}},
+		{"ping filter fields reset", &messages.CheckEdit{ResetFields: []messages.CheckField{
+			messages.CheckField_CHECK_FIELD_METHODS, messages.CheckField_CHECK_FIELD_FILTER_HTTP_BODY,
+			messages.CheckField_CHECK_FIELD_START_KW, messages.CheckField_CHECK_FIELD_SUCCESS_KW,
+			messages.CheckField_CHECK_FIELD_FAILURE_KW, messages.CheckField_CHECK_FIELD_FILTER_DEFAULT_FAIL,
+			messages.CheckField_CHECK_FIELD_FILTER_SUBJECT, messages.CheckField_CHECK_FIELD_FILTER_BODY,
+			messages.CheckField_CHECK_FIELD_SUBJECT, messages.CheckField_CHECK_FIELD_SUBJECT_FAIL,
+		}}, func(c *messages.CheckConfig) {
+			c.PingFilter = messages.PingFilter{}
+		}},
+		{"one ping filter field alone", &messages.CheckEdit{SuccessKw: proto.String("fine")}, func(c *messages.CheckConfig) {
+			c.SuccessKw = "fine"
 		}},
 	}
 	for _, tt := range tests {
@@ -105,6 +130,16 @@ func TestApplyRefusesContradictions(t *testing.T) {
 		{"cron without an expression", interval,
 			&messages.CheckEdit{ScheduleType: proto.String("cron")},
 			`schedule is required when schedule_type is "cron"`},
+		{"methods other than POST", current(), &messages.CheckEdit{Methods: proto.String("GET")},
+			`methods must be "" (any method) or "POST"`},
+		{"methods in lower case", current(), &messages.CheckEdit{Methods: proto.String("post")},
+			`methods must be "" (any method) or "POST"`},
+		{"keywords too long", current(), &messages.CheckEdit{FailureKw: proto.String(strings.Repeat("é", 201))},
+			"failure_kw must be at most 200 characters (it has 201)"},
+		{"subject too long", current(), &messages.CheckEdit{SubjectFail: proto.String(strings.Repeat("x", 201))},
+			"subject_fail must be at most 200 characters (it has 201)"},
+		{"keywords with NUL", current(), &messages.CheckEdit{StartKw: proto.String("a\x00")},
+			"start_kw must be valid text without NUL characters"},
 		{"name with NUL, newline and ESC", current(),
 			&messages.CheckEdit{Name: proto.String("a\x00b\nc\x1b[31m")},
 			"name must not contain NUL, line breaks and ESC (escape sequences)"},

@@ -102,7 +102,7 @@ func Validate(c *messages.CheckConfig, ownUUID string, now time.Time) error {
 	if c.BadgeID != "" && !ValidBadgeID(c.BadgeID) {
 		return invalid("badge id must be %d to %d characters of A-Z, a-z, 0-9, _ and -", MinBadgeIDLen, MaxBadgeIDLen)
 	}
-	return nil
+	return validatePingFilter(&c.PingFilter)
 }
 
 // Lengths of a badge id or key: at least 22 URL-safe base64 characters (128 bits).

@@ -57,6 +57,7 @@ func Apply(cur messages.CheckConfig, edit *messages.CheckEdit, uuid string) (mes
 	if err := applyBadge(&c, edit); err != nil {
 		return messages.CheckConfig{}, err
 	}
+	applyPingFilter(&c.PingFilter, edit)
 
 	if c.ScheduleType == string(schedule.Interval) {
 		switch {
@@ -152,6 +153,16 @@ var fieldNames = map[messages.CheckField]string{
 	messages.CheckField_CHECK_FIELD_REALERT_INTERVAL_SECONDS: "realert_interval_seconds",
 	messages.CheckField_CHECK_FIELD_CONTENT_RULE:             "content_rule",
 	messages.CheckField_CHECK_FIELD_BADGE_ENABLED:            "badge_enabled",
+	messages.CheckField_CHECK_FIELD_METHODS:                  "methods",
+	messages.CheckField_CHECK_FIELD_FILTER_HTTP_BODY:         "filter_http_body",
+	messages.CheckField_CHECK_FIELD_START_KW:                 "start_kw",
+	messages.CheckField_CHECK_FIELD_SUCCESS_KW:               "success_kw",
+	messages.CheckField_CHECK_FIELD_FAILURE_KW:               "failure_kw",
+	messages.CheckField_CHECK_FIELD_FILTER_DEFAULT_FAIL:      "filter_default_fail",
+	messages.CheckField_CHECK_FIELD_FILTER_SUBJECT:           "filter_subject",
+	messages.CheckField_CHECK_FIELD_FILTER_BODY:              "filter_body",
+	messages.CheckField_CHECK_FIELD_SUBJECT:                  "subject",
+	messages.CheckField_CHECK_FIELD_SUBJECT_FAIL:             "subject_fail",
 }
 
 // FieldName returns the JSON name of a writable field ("" for none).
@@ -203,7 +214,7 @@ func isSet(e *messages.CheckEdit, f messages.CheckField) bool {
 	case messages.CheckField_CHECK_FIELD_BADGE_ENABLED:
 		return e.BadgeEnabled != nil
 	}
-	return false
+	return isSetPingFilter(e, f)
 }
 
 // reset gives field f of c its default from def.
@@ -242,7 +253,9 @@ func reset(c, def *messages.CheckConfig, f messages.CheckField) error {
 	case messages.CheckField_CHECK_FIELD_BADGE_ENABLED:
 		c.BadgeID = def.BadgeID // disabled
 	default:
-		return invalid("unknown field %d to reset", int32(f))
+		if !resetPingFilter(&c.PingFilter, &def.PingFilter, f) {
+			return invalid("unknown field %d to reset", int32(f))
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/checklogic/pingfilter"
 	"github.com/ttr-rip/ttr/actors/contentrule"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -20,6 +21,9 @@ const (
 	ReasonResumed     = "resumed"
 	ReasonFlapping    = "flapping"         // the reason of a flapping notice
 	ReasonStable      = "stopped flapping" // the reason of a flap-end notice
+	// ReasonManualResume is the note of a ping ignored because the check is paused and
+	// resumes only by hand.
+	ReasonManualResume = "ignored: paused, resumes only by hand (manual_resume)"
 )
 
 // maxMissedPerEvent bounds the missed periods one tick counts one by one. Counting stops at
@@ -34,6 +38,7 @@ type PingInput struct {
 	RID        string // run id; "" = none
 	Body       []byte
 	Query      string // the raw query string
+	Method     string // the HTTP method, for the ping filter's methods option
 	// Rule bounds the content rule's match: how much of the ping it reads and the user's
 	// matching budget (zero: the defaults, unmetered).
 	Rule contentrule.Options
@@ -50,11 +55,12 @@ type Effects struct {
 	// ping row and returned to the pinger. Only OnPing sets it.
 	Reason string
 	// Kind is how the ping counted, for its row in the ping log: a success ping that broke
-	// the content rule, or that gave a non-zero exit status, is a fail. Only OnPing sets it.
+	// the content rule, or that gave a non-zero exit status, is a fail; a ping the check's
+	// options set aside is messages.KindIgnored. Only OnPing sets it.
 	Kind string
 	// Note is recorded on the ping row instead when Reason is empty: something the pinger
-	// should know although the ping counted as sent (contentrule.ReasonBudget). Only OnPing
-	// sets it.
+	// should know although the ping counted as sent (contentrule.ReasonBudget), or why it
+	// was ignored. Only OnPing sets it.
 	Note string
 	// Changed reports anything to persist besides a ping row: State differs from the state
 	// passed in, or there is a flip or an alert.
@@ -76,30 +82,42 @@ func Derived(_ messages.CheckConfig, st messages.CheckState, now time.Time) (lat
 
 // OnPing applies one ping received at now.
 //
-// A success (or exit 0) that passes the content rule brings the check up; a fail ping, a
-// non-zero exit status or a content-rule violation is a failure. Either ends the run in
-// progress when the run ids allow it and re-arms the schedule from now. A start records the
-// run; a log ping changes nothing. A paused check is unpaused by a success or a failure,
-// unless manual_resume is set, when the ping changes nothing.
+// The check's ping filter (pingfilter.Classify) may first set the ping aside as ignored, or
+// replace the URL's kind by its body's keywords; a ping to a paused check that resumes only
+// by hand (manual_resume) is ignored too. An ignored ping is logged with its reason and
+// changes nothing. Then a success (or exit 0) that passes the content rule brings the check
+// up; a fail ping, a non-zero exit status, a failure keyword or a content-rule violation is
+// a failure. Either ends the run in progress when the run ids allow it and re-arms the
+// schedule from now. A start records the run — on a paused check too, which stays paused
+// and does not time the run; a log ping changes nothing. A paused check is unpaused by a
+// success or a failure.
 func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effects {
 	e := begin(c, st, now)
 	e.endSuppressionIfDue()
 	kind, reason := classify(p)
 	e.eff.Kind = p.Kind
-	if kind != "" {
-		e.eff.Kind = kind
-	}
-	if kind == "" || kind == messages.KindLog {
+	if kind == "" {
 		return e.finish()
 	}
-	if e.st.Status == messages.StatusPaused && (c.Cfg.ManualResume || kind == messages.KindStart) {
-		return e.finish()
+	if v := pingfilter.Classify(c.Cfg.PingFilter, p.Method, p.Body); v.Kind != "" {
+		kind, reason = v.Kind, v.Reason
 	}
-	if kind == messages.KindStart {
+	if kind != messages.KindIgnored && e.st.Status == messages.StatusPaused && c.Cfg.ManualResume {
+		kind, reason = messages.KindIgnored, ReasonManualResume
+	}
+	e.eff.Kind = kind
+	switch kind {
+	case messages.KindIgnored:
+		e.eff.Note = reason
+		return e.finish()
+	case messages.KindLog:
+		return e.finish()
+	case messages.KindStart:
 		e.st.LastStart, e.st.LastStartRID = e.now, p.RID
 		e.st.RunDeadline = time.Time{}
-		// A new check has no deadlines (SPEC §1): its first run is not timed.
-		if e.st.Status != messages.StatusNew && c.maxRuntime() > 0 {
+		// A new check has no deadlines (SPEC §1): its first run is not timed; nor is a
+		// paused check's, which has none either.
+		if e.active() && c.maxRuntime() > 0 {
 			e.st.RunDeadline = e.now.Add(c.maxRuntime())
 		}
 		return e.finish()

@@ -19,5 +19,5 @@
 // every time it computes (a flip at a missed deadline, a max-runtime failure) is the time the
 // change really happened, not the time it was noticed.
 //
-// It imports messages, actors/schedule and actors/contentrule.
+// It imports messages, actors/schedule, actors/contentrule and its own pingfilter.
 package checklogic

@@ -159,8 +159,18 @@ func TestOnPing(t *testing.T) {
 			cfg:  with(manualResume), st: pausedState(), want: pausedState(),
 		}},
 		{ping: start("r1"), effectsCase: effectsCase{
-			name: "start on paused: nothing",
-			cfg:  with(maxRuntime(20)), st: pausedState(), want: pausedState(),
+			// healthchecks.io test_start_does_not_change_status_of_paused_check: the run
+			// is recorded, the check stays paused, and a paused check times no run.
+			name: "start on paused: run recorded, still paused, untimed",
+			cfg:  with(maxRuntime(20)), st: pausedState(),
+			want: state(pausedState(), func(st *messages.CheckState) {
+				st.LastStart, st.LastStartRID = now, "r1"
+			}),
+			wantChanged: true,
+		}},
+		{ping: start("r1"), effectsCase: effectsCase{
+			name: "start on paused with manual_resume: nothing",
+			cfg:  with(manualResume, maxRuntime(20)), st: pausedState(), want: pausedState(),
 		}},
 		{ping: exit(0), effectsCase: effectsCase{
 			name: "exit 0 is a success",

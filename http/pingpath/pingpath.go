@@ -86,8 +86,15 @@ var (
 	// ErrNotFound says the path has no ping shape or an unknown action segment (HTTP 404).
 	ErrNotFound = errors.New("not found")
 	// ErrBadExitCode says the action segment is numeric but not a canonical decimal in
-	// 0..255 (HTTP 400).
+	// 0..255 (HTTP 400). Only /p/ paths give it.
 	ErrBadExitCode = errors.New("exit code must be 0..255")
+	// ErrBadFormat says a /ping/ path has the shape of a slug URL but its slug has upper case,
+	// which healthchecks.io refuses before any lookup (HTTP 400 "invalid url format").
+	ErrBadFormat = errors.New("invalid url format")
+	// ErrExitTooLarge says a /ping/ path's exit status is above 255. Parse returns the
+	// Target all the same (Action Exit, ExitStatus -1): healthchecks.io looks the check up
+	// first, so an unknown check is still 404, a known one 400 "invalid url format".
+	ErrExitTooLarge = errors.New("invalid url format")
 )
 
 // MaxSegment is the longest user slug, ping key or check ref a path may carry.
@@ -96,55 +103,35 @@ const MaxSegment = 64
 // Parse reads a ping path (the URL's path, starting at "/p/" or "/ping/"):
 //
 //	/p/{user_slug}/{slug|uuid}[/start|/fail|/log|/{exit_code}]
-//	/ping/{uuid}[/start|/fail|/log|/{exit_code}]
+//	/ping/{uuid}[/|/start|/fail|/log|/{exit_code}]
 //	/ping/{ping_key}/{slug}[/start|/fail|/log|/{exit_code}]
 //
-// The first segment after /ping/ selects the scheme: UUID-shaped (8-4-4-4-12 hex, any case)
-// is a uuid, anything else a ping key. A user slug is [a-z0-9_-]{1,64}; a ping key is
-// [A-Za-z0-9_-]{1,64}; a check ref is 1..64 characters that need no escaping in a path
-// ([A-Za-z0-9._~-], not "." or ".."): whether it names a check is the resolver's business,
-// so a malformed slug can be reported as such (?create=1) rather than as a missing route.
-// UUIDs are returned in lower case. An all-digit (or signed) action segment is an exit code:
-// canonical decimals 0..255 only, else ErrBadExitCode. Empty segments (a trailing slash,
-// "//"), extra segments, characters outside those sets (a percent-encoded slash arrives
-// here as an extra segment or as '%') and over-long segments are ErrNotFound.
+// /p/ paths follow ttr's own rules. A user slug is [a-z0-9_-]{1,64}; a check ref is 1..64
+// characters that need no escaping in a path ([A-Za-z0-9._~-], not "." or ".."): whether it
+// names a check is the resolver's business, so a malformed slug can be reported as such
+// rather than as a missing route. A UUID-shaped ref (any case) is returned in lower case. An
+// all-digit (or signed) action segment is an exit code: canonical decimals 0..255 only, else
+// ErrBadExitCode. Empty segments (a trailing slash, "//"), extra segments and characters
+// outside those sets are ErrNotFound.
+//
+// /ping/ paths are routed as healthchecks.io routes them (parseHC).
 //
 // Parse allocates only to lower-case a UUID written in upper case.
 func Parse(path string) (Target, error) {
-	var rest string
-	var scheme Scheme
-	switch {
-	case strings.HasPrefix(path, "/p/"):
-		rest, scheme = path[len("/p/"):], UserSlug
-	case strings.HasPrefix(path, "/ping/"):
-		rest = path[len("/ping/"):]
-	default:
+	if rest, ok := strings.CutPrefix(path, "/ping/"); ok {
+		return parseHC(rest)
+	}
+	rest, ok := strings.CutPrefix(path, "/p/")
+	if !ok {
 		return Target{}, ErrNotFound
 	}
 	var segs [3]string
 	n, ok := split(rest, &segs)
-	if !ok {
+	if !ok || n < 2 || !isUserSlug(segs[0]) || !isRef(segs[1]) {
 		return Target{}, ErrNotFound
 	}
-	t := Target{Scheme: scheme, Action: Success, ExitStatus: -1}
-	var action string
-	switch {
-	case scheme == UserSlug:
-		if n < 2 || !isUserSlug(segs[0]) || !isRef(segs[1]) {
-			return Target{}, ErrNotFound
-		}
-		t.UserSlug, t.Ref, action = segs[0], normRef(segs[1]), segs[2]
-	case IsUUID(segs[0]):
-		if n > 2 {
-			return Target{}, ErrNotFound
-		}
-		t.Scheme, t.Ref, action = UUID, lowerASCII(segs[0]), segs[1]
-	default:
-		if n < 2 || !isPingKey(segs[0]) || !isRef(segs[1]) {
-			return Target{}, ErrNotFound
-		}
-		t.Scheme, t.PingKey, t.Ref, action = PingKey, segs[0], normRef(segs[1]), segs[2]
-	}
+	t := Target{Scheme: UserSlug, UserSlug: segs[0], Ref: normRef(segs[1]), Action: Success, ExitStatus: -1}
+	action := segs[2]
 	if action == "" {
 		return t, nil
 	}
@@ -166,6 +153,126 @@ func Parse(path string) (Target, error) {
 		t.Action, t.ExitStatus = Exit, code
 	}
 	return t, nil
+}
+
+// parseHC routes the rest of a /ping/ path as healthchecks.io's URL patterns do, in their
+// order (hc/api/urls.py):
+//
+//	{uuid}                          a success ping; the uuid in lower case only
+//	{uuid}/ then "", start, fail, log or [0-9]+
+//	{key}/{slug}                    key and slug: [-a-zA-Z0-9_]+
+//	{key}/{slug}/ then start, fail, log or [0-9]+
+//
+// Anything else is ErrNotFound. So a trailing slash is a success ping after a uuid but no
+// route after a slug; an exit status is any run of digits ("007" is 7), and one above 255 is
+// ErrExitTooLarge, with the Target; a signed one is no route; an upper-case uuid is not a
+// uuid (it can only be a ping key); and a path that falls through to the slug pattern with
+// upper case in its slug is ErrBadFormat (healthchecks.io's view refuses it before a lookup).
+// Segments longer than MaxSegment name nothing ttr can hold: ErrNotFound.
+func parseHC(rest string) (Target, error) {
+	t := Target{Action: Success, ExitStatus: -1}
+	if len(rest) >= 36 && isLowerUUID(rest[:36]) && (len(rest) == 36 || rest[36] == '/') {
+		t.Scheme, t.Ref = UUID, rest[:36]
+		if len(rest) <= 37 { // "{uuid}" or "{uuid}/"
+			return t, nil
+		}
+		if a, exit, err := hcAction(rest[37:]); a != 0 {
+			t.Action, t.ExitStatus = a, exit
+			return t, err
+		}
+		// Not an action: the slug pattern may still take it.
+	}
+	key, slugAndAction, ok := strings.Cut(rest, "/")
+	if !ok || !isDjangoSlug(key) {
+		return Target{}, ErrNotFound
+	}
+	slug, action, hasAction := strings.Cut(slugAndAction, "/")
+	if !isDjangoSlug(slug) {
+		return Target{}, ErrNotFound
+	}
+	t = Target{Scheme: PingKey, PingKey: key, Ref: slug, Action: Success, ExitStatus: -1}
+	if hasAction {
+		a, exit, err := hcAction(action)
+		if a == 0 {
+			return Target{}, ErrNotFound
+		}
+		t.Action, t.ExitStatus = a, exit
+		if err != nil {
+			return hcSlugChecks(t, err)
+		}
+	}
+	return hcSlugChecks(t, nil)
+}
+
+// hcSlugChecks applies the slug view's own refusal (upper case) and ttr's segment bound to a
+// slug URL that routed; err is the action's error, which comes after them.
+func hcSlugChecks(t Target, err error) (Target, error) {
+	if hasUpper(t.Ref) {
+		return Target{}, ErrBadFormat
+	}
+	if len(t.PingKey) > MaxSegment || len(t.Ref) > MaxSegment {
+		return Target{}, ErrNotFound
+	}
+	return t, err
+}
+
+// hcAction reads a /ping/ action segment: start, fail, log or a run of digits. It returns
+// action 0 for anything else; an exit status above 255 comes with ErrExitTooLarge.
+func hcAction(s string) (Action, int32, error) {
+	switch s {
+	case "start":
+		return Start, -1, nil
+	case "fail":
+		return Fail, -1, nil
+	case "log":
+		return Log, -1, nil
+	case "":
+		return 0, -1, nil
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, -1, nil
+		}
+	}
+	s = strings.TrimLeft(s, "0")
+	if len(s) > 3 {
+		return Exit, -1, ErrExitTooLarge
+	}
+	var v int32
+	for i := 0; i < len(s); i++ {
+		v = v*10 + int32(s[i]-'0')
+	}
+	if v > 255 {
+		return Exit, -1, ErrExitTooLarge
+	}
+	return Exit, v, nil
+}
+
+// isDjangoSlug is Django's slug path converter: [-a-zA-Z0-9_]+.
+func isDjangoSlug(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isSlugByte(c) && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// isLowerUUID is Django's uuid path converter: a UUID in lower-case hex.
+func isLowerUUID(s string) bool {
+	return IsUUID(s) && !hasUpper(s)
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // Path renders t as the canonical path that Parse reads back to t. A Target that Parse did
@@ -300,19 +407,6 @@ func parseExit(s string) (int32, bool) {
 }
 
 func isUserSlug(s string) bool { return IsSlugShaped(s) }
-
-func isPingKey(s string) bool {
-	if len(s) == 0 || len(s) > MaxSegment {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isSlugByte(c) && (c < 'A' || c > 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // isRef accepts what may name a check: path-safe characters, not a dot segment.
 func isRef(s string) bool {

@@ -1,7 +1,6 @@
 package pingpath_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -24,48 +23,62 @@ func TestParse(t *testing.T) {
 		want pingpath.Target
 		err  error
 	}{
-		// /ping/{uuid}
+		// /ping/{uuid}: healthchecks.io's routes (hc/api/urls.py)
 		{"/ping/" + uid, ok(pingpath.UUID, "", "", uid, pingpath.Success, -1), nil},
-		{"/ping/" + uidUp, ok(pingpath.UUID, "", "", uid, pingpath.Success, -1), nil},
+		{"/ping/" + uid + "/", ok(pingpath.UUID, "", "", uid, pingpath.Success, -1), nil}, // path("", views.ping)
 		{"/ping/" + uid + "/start", ok(pingpath.UUID, "", "", uid, pingpath.Start, -1), nil},
 		{"/ping/" + uid + "/fail", ok(pingpath.UUID, "", "", uid, pingpath.Fail, -1), nil},
 		{"/ping/" + uid + "/log", ok(pingpath.UUID, "", "", uid, pingpath.Log, -1), nil},
 		{"/ping/" + uid + "/0", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 0), nil},
 		{"/ping/" + uid + "/1", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 1), nil},
 		{"/ping/" + uid + "/255", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 255), nil},
-		{"/ping/" + uid + "/256", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/00", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/01", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/+1", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/-1", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/1e2", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/99999999999999999999999", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/1000", pingpath.Target{}, pingpath.ErrBadExitCode},
-		{"/ping/" + uid + "/Start", pingpath.Target{}, pingpath.ErrNotFound},
+		{"/ping/" + uid + "/007", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 7), nil}, // <int:exitstatus>
+		{"/ping/" + uid + "/00", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 0), nil},
+		{"/ping/" + uid + "/000255", ok(pingpath.UUID, "", "", uid, pingpath.Exit, 255), nil},
+		{"/ping/" + uid + "/256", ok(pingpath.UUID, "", "", uid, pingpath.Exit, -1), pingpath.ErrExitTooLarge},
+		{"/ping/" + uid + "/1000", ok(pingpath.UUID, "", "", uid, pingpath.Exit, -1), pingpath.ErrExitTooLarge},
+		{"/ping/" + uid + "/99999999999999999999999", ok(pingpath.UUID, "", "", uid, pingpath.Exit, -1), pingpath.ErrExitTooLarge},
+		// Not an action after a uuid: the slug pattern takes the path, with the uuid as a ping key.
+		{"/ping/" + uid + "/-1", ok(pingpath.PingKey, "", uid, "-1", pingpath.Success, -1), nil},
+		{"/ping/" + uid + "/nope", ok(pingpath.PingKey, "", uid, "nope", pingpath.Success, -1), nil},
+		{"/ping/" + uid + "/Start", pingpath.Target{}, pingpath.ErrBadFormat},
+		{"/ping/" + uid + "/+1", pingpath.Target{}, pingpath.ErrNotFound},
+		{"/ping/" + uid + "/1e2", ok(pingpath.PingKey, "", uid, "1e2", pingpath.Success, -1), nil},
 		{"/ping/" + uid + "/badge.svg", pingpath.Target{}, pingpath.ErrNotFound},
-		{"/ping/" + uid + "/", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/" + uid + "/start/", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/" + uid + "/start/x", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/" + uid + "//start", pingpath.Target{}, pingpath.ErrNotFound},
+		{"/ping/" + uid + "//", pingpath.Target{}, pingpath.ErrNotFound},
+		// Django's uuid converter is lower case only: an upper-case uuid can only be a ping key.
+		{"/ping/" + uidUp, pingpath.Target{}, pingpath.ErrNotFound},
+		{"/ping/" + uidUp + "/start", ok(pingpath.PingKey, "", uidUp, "start", pingpath.Success, -1), nil},
 		// /ping/{ping_key}/{slug}
 		{"/ping/Key_1-x/backup", ok(pingpath.PingKey, "", "Key_1-x", "backup", pingpath.Success, -1), nil},
 		{"/ping/key/backup/start", ok(pingpath.PingKey, "", "key", "backup", pingpath.Start, -1), nil},
 		{"/ping/key/backup/fail", ok(pingpath.PingKey, "", "key", "backup", pingpath.Fail, -1), nil},
 		{"/ping/key/backup/log", ok(pingpath.PingKey, "", "key", "backup", pingpath.Log, -1), nil},
 		{"/ping/key/backup/3", ok(pingpath.PingKey, "", "key", "backup", pingpath.Exit, 3), nil},
-		{"/ping/key/" + uidUp, ok(pingpath.PingKey, "", "key", uid, pingpath.Success, -1), nil},
-		{"/ping/key/Backup.DB", ok(pingpath.PingKey, "", "key", "Backup.DB", pingpath.Success, -1), nil},
+		{"/ping/key/backup/03", ok(pingpath.PingKey, "", "key", "backup", pingpath.Exit, 3), nil},
+		{"/ping/key/" + uid, ok(pingpath.PingKey, "", "key", uid, pingpath.Success, -1), nil},
 		{"/ping/key/123", ok(pingpath.PingKey, "", "key", "123", pingpath.Success, -1), nil},
 		{"/ping/" + long + "/" + long, ok(pingpath.PingKey, "", long, long, pingpath.Success, -1), nil},
+		{"/ping/key/backup/256", ok(pingpath.PingKey, "", "key", "backup", pingpath.Exit, -1), pingpath.ErrExitTooLarge},
+		// test_it_rejects_uppercase_slug: refused before the lookup, whatever follows.
+		{"/ping/key/fooFOO", pingpath.Target{}, pingpath.ErrBadFormat},
+		{"/ping/key/" + uidUp, pingpath.Target{}, pingpath.ErrBadFormat},
+		{"/ping/key/Backup/start", pingpath.Target{}, pingpath.ErrBadFormat},
+		{"/ping/key/Backup/256", pingpath.Target{}, pingpath.ErrBadFormat},
+		{"/ping/key/" + strings.Repeat("A", 65), pingpath.Target{}, pingpath.ErrBadFormat},
 		{"/ping/" + tooLong + "/backup", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/" + tooLong, pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/", pingpath.Target{}, pingpath.ErrNotFound},
-		{"/ping/key/backup/", pingpath.Target{}, pingpath.ErrNotFound},
-		{"/ping/key/backup/256", pingpath.Target{}, pingpath.ErrBadExitCode},
+		{"/ping/key/backup/", pingpath.Target{}, pingpath.ErrNotFound}, // slug_urls has no ""
+		{"/ping/key/backup/-1", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/backup/unknown", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/backup/start/1", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/k.ey/backup", pingpath.Target{}, pingpath.ErrNotFound},
+		{"/ping/key/Backup.DB", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/back%2Fup", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/back up", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/ping/key/..", pingpath.Target{}, pingpath.ErrNotFound},
@@ -98,14 +111,16 @@ func TestParse(t *testing.T) {
 		{"/ping/", pingpath.Target{}, pingpath.ErrNotFound},
 		{"/pong/" + uid, pingpath.Target{}, pingpath.ErrNotFound},
 		{"ping/" + uid, pingpath.Target{}, pingpath.ErrNotFound},
-		{"/ping/" + uid[:35], pingpath.Target{}, pingpath.ErrNotFound}, // not a UUID: a ping key without a slug
+		{"/ping/" + uid[:35], pingpath.Target{}, pingpath.ErrNotFound},                                      // not a UUID: a ping key without a slug
+		{"/ping/" + uid + "x/start", ok(pingpath.PingKey, "", uid+"x", "start", pingpath.Success, -1), nil}, // "start" is a slug there
+		{"/ping/" + uid + "x/y", ok(pingpath.PingKey, "", uid+"x", "y", pingpath.Success, -1), nil},
 		// Without hyphens a UUID is a valid ping key.
 		{"/ping/0f8fad5bd9cb469fa16570867728950e/x", ok(pingpath.PingKey, "", "0f8fad5bd9cb469fa16570867728950e", "x", pingpath.Success, -1), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			got, err := pingpath.Parse(tt.path)
-			if !errors.Is(err, tt.err) {
+			if err != tt.err {
 				t.Fatalf("Parse(%q) error = %v, want %v", tt.path, err, tt.err)
 			}
 			if got != tt.want {
@@ -191,17 +206,29 @@ func FuzzParse(f *testing.F) {
 		"/ping/key/backup", "/ping/key/backup/fail", "/ping/key/" + uid + "/0", "/ping/key/backup/00",
 		"/p/user/backup", "/p/user/backup/log", "/p/user/" + uidUp + "/7", "/p/user/backup/",
 		"/p//x", "/ping/k/../log", "/ping/k/x%2Fy", "/p/u/x/+1", "/p/u/x/1e2", "",
+		"/ping/" + uid + "/", "/ping/" + uid + "/007", "/ping/key/Backup", "/ping/" + uid + "/Start",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
 		got, err := pingpath.Parse(path)
+		hc := strings.HasPrefix(path, "/ping/")
+		if err == pingpath.ErrExitTooLarge {
+			// The Target comes along, so the check can be looked up first.
+			if !hc || got.Action != pingpath.Exit || got.ExitStatus != -1 || got.Ref == "" {
+				t.Fatalf("Parse(%q) = %+v with ErrExitTooLarge", path, got)
+			}
+			return
+		}
 		if err != nil {
 			if got != (pingpath.Target{}) {
 				t.Fatalf("Parse(%q) = %+v with error %v; want the zero Target", path, got, err)
 			}
-			if err != pingpath.ErrNotFound && err != pingpath.ErrBadExitCode {
-				t.Fatalf("Parse(%q) error %v is neither ErrNotFound nor ErrBadExitCode", path, err)
+			switch {
+			case err == pingpath.ErrNotFound:
+			case err == pingpath.ErrBadExitCode && !hc, err == pingpath.ErrBadFormat && hc:
+			default:
+				t.Fatalf("Parse(%q) error %v is not one its prefix gives", path, err)
 			}
 			return
 		}
@@ -219,8 +246,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) left UUID ref %q in upper case", path, got.Ref)
 		}
 		p := got.Path()
-		if !strings.EqualFold(p, path) {
+		switch {
+		case !hc && !strings.EqualFold(p, path):
 			t.Fatalf("Parse(%q).Path() = %q, want the same path up to UUID case", path, p)
+		case hc && len(p) > len(path):
+			// A /ping/ path may be longer than its canonical form (a trailing slash, zeros
+			// before an exit status), never shorter.
+			t.Fatalf("Parse(%q).Path() = %q is longer", path, p)
 		}
 		back, err := pingpath.Parse(p)
 		if err != nil || back != got {

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
 )
 
 // setList renders "a = $first, b = $first+1, …" for an UPDATE.
@@ -42,10 +43,11 @@ func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	if r := c.ContentRule; r != nil {
 		ct, cp, cr = &r.Type, &r.Pattern, &r.Regex
 	}
-	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
+	args := []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
 		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion,
 		nullStr(c.BadgeID)}
+	return append(args, schema.PingFilterArgs(&c.PingFilter)...)
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -68,7 +70,7 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		contentRegex                                *bool
 		badgeID                                     *string
 	)
-	err := row.Scan(&c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
+	dest := append(make([]any, 0, 56), &c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
 		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
 		&c.GraceSeconds, &c.MaxRuntimeSeconds, &c.ManualResume, &c.NotifyAfterFailures,
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
@@ -76,6 +78,8 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
 		&c.LastSentStatus, &c.ConfigVersion, &badgeID)
+	dest = append(dest, schema.PingFilterDest(&c.PingFilter)...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return messages.Check{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
 )
 
 // setList renders "a = ?, b = ?" for an UPDATE.
@@ -31,10 +32,11 @@ func configArgs(c *messages.CheckConfig, configVersion int64) []any {
 	if c.ContentRule != nil {
 		ct, cp, cr = c.ContentRule.Type, c.ContentRule.Pattern, c.ContentRule.Regex
 	}
-	return []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
+	args := []any{c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
 		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion,
 		nullStr(c.BadgeID)}
+	return append(args, schema.PingFilterArgs(&c.PingFilter)...)
 }
 
 func stateArgs(s *messages.CheckState) []any {
@@ -59,7 +61,7 @@ func scanCheck(row scanner) (messages.Check, error) {
 		contentRegex                                sql.NullBool
 		badgeID                                     sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
+	dest := append(make([]any, 0, 56), &c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
 		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
 		&c.GraceSeconds, &c.MaxRuntimeSeconds, &c.ManualResume, &c.NotifyAfterFailures,
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
@@ -67,6 +69,8 @@ func scanCheck(row scanner) (messages.Check, error) {
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
 		&c.LastSentStatus, &c.ConfigVersion, &badgeID)
+	dest = append(dest, schema.PingFilterDest(&c.PingFilter)...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return messages.Check{}, err
 	}

@@ -186,6 +186,11 @@ func FullConfig(slug string) messages.CheckConfig {
 		RealertIntervalSeconds: 3600,
 		ContentRule:            &messages.ContentRule{Type: "absent", Pattern: "ERROR.*", Regex: true},
 		BadgeID:                "badge_" + RandomHex(16),
+		PingFilter: messages.PingFilter{
+			Methods: messages.MethodsPOST, FilterHTTPBody: true, StartKw: "begin, started",
+			SuccessKw: "done ✓", FailureKw: "ERROR,FATAL", FilterDefaultFail: true,
+			FilterSubject: true, FilterBody: true, Subject: "[ok]", SubjectFail: "[failed]",
+		},
 	}
 }
 

@@ -512,7 +512,7 @@ func testCommitRoundTrip(t *testing.T, s persistence.Store) {
 	diff(t, "after commit", get(t, s, c), want)
 
 	// A state-only write leaves the configuration alone; a config without a content rule
-	// clears it.
+	// clears it, and one without a ping filter clears the filter's columns.
 	st := FullState(t0.Add(time.Hour))
 	st.LastDuration = -1
 	st.Status = messages.StatusUp
@@ -524,6 +524,7 @@ func testCommitRoundTrip(t *testing.T, s persistence.Store) {
 	cfg3 := want.CheckConfig
 	cfg3.ContentRule = nil
 	cfg3.Tags = nil
+	cfg3.PingFilter = messages.PingFilter{}
 	w3 := persistence.Write{CheckID: c.ID, ExpectVersion: want.Version, State: st, Config: &cfg3}
 	wantKinds(t, commit(t, s, w3), persistence.OutcomeCommitted)
 	diff(t, "after clearing the content rule", get(t, s, c), applied(want, w3))
