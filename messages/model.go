@@ -46,6 +46,9 @@ type User struct {
 	PingKeyIndex []byte // HMAC-SHA256 of the ping key under the server secret
 	SlugPings    bool   // /p/{user_slug}/{check} accepted
 	CreatedAt    time.Time
+	// DisabledAt is when an admin disabled the user (zero: enabled). A disabled user's API
+	// calls and sessions are refused; their pings still count.
+	DisabledAt time.Time
 }
 
 // ContentRule checks ping bodies and query strings.

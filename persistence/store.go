@@ -25,6 +25,8 @@ type Store interface {
 	BadgeStore
 	ActivityStore
 	LeaseStore
+	AdminStore
+	SiteStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,

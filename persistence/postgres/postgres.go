@@ -189,6 +189,8 @@ func conflictFor(constraint string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "slug already in use"}
 	case "checks_uuid_key":
 		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
+	case "admins_username_key":
+		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
 	}
 	return nil
 }

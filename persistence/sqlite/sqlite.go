@@ -244,6 +244,8 @@ func conflictFor(cols string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "slug already in use"}
 	case strings.HasPrefix(cols, "checks.uuid"):
 		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
+	case strings.HasPrefix(cols, "admins.username"):
+		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
 	}
 	return nil
 }
