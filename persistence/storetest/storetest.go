@@ -64,6 +64,14 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"ResealAbort", testResealAbort},
 		{"RenameDestinations", testRenameDestinations},
 		{"OtherUserNotFound", testOtherUser},
+		{"Admins", testAdmins},
+		{"RefreshRotation", testRefreshRotation},
+		{"RevokedAccess", testRevokedAccess},
+		{"MetricsTokens", testMetricsTokens},
+		{"SiteUsers", testSiteUsers},
+		{"SearchChecks", testSearchChecks},
+		{"DeleteUser", testDeleteUser},
+		{"SiteStats", testSiteStats},
 		{"ClosedIsUnavailable", testClosed},
 	}
 	for _, tc := range tests {
