@@ -45,6 +45,7 @@ func (a *AbuseConfig) register(fs *flag.FlagSet) func() error {
 	flags := []limitFlag{
 		{"signup", "sign-ups per client IP and hour, cluster-wide", &a.Limits.SignUp, false, time.Hour},
 		{"auth-fail", "failed key, token and password checks per client IP and minute, cluster-wide", &a.Limits.AuthFail, false, time.Minute},
+		{"admin-signin", "failed admin sign-ins per (username, client IP) and hour, cluster-wide", &a.Limits.AdminSignIn, false, time.Hour},
 		{"test-send", "channel test sends (…/test, …/test-queue) per user and minute, cluster-wide", &a.Limits.TestSend, false, time.Minute},
 		{"api-credential", "API requests per second per credential (each node enforces its share)", &a.Limits.APICredential, true, time.Second},
 		{"api-ip", "API requests per second per client IP (each node enforces its share)", &a.Limits.APIIP, true, time.Second},
@@ -136,7 +137,7 @@ func (a AbuseConfig) Validate(publicURL string) error {
 // String is the settings for the start-up log.
 func (a AbuseConfig) String() string {
 	l := a.Limits
-	return fmt.Sprintf("signup %v, auth-fail %v, api-credential %v, api-ip %v, ping-check %v, ping-ip %v, test-send %v, alert-host %v, rule budget %v/s, quotas checks %d status-pages %d api-tokens %d, trust-proxy %v, hsts %v",
-		l.SignUp, l.AuthFail, l.APICredential, l.APIIP, a.PingCheck, l.PingIP, l.TestSend, a.AlertHost, a.RuleBudget,
+	return fmt.Sprintf("signup %v, auth-fail %v, admin-signin %v, api-credential %v, api-ip %v, ping-check %v, ping-ip %v, test-send %v, alert-host %v, rule budget %v/s, quotas checks %d status-pages %d api-tokens %d, trust-proxy %v, hsts %v",
+		l.SignUp, l.AuthFail, l.AdminSignIn, l.APICredential, l.APIIP, a.PingCheck, l.PingIP, l.TestSend, a.AlertHost, a.RuleBudget,
 		a.Quotas.Checks, a.Quotas.StatusPages, a.Quotas.APITokens, l.TrustProxy, a.HSTS)
 }

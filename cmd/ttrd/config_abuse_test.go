@@ -18,7 +18,7 @@ func TestAbuseFlags(t *testing.T) {
 	}{
 		{name: "defaults", check: func(t *testing.T, a AbuseConfig) {
 			got := a.String()
-			want := "signup 10/h, auth-fail 5/min, api-credential 50/s burst 200, api-ip 100/s burst 200, ping-check 20/s burst 100, ping-ip off, test-send 10/min, alert-host 20/s burst 20, rule budget 200ms/s, quotas checks 5000 status-pages 100 api-tokens 50, trust-proxy [], hsts false"
+			want := "signup 10/h, auth-fail 5/min, admin-signin 10/h, api-credential 50/s burst 200, api-ip 100/s burst 200, ping-check 20/s burst 100, ping-ip off, test-send 10/min, alert-host 20/s burst 20, rule budget 200ms/s, quotas checks 5000 status-pages 100 api-tokens 50, trust-proxy [], hsts false"
 			if got != want {
 				t.Errorf("defaults:\n got  %s\n want %s", got, want)
 			}

@@ -83,7 +83,7 @@ func freeAddr(t *testing.T) string {
 // sign up many users, ping and test-send fast, all from 127.0.0.1 (docs/benchmarks.md lists
 // the flags every harness sets). A test of a limit passes its own flags after these.
 func harnessLimits() []string {
-	return []string{"--limit-signup", "0", "--limit-auth-fail", "0", "--limit-api-credential", "0", "--limit-api-ip", "0",
+	return []string{"--limit-signup", "0", "--limit-auth-fail", "0", "--limit-admin-signin", "0", "--limit-api-credential", "0", "--limit-api-ip", "0",
 		"--limit-ping-check", "0", "--limit-test-send", "0", "--limit-alert-host", "0", "--quota-checks", "0"}
 }
 

@@ -2,6 +2,8 @@ package limit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +28,7 @@ const (
 	NameAPIIP         = "api_ip"
 	NamePingIP        = "ping_ip"
 	NameTestSend      = "test_send"
+	NameAdminSignIn   = "admin_signin"
 )
 
 // Config is every allowance the edge enforces. An off Limit (Rate 0) is not enforced.
@@ -45,6 +48,10 @@ type Config struct {
 	PingIP ratelimit.Limit
 	// TestSend: …/test and …/test-queue sends per user, cluster-wide (default 10 a minute).
 	TestSend ratelimit.Limit
+	// AdminSignIn: failed admin sign-ins per (username, client IP), cluster-wide (default 10
+	// an hour), on top of AuthFail. Keyed by both, so guesses from elsewhere never lock the
+	// real admin out.
+	AdminSignIn ratelimit.Limit
 	// TrustProxy lists the networks of reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (none by default).
 	TrustProxy []netip.Prefix
@@ -58,6 +65,7 @@ func DefaultConfig() Config {
 		APICredential: ratelimit.PerSecond(50, 200),
 		APIIP:         ratelimit.PerSecond(100, 200),
 		TestSend:      ratelimit.PerMinute(10),
+		AdminSignIn:   ratelimit.PerHour(10),
 	}
 }
 
@@ -75,7 +83,7 @@ func (c Config) Validate() error {
 func (c Config) limits() map[string]ratelimit.Limit {
 	return map[string]ratelimit.Limit{
 		NameSignUp: c.SignUp, NameAuthFail: c.AuthFail, NameAPICredential: c.APICredential,
-		NameAPIIP: c.APIIP, NamePingIP: c.PingIP, NameTestSend: c.TestSend,
+		NameAPIIP: c.APIIP, NamePingIP: c.PingIP, NameTestSend: c.TestSend, NameAdminSignIn: c.AdminSignIn,
 	}
 }
 
@@ -113,7 +121,7 @@ type Limits struct {
 	refused map[string]prometheus.Counter
 
 	mu      sync.Mutex
-	blocked map[string]time.Time // client IP key → failed authentications refused until
+	blocked map[string]time.Time // client IP key (or admin sign-in key) → failed authentications refused until
 }
 
 // scaledSet is a Set of a per-node share, remade when the number of nodes changes.
@@ -231,7 +239,55 @@ func (l *Limits) AuthFailed(ctx context.Context, ip netip.Addr) error {
 	if ok {
 		return nil
 	}
+	l.block(key, wait)
+	return errAuthFail(wait)
+}
+
+// adminKey is the allowance key of an admin sign-in: the client's key and a hash of the
+// username (a username may hold any character; limiter identities must not).
+func adminKey(username string, ip netip.Addr) string {
+	h := sha256.Sum256([]byte(username))
+	return Key(ip) + "~" + hex.EncodeToString(h[:8])
+}
+
+// AdminSignInBlocked refuses, before the password is checked, a sign-in as username from a
+// client whose failures with that username this node saw go over the allowance.
+func (l *Limits) AdminSignInBlocked(username string, ip netip.Addr) error {
+	if l == nil || l.cfg.AdminSignIn.Off() {
+		return nil
+	}
+	now := l.deps.Now()
 	l.mu.Lock()
+	until, ok := l.blocked[adminKey(username, ip)]
+	l.mu.Unlock()
+	if ok && now.Before(until) {
+		l.refused[NameAdminSignIn].Inc()
+		return errAdminSignIn(until.Sub(now))
+	}
+	return nil
+}
+
+// AdminSignInFailed records a failed admin sign-in as username from ip (cluster-wide) and
+// returns a rate-limited error when that was one too many; then this node refuses that
+// username from that client until the wait ends (AdminSignInBlocked). Callers report the
+// failure to AuthFailed too.
+func (l *Limits) AdminSignInFailed(ctx context.Context, username string, ip netip.Addr) error {
+	if l == nil || l.cfg.AdminSignIn.Off() {
+		return nil
+	}
+	key := adminKey(username, ip)
+	ok, wait := l.take(ctx, NameAdminSignIn, key)
+	if ok {
+		return nil
+	}
+	l.block(key, wait)
+	return errAdminSignIn(wait)
+}
+
+// block refuses key until wait has passed (bounded: expired entries go first).
+func (l *Limits) block(key string, wait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.blocked) >= maxBlocked {
 		now := l.deps.Now()
 		for k, until := range l.blocked {
@@ -243,8 +299,10 @@ func (l *Limits) AuthFailed(ctx context.Context, ip netip.Addr) error {
 	if len(l.blocked) < maxBlocked {
 		l.blocked[key] = l.deps.Now().Add(wait)
 	}
-	l.mu.Unlock()
-	return errAuthFail(wait)
+}
+
+func errAdminSignIn(wait time.Duration) error {
+	return rateLimited("too many failed sign-ins with this username from your address, try again later", wait)
 }
 
 // SignUp takes one sign-up of ip's allowance, or returns a rate-limited error.

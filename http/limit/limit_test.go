@@ -66,6 +66,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		"signup": {c.SignUp, "10/h"}, "auth": {c.AuthFail, "5/min"}, "api credential": {c.APICredential, "50/s burst 200"},
 		"api ip": {c.APIIP, "100/s burst 200"}, "ping ip": {c.PingIP, "off"}, "test send": {c.TestSend, "10/min"},
+		"admin sign-in": {c.AdminSignIn, "10/h"},
 	} {
 		if tt.got.String() != tt.want {
 			t.Errorf("default %s = %s, want %s", name, tt.got, tt.want)
@@ -243,4 +244,44 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Col
 	}
 	t.Fatalf("no %s counter for %s", ratelimit.MetricName, name)
 	return nil
+}
+
+// TestAdminSignInPerUsernameAndIP: failures with one username from one client back off
+// that pair only: the same username from another client, and another username from the
+// same client, are not refused.
+func TestAdminSignInPerUsernameAndIP(t *testing.T) {
+	l, clk, reg := newLimits(t, limit.DefaultConfig(), limit.Deps{})
+	ctx := context.Background()
+	for i := range 10 {
+		if err := l.AdminSignInFailed(ctx, "root", ip1); err != nil {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+		if err := l.AdminSignInBlocked("root", ip1); err != nil {
+			t.Fatalf("blocked after %d failures: %v", i+1, err)
+		}
+	}
+	if d := retryAfter(t, l.AdminSignInFailed(ctx, "root", ip1)); d != 6*time.Minute {
+		t.Errorf("eleventh failure: retry after %v, want 6m (one at 10/h)", d)
+	}
+	if d := retryAfter(t, l.AdminSignInBlocked("root", ip1)); d != 6*time.Minute {
+		t.Errorf("blocked: retry after %v, want 6m", d)
+	}
+	for _, tc := range []struct {
+		user string
+		ip   netip.Addr
+	}{{"root", ip2}, {"alice", ip1}, {"root ", ip1}} {
+		if err := l.AdminSignInBlocked(tc.user, tc.ip); err != nil {
+			t.Errorf("%q from %v is refused: %v", tc.user, tc.ip, err)
+		}
+		if err := l.AdminSignInFailed(ctx, tc.user, tc.ip); err != nil {
+			t.Errorf("a failure of %q from %v is refused: %v", tc.user, tc.ip, err)
+		}
+	}
+	clk.Add(6 * time.Minute)
+	if err := l.AdminSignInBlocked("root", ip1); err != nil {
+		t.Errorf("still blocked after the wait: %v", err)
+	}
+	if got := testutil.ToFloat64(counter(t, reg, limit.NameAdminSignIn)); got != 2 {
+		t.Errorf("refused counter = %v, want 2", got)
+	}
 }
