@@ -96,5 +96,11 @@ func (s *Server) authByKey(ctx context.Context, key string) (Principal, error) {
 		}
 		return Principal{}, err
 	}
+	if !u.DisabledAt.IsZero() {
+		return Principal{}, errDisabled
+	}
 	return Principal{User: u, Via: ViaAuthKey}, nil
 }
+
+// errDisabled answers every request of a user an admin disabled (their pings still count).
+var errDisabled = messages.Errorf(messages.EForbidden, "this account is disabled")

@@ -121,4 +121,7 @@ type Deps struct {
 	// recently: its failures are a client not yet updated, not a guess, and do not count
 	// against the failed-authentication allowance. nil = no key counts as rotated.
 	KeyRecentlyRotated func(ctx context.Context, keyHash []byte) bool
+	// Admin is the operator side (admin sign-in, the admin API, /metrics on this listener);
+	// nil = none of it is served.
+	Admin *AdminDeps
 }

@@ -45,6 +45,10 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	ping := s.pingRoutes(r)
 	s.apiRoutes(r)
 	s.badgeRoutes(r)
+	s.adminAuthRoutes(r)
+	s.adminRoutes(r)
+	r.GET(routeMetrics, s.publicMetrics)
+	r.GET(routeSummary, s.authedSummary)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	return r, ping

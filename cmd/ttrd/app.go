@@ -293,12 +293,17 @@ func (m *Main) serve() error {
 	if err != nil {
 		return fmt.Errorf("abuse limits: %w", err)
 	}
+	admin, err := m.adminDeps()
+	if err != nil {
+		return fmt.Errorf("admin sign-in: %w", err)
+	}
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
 		Limits: limits,
+		Admin:  admin,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
 	if err != nil {

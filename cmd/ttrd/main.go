@@ -4,6 +4,7 @@
 //	ttrd [flags]          start a node (see ttrd -h)
 //	ttrd migrate [flags]  apply the store's migrations and exit
 //	ttrd secrets rotate   re-seal every secret under the first key of TTR_ENCRYPTION_KEYS
+//	ttrd admin …          operator accounts and metrics tokens (ttrd admin for usage)
 package main
 
 import (
@@ -21,7 +22,15 @@ func main() {
 
 func run(args []string) int {
 	cmd := "serve"
+	var admin adminCmd
 	switch {
+	case len(args) > 0 && args[0] == "admin":
+		var err error
+		if admin, args, err = parseAdminArgs(args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "ttrd admin: %v\n%s\n", err, adminUsage)
+			return 2
+		}
+		cmd = "admin " + admin.action
 	case len(args) > 1 && args[0] == "secrets" && args[1] == "rotate":
 		cmd, args = "secrets rotate", args[2:]
 	case len(args) > 0 && args[0] == "secrets":
@@ -42,6 +51,13 @@ func run(args []string) int {
 	defer stop()
 
 	m := NewMain(cfg, os.Stderr, os.Stdout)
+	if admin.action != "" {
+		if err := m.Admin(ctx, admin, os.Getenv, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "ttrd %s: %v\n", cmd, err)
+			return 1
+		}
+		return 0
+	}
 	if cmd == "secrets rotate" {
 		n, err := m.RotateSecrets(ctx)
 		if err != nil {

@@ -1,0 +1,41 @@
+package http
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/http/adminauth"
+	"github.com/ttr-rip/ttr/persistence"
+)
+
+// AdminStore is what the operator side reads and writes: admins and their tokens, and the
+// queries across users. persistence.Store implements it.
+type AdminStore interface {
+	persistence.AdminStore
+	persistence.SiteStore
+}
+
+// AdminDeps are the operator side's collaborators (Deps.Admin). Without them the edge serves
+// no admin route and no /metrics.
+type AdminDeps struct {
+	Store AdminStore
+	// Tokens mints and parses admin JWTs (signing key: the key ring's Derive of
+	// adminauth.KeyLabel).
+	Tokens *adminauth.Tokens
+	// Verifier checks passwords, spending the same time on unknown usernames.
+	Verifier *adminauth.Verifier
+	// Metrics is served at /metrics on the public listener to a metrics token or an admin;
+	// nil = not served there.
+	Metrics prometheus.Gatherer
+	// Nodes lists the cluster's members for the admin stats; nil = this node alone.
+	Nodes func() []Node
+}
+
+// Node is a member of the cluster as the admin pages show it.
+type Node struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	HTTPAddr string `json:"http_addr"`
+	State    string `json:"state"`
+	StoreOK  bool   `json:"store_ok"`
+	Self     bool   `json:"self"`
+}
