@@ -29,12 +29,13 @@ import (
 type realEnv struct {
 	*apiEnv
 	router *cluster.Router
+	st     *sqlite.Store
 }
 
 // routeFunc lets a test stand in for an owner: it may answer a request itself.
 type routeFunc func(ctx context.Context, identity, typ string, version uint32, body proto.Message, requestID string) (*messages.Reply, error)
 
-func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc) *realEnv {
+func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *realEnv {
 	t.Helper()
 	return newRealEnvOn(t, openSQLite(t), intercept)
 }
@@ -71,7 +72,12 @@ func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeF
 	cfg.PublicURL = "https://ttr.example/"
 	cfg.EmailEnabled = true
 	e := &apiEnv{t: t, ring: ring, now: time.Now()}
-	e.h = ttrhttp.NewServer(cfg, ttrhttp.Deps{Store: st, Checks: check.NewClient(route), Ring: ring}).Handler()
+	d := ttrhttp.Deps{Store: st, Checks: check.NewClient(route), Ring: ring}
+	for _, f := range edit {
+		f(&cfg, &d)
+	}
+	e.cfg = cfg
+	e.h = ttrhttp.NewServer(cfg, d).Handler()
 	e.storeUser = func(slug string) int64 {
 		u, err := st.UserBySlug(context.Background(), slug)
 		if err != nil {
@@ -79,7 +85,7 @@ func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeF
 		}
 		return u.ID
 	}
-	return &realEnv{apiEnv: e, router: router}
+	return &realEnv{apiEnv: e, router: router, st: st}
 }
 
 // Request lets a routeFunc serve as the check client's router.
