@@ -156,7 +156,9 @@ func (e *adminEnv) sessionOf(rec *httptest.ResponseRecorder) session {
 	return session{access: out.AccessToken, csrf: out.CSRFToken, refresh: refresh}
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 func TestAdminSignIn(t *testing.T) {
 	e := newAdminEnv(t, nil)
