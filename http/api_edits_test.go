@@ -29,7 +29,7 @@ import (
 type realEnv struct {
 	*apiEnv
 	router *cluster.Router
-	st     *sqlite.Store
+	st     persistence.Store
 }
 
 // routeFunc lets a test stand in for an owner: it may answer a request itself.
@@ -37,7 +37,7 @@ type routeFunc func(ctx context.Context, identity, typ string, version uint32, b
 
 func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *realEnv {
 	t.Helper()
-	return newRealEnvOn(t, openSQLite(t), intercept)
+	return newRealEnvOn(t, openSQLite(t), intercept, edit...)
 }
 
 // openSQLite opens the SQLite store on a temporary directory.
@@ -52,7 +52,7 @@ func openSQLite(t *testing.T) persistence.Store {
 }
 
 // newRealEnvOn is newRealEnv over the store st.
-func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeFunc) routeFunc) *realEnv {
+func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeFunc) routeFunc, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *realEnv {
 	t.Helper()
 	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
 	b.Start()
