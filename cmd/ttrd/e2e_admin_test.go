@@ -149,7 +149,7 @@ func TestLogoutAcrossNodes(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	env := append(os.Environ(),
 		"TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(),
-		"TTR_SECRET_KEY=0123456789abcdef0123456789abcdef-admin")
+		"TTR_SECRET_KEY="+keyring.NewKey())
 	gossip := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	var nodes []*daemon
 	for i := range 3 {
