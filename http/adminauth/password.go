@@ -28,8 +28,9 @@ type Params struct {
 	KeyLen  uint32
 }
 
-// DefaultParams are OWASP's minimum for argon2id (19 MiB, 2 passes, 1 thread): about 30 ms
-// on one core, which one sign-in may spend and a guesser cannot multiply.
+// DefaultParams are OWASP's minimum for argon2id (19 MiB, 2 passes, 1 thread): 20–40 ms
+// per check on this project's two-core test machine: what one sign-in may spend, and the
+// failed-sign-in limits keep a guesser from multiplying.
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // CheckPassword enforces the length rules on a new password.
