@@ -1514,7 +1514,11 @@ func (*Reload) Descriptor() ([]byte, []int) {
 
 // Poke wakes a notifier: it has due outbox rows.
 type Poke struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rows: how many outbox rows its writer just committed for the destination (0 = a sweep's
+	// or an unknown number). The notifier adds them to its count of pending rows while it does
+	// not reload its queue (docs/operations.md "Counts of checks and alerts").
+	Rows          uint32 `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1547,6 +1551,13 @@ func (x *Poke) ProtoReflect() protoreflect.Message {
 // Deprecated: Use Poke.ProtoReflect.Descriptor instead.
 func (*Poke) Descriptor() ([]byte, []int) {
 	return file_ttr_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Poke) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
 }
 
 // TestSend delivers one alert through a destination's notifier ahead of its backlog, under
@@ -2054,8 +2065,9 @@ const file_ttr_proto_rawDesc = "" +
 	"config_enc\x18\x04 \x01(\fR\tconfigEnc\x12\x1f\n" +
 	"\vkeep_config\x18\x05 \x01(\bR\n" +
 	"keepConfig\"\b\n" +
-	"\x06Reload\"\x06\n" +
-	"\x04Poke\"%\n" +
+	"\x06Reload\"\x1a\n" +
+	"\x04Poke\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\rR\x04rows\"%\n" +
 	"\bTestSend\x12\x19\n" +
 	"\brow_json\x18\x01 \x01(\fR\arowJson\"d\n" +
 	"\n" +

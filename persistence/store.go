@@ -95,6 +95,10 @@ type SystemStore interface {
 	Commit(ctx context.Context, writes []Write) ([]Outcome, error)
 	// ForEachWake calls fn for every check with a wake-up time, in no particular order.
 	ForEachWake(ctx context.Context, fn func(checkID int64, at time.Time) error) error
+	// ForEachCheck calls fn for every check (its id, status and wake-up), in id order, read
+	// in chunks so that no connection is held while fn runs: a node's pass over what it owns
+	// when it arms its deadlines and counts its checks.
+	ForEachCheck(ctx context.Context, fn func(CheckEntry) error) error
 	// DueChecks returns up to limit checks whose wake-up is at or before t, earliest first.
 	DueChecks(ctx context.Context, t time.Time, limit int) ([]Wake, error)
 	// ExtendDeadlines moves every deadline and wake-up that falls within [from, to] later by
@@ -117,6 +121,8 @@ type SystemStore interface {
 	// the claim; false when it does not) and, when status is set, the channel's last
 	// notification status.
 	FinishOutbox(ctx context.Context, r OutboxResult) (bool, error)
+	// CountPendingOutbox returns how many pending rows a destination has.
+	CountPendingOutbox(ctx context.Context, destHash string) (int, error)
 	// InsertOutbox adds rows outside a check write (test sends).
 	InsertOutbox(ctx context.Context, rows []messages.OutboxRow) error
 }
@@ -177,6 +183,13 @@ const (
 	OutcomeConflict              // a unique constraint visible to the user (slug taken)
 	OutcomeFailed                // this write alone failed; nothing of it written
 )
+
+// CheckEntry is one check as ForEachCheck reads it.
+type CheckEntry struct {
+	CheckID int64
+	Status  string
+	WakeAt  time.Time // zero = no wake-up (new, paused)
+}
 
 // Wake is a wheel entry.
 type Wake struct {

@@ -667,6 +667,44 @@ func (s *Store) ForEachWake(ctx context.Context, fn func(checkID int64, at time.
 	}
 }
 
+// ForEachCheck calls fn for every check's id, status and wake-up, in chunks in id order.
+func (s *Store) ForEachCheck(ctx context.Context, fn func(persistence.CheckEntry) error) error {
+	buf := make([]persistence.CheckEntry, 0, wakeChunk)
+	var after int64
+	for {
+		buf = buf[:0]
+		rows, err := s.pool.Query(ctx, `SELECT id, status, next_wake_at FROM checks
+			WHERE id > $1 ORDER BY id LIMIT $2`, after, wakeChunk)
+		if err != nil {
+			return fmt.Errorf("for each check: %w", s.mapErr(err))
+		}
+		var (
+			e  persistence.CheckEntry
+			at *int64
+		)
+		_, err = pgx.ForEachRow(rows, []any{&e.CheckID, &e.Status, &at}, func() error {
+			e.WakeAt = time.Time{}
+			if at != nil {
+				e.WakeAt = time.UnixMilli(*at).UTC()
+			}
+			buf = append(buf, e)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("for each check: %w", s.mapErr(err))
+		}
+		for _, e := range buf {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(buf) < wakeChunk {
+			return nil
+		}
+		after = buf[len(buf)-1].CheckID
+	}
+}
+
 // DueChecks returns up to limit checks whose wake-up is at or before t, earliest first.
 func (s *Store) DueChecks(ctx context.Context, t time.Time, limit int) ([]persistence.Wake, error) {
 	if err := checkLimit(limit); err != nil {
@@ -761,6 +799,16 @@ func (s *Store) PendingOutbox(ctx context.Context, destHash string, limit int) (
 		return nil, fmt.Errorf("pending outbox: %w", s.mapErr(err))
 	}
 	return out, nil
+}
+
+// CountPendingOutbox returns how many pending rows a destination has.
+func (s *Store) CountPendingOutbox(ctx context.Context, destHash string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dest_hash = $1 AND status = 'pending'`, destHash).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending outbox: %w", s.mapErr(err))
+	}
+	return n, nil
 }
 
 // ClaimOutbox claims a pending row for node until the given time, unless another node holds

@@ -325,6 +325,47 @@ func (s *Store) ForEachWake(ctx context.Context, fn func(checkID int64, at time.
 	}
 }
 
+// ForEachCheck calls fn for every check's id, status and wake-up, in chunks in id order.
+func (s *Store) ForEachCheck(ctx context.Context, fn func(persistence.CheckEntry) error) error {
+	buf := make([]persistence.CheckEntry, 0, wakeChunk)
+	var after int64
+	for {
+		buf = buf[:0]
+		rows, err := s.r.QueryContext(ctx, `SELECT id, status, next_wake_at FROM checks
+			WHERE id > ? ORDER BY id LIMIT ?`, after, wakeChunk)
+		if err != nil {
+			return fmt.Errorf("for each check: %w", s.mapErr(err))
+		}
+		for rows.Next() {
+			var (
+				e  persistence.CheckEntry
+				at sql.NullInt64
+			)
+			if err := rows.Scan(&e.CheckID, &e.Status, &at); err != nil {
+				rows.Close()
+				return fmt.Errorf("for each check: %w", s.mapErr(err))
+			}
+			if at.Valid {
+				e.WakeAt = time.UnixMilli(at.Int64).UTC()
+			}
+			buf = append(buf, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("for each check: %w", s.mapErr(err))
+		}
+		for _, e := range buf {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(buf) < wakeChunk {
+			return nil
+		}
+		after = buf[len(buf)-1].CheckID
+	}
+}
+
 // DueChecks returns up to limit checks whose wake-up is at or before t, earliest first.
 func (s *Store) DueChecks(ctx context.Context, t time.Time, limit int) ([]persistence.Wake, error) {
 	if err := checkLimit(limit); err != nil {
@@ -428,6 +469,16 @@ func (s *Store) PendingOutbox(ctx context.Context, destHash string, limit int) (
 		return nil, fmt.Errorf("pending outbox: %w", err)
 	}
 	return out, nil
+}
+
+// CountPendingOutbox returns how many pending rows a destination has.
+func (s *Store) CountPendingOutbox(ctx context.Context, destHash string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dest_hash = ? AND status = 'pending'`, destHash).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending outbox: %w", s.mapErr(err))
+	}
+	return n, nil
 }
 
 // lapsed is the time before which a claimer's lease must have ended for its claims to be

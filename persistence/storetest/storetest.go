@@ -863,6 +863,8 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 	u := NewUser(t, s)
 	const n = 2000
 	want := map[int64]time.Time{}
+	all := map[int64]persistence.CheckEntry{} // what ForEachCheck must visit
+	statuses := []string{messages.StatusUp, messages.StatusDown, messages.StatusNew, messages.StatusPaused}
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
@@ -875,7 +877,7 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 			uuid := NewUUID()
 			c := messages.Check{UserID: u.ID, UUID: uuid, CreatedAt: Ms(t0),
 				CheckConfig: messages.CheckConfig{Slug: uuid},
-				CheckState:  messages.CheckState{Status: messages.StatusUp, LastDuration: -1}}
+				CheckState:  messages.CheckState{Status: statuses[i%len(statuses)], LastDuration: -1}}
 			if i%10 != 0 { // every tenth has no wake-up
 				c.NextWakeAt = Ms(t0.Add(time.Duration(i) * time.Second))
 			}
@@ -883,11 +885,12 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 				t.Errorf("create check %d: %v", i, err)
 				return
 			}
+			mu.Lock()
+			all[c.ID] = persistence.CheckEntry{CheckID: c.ID, Status: c.Status, WakeAt: c.NextWakeAt}
 			if !c.NextWakeAt.IsZero() {
-				mu.Lock()
 				want[c.ID] = c.NextWakeAt
-				mu.Unlock()
 			}
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
@@ -918,6 +921,32 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 	err = s.ForEachWake(ctx, func(int64, time.Time) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("fn's error: got %v after %d calls", err, calls)
+	}
+
+	// ForEachCheck visits every check once, in id order, with its status and wake-up.
+	var last int64
+	seen := 0
+	err = s.ForEachCheck(ctx, func(e persistence.CheckEntry) error {
+		if e.CheckID <= last {
+			t.Errorf("check %d after %d: not in id order", e.CheckID, last)
+		}
+		last = e.CheckID
+		seen++
+		w, ok := all[e.CheckID]
+		if !ok {
+			t.Errorf("check %d visited but never created", e.CheckID)
+		} else if w.Status != e.Status || !w.WakeAt.Equal(e.WakeAt) {
+			t.Errorf("check %d: got %+v, want %+v", e.CheckID, e, w)
+		}
+		return nil
+	})
+	if err != nil || seen != len(all) {
+		t.Fatalf("ForEachCheck visited %d checks of %d: %v", seen, len(all), err)
+	}
+	calls = 0
+	err = s.ForEachCheck(ctx, func(persistence.CheckEntry) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("ForEachCheck fn's error: got %v after %d calls", err, calls)
 	}
 }
 
@@ -1023,6 +1052,13 @@ func testOutboxClaims(t *testing.T, s persistence.Store) {
 	pending := must[[]messages.OutboxRow](t)(s.PendingOutbox(ctx, "d1", 10))
 	diff(t, "pending d1 (FIFO)", pending, []messages.OutboxRow{rows[0], rows[2]})
 	diff(t, "pending d1, limit 1", must[[]messages.OutboxRow](t)(s.PendingOutbox(ctx, "d1", 1)), []messages.OutboxRow{rows[0]})
+	count := func(dest string) int {
+		t.Helper()
+		return must[int](t)(s.CountPendingOutbox(ctx, dest))
+	}
+	if a, b, none := count("d1"), count("d2"), count("nowhere"); a != 2 || b != 1 || none != 0 {
+		t.Errorf("pending counts d1, d2, nowhere = %d, %d, %d; want 2, 1, 0", a, b, none)
+	}
 
 	id := rows[0].ID
 	claim := func(node string, now time.Time) bool {
@@ -1065,6 +1101,9 @@ func testOutboxClaims(t *testing.T, s persistence.Store) {
 		t.Fatal("a delivered row was claimed")
 	}
 	diff(t, "pending d1 after delivery", must[[]messages.OutboxRow](t)(s.PendingOutbox(ctx, "d1", 10)), []messages.OutboxRow{rows[2]})
+	if n := count("d1"); n != 1 {
+		t.Errorf("pending count of d1 after a delivery = %d, want 1", n)
+	}
 
 	// A retry: pending again with a later attempt; the claim is released.
 	id = rows[2].ID
