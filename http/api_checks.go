@@ -62,6 +62,7 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if err := s.deps.Store.CreateCheck(r.Context(), &c); err != nil {
 		return slugConflict(err, cfg.Slug)
 	}
+	s.deps.Checks.Created(c.ID)
 	w.Header().Set("Location", routeChecks+"/"+itoa(c.ID))
 	setETag(w, c)
 	writeJSON(w, http.StatusCreated, s.renderCheck(a.user, c, nil, now))

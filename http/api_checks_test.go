@@ -93,6 +93,10 @@ func TestCreateCheckDefaults(t *testing.T) {
 	if len(e.checks.Calls()) != 0 {
 		t.Errorf("creation reached the actor: %v", e.checks.Calls())
 	}
+	// Only the hint that lets the owner count the new check.
+	if got := e.checks.Creations(); !slices.Equal(got, []int64{id}) {
+		t.Errorf("Created hints %v, want [%d]", got, id)
+	}
 }
 
 func TestCreateCheckFull(t *testing.T) {

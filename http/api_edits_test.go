@@ -35,6 +35,9 @@ type realEnv struct {
 // routeFunc lets a test stand in for an owner: it may answer a request itself.
 type routeFunc func(ctx context.Context, identity, typ string, version uint32, body proto.Message, requestID string) (*messages.Reply, error)
 
+// Send drops one-way hints (a new check's Created): these tests count nothing.
+func (routeFunc) Send(string, string, uint32, proto.Message) error { return nil }
+
 func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *realEnv {
 	t.Helper()
 	return newRealEnvOn(t, openSQLite(t), intercept, edit...)
@@ -100,7 +103,7 @@ func (noWheel) Remove(int64)         {}
 
 type noPoker struct{}
 
-func (noPoker) Poke(string) {}
+func (noPoker) PokeRows(string, int) {}
 
 // get reads a check's JSON and its ETag.
 func (e *realEnv) get(u apiUser, id int64) (map[string]any, string) {

@@ -404,8 +404,9 @@ func (s *apiStore) setCheck(id int64, edit func(*messages.Check)) {
 type apiChecks struct {
 	store *apiStore
 
-	mu    sync.Mutex
-	calls []string
+	mu      sync.Mutex
+	calls   []string
+	created []int64 // Created hints, apart from calls: they change nothing
 
 	PingFn       func(ctx context.Context, checkID int64, p *messages.Ping) (string, error)
 	EditFn       func(ctx context.Context, checkID int64, e *messages.CheckEdit) error
@@ -541,6 +542,18 @@ func (c *apiChecks) Delete(ctx context.Context, userID, checkID int64, ifMatch [
 	delete(s.checks, checkID)
 	delete(s.channels, checkID)
 	return nil
+}
+
+func (c *apiChecks) Created(checkID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.created = append(c.created, checkID)
+}
+
+func (c *apiChecks) Creations() []int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.created)
 }
 
 func (c *apiChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error {

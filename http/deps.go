@@ -43,6 +43,9 @@ type Checks interface {
 	// SetChannel stores a channel's settings: configEnc is a messages.ChannelConfig in JSON
 	// sealed under the key ring with keyring.ChannelAD; keepConfig only changes enabled.
 	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
+	// Created tells the owner of a check the API just created that it exists (a hint that
+	// cannot fail: the owner counts the check in its ttr_checks gauge).
+	Created(checkID int64)
 }
 
 // Notifiers reaches notifier actors (one per destination identity, on whichever node owns
@@ -53,7 +56,7 @@ type Notifiers interface {
 	TestSend(ctx context.Context, destHash string, row messages.OutboxRow) (*messages.SendResult, error)
 	// Rate returns the destination's live rate-control snapshot.
 	Rate(ctx context.Context, destHash string) (*messages.RateSnapshot, error)
-	// Poke tells a destination's notifier that it has new outbox rows.
+	// Poke tells a destination's notifier that one new outbox row was written for it.
 	Poke(destHash string)
 }
 

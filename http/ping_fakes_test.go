@@ -204,6 +204,8 @@ func (f *fakePingChecks) Delete(context.Context, int64, int64, []int64) error {
 	return errors.New("fakePingChecks: Delete not expected")
 }
 
+func (f *fakePingChecks) Created(int64) {}
+
 func (f *fakePingChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error {
 	if f.SetChannelFunc == nil {
 		return errors.New("fakePingChecks: SetChannel not set")

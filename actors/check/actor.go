@@ -15,6 +15,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/alert"
 	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/actors/census"
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/actors/contentrule"
@@ -41,9 +42,10 @@ type Wheel interface {
 	Remove(id int64)
 }
 
-// Poker wakes the notifier of a destination after its outbox rows commit.
+// Poker wakes the notifier of a destination after rows for it commit, telling it how many
+// (notify.RouterPoker).
 type Poker interface {
-	Poke(destHash string)
+	PokeRows(destHash string, rows int)
 }
 
 // Deps are the check actor's collaborators. All are shared by every check of a node.
@@ -74,6 +76,9 @@ type Deps struct {
 	Flap checklogic.FlapConfig
 	// Metrics, when set, receives the deadline lag of every flip a missed deadline causes.
 	Metrics *Metrics
+	// Census, when set, counts this node's checks by status: each activation reports the
+	// status it loaded, each committed write the status it stored, each delete the removal.
+	Census *census.Checks
 	// PingLimit bounds each check's pings (default off; the daemon sets 20/s with bursts of
 	// 100). A ping beyond it is answered RateLimited and not recorded. The bucket lives in the
 	// activation: it is per check and per node that owns it, which is one node at a time.
@@ -164,6 +169,10 @@ type checkActor struct {
 	pings *ratelimit.Bucket
 	// traffic: this activation handled something besides wake-ups (see TickIdleTimeout).
 	traffic bool
+	// counted is the status last reported to Deps.Census, by the write countedSeq (0: by
+	// the load): a write's outcome that arrives after a later one's does not undo it.
+	counted    string
+	countedSeq uint64
 }
 
 type stashed struct {
@@ -181,6 +190,8 @@ type pendingWrite struct {
 	deleted   bool
 	// deadline is the missed deadline whose flip this write records (zero for other writes).
 	deadline time.Time
+	// status is the check's status once the write commits.
+	status string
 }
 
 // writeDone carries a write's outcome from the batcher back into the actor.
@@ -195,8 +206,8 @@ func (a *checkActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *messages.Envelope:
 		a.lastSeen = a.d.Now()
-		if m.Type != messages.TypeTick {
-			a.traffic = true
+		if m.Type != messages.TypeTick && m.Type != messages.TypeReload {
+			a.traffic = true // a reload is the system's, like a tick: no sign of more traffic
 		}
 		a.handle(ctx, m, ctx.Sender())
 	case *writeDone:
@@ -224,13 +235,15 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 		a.stash = append(a.stash, stashed{env, sender})
 		return
 	}
-	if !a.loaded || a.broken {
+	fresh := !a.loaded || a.broken
+	if fresh {
 		if rep := a.load(); rep != nil {
 			if env.Type != messages.TypeTick && env.Type != messages.TypeReload {
 				respond(ctx, sender, rep)
 			}
 			if rep.Code == messages.Code_CODE_NOT_FOUND {
 				a.d.Wheel.Remove(a.id)
+				a.d.Census.Remove(a.id)
 				a.deleted = true
 				a.d.Passivate(ctx)
 			}
@@ -251,7 +264,9 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 	case messages.TypeSetChannel:
 		a.onSetChannel(ctx, env, sender)
 	case messages.TypeReload:
-		if len(a.pending) == 0 {
+		if fresh {
+			respond(ctx, sender, ok("")) // loaded just now
+		} else if len(a.pending) == 0 {
 			a.loaded = false
 		} else {
 			a.broken = true
@@ -288,6 +303,8 @@ func (a *checkActor) load() *messages.Reply {
 	a.recent.reset(recent)
 	a.loaded, a.broken = true, false
 	a.d.Wheel.Set(a.id, chk.NextWakeAt)
+	a.d.Census.Set(a.id, chk.Status)
+	a.counted, a.countedSeq = chk.Status, a.seq
 	return nil
 }
 
@@ -554,7 +571,7 @@ func (a *checkActor) submit(ctx actor.Context, w persistence.Write, p *pendingWr
 	if sender != nil {
 		p.waiters = append(p.waiters, sender)
 	}
-	p.wake = w.State.NextWakeAt
+	p.wake, p.status = w.State.NextWakeAt, w.State.Status
 	for _, o := range w.Outbox {
 		p.dests = append(p.dests, o.DestHash)
 	}
@@ -595,12 +612,18 @@ func (a *checkActor) onWriteDone(ctx actor.Context, m *writeDone) {
 		if p.deleted {
 			a.deleted = true
 			a.d.Wheel.Remove(a.id)
+			a.d.Census.Remove(a.id)
 		} else if len(a.pending) == 0 && !a.broken {
 			a.d.Wheel.Set(a.id, p.wake)
 		}
-		for _, d := range p.dests {
-			a.d.Poker.Poke(d)
+		if !p.deleted && m.seq > a.countedSeq {
+			a.countedSeq = m.seq
+			if p.status != a.counted {
+				a.counted = p.status
+				a.d.Census.Set(a.id, p.status)
+			}
 		}
+		a.poke(p.dests)
 	default:
 		a.broken = true
 		if p.requestID != "" {
@@ -626,6 +649,23 @@ func (a *checkActor) onWriteDone(ctx actor.Context, m *writeDone) {
 		for _, s := range stash {
 			a.handle(ctx, s.env, s.sender)
 		}
+	}
+}
+
+// poke wakes the notifier of each destination the committed write added rows for, saying
+// how many, so it can keep its count of pending rows without asking the store.
+func (a *checkActor) poke(dests []string) {
+	for i, d := range dests {
+		if slices.Contains(dests[:i], d) {
+			continue // counted with its first occurrence
+		}
+		n := 0
+		for _, e := range dests[i:] {
+			if e == d {
+				n++
+			}
+		}
+		a.d.Poker.PokeRows(d, n)
 	}
 }
 

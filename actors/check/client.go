@@ -18,6 +18,7 @@ import (
 // (cluster.Router).
 type Router interface {
 	Request(ctx context.Context, identity, typ string, version uint32, body proto.Message, requestID string) (*messages.Reply, error)
+	Send(identity, typ string, version uint32, body proto.Message) error
 }
 
 // Client is the typed API of check actors, used by the edge (it implements http.Checks).
@@ -72,6 +73,13 @@ func (c *Client) Delete(ctx context.Context, userID, checkID int64, ifMatch []in
 		return c.call(ctx, checkID, messages.TypeDelete, &messages.Delete{UserId: userID})
 	}
 	return c.command(ctx, userID, checkID, messages.CommandOp_COMMAND_OP_DELETE, ifMatch)
+}
+
+// Created tells the owner of a check the API just created that it exists, so that the node
+// counts it (ttr_checks) now rather than at its first ping or the next topology change. The
+// owner activates it briefly, as for a wake-up. A hint: a lost message only delays the count.
+func (c *Client) Created(checkID int64) {
+	_ = c.router.Send(Identity(checkID), messages.TypeReload, 1, &messages.Reload{})
 }
 
 // command sends a Command: a type the previous release does not know, so that it refuses a

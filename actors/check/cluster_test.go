@@ -68,7 +68,7 @@ func (noWheel) Remove(int64)         {}
 
 type noPoker struct{}
 
-func (noPoker) Poke(string) {}
+func (noPoker) PokeRows(string, int) {}
 
 // serve spawns a check host on node over the shared store, with its own batcher.
 func (w *world) serve(t *testing.T, node *cluster.Node, m cluster.Membership, opts ...func(*check.Deps)) {

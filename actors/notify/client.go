@@ -32,10 +32,15 @@ type Client struct {
 // same router; nil = Poke does nothing, the dispatcher's sweep finds the rows).
 func NewClient(r Requester, p Poker) *Client { return &Client{r: r, p: p} }
 
-// Poke tells the notifier of destHash that it has new outbox rows (a hint: see Poker).
+// Poke tells the notifier of destHash that one new outbox row was written for it (a hint:
+// see Poker).
 func (c *Client) Poke(destHash string) {
-	if c.p != nil {
-		c.p.Poke(destHash)
+	switch p := c.p.(type) {
+	case nil:
+	case RowPoker:
+		p.PokeRows(destHash, 1)
+	default:
+		p.Poke(destHash)
 	}
 }
 

@@ -34,18 +34,38 @@ type Router interface {
 	Send(identity, typ string, version uint32, body proto.Message) error
 }
 
-// NewRouterPoker returns a Poker that sends a poke envelope through the router to the
-// destination's notifier, on whichever node owns it. Errors are logged at Debug: the next
-// sweep pokes again.
-func NewRouterPoker(r Router, logger *slog.Logger) Poker {
+// RowPoker is a Poker that can also say how many rows its writer just committed for the
+// destination, so the notifier keeps its count of pending rows (ttr_outbox_depth) exact.
+type RowPoker interface {
+	Poker
+	PokeRows(destHash string, rows int)
+}
+
+// RouterPoker sends poke envelopes through the router to destinations' notifiers, on
+// whichever node owns each. Errors are logged at Debug: the next sweep pokes again.
+type RouterPoker struct {
+	r   Router
+	log *slog.Logger
+}
+
+var _ RowPoker = (*RouterPoker)(nil)
+
+// NewRouterPoker returns a RouterPoker over r.
+func NewRouterPoker(r Router, logger *slog.Logger) *RouterPoker {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return PokerFunc(func(destHash string) {
-		if err := r.Send(Identity(destHash), messages.TypePoke, 1, &messages.Poke{}); err != nil {
-			logger.Debug("poke notifier", "dest", destHash, "err", err)
-		}
-	})
+	return &RouterPoker{r: r, log: logger}
+}
+
+// Poke says the destination may have due rows (a sweep, a retry).
+func (p *RouterPoker) Poke(destHash string) { p.PokeRows(destHash, 0) }
+
+// PokeRows says rows new rows were committed for the destination.
+func (p *RouterPoker) PokeRows(destHash string, rows int) {
+	if err := p.r.Send(Identity(destHash), messages.TypePoke, 1, &messages.Poke{Rows: uint32(max(rows, 0))}); err != nil {
+		p.log.Debug("poke notifier", "dest", destHash, "err", err)
+	}
 }
 
 // dueLimit bounds the destinations poked per sweep; the rest are poked by the next sweeps.
@@ -139,6 +159,24 @@ func (d *Dispatcher) Sweep(ctx context.Context) (int, error) {
 	}
 	return len(hashes), nil
 }
+
+// PokePending pokes the notifier of every destination with pending, unclaimed rows, due or
+// not, once (at most dueLimit of them), and returns how many it poked. A node calls it when it
+// starts and when ownership changes: a notifier holds its destination's rows — and counts
+// them in ttr_outbox_depth — from then on, not only once a row in back-off falls due.
+func (d *Dispatcher) PokePending(ctx context.Context) (int, error) {
+	hashes, err := d.store.DueDestinations(ctx, d.now().Add(anyTime), dueLimit)
+	if err != nil {
+		return 0, err
+	}
+	for _, h := range hashes {
+		d.poker.Poke(h)
+	}
+	return len(hashes), nil
+}
+
+// anyTime is later than any next attempt an outbox row can have.
+const anyTime = 100 * 365 * 24 * time.Hour
 
 // logSweep logs a store error when it changes, and its end.
 func (d *Dispatcher) logSweep(n int, err error) {

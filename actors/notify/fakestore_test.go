@@ -100,6 +100,18 @@ func (s *fakeStore) PendingOutbox(_ context.Context, destHash string, limit int)
 	return out, nil
 }
 
+func (s *fakeStore) CountPendingOutbox(_ context.Context, destHash string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.rows {
+		if r.DestHash == destHash && r.Status == messages.OutboxPending {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (s *fakeStore) ClaimOutbox(_ context.Context, id int64, node string, now, until time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

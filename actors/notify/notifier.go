@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/ttr-rip/ttr/actors/census"
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -23,6 +25,7 @@ import (
 // (persistence.RateStore).
 type Store interface {
 	PendingOutbox(ctx context.Context, destHash string, limit int) ([]messages.OutboxRow, error)
+	CountPendingOutbox(ctx context.Context, destHash string) (int, error)
 	ClaimOutbox(ctx context.Context, id int64, node string, now, until time.Time) (bool, error)
 	FinishOutbox(ctx context.Context, r persistence.OutboxResult) (bool, error)
 	persistence.RateStore
@@ -53,6 +56,9 @@ type Deps struct {
 	Config Config
 	// Metrics; nil = none.
 	Metrics *Metrics
+	// Depth, when set, receives each running notifier's count of its destination's pending
+	// rows (ttr_outbox_depth); a notifier that stops reports zero.
+	Depth *census.Outbox
 	// Policy returns the pacing policy of one destination when its notifier activates;
 	// nil = AIMD with Config.Rate (SPEC §4). Tests may return Unlimited.
 	Policy func(destHash string) Policy
@@ -140,7 +146,13 @@ type notifier struct {
 
 	queue []messages.OutboxRow // the destination's first pending rows, FIFO; head = queue[0]
 	stale bool                 // queue must be reloaded before the next decision
-	busy  bool                 // a load or a delivery is running
+	busy  bool                 // a load, a count or a delivery is running
+
+	// pending counts the destination's pending rows (the queue holds the first BatchSize):
+	// set by each load, less each row finished, and counted again after a writer said it
+	// added rows while the queue was not reloaded.
+	pending int
+	recount bool
 
 	// Rate state: loaded once per activation before the first send, saved after a send
 	// that changed it (one save at a time; a change during a save is saved after it).
@@ -178,9 +190,15 @@ type (
 		gen uint64
 	}
 	loadedMsg struct {
-		n    *notifier
-		rows []messages.OutboxRow
-		err  error
+		n     *notifier
+		rows  []messages.OutboxRow
+		total int // pending rows in all
+		err   error
+	}
+	countedMsg struct {
+		n     *notifier
+		total int
+		err   error
 	}
 	attemptMsg struct {
 		n *notifier
@@ -217,7 +235,7 @@ func (n *notifier) Receive(c actor.Context) {
 		if c.Sender() != nil {
 			c.Respond(cluster.OK())
 		}
-		n.poke(c)
+		n.poke(c, m.GetRows())
 	case *wakeMsg:
 		if m.n != n || m.gen != n.wakeGen {
 			return // a timer that was replaced, or of a previous incarnation
@@ -236,6 +254,10 @@ func (n *notifier) Receive(c actor.Context) {
 	case *loadedMsg:
 		if m.n == n {
 			n.loaded(c, m)
+		}
+	case *countedMsg:
+		if m.n == n {
+			n.counted(c, m)
 		}
 	case *attemptMsg:
 		if m.n == n {
@@ -262,7 +284,9 @@ func (n *notifier) envelope(c actor.Context, env *messages.Envelope) {
 		if c.Sender() != nil {
 			c.Respond(cluster.OK())
 		}
-		n.poke(c)
+		var p messages.Poke
+		_ = proto.Unmarshal(env.GetBody(), &p) // a body that does not decode is a poke all the same
+		n.poke(c, p.GetRows())
 	case messages.TypeTestSend:
 		n.testSend(c, env)
 	case messages.TypeRate:
@@ -289,6 +313,7 @@ func (n *notifier) shutdown() {
 	n.disarm()
 	n.stopIdle()
 	n.setLimited("")
+	n.setPending(0) // the destination's next owner counts its rows
 	if st, ver := n.policy.State(); n.rateReady && !n.saving && ver != n.savedVer {
 		w := n.w
 		w.goWork(func() { _ = w.saveRate(st) })
@@ -309,13 +334,17 @@ func (n *notifier) passivate(c actor.Context) {
 	c.Stop(c.Self())
 }
 
-// poke says the destination may have new due rows. Rows written after the cached ones come
-// after them in FIFO order, so only an empty queue needs a reload: a notifier waiting on its
-// head's back-off is not made to query the store by every poke. A claim held elsewhere may
-// have been released, though, so the head is tried again at once.
-func (n *notifier) poke(c actor.Context) {
+// poke says the destination may have new due rows; rows > 0 says its writer just committed
+// that many. Rows written after the cached ones come after them in FIFO order, so only an
+// empty queue needs a reload: a notifier waiting on its head's back-off is not made to query
+// the store by every poke (the dispatcher's sweeps poke every second), only counted again when
+// a writer added rows. A claim held elsewhere may have been released, though, so the head is
+// tried again at once.
+func (n *notifier) poke(c actor.Context, rows uint32) {
 	if len(n.queue) == 0 {
 		n.stale = true
+	} else if rows > 0 {
+		n.recount = true
 	}
 	n.claimMiss = 0 // the claim that stopped us may have been released: ask the store again
 	n.step(c)
@@ -338,6 +367,10 @@ func (n *notifier) step(c actor.Context) {
 	}
 	if n.stale {
 		n.load()
+		return
+	}
+	if n.recount {
+		n.count()
 		return
 	}
 	if len(n.queue) == 0 {
@@ -385,14 +418,20 @@ func (n *notifier) setLimited(reason string) {
 	n.limited = reason
 }
 
+// setPending records the count of pending rows and reports it.
+func (n *notifier) setPending(k int) {
+	n.pending = max(k, 0)
+	n.w.deps.Depth.Set(n.w.dest, n.pending)
+}
+
 // load reads the destination's first pending rows in a goroutine.
 func (n *notifier) load() {
 	n.busy = true
-	n.stale = false
+	n.stale, n.recount = false, false
 	self, root, w := n.self, n.root, n.w
 	w.goWork(func() {
-		rows, err := w.pending()
-		root.Send(self, &loadedMsg{n: n, rows: rows, err: err})
+		rows, total, err := w.pending()
+		root.Send(self, &loadedMsg{n: n, rows: rows, total: total, err: err})
 	})
 }
 
@@ -403,6 +442,29 @@ func (n *notifier) loaded(c actor.Context, m *loadedMsg) {
 		return
 	}
 	n.queue = m.rows
+	n.setPending(m.total)
+	n.step(c)
+}
+
+// count counts the destination's pending rows in a goroutine. It runs only while nothing
+// else does, so no row is finished between the count and its use.
+func (n *notifier) count() {
+	n.busy = true
+	n.recount = false
+	self, root, w := n.self, n.root, n.w
+	w.goWork(func() {
+		total, err := w.countPending()
+		root.Send(self, &countedMsg{n: n, total: total, err: err})
+	})
+}
+
+func (n *notifier) counted(c actor.Context, m *countedMsg) {
+	n.busy = false
+	if m.err != nil {
+		n.storeTrouble(fmt.Errorf("count pending outbox: %w", m.err))
+		return
+	}
+	n.setPending(m.total)
 	n.step(c)
 }
 
@@ -436,6 +498,7 @@ func (n *notifier) attempted(c actor.Context, a *attempt) {
 		// Another live claimer holds the row, or the row is no longer pending: a.rows is
 		// the queue as the store sees it now.
 		n.queue = a.rows
+		n.setPending(a.total)
 		n.claimMiss = a.row.ID
 		n.claimWait = now.Add(n.w.deps.Config.ClaimRetry)
 		if len(a.rows) > 0 && a.rows[0].ID == a.row.ID && a.rows[0].ClaimUntil.After(now) {
@@ -463,6 +526,9 @@ func (n *notifier) attempted(c actor.Context, a *attempt) {
 		n.queue, n.stale = nil, true
 		n.step(c)
 		return
+	}
+	if a.fin.Status != messages.OutboxPending {
+		n.setPending(n.pending - 1) // delivered or failed: no longer pending
 	}
 	if len(n.queue) > 0 && n.queue[0].ID == a.row.ID {
 		if a.fin.Status == messages.OutboxPending {
@@ -583,6 +649,7 @@ type attempt struct {
 	row      messages.OutboxRow
 	refused  bool                 // the claim was refused; rows is the reloaded queue
 	rows     []messages.OutboxRow // with refused
+	total    int                  // with refused: the destination's pending rows in all
 	sent     bool                 // the row went to its sender: res is its result
 	res      Result
 	fin      persistence.OutboxResult
@@ -605,10 +672,23 @@ func (w *worker) storeContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.deps.Config.StoreTimeout)
 }
 
-func (w *worker) pending() ([]messages.OutboxRow, error) {
+// pending reads the destination's first pending rows and how many it has in all (counted
+// only when the batch is full: otherwise the batch is all of them).
+func (w *worker) pending() ([]messages.OutboxRow, int, error) {
 	ctx, cancel := w.storeContext()
 	defer cancel()
-	return w.deps.Store.PendingOutbox(ctx, w.dest, w.deps.Config.BatchSize)
+	rows, err := w.deps.Store.PendingOutbox(ctx, w.dest, w.deps.Config.BatchSize)
+	if err != nil || len(rows) < w.deps.Config.BatchSize {
+		return rows, len(rows), err
+	}
+	total, err := w.deps.Store.CountPendingOutbox(ctx, w.dest)
+	return rows, max(total, len(rows)), err
+}
+
+func (w *worker) countPending() (int, error) {
+	ctx, cancel := w.storeContext()
+	defer cancel()
+	return w.deps.Store.CountPendingOutbox(ctx, w.dest)
 }
 
 func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
@@ -627,7 +707,7 @@ func (w *worker) attempt(row messages.OutboxRow, node string) attempt {
 	}
 	if !ok {
 		a.refused = true
-		if a.rows, err = w.pending(); err != nil {
+		if a.rows, a.total, err = w.pending(); err != nil {
 			a.err = fmt.Errorf("load pending outbox: %w", err)
 		}
 		return a

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ttr-rip/ttr/actors/batcher"
+	"github.com/ttr-rip/ttr/actors/census"
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/actors/contentrule"
@@ -66,6 +67,8 @@ type Main struct {
 	monitor     *health.Monitor
 	batcher     *batcher.Batcher
 	wheel       *wheel.Wheel
+	census      *census.Checks // ttr_checks: the checks this node owns, by status
+	depth       *census.Outbox // ttr_outbox_depth: the rows its notifiers hold
 	sweeper     *sweeper.Sweeper
 	dispatcher  *notify.Dispatcher
 	public      *http.Server
@@ -223,6 +226,8 @@ func (m *Main) Start(ctx context.Context) error {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
 	}, func() float64 { return float64(m.wheel.Len()) }))
+	m.census, m.depth = census.NewChecks(m.owns), census.NewOutbox()
+	census.Register(m.reg, m.census, m.depth)
 	poker := notify.NewRouterPoker(m.router, m.log)
 
 	flap, err := m.flapConfig()
@@ -232,7 +237,7 @@ func (m *Main) Start(ctx context.Context) error {
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
-		Metrics:   check.NewMetrics(m.reg),
+		Metrics:   check.NewMetrics(m.reg), Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
 		RuleSubjectLimit: int(m.cfg.PingBodyLimit),
 	})
@@ -252,6 +257,9 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 
+	// Made before joining: a topology change pokes the destinations with pending rows.
+	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
+
 	// Join, then arm every deadline this node will own before turning active and ready
 	// (DESIGN "Deadlines", "Lifecycle").
 	armed, err := m.joinAndArm(ctx)
@@ -263,9 +271,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.sweeper = sweeper.New(m.store, m.tick0, m.mustWait, nil, 5*time.Second, 2*time.Second, m.log)
 	m.sweeper.Start()
 	m.defer_(m.sweeper.Stop)
-	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
 	m.dispatcher.Start(context.Background())
 	m.defer_(m.dispatcher.Stop)
+	m.pokePending()
 
 	if err := m.serve(); err != nil {
 		return err
@@ -380,12 +388,19 @@ func (m *Main) Shutdown() {
 	m.log.Info("stopped")
 }
 
-// arm loads the wake-ups of the checks this node owns into the wheel.
+// arm loads the wake-ups of the checks this node owns into the wheel and counts them by
+// status (what their actors reported since wins over what the pass read).
 func (m *Main) arm(ctx context.Context) (int, error) {
 	n := 0
-	err := m.store.ForEachWake(ctx, func(id int64, at time.Time) error {
-		if m.owns(id) {
-			m.wheel.Set(id, at)
+	m.census.BeginSeed()
+	defer m.census.EndSeed()
+	err := m.store.ForEachCheck(ctx, func(e persistence.CheckEntry) error {
+		if !m.owns(e.CheckID) {
+			return nil
+		}
+		m.census.Seed(e.CheckID, e.Status)
+		if !e.WakeAt.IsZero() {
+			m.wheel.Set(e.CheckID, e.WakeAt)
 			n++
 		}
 		return nil
@@ -400,6 +415,19 @@ func (m *Main) owns(checkID int64) bool {
 		owner, ok = m.ms.OwnerIfActive(check.Identity(checkID))
 	}
 	return ok && owner.ID == m.membership.Self().ID
+}
+
+// pokePending wakes, in the background, the notifiers of every destination with pending rows,
+// so that each is held (and counted) by its owner's notifier, not only once a row in back-off
+// falls due.
+func (m *Main) pokePending() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := m.dispatcher.PokePending(ctx); err != nil {
+			m.log.Warn("poke notifiers of pending alerts", "err", err)
+		}
+	}()
 }
 
 // tick is the wheel's fire: a Tick to the check's actor (activating it).
@@ -456,6 +484,7 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 		HostCap:   m.hostCap(),
 		Work:      &m.notifyWork,
 		Metrics:   notify.NewMetrics(m.reg),
+		Depth:     m.depth,
 		Passivate: cluster.RequestPassivation,
 	}), nil
 }

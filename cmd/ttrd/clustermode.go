@@ -190,12 +190,14 @@ func (m *Main) reconcile(why string) {
 	defer m.reconcileMu.Unlock()
 	m.node.Rebalance()
 	dropped := m.wheel.RemoveIf(func(id int64) bool { return !m.owns(id) })
+	m.census.RemoveIf(func(id int64) bool { return !m.owns(id) })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	armed, err := m.arm(ctx)
 	cancel()
 	if err != nil {
 		m.log.Warn("re-arm", "why", why, "err", err)
 	}
+	m.pokePending()
 	m.log.Info(why, "members", len(m.ms.Members()), "wheel_dropped", dropped, "wheel_armed", armed)
 }
 
@@ -208,6 +210,7 @@ func (m *Main) fence(reason string) {
 	m.log.Warn("fenced: this node stops acting and re-joins", "reason", reason)
 	m.node.Rebalance() // ownership checks fail while the lease is invalid: drop every child
 	m.wheel.RemoveIf(func(int64) bool { return true })
+	m.census.RemoveIf(func(int64) bool { return true })
 	if m.lease != nil {
 		m.lease.Stop()
 	}
