@@ -237,7 +237,7 @@ func (m *Main) Start(ctx context.Context) error {
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
-		Metrics:   check.NewMetrics(m.reg), Census: m.census,
+		Metrics: check.NewMetrics(m.reg), Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
 		RuleSubjectLimit: int(m.cfg.PingBodyLimit),
 	})
