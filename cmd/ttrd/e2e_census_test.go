@@ -1,0 +1,136 @@
+package main_test
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape returns the samples of the internal listener's /metrics whose name (with labels,
+// as written: `ttr_checks{status="up"}`) starts with prefix.
+func scrape(t *testing.T, internal, prefix string) map[string]float64 {
+	t.Helper()
+	resp, err := httpClient.Get("http://" + internal + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("sample %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// counts reads ttr_checks by status and ttr_outbox_depth.
+func counts(t *testing.T, internal string) (map[string]int, int) {
+	t.Helper()
+	byStatus := map[string]int{}
+	for name, v := range scrape(t, internal, "ttr_checks{") {
+		byStatus[strings.TrimSuffix(strings.TrimPrefix(name, `ttr_checks{status="`), `"}`)] = int(v)
+	}
+	depth, ok := scrape(t, internal, "ttr_outbox_depth")["ttr_outbox_depth"]
+	if !ok || len(byStatus) != 4 {
+		t.Fatalf("/metrics lacks ttr_outbox_depth or a status of ttr_checks: %v", byStatus)
+	}
+	return byStatus, int(depth)
+}
+
+// waitCounts waits until the gauges read want (new, up, down, paused) and depth.
+func waitCounts(t *testing.T, internal, step string, want [4]int, depth int) {
+	t.Helper()
+	var (
+		got [4]int
+		dep int
+	)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m, d := counts(t, internal)
+		got, dep = [4]int{m["new"], m["up"], m["down"], m["paused"]}, d
+		if got == want && dep == depth {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: ttr_checks new/up/down/paused = %v, ttr_outbox_depth = %d; want %v and %d", step, got, dep, want, depth)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCountSeries: ttr_checks and ttr_outbox_depth follow a scripted sequence of creations,
+// pings, a deadline missed, a pause, deletions and an alert held by a down receiver, then
+// delivered; after a restart they are seeded from the store with the same values.
+func TestCountSeries(t *testing.T) {
+	internal := freeAddr(t)
+	rcv := newReceiver(t)
+	rcv.setStatus(503) // the receiver is down: alerts stay pending
+	d := startDaemon(t, "", "--internal-addr", internal)
+	u := d.newUser()
+	waitCounts(t, internal, "no checks", [4]int{0, 0, 0, 0}, 0)
+
+	ids := map[string]int64{}
+	for _, slug := range []string{"a", "b", "c", "e", "f"} {
+		ids[slug] = d.createCheck(u.AuthKey, map[string]any{"slug": slug}).ID
+	}
+	// d misses its deadline one second after its ping, and alerts the receiver.
+	ids["d"] = d.createCheck(u.AuthKey, map[string]any{"slug": "d", "interval_seconds": 1, "grace_seconds": 1}).ID
+	if code := d.api(u.AuthKey, "PUT", fmt.Sprintf("/api/v1/checks/%d/webhook", ids["d"]),
+		map[string]any{"webhook_url": rcv.URL, "webhook_enabled": true}, nil); code != 200 {
+		t.Fatalf("set webhook: %d", code)
+	}
+	waitCounts(t, internal, "six new checks", [4]int{6, 0, 0, 0}, 0)
+
+	for _, slug := range []string{"a", "b", "c"} {
+		if code, _, _ := d.ping("GET", "/p/"+u.UserSlug+"/"+slug, ""); code != 200 {
+			t.Fatalf("ping %s: %d", slug, code)
+		}
+	}
+	waitCounts(t, internal, "three pinged", [4]int{3, 3, 0, 0}, 0)
+
+	if code, _, _ := d.ping("GET", "/p/"+u.UserSlug+"/d", ""); code != 200 {
+		t.Fatalf("ping d: %d", code)
+	}
+	waitCounts(t, internal, "d down, its alert pending", [4]int{2, 3, 1, 0}, 1)
+
+	if code := d.api(u.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", ids["e"]), nil, nil); code != 200 {
+		t.Fatalf("pause: %d", code)
+	}
+	for _, slug := range []string{"f", "b"} {
+		if code := d.api(u.AuthKey, "DELETE", fmt.Sprintf("/api/v1/checks/%d", ids[slug]), nil, nil); code != 200 && code != 204 {
+			t.Fatalf("delete %s: %d", slug, code)
+		}
+	}
+	waitCounts(t, internal, "e paused, f and b deleted", [4]int{0, 2, 1, 1}, 1)
+
+	rcv.setStatus(200)
+	waitUntil(t, 15*time.Second, "the down alert delivered", func() bool { return len(rcv.deliveries()) >= 1 })
+	waitCounts(t, internal, "the alert delivered", [4]int{0, 2, 1, 1}, 0)
+
+	// d comes back up (and would go down again a second later: pause it).
+	if code, _, _ := d.ping("GET", "/p/"+u.UserSlug+"/d", ""); code != 200 {
+		t.Fatalf("ping d: %d", code)
+	}
+	if code := d.api(u.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", ids["d"]), nil, nil); code != 200 {
+		t.Fatalf("pause d: %d", code)
+	}
+	waitUntil(t, 15*time.Second, "the up alert delivered", func() bool { return len(rcv.deliveries()) >= 2 })
+	waitCounts(t, internal, "d up, then paused", [4]int{0, 2, 0, 2}, 0)
+
+	// A restart counts from the store: the same values.
+	d.restart()
+	waitCounts(t, internal, "after a restart", [4]int{0, 2, 0, 2}, 0)
+}
