@@ -98,7 +98,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			name: "postgres",
 			args: func(t *testing.T) ([]string, []string) {
 				return []string{"--database-url", storetest.PostgresURL(t), "--gossip-addr", "127.0.0.1:0"},
-					[]string{"TTR_ENCRYPTION_KEYS=k1:" + keyring.NewKey(), "TTR_SECRET_KEY=0123456789abcdef0123456789abcdef-upgrade"}
+					[]string{"TTR_ENCRYPTION_KEYS=k1:" + keyring.NewKey(), "TTR_SECRET_KEY=" + keyring.NewKey()}
 			},
 			contractSteps: func(t *testing.T, args []string) int {
 				return countContractSteps(t, "pgx", args[1])
