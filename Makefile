@@ -23,6 +23,7 @@ run: build ## build and start one node on the embedded store (data in ./data)
 .PHONY: test
 test: ## all tests (unit, both stores, actors, end-to-end on the real binary)
 	./.ci/ensure-postgres
+	./.ci/ensure-tools
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /cluster/chaos)
 	@# The fault tests run three ttrd processes with timing bounds: alone, so the other

@@ -1,4 +1,4 @@
-# Benchmarks (issue 5): included by the Makefile. Both targets build ttrd, the reference server
+# Benchmarks (docs/benchmarks.md): included by the Makefile. Both targets build ttrd, the reference server
 # and the harness first, make sure PostgreSQL answers (as `make test` does), and run
 # cmd/ttr-bench, which installs wrk with apt-get when it is missing and we are root: the
 # throughput configurations (reference, ttrd on SQLite, on PostgreSQL, a 3-node cluster), then

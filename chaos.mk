@@ -1,4 +1,4 @@
-# Fault tests (issue 4, item 9): included by the Makefile. `make test` runs the short versions
+# Fault tests (docs/testing.md#fault-tests): included by the Makefile. `make test` runs the short versions
 # of cluster/chaos with everything else; `make chaos` runs the long ones: more checks, pings
 # and fault rounds (kill -9, rolling restart, SIGSTOP, PostgreSQL restart on a private
 # instance, kill/restart cycles), one scenario at a time on three real ttrd processes.

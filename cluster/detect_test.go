@@ -11,7 +11,7 @@ import (
 
 // TestDetectKilledNodeDefaultConfig measures, with DefaultConfig's failure detection (the
 // LAN setting the kill -9 test runs with), the time from a node's death (Shutdown without
-// Leave) to the survivors placing nothing on it, debounce included. DESIGN.md's spike
+// Leave) to the survivors placing nothing on it, debounce included. An early spike
 // measured 0.7–0.9 s for memberlist alone.
 func TestDetectKilledNodeDefaultConfig(t *testing.T) {
 	if testing.Short() {

@@ -21,7 +21,7 @@
 // from a previous key or from clear text only once every member it sees is ready (gossipkeys.go).
 //
 // It imports only messages of ours, plus protoactor-go's actor and remote packages (never its
-// cluster package, see DESIGN.md "Engine choices"), the gRPC that remote runs on (server and
+// cluster package, see docs/architecture.md#engine-choices), the gRPC that remote runs on (server and
 // dial options only), hashicorp/memberlist, protobuf and the Prometheus client. Package
 // cluster/clustertest starts in-process nodes for tests; cluster/chaos holds the fault tests on
 // real ttrd processes.

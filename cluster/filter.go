@@ -12,8 +12,8 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// wireTypes are the only message types a peer may send: the envelope and the reply (DESIGN
-// "Engine choices"), and the dead-letter answer protoactor sends for a request whose target is
+// wireTypes are the only message types a peer may send: the envelope and the reply
+// (docs/architecture.md#engine-choices), and the dead-letter answer protoactor sends for a request whose target is
 // gone (the router retries on it).
 var wireTypes = map[string]bool{
 	string(proto.MessageName((*messages.Envelope)(nil))):        true,

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// LeaseStore keeps node leases: the nodes(node_id, lease_until) row of DESIGN.md
-// "Fencing". Other nodes read it to take over at once the outbox claims of a node whose
-// lease has lapsed.
+// LeaseStore keeps node leases: the nodes(node_id, lease_until) row of
+// docs/architecture.md#fencing. Other nodes read it to take over at once the outbox claims of
+// a node whose lease has lapsed.
 type LeaseStore interface {
 	// RenewLease records that nodeID holds its lease until until (creating its row on
 	// first use; until is a wall-clock time). It must return when ctx is done. An error

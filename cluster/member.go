@@ -9,7 +9,7 @@ import (
 
 // Member is one node of the cluster as the others see it.
 type Member struct {
-	// ID is new at every process start (see DESIGN.md "Placement"): a restarted node is a
+	// ID is new at every process start (see docs/architecture.md#placement): a restarted node is a
 	// new member, so nothing addressed to its previous life reaches it by accident.
 	ID string
 	// Name is a display label (--node-name); it plays no part in placement.

@@ -107,7 +107,7 @@ type MemberlistConfig struct {
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns the configuration for a LAN (DESIGN.md "Engine choices": probe
+// DefaultConfig returns the configuration for a LAN (docs/architecture.md#engine-choices: probe
 // 200 ms, probe timeout 100 ms, suspicion ×2, gossip 50 ms declared a killed node dead in
 // 0.7–0.9 s on this machine). A loaded or virtualised network may need slower settings.
 func DefaultConfig() MemberlistConfig {

@@ -527,7 +527,7 @@ func TestMemberlistConfigValidate(t *testing.T) {
 	}
 	if d.ProbeInterval != 200*time.Millisecond || d.ProbeTimeout != 100*time.Millisecond ||
 		d.SuspicionMult != 2 || d.GossipInterval != 50*time.Millisecond || d.SuspicionTimeout() != 400*time.Millisecond {
-		t.Errorf("DefaultConfig is not DESIGN.md's LAN setting: %+v", d)
+		t.Errorf("DefaultConfig is not the documented LAN setting: %+v", d)
 	}
 	tests := []struct {
 		name string

@@ -11,7 +11,7 @@ import (
 // State is a member's lifecycle state, published in its gossip metadata.
 type State string
 
-// Member states (DESIGN.md "Lifecycle"). Only active members own identities.
+// Member states (docs/architecture.md#lifecycle). Only active members own identities.
 const (
 	// StateJoining: the node is in the cluster but still loading and arming what it will own.
 	StateJoining State = "joining"

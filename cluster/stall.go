@@ -22,7 +22,7 @@ type StallConfig struct {
 	OnStall func(gap time.Duration)
 	// OnFenced is called once, at the first stall, on the detector's goroutine: peers may
 	// have declared the node dead and given its identities away while it was stalled, and
-	// memberlist refutes such a declaration without telling (DESIGN.md "Engine choices"),
+	// memberlist refutes such a declaration without telling (docs/architecture.md#engine-choices),
 	// so the node must stop acting, turn not-ready and rejoin under a new node id.
 	OnFenced func(reason string)
 	// Clock defaults to SystemClock.

@@ -63,7 +63,7 @@ func (v *view) topology() Topology {
 // its metadata was understood, it speaks a protocol in [minProto, maxProto], and it reaches
 // the store — the last only while most of the candidates reach it: when (nearly) every
 // member lost the store, excluding them all would leave nobody, and excluding some would
-// reshuffle identities for an outage that hits everyone alike (DESIGN.md "Fencing").
+// reshuffle identities for an outage that hits everyone alike (docs/architecture.md#fencing).
 //
 // It returns infos annotated (Placed, Problem) and sorted by ID, and the placed members.
 func placeRule(infos []MemberInfo, minProto, maxProto uint8) ([]MemberInfo, []Member) {

@@ -32,13 +32,13 @@ import (
 var deployFlags = []string{
 	"http-addr", "internal-addr", "remote-addr", "data-dir", "database-url", "public-url",
 	"node-name", "shutdown-delay", "log-format",
-	// Added by the cluster issue (issue 4); see pendingFlags.
+	// The cluster flags; see pendingFlags.
 	"join", "gossip-addr", "cluster-name",
 	// The internal listener off loopback needs its bearer token.
 	"internal-token",
 }
 
-// pendingFlags are the entries of deployFlags that the cluster issue adds to ttrd. While ttrd -h
+// pendingFlags are the entries of deployFlags that came with clustering. While ttrd -h
 // does not list one, the checks that need it skip and name it; once it lands they run.
 var pendingFlags = []string{"join", "gossip-addr", "cluster-name"}
 
@@ -80,7 +80,7 @@ func (c cli) require(t *testing.T, flags ...string) {
 		}
 	}
 	if len(pending) > 0 {
-		t.Skipf("skipped until ttrd has %s (cluster issue 4); runs once the flags land", strings.Join(pending, ", "))
+		t.Skipf("skipped until ttrd has %s (cluster flags); runs once the flags land", strings.Join(pending, ", "))
 	}
 }
 
@@ -748,8 +748,8 @@ func TestDeployFiles(t *testing.T) {
 	t.Run("systemd", func(t *testing.T) { checkSystemd(t, c, u, sd) })
 }
 
-// checkFlagsExist: every flag and TTR_* name a file uses is one ttrd has (or one the cluster
-// issue is adding), and deployFlags lists exactly the flags used.
+// checkFlagsExist: every flag and TTR_* name a file uses is one ttrd has (or one of
+// pendingFlags), and deployFlags lists exactly the flags used.
 func checkFlagsExist(t *testing.T, c cli, nodes []nodeConfig) {
 	used := map[string][]string{} // flag → where
 	for _, n := range nodes {
@@ -787,7 +787,7 @@ func checkFlagsExist(t *testing.T, c cli, nodes []nodeConfig) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		t.Logf("not checked yet, ttrd does not have them (cluster issue 4): %s", strings.Join(missing, ", "))
+		t.Logf("not checked yet, ttrd does not have them (cluster flags): %s", strings.Join(missing, ", "))
 	}
 }
 

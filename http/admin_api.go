@@ -22,7 +22,7 @@ const (
 	routeAdminChecks      = "/api/v1/admin/checks"
 )
 
-// SlugHold is how long the slug of a deleted user stays unavailable (SPEC: 24 hours), so a
+// SlugHold is how long the slug of a deleted user stays unavailable (24 hours), so a
 // stale cache can never route pings to a newcomer who took it.
 const SlugHold = 24 * time.Hour
 

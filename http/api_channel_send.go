@@ -14,7 +14,7 @@ import (
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
-// A test send waits up to testSendWait for the notifier (SPEC §4), plus testSendMargin so
+// A test send waits up to testSendWait for the notifier (docs/api.md#channels), plus testSendMargin so
 // the notifier's own answer at the end of its wait still arrives. Together they outlast
 // the request timeout, which is meant for store reads and actor round trips.
 const (
@@ -30,7 +30,7 @@ const (
 	outcomeRateLimited = "rate_limited"
 )
 
-// testKeyPrefix starts a test alert's idempotency key (SPEC §4: test:<uuid>).
+// testKeyPrefix starts a test alert's idempotency key (docs/architecture.md#alerting-rules: test:<uuid>).
 const testKeyPrefix = "test:"
 
 // testSendJSON answers POST …/{channel}/test.
@@ -92,7 +92,7 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 		sec := float64(max(res.RetryAfterMs, 0)) / 1000
 		out.RetryAfterSeconds = &sec
 	default:
-		// Not one of SPEC's outcomes: the alert was not confirmed delivered.
+		// Not one of the documented outcomes: the alert was not confirmed delivered.
 		s.log.WarnContext(r.Context(), "test send: unknown outcome", "request_id", RequestIDFrom(r.Context()),
 			"check_id", a.checkID, "channel", a.channel, "outcome", res.Outcome)
 		out.Outcome = outcomeTransient

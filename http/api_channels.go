@@ -43,7 +43,7 @@ type channelSpec struct {
 	fields  []channelField
 }
 
-// channelSpecs are the channels of SPEC §1; apiChannels lists the same names.
+// channelSpecs are the channels (docs/api.md#channels); apiChannels lists the same names.
 var channelSpecs = []channelSpec{
 	{name: messages.ChannelTelegram, enabled: "telegram_enabled", fields: []channelField{
 		{"telegram_bot_token", func(c *messages.ChannelConfig) *string { return &c.BotToken }, parseBotToken},

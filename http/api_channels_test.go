@@ -467,7 +467,7 @@ func TestChannelPutValidation(t *testing.T) {
 }
 
 // The check JSON's channels object has all five channels, configured or not, each with the
-// fields of SPEC §3 and nothing else.
+// fields of docs/api.md#the-check-json and nothing else.
 func TestChannelsInCheckJSON(t *testing.T) {
 	e := newAPIEnv(t)
 	u := e.newUser()

@@ -28,7 +28,7 @@ func (t apiTime) MarshalJSON() ([]byte, error) {
 // formatTime renders t as the API does (it must not be zero).
 func formatTime(t time.Time) string { return t.UTC().Format(apiTimeLayout) }
 
-// checkJSON is the Check JSON of SPEC §3. Its read-only names are listed in readOnlyFields:
+// checkJSON is the check JSON (docs/api.md#the-check-json). Its read-only names are listed in readOnlyFields:
 // keep the two in step.
 type checkJSON struct {
 	ID                     int64                 `json:"id"`
@@ -81,7 +81,7 @@ type channelJSON struct {
 	LastNotificationTimestamp apiTime `json:"last_notification_timestamp"`
 }
 
-// apiChannels are the channels of SPEC §1 (channelSpecs describes each): every one always
+// apiChannels are the channels (docs/api.md#channels; channelSpecs describes each): every one always
 // appears in a check's channels object, configured or not, and no other name does.
 var apiChannels = []string{
 	messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord,
@@ -175,7 +175,7 @@ func nullString(s string) *string {
 }
 
 // readOnlyFields are the names of the Check JSON that PUT and PATCH accept and ignore, so a
-// check fetched with GET can be sent back as is. owner_node is SPEC's cluster addition.
+// check fetched with GET can be sent back as is. owner_node is the cluster's addition.
 var readOnlyFields = []string{
 	"id", "uuid", "created_at", "status", "late", "started", "last_ping", "last_start",
 	"last_duration_seconds", "next_deadline", "n_pings", "failure_count", "last_reason",

@@ -13,7 +13,7 @@ import (
 
 // Sizes of minted secrets.
 const (
-	accessKeyBytes   = 24 // 32 URL-safe characters, 192 bits (SPEC §1)
+	accessKeyBytes   = 24 // 32 URL-safe characters, 192 bits (docs/api.md#users)
 	pingKeyBytes     = 16 // 22 URL-safe characters, 128 bits
 	userSlugLen      = 8
 	userSlugAttempts = 5

@@ -32,7 +32,7 @@ const badgeIDBytes = 18
 // checks quota; this bounds a server without one).
 const tagBadgeLimit = 10000
 
-// badgeCacheControl says how long a cache may keep a badge (SPEC: public, one minute).
+// badgeCacheControl says how long a cache may keep a badge (public, one minute).
 const badgeCacheControl = "public, max-age=60"
 
 // newBadgeID mints a badge id or key.

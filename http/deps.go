@@ -90,7 +90,7 @@ type Config struct {
 	HSTS bool
 }
 
-// DefaultConfig returns the defaults of SPEC and DESIGN.
+// DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
 		PublicURL:      "http://127.0.0.1:8080",

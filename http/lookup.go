@@ -20,7 +20,7 @@ import (
 
 // ResolverConfig sizes the ping-URL resolver's cache.
 type ResolverConfig struct {
-	// PositiveTTL is how long a resolved check stays cached (default and maximum 1 h: SPEC §1,
+	// PositiveTTL is how long a resolved check stays cached (default and maximum 1 h: docs/architecture.md#resolving-a-ping-url,
 	// caches keyed by a user slug live at most an hour, and released user slugs are held for 24 h,
 	// so a cached entry can never route one user's pings to another's check).
 	PositiveTTL time.Duration
@@ -46,7 +46,7 @@ const pingKeyPurpose = keyring.PurposePingKey
 // concurrent pings rarely meet on one lock.
 const resolverShards = 64
 
-// Resolver turns ping URLs into check references (DESIGN "Resolving a ping URL"): a read of
+// Resolver turns ping URLs into check references (docs/architecture.md#resolving-a-ping-url): a read of
 // the store, cached on this node, positive entries for at most an hour and negative ones for
 // at most a second. When the check's actor answers Stale (or NotFound) for a cached
 // reference, the caller Evicts the key and resolves again. It is safe for concurrent use.
@@ -139,7 +139,7 @@ func (r *Resolver) Key(t pingpath.Target) (LookupKey, error) {
 }
 
 // Resolve returns the check k names. create (honoured for ping-key URLs only; ignored
-// otherwise) creates a missing check with k's slug and the defaults of SPEC §2 (1-day
+// otherwise) creates a missing check with k's slug and the defaults of docs/api.md#ping-api (1-day
 // interval, 1-hour grace), race-safe across nodes; created says this call created it.
 //
 // Errors: messages.ErrNotFound (no such user or check, slug pings turned off, or the check
@@ -238,7 +238,7 @@ func (r *Resolver) load(ctx context.Context, k LookupKey) (ref messages.CheckRef
 var errBadNewSlug = messages.Errorf(messages.EInvalid,
 	"slug must be 1-64 characters of a-z, 0-9, _ and -, not all digits, not a UUID, and not start, fail, log or badge.svg")
 
-// create makes the check of a ping-key URL with ?create=1 (SPEC §2: 1-day period, 1-hour
+// create makes the check of a ping-key URL with ?create=1 (docs/api.md#ping-api: 1-day period, 1-hour
 // grace), or finds the one a concurrent request made.
 func (r *Resolver) create(ctx context.Context, k LookupKey, userID int64) (messages.CheckRef, bool, error) {
 	if !pingpath.IsSlug(k.ref) {

@@ -3,7 +3,7 @@ package http
 import "net/http"
 
 // SecurityHeaders sets nosniff, frame DENY, a referrer policy and a permissions policy on
-// every response (SPEC §5), before the handler runs (so errors and panics carry them too). A
+// every response (docs/api.md#errors), before the handler runs (so errors and panics carry them too). A
 // strict CSP belongs to the HTML pages and HSTS is opt-in; both arrive with the web UI.
 func SecurityHeaders() Middleware {
 	// Keys in canonical form and values built once, shared by every response: assigning

@@ -24,19 +24,19 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// HeaderPingBodyLimit tells a pinging client how many body bytes are kept (SPEC §2).
+// HeaderPingBodyLimit tells a pinging client how many body bytes are kept (docs/api.md#ping-api).
 const HeaderPingBodyLimit = "Ping-Body-Limit"
 
-// maxUserAgent is the most user-agent characters a ping keeps (SPEC §1).
+// maxUserAgent is the most user-agent characters a ping keeps (docs/api.md#ping-api).
 const maxUserAgent = 200
 
-// The prefixes of the ping API's paths (SPEC §2).
+// The prefixes of the ping API's paths (docs/api.md#ping-api).
 const (
 	pingPrefixNative = "/p/"
 	pingPrefixHC     = "/ping/"
 )
 
-// pingRoutes registers the ping API of SPEC §2: /p/{user_slug}/{check}[/action] for GET,
+// pingRoutes registers the ping API (docs/api.md#ping-api): /p/{user_slug}/{check}[/action] for GET,
 // POST and HEAD, and the healthchecks.io-compatible /ping/{uuid}[/action] and
 // /ping/{ping_key}/{slug}[/action] for every method. It returns the ping handler for
 // pingsFirst.
@@ -191,7 +191,7 @@ func (h *pingHandler) serve(w http.ResponseWriter, r *http.Request, _ httprouter
 }
 
 // handle serves one ping, which began at start, and returns its scheme and result for the
-// metrics. /p/ pings follow ttr's rules (SPEC §2); /ping/ pings follow healthchecks.io's
+// metrics. /p/ pings follow ttr's rules (docs/api.md#ping-api); /ping/ pings follow healthchecks.io's
 // (handleHC).
 func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.Time) (pingpath.Scheme, int) {
 	if strings.HasPrefix(r.URL.Path, pingPrefixHC) {
@@ -244,7 +244,7 @@ func (h *pingHandler) handle(w http.ResponseWriter, r *http.Request, start time.
 	}
 	if reason != "" && p.Kind == messages.PingKind_PING_KIND_SUCCESS {
 		// A success ping that counts as a failure broke the content rule or had a failure
-		// keyword (SPEC §2: answered 200, with the reason).
+		// keyword (docs/api.md#ping-api: answered 200, with the reason).
 		h.text(w, r, http.StatusOK, "OK ("+reason+")")
 		return t.Scheme, resultOK
 	}

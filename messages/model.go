@@ -122,7 +122,7 @@ type CheckState struct {
 	FlipSeq      int64 // number of flips recorded; flip ids are "<check id>.<seq>"
 	LastReason   string
 
-	// Flapping (SPEC §4): recent status changes, and the suppression they caused.
+	// Flapping (docs/architecture.md#alerting-rules): recent status changes, and the suppression they caused.
 	FlapHistory    []time.Time // times of the status changes within the flap window, oldest first
 	FlapSince      time.Time   // start of the current suppression (names its flap-start/flap-end keys)
 	SuppressUntil  time.Time   // alerts are held until then; zero = not suppressed
@@ -239,7 +239,7 @@ type ChannelConfig struct {
 	EmailTo  string `json:"email_to,omitempty"`  // email
 }
 
-// RateState is a destination's adaptive rate control as persisted (SPEC §4), so a 429's
+// RateState is a destination's adaptive rate control as persisted (docs/architecture.md#alerting-rules), so a 429's
 // back-off survives a restart or a handover.
 type RateState struct {
 	RPS          float64   // current rate

@@ -27,7 +27,7 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Code is the outcome of a request, in the reply contract of DESIGN.md.
+// Code is the outcome of a request, in the reply contract (docs/architecture.md#the-reply-contract).
 type Code int32
 
 const (

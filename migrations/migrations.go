@@ -19,10 +19,15 @@ const (
 	Postgres = "postgres"
 )
 
-//go:embed sqlite/*.sql postgres/*.sql
+//go:embed sqlite/*.sql postgres/*.sql sqlite/contract/*.sql postgres/contract/*.sql
 var files embed.FS
 
-// FS returns the embedded migrations of dialect ("sqlite" or "postgres").
+// ContractTable is goose's version table of the contract set. It is not goose's default
+// (goose_db_version, which the expand set uses), so the two sets never mix: each numbers its
+// steps from 1 and neither sees the other's.
+const ContractTable = "goose_contract_version"
+
+// FS returns the embedded expand migrations of dialect ("sqlite" or "postgres").
 func FS(dialect string) (fs.FS, error) {
 	if dialect != SQLite && dialect != Postgres {
 		return nil, fmt.Errorf("migrations: unknown dialect %q", dialect)
@@ -30,7 +35,16 @@ func FS(dialect string) (fs.FS, error) {
 	return fs.Sub(files, dialect)
 }
 
-// Up applies every pending migration of dialect to db. On Postgres it holds goose's
+// ContractFS returns the embedded contract migrations of dialect: the steps that would break
+// the previous release and so run only by hand (see Contract).
+func ContractFS(dialect string) (fs.FS, error) {
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("migrations: unknown dialect %q", dialect)
+	}
+	return fs.Sub(files, dialect+"/contract")
+}
+
+// Up applies every pending expand migration of dialect to db. On Postgres it holds goose's
 // session-level advisory lock while it runs, so nodes starting together migrate once and the
 // others wait for the lock, then find nothing to do.
 func Up(ctx context.Context, db *sql.DB, dialect string) error {
@@ -38,7 +52,25 @@ func Up(ctx context.Context, db *sql.DB, dialect string) error {
 	if err != nil {
 		return err
 	}
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	return apply(ctx, db, dialect, fsys)
+}
+
+// Contract applies every pending contract migration of dialect to db, recording them in
+// ContractTable. It runs only from `ttrd migrate --contract`, after every node runs a release
+// that no longer needs what the steps remove, and after Up (a contract step may rely on the
+// expand steps of its release). On Postgres it holds the same lock as Up, so a node starting
+// meanwhile does not migrate at the same time.
+func Contract(ctx context.Context, db *sql.DB, dialect string) error {
+	fsys, err := ContractFS(dialect)
+	if err != nil {
+		return err
+	}
+	return apply(ctx, db, dialect, fsys, goose.WithTableName(ContractTable))
+}
+
+// apply runs the pending migrations of fsys under dialect's lock.
+func apply(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS, extra ...goose.ProviderOption) error {
+	opts := append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, extra...)
 	var gd goose.Dialect
 	switch dialect {
 	case SQLite:

@@ -3,7 +3,9 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -255,4 +257,113 @@ func TestPreviousBinaryOnNewSchema(t *testing.T) {
 	if history != nil || since.Valid || until.Valid || lastSentStatus != "" {
 		t.Errorf("a row the previous binary wrote: flap state %v %v %v %q, want none", history, since, until, lastSentStatus)
 	}
+}
+
+// testContract: the contract set runs only through Contract, records itself in its own
+// version table (so its step 1 is not the expand set's step 1), is idempotent, and its step
+// takes effect: after it an empty user slug is refused, before it accepted.
+func testContract(t *testing.T, db *sql.DB, dialect string) {
+	ctx := context.Background()
+	if err := migrations.Up(ctx, db, dialect); err != nil {
+		t.Fatal(err)
+	}
+	insertEmpty := func() error {
+		_, err := db.ExecContext(ctx, `INSERT INTO users (slug, created_at) VALUES ('', 1)`)
+		return err
+	}
+	if err := insertEmpty(); err != nil {
+		t.Fatalf("before the contract step an empty slug should still be accepted: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM users WHERE slug = ''`); err != nil {
+		t.Fatal(err)
+	}
+	var expandSteps int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&expandSteps); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second run finds nothing to do
+		if err := migrations.Contract(ctx, db, dialect); err != nil {
+			t.Fatalf("contract: %v", err)
+		}
+	}
+	if err := insertEmpty(); err == nil {
+		t.Error("after the contract step an empty user slug was accepted")
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO users (slug, created_at) VALUES ('ok', 1)`); err != nil {
+		t.Errorf("after the contract step a valid user was refused: %v", err)
+	}
+	var contractSteps, after int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+migrations.ContractTable+` WHERE version_id > 0`).Scan(&contractSteps); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := migrations.ContractFS(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contractSteps != len(files) || contractSteps == 0 {
+		t.Errorf("%s records %d steps, want the %d files of the contract set", migrations.ContractTable, contractSteps, len(files))
+	}
+	if after != expandSteps {
+		t.Errorf("the expand set's table went from %d to %d steps: the sets mixed", expandSteps, after)
+	}
+	// Up after Contract (a node restarting) neither fails nor undoes the contract step.
+	if err := migrations.Up(ctx, db, dialect); err != nil {
+		t.Fatal(err)
+	}
+	if err := insertEmpty(); err == nil {
+		t.Error("after Up the contract step was undone")
+	}
+}
+
+// TestContractSetIsSeparate: the expand set's directory listing never includes a contract
+// file, so a node's start (Up) can never run one.
+func TestContractSetIsSeparate(t *testing.T) {
+	for _, d := range []string{migrations.SQLite, migrations.Postgres} {
+		expand, err := migrations.FS(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		contract, err := migrations.ContractFS(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ef, _ := fs.Glob(expand, "*.sql")
+		cf, _ := fs.Glob(contract, "*.sql")
+		if len(cf) == 0 {
+			t.Errorf("%s: no contract migrations embedded", d)
+		}
+		for _, c := range cf {
+			if slices.Contains(ef, c) {
+				t.Errorf("%s: %s is in both sets", d, c)
+			}
+		}
+	}
+	if _, err := migrations.ContractFS("mysql"); err == nil {
+		t.Error("ContractFS accepted an unknown dialect")
+	}
+}
+
+func TestContractSQLite(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	testContract(t, db, migrations.SQLite)
+}
+
+func TestContractPostgres(t *testing.T) {
+	db, err := sql.Open("pgx", storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	testContract(t, db, migrations.Postgres)
 }

@@ -127,7 +127,7 @@ type SystemStore interface {
 	InsertOutbox(ctx context.Context, rows []messages.OutboxRow) error
 }
 
-// LeaseStore holds node leases (DESIGN "Fencing").
+// LeaseStore holds node leases (docs/architecture.md#fencing).
 type LeaseStore interface {
 	// RenewLease upserts the node's lease: lease_until = until (overwrite, not GREATEST — a
 	// release writes an earlier time). An empty nodeID or a zero until is EInvalid.
@@ -145,7 +145,7 @@ type LeaseStore interface {
 // as long as their clocks are less than LeaseSkew apart, a claim is never taken over while
 // its holder still believes its lease valid. The holder
 // stops acting when its lease lapses by its local monotonic clock; only a send already in
-// flight then may be repeated (DESIGN "Fencing").
+// flight then may be repeated (docs/architecture.md#fencing).
 const LeaseSkew = time.Second
 
 // Write is one check actor's state change: committed whole or not at all.
@@ -241,7 +241,7 @@ type TagCount struct {
 	Count int64  `json:"count"`
 }
 
-// RateStore persists each destination's adaptive rate control (SPEC §4).
+// RateStore persists each destination's adaptive rate control (docs/architecture.md#alerting-rules).
 type RateStore interface {
 	// LoadRateState returns a destination's persisted rate state; false when it has none.
 	LoadRateState(ctx context.Context, destHash string) (messages.RateState, bool, error)

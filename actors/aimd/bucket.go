@@ -196,7 +196,7 @@ func (b *Bucket) backoff(now time.Time, d time.Duration) {
 	}
 }
 
-// persisted is what a change of which is worth a save: SPEC §4 "rate, burst, back-off level,
+// persisted is what a change of which is worth a save: the persisted "rate, burst, back-off level,
 // back-off until". Tokens alone move with every send and follow from the rest.
 type persisted struct {
 	rps, burst float64

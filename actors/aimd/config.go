@@ -8,7 +8,7 @@ import (
 )
 
 // Config holds every parameter of the rate control. The zero value of a field means its
-// default (see [Config.WithDefaults]); DefaultConfig gives the values of SPEC §4.
+// default (see [Config.WithDefaults]); DefaultConfig gives the documented values (docs/architecture.md#alerting-rules).
 //
 // The server reads them from the environment; the names are:
 //
@@ -61,7 +61,7 @@ type Config struct {
 	MaxRetryAfter time.Duration
 }
 
-// DefaultConfig returns the parameters of SPEC §4.
+// DefaultConfig returns the documented parameters (docs/architecture.md#alerting-rules).
 func DefaultConfig() Config {
 	return Config{
 		StartRPS:        0.5,

@@ -1,5 +1,5 @@
-// Package aimd is the adaptive rate control of one alert destination (SPEC §4 "Adaptive rate
-// control"): a token bucket whose rate and size grow additively while the receiver accepts
+// Package aimd is the adaptive rate control of one alert destination
+// (docs/architecture.md#alerting-rules): a token bucket whose rate and size grow additively while the receiver accepts
 // alerts and shrink multiplicatively when it answers 429 or fails, with a back-off during
 // which nothing is sent.
 //

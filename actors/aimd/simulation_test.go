@@ -66,7 +66,7 @@ func (l *tokenLimiter) accept(t time.Time) bool {
 	return false
 }
 
-// TestSimulatedRateLimitedReceiver is issue 3's scenario without HTTP: one destination whose
+// TestSimulatedRateLimitedReceiver is the rate-limited receiver scenario without HTTP: one destination whose
 // receiver accepts 5 requests per second and answers 429 with Retry-After: 1 beyond, a
 // limiter that has to find that limit (StartRPS 2, AIStep 0.5, MaxRPS 20), one send in
 // flight at a time (5 ms each), over 90 simulated seconds. After the first 20 s at most 20 %
@@ -97,7 +97,7 @@ func TestSimulatedRateLimitedReceiver(t *testing.T) {
 			b := aimd.New(cfg, messages.RateState{}, now)
 			var sends, limited, lateSends, lateLimited int
 			var firstRPS []float64
-			var at200 time.Duration // when the 200th alert was delivered (issue 3: within 90 s)
+			var at200 time.Duration // when the 200th alert was delivered (the target: within 90 s)
 			for now.Sub(start) < total {
 				now = now.Add(b.Delay(now))
 				if now.Sub(start) >= total {

@@ -1,4 +1,4 @@
-// Package alert renders alert messages (SPEC §4) as the canonical JSON payload stored in the
+// Package alert renders alert messages (docs/architecture.md#alerting-rules) as the canonical JSON payload stored in the
 // outbox. Every channel derives what it sends from that payload: the webhook posts it as is,
 // chat channels send its message text. Pure: no I/O.
 package alert
@@ -12,7 +12,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// Payload is the webhook JSON of SPEC §4.
+// Payload is the webhook JSON (docs/api.md#alert-payload).
 type Payload struct {
 	CheckID        int64  `json:"check_id"`
 	CheckUUID      string `json:"check_uuid"`
@@ -65,7 +65,7 @@ func Build(in Input) []byte {
 	return b
 }
 
-// Message is the human text of SPEC §4.
+// Message is the human text of an alert (docs/architecture.md#alerting-rules).
 func Message(in Input) string {
 	name := displayName(in)
 	switch in.Kind {

@@ -11,7 +11,7 @@ import (
 )
 
 // Destination returns a channel's destination identity as configured: what two channels must
-// share to share a notifier and its rate limit (SPEC §4). The channel is part of it, so one
+// share to share a notifier and its rate limit (docs/architecture.md#alerting-rules). The channel is part of it, so one
 // URL used as a webhook and as a Slack webhook is two destinations.
 //
 //   - telegram: the bot token and the chat id (Telegram limits per bot and per chat);

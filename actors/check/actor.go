@@ -72,7 +72,7 @@ type Deps struct {
 	KeepPings int64
 	// LoadTimeout bounds an activation's store read (default 5 s).
 	LoadTimeout time.Duration
-	// Flap is the flapping detection of every check (zero fields: SPEC defaults).
+	// Flap is the flapping detection of every check (zero fields: documented defaults).
 	Flap checklogic.FlapConfig
 	// Metrics, when set, receives the deadline lag of every flip a missed deadline causes.
 	Metrics *Metrics

@@ -40,7 +40,7 @@ type Alert struct {
 	At time.Time
 }
 
-// Key is the alert's idempotency key for one channel (SPEC §4 "Alert kinds and keys").
+// Key is the alert's idempotency key for one channel (docs/architecture.md#alerting-rules).
 func (a Alert) Key(channel string) string {
 	switch a.Kind {
 	case messages.AlertRealert:

@@ -115,7 +115,7 @@ func OnPing(c Config, st messages.CheckState, p PingInput, now time.Time) Effect
 	case messages.KindStart:
 		e.st.LastStart, e.st.LastStartRID = e.now, p.RID
 		e.st.RunDeadline = time.Time{}
-		// A new check has no deadlines (SPEC §1): its first run is not timed; nor is a
+		// A new check has no deadlines (docs/architecture.md#check-rules): its first run is not timed; nor is a
 		// paused check's, which has none either.
 		if e.active() && c.maxRuntime() > 0 {
 			e.st.RunDeadline = e.now.Add(c.maxRuntime())
@@ -177,7 +177,7 @@ func OnTick(c Config, st messages.CheckState, now time.Time) Effects {
 			at := e.st.NextDeadline
 			e.failure(at, ReasonMissed)
 			if !e.st.DownAlerted {
-				// Still counting: the next period's deadline counts too (SPEC §1).
+				// Still counting: the next period's deadline counts too (docs/architecture.md#check-rules).
 				e.arm(e.st.NextDue)
 			}
 		case runDue:
@@ -212,7 +212,7 @@ func OnPause(c Config, st messages.CheckState, now time.Time) Effects {
 }
 
 // OnResume unpauses the check: new if it was never pinged, else up with a deadline computed
-// from now (SPEC §8).
+// from now (docs/architecture.md#check-rules).
 func OnResume(c Config, st messages.CheckState, now time.Time) Effects {
 	e := begin(c, st, now)
 	e.endSuppressionIfDue()
@@ -415,7 +415,7 @@ func (e *eval) failure(at time.Time, reason string) {
 		}
 	}
 	if e.st.DownAlerted {
-		// Alerted: the schedule stops counting until a success (SPEC §8: a down check is
+		// Alerted: the schedule stops counting until a success (docs/architecture.md#check-rules: a down check is
 		// not re-failed every period with an ever-growing counter).
 		e.disarm()
 	}
@@ -473,7 +473,7 @@ func flaps(from, to string) bool {
 // suppressed reports whether flap suppression holds alerts back.
 func (e *eval) suppressed() bool { return !e.st.FlapSince.IsZero() }
 
-// flapped records a status change from→to at time at (SPEC §4 "Flapping"). The history
+// flapped records a status change from→to at time at (docs/architecture.md#alerting-rules). The history
 // keeps the changes within Window of the latest, at most Changes of them, so it stays short
 // and is persisted with the check. Changes of them start a suppression, with one flapping
 // notice; every change while suppressed extends it to Suppress after that change.

@@ -17,11 +17,11 @@ type Config struct {
 	Schedule schedule.Schedule // nil: never due (the check is never armed)
 	Rule     *contentrule.Rule // nil: no content rule
 	// Flap is the server-wide flap suppression (TTR_FLAP_*); its zero fields take the
-	// defaults, so a Config from Compile suppresses as SPEC §4 says.
+	// defaults, so a Config from Compile suppresses as docs/architecture.md#alerting-rules says.
 	Flap FlapConfig
 }
 
-// FlapConfig is flap suppression (SPEC §4 "Flapping"): Changes status changes within Window
+// FlapConfig is flap suppression (docs/architecture.md#alerting-rules): Changes status changes within Window
 // suppress the check's alerts until Suppress after the latest change. A zero field means its
 // default (DefaultFlapConfig).
 type FlapConfig struct {
@@ -39,7 +39,7 @@ const (
 	MinFlapSuppress = time.Second
 )
 
-// DefaultFlapConfig is SPEC §4's: 6 changes within 120 s suppress alerts for 180 s.
+// DefaultFlapConfig is the documented default: 6 changes within 120 s suppress alerts for 180 s.
 func DefaultFlapConfig() FlapConfig {
 	return FlapConfig{Changes: 6, Window: 120 * time.Second, Suppress: 180 * time.Second}
 }

@@ -1,5 +1,5 @@
-// Package checklogic is the state machine of one check (SPEC §1 "Status", "Run duration",
-// "Alert rules", "Flip"; §4 "Alert kinds and keys", "Flapping"): given a check's compiled
+// Package checklogic is the state machine of one check (docs/architecture.md#check-rules
+// and #alerting-rules): given a check's compiled
 // configuration, its persisted state and one event — a ping, a tick of the deadline wheel,
 // a pause, a resume or a configuration change — it returns the new state and what the event
 // changed: at most one flip, the alerts to write to the outbox, and the reason a ping

@@ -1,4 +1,4 @@
-// Package contentrule compiles and evaluates a check's content rule (SPEC §1): a substring or
+// Package contentrule compiles and evaluates a check's content rule (docs/architecture.md#check-rules): a substring or
 // RE2 pattern that must be present in, or absent from, a ping's body and query string. A ping
 // that violates it counts as a failure, with the reason this package returns.
 //

@@ -1,7 +1,7 @@
 // Package health tracks whether this node can reach its store. A whole-batch commit failure
 // that says the store is unreachable starts an outage; a probe then pings the store until it
 // answers, and the end of the outage is reported with its start, so deadlines that fell
-// inside it can be extended (SPEC §4: no check goes down because ttr refused its pings).
+// inside it can be extended (docs/architecture.md#store-outages: no check goes down because ttr refused its pings).
 // While an outage lasts the node is not ready and the wheel evaluates no deadline.
 package health
 

@@ -44,7 +44,7 @@ type Config struct {
 	// ClaimRetry is the wait after a claim was refused when the refusing claim's expiry is not
 	// known or already past, or while the node may not act (default 1 s).
 	ClaimRetry time.Duration
-	// Rate is the adaptive rate control of every destination (SPEC §4 AIMD); zero fields take
+	// Rate is the adaptive rate control of every destination (docs/architecture.md#alerting-rules); zero fields take
 	// the defaults of aimd.DefaultConfig. The environment variables (TTR_RC_*) of each field
 	// are listed on aimd.Config.
 	Rate aimd.Config
@@ -58,7 +58,7 @@ type Config struct {
 	TestSendReserve time.Duration
 }
 
-// DefaultConfig returns the defaults of SPEC §4 and DESIGN.
+// DefaultConfig returns the documented defaults (docs/architecture.md#alerting-rules).
 func DefaultConfig() Config {
 	return Config{
 		BatchSize:        50,
@@ -96,7 +96,7 @@ func LocalConfig() Config {
 		StoreRetry:       20 * time.Millisecond,
 		StoreTimeout:     5 * time.Second,
 		ClaimRetry:       20 * time.Millisecond,
-		// Fast enough that the rate limit never shows unless a test sets SPEC values.
+		// Fast enough that the rate limit never shows unless a test sets the production values.
 		Rate: aimd.Config{
 			StartRPS:      1000,
 			MinRPS:        1,

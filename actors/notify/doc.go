@@ -1,4 +1,4 @@
-// Package notify delivers the alert outbox (SPEC §4, DESIGN "Alerts: a durable outbox").
+// Package notify delivers the alert outbox (docs/architecture.md#alerts-the-outbox).
 //
 // It owns four things:
 //
@@ -6,7 +6,7 @@
 //     [Email]), which turn one outbox row into one request and classify what happened
 //     ([Result]: delivered, transient, permanent or rate limited). HTTP senders to
 //     user-given URLs share [NewHTTPClient], which refuses loopback, private, link-local,
-//     CGNAT, multicast and metadata addresses after DNS resolution (SPEC §5).
+//     CGNAT, multicast and metadata addresses after DNS resolution (docs/operations.md#outbound-webhooks).
 //   - The notifier actor ([NewProducer]), one per destination identity
 //     ("notifier/<dest hash>"). It delivers the destination's pending rows one at a time in
 //     FIFO order, claiming each row before the send, and records every outcome with its

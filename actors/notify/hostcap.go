@@ -29,7 +29,7 @@ type HostLimiter interface {
 }
 
 // HostCap caps one user's alerts to one destination host, whatever the URLs: the per-URL
-// notifiers each pace their own destination (SPEC §4), so without it varying a URL's query
+// notifiers each pace their own destination (docs/architecture.md#alerting-rules), so without it varying a URL's query
 // string would multiply what ttr sends to one host (a reflector). For email the "host" is the
 // recipient's domain. Chat providers' hosts are exempt.
 type HostCap struct {

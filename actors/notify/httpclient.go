@@ -37,7 +37,7 @@ type HTTPConfig struct {
 	Resolver *net.Resolver
 }
 
-// DefaultHTTPConfig returns the defaults of DESIGN: dial 3 s, total 10 s, 3 redirects, no
+// DefaultHTTPConfig returns the documented defaults: dial 3 s, total 10 s, 3 redirects, no
 // private address allowed.
 func DefaultHTTPConfig() HTTPConfig {
 	return HTTPConfig{
@@ -87,7 +87,7 @@ func (c HTTPConfig) Validate() error {
 }
 
 // ErrAddressNotAllowed is returned (wrapped) when a destination resolves to an address that
-// deliveries may not reach (SPEC §5 SSRF).
+// deliveries may not reach (docs/operations.md#outbound-webhooks).
 var ErrAddressNotAllowed = errors.New("destination address is not allowed")
 
 // errTooManyRedirects ends a redirect chain longer than HTTPConfig.MaxRedirects.

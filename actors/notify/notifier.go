@@ -60,7 +60,7 @@ type Deps struct {
 	// rows (ttr_outbox_depth); a notifier that stops reports zero.
 	Depth *census.Outbox
 	// Policy returns the pacing policy of one destination when its notifier activates;
-	// nil = AIMD with Config.Rate (SPEC §4). Tests may return Unlimited.
+	// nil = AIMD with Config.Rate (docs/architecture.md#alerting-rules). Tests may return Unlimited.
 	Policy func(destHash string) Policy
 	// Passivate asks the notifier's host to stop it (cluster: send ctx.Parent() a
 	// cluster.Passivate); nil = the notifier stops itself.
@@ -69,7 +69,7 @@ type Deps struct {
 	// shutdown can wait for them (a send in flight finishes and records its outcome) before
 	// the store closes.
 	Work *sync.WaitGroup
-	// MayAct reports whether this node may act (its lease is current, DESIGN "Fencing"); while
+	// MayAct reports whether this node may act (its lease is current, docs/architecture.md#fencing); while
 	// it returns false no row is claimed. nil = always.
 	MayAct func() bool
 	// HostCap caps each user's alerts to one destination host across every URL and node;

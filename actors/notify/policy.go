@@ -7,7 +7,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// Policy paces the sends of one destination (SPEC §4 "Adaptive rate control"). A notifier
+// Policy paces the sends of one destination (docs/architecture.md#alerting-rules). A notifier
 // owns its Policy and calls it from its own goroutine only, so an implementation needs no
 // locking. A local wait is not a failure: it does not count as an attempt and does not
 // penalise the destination.
@@ -33,7 +33,7 @@ type Policy interface {
 	Snapshot(now time.Time) *messages.RateSnapshot
 }
 
-// AIMD is the Policy of SPEC §4: an adaptive token bucket (package aimd).
+// AIMD is the default Policy: an adaptive token bucket (package aimd).
 type AIMD struct {
 	cfg aimd.Config
 	b   *aimd.Bucket

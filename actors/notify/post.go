@@ -17,7 +17,7 @@ import (
 // httpPoster is the request half shared by the HTTP channels (webhook, Slack, Discord and
 // Telegram): one POST of a JSON body with the row's idempotency key and a bounded read of
 // the answer. Webhook, Slack and Discord post through the SSRF-safe client (NewHTTPClient);
-// Telegram brings its own. send adds the classification of SPEC §4; a channel whose receiver
+// Telegram brings its own. send adds the outcome classification (docs/architecture.md#alerting-rules); a channel whose receiver
 // says more (Discord's and Telegram's retry hints in the body, Telegram's description) calls
 // post and classifies itself.
 type httpPoster struct {

@@ -22,7 +22,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// specRate is SPEC §4's rate control with a start rate the test chooses.
+// specRate is the documented default rate control (docs/architecture.md#alerting-rules) with a start rate the test chooses.
 func specRate(mod ...func(*aimd.Config)) func(*notify.Deps) {
 	return func(d *notify.Deps) {
 		d.Config.Rate = aimd.DefaultConfig()
@@ -530,7 +530,7 @@ func TestClient(t *testing.T) {
 	}
 }
 
-// TestRateFindsTheLimitOfAReceiver is issue 3's scenario at a small scale: 40 alerts to one
+// TestRateFindsTheLimitOfAReceiver is the rate-limited receiver scenario at a small scale: 40 alerts to one
 // receiver that accepts 5 requests per second and answers 429 with Retry-After: 1 beyond,
 // with StartRPS 2, AIStep 0.5 and MaxRPS 20 so the limiter has to find the limit.
 func TestRateFindsTheLimitOfAReceiver(t *testing.T) {

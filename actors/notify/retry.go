@@ -35,7 +35,7 @@ func Backoff(attempt int32, base, limit time.Duration, jitter, r float64) time.D
 	return d
 }
 
-// decide turns the result of one attempt on row at now into the row's next state (SPEC §4):
+// decide turns the result of one attempt on row at now into the row's next state (docs/architecture.md#alerting-rules):
 // delivered; permanent → failed; rate limited → pending after Retry-After, not counted as an
 // attempt and never failing the row; transient → pending after a back-off, or failed once the
 // row has been retried for RetryFor since it was created. r is a uniform random number in

@@ -109,7 +109,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("local config: %v", err)
 	}
 	if got := (Config{}).withDefaults().Rate; got != aimd.DefaultConfig() {
-		t.Errorf("default rate control = %+v, want SPEC §4's", got)
+		t.Errorf("default rate control = %+v, want the documented defaults", got)
 	}
 	bad := Config{ClaimTTL: time.Second, SendTimeout: 10 * time.Second, BackoffBase: time.Hour, Jitter: 1.5, BatchSize: -1,
 		Rate: aimd.Config{MinRPS: 5}, TestWait: -time.Second}

@@ -7,7 +7,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// Outcome classifies one delivery attempt (SPEC §4 "Outcomes").
+// Outcome classifies one delivery attempt (docs/architecture.md#alerting-rules).
 type Outcome int
 
 // The outcomes of a send.

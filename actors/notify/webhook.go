@@ -18,7 +18,7 @@ import (
 )
 
 // Webhook delivers to the webhook channel: it POSTs the alert's JSON payload as is to the
-// configured URL (SPEC §4), with the row's idempotency key.
+// configured URL (docs/architecture.md#alerting-rules), with the row's idempotency key.
 type Webhook struct {
 	client *http.Client
 	cfg    HTTPConfig

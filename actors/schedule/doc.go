@@ -1,5 +1,5 @@
-// Package schedule owns the schedule maths of a check (SPEC §1
-// "Schedule"): it validates what a user configures (an interval, a 5-field
+// Package schedule owns the schedule maths of a check (docs/architecture.md#check-rules):
+// it validates what a user configures (an interval, a 5-field
 // cron expression or systemd OnCalendar expressions, plus an IANA time zone)
 // and computes when the next ping is due.
 //

@@ -44,7 +44,7 @@ type clusterOpts struct {
 	// the upgrade scenarios.
 	Bin   string
 	DBURL string // default: a fresh database on the shared test server
-	// Relaxed failure detection (DESIGN "Tests that prove it": a 2-core machine under load
+	// Relaxed failure detection (docs/testing.md#fault-tests: a 2-core machine under load
 	// starves probes). The kill -9 scenario runs with ttrd's defaults.
 	Relaxed bool
 	Nodes   int // default 3

@@ -1,5 +1,5 @@
-// Package chaos holds the process-level fault tests of a ttrd cluster (issue 4, item 9;
-// DESIGN.md "Tests that prove it"): three real ttrd processes on one PostgreSQL database,
+// Package chaos holds the process-level fault tests of a ttrd cluster
+// (docs/testing.md#fault-tests): three real ttrd processes on one PostgreSQL database,
 // driven by a load client that keeps a ledger of acknowledged pings, canary checks that stop
 // pinging at a known moment, and a webhook sink that records every delivery. The faults are
 // kill -9, a rolling restart, SIGSTOP/SIGCONT, a PostgreSQL restart (on a private instance

@@ -14,7 +14,7 @@ import (
 )
 
 // failoverBound is how soon after a kill -9 the dead node's checks must be armed on the
-// survivors (issue 4, item 9), and fireSlack what a canary may take beyond its due time to
+// survivors (docs/testing.md#fault-tests), and fireSlack what a canary may take beyond its due time to
 // show as down in the store (the wheel's tick, activation, the commit, a 100 ms poll).
 const (
 	failoverBound = 3 * time.Second

@@ -21,7 +21,7 @@ const (
 	canaryGrace    = 1 * time.Second
 )
 
-// retention is how many pings per check the store keeps (SPEC: the last 100 by default):
+// retention is how many pings per check the store keeps (the last 100 by default):
 // beyond it, rows are pruned and only the sequence numbers prove nothing was lost.
 const retention = 100
 

@@ -21,7 +21,7 @@ const (
 // allConfigs lists every configuration the harness knows.
 func allConfigs() []string { return []string{cfgRef, cfgSQLite, cfgPostgres, cfgCluster3} }
 
-// Scenario names: the measurements of issue 5 beyond throughput and latency, run after the
+// Scenario names: the benchmark measurements beyond throughput and latency, run after the
 // configurations, in this order.
 const (
 	scIdle      = "idle"      // many idle checks: memory per check and start-up time

@@ -3,7 +3,7 @@
 // ttrd on PostgreSQL, a 3-node cluster on PostgreSQL) on free loopback ports, creates checks
 // through the API, and measures throughput (closed loop), latency at a fixed rate (open loop,
 // without coordinated omission), errors, CPU and memory; with wrk too where it is available.
-// Then it runs the scenarios of issue 5, each on a fresh node: a million idle checks (memory
+// Then it runs the scenarios of docs/benchmarks.md, each on a fresh node: a million idle checks (memory
 // per check, start-up time), a hundred thousand deadlines within a minute (lag of the flips),
 // ten thousand alerts due at once (delivery time, exactly once).
 //
@@ -186,7 +186,7 @@ func printSummary(stdout io.Writer, rep *Report) {
 	if sc := renderScenarios(rep.Scenarios); sc != "" {
 		fmt.Fprint(stdout, sc)
 	}
-	fmt.Fprintln(stdout, "targets of issue 5:")
+	fmt.Fprintln(stdout, "targets:")
 	for _, t := range targets(rep) {
 		fmt.Fprintf(stdout, "  %-8s %s: %s\n", strings.Trim(t.met, "*"), t.what, t.measured)
 	}

@@ -69,12 +69,12 @@ func generatorOf(kind string) string {
 	return genOwn
 }
 
-// target is one line of the issue's targets that a run can measure.
+// target is one line of the benchmark targets that a run can measure.
 type target struct {
 	what, measured, met string
 }
 
-// targets evaluates the throughput and latency targets of issue 5 on this run's medians.
+// targets evaluates the throughput and latency benchmark targets on this run's medians.
 func targets(rep *Report) []target {
 	row := func(cfg string) (Row, bool) {
 		for _, r := range rep.Rows {
@@ -163,7 +163,7 @@ func renderMarkdown(rep *Report, chartBase string) string {
 		b.WriteString("### Scenarios\n\nRun after the configurations, one at a time, each on a fresh ttrd node of its own with nothing else measured meanwhile; once each per run.\n\n")
 		b.WriteString(sc)
 	}
-	b.WriteString("### Targets of issue 5 in this run\n\n| target | measured (throughput and latency: medians over the rounds) | |\n|---|---|---|\n")
+	b.WriteString("### Targets in this run\n\n| target | measured (throughput and latency: medians over the rounds) | |\n|---|---|---|\n")
 	for _, t := range targets(rep) {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", t.what, t.measured, t.met)
 	}

@@ -15,7 +15,7 @@ import (
 // alertReceiver is the webhook endpoint of the alerts scenario: it answers 200 to every
 // request and records, for the check named in the query string (?check=<i>), when each alert
 // arrived, its Idempotency-Key and the status it announced. Each check has a URL of its own,
-// so each is a destination of its own for ttrd's rate control (SPEC §4: the identity of a
+// so each is a destination of its own for ttrd's rate control (docs/architecture.md#alerting-rules: the identity of a
 // webhook is its URL), as alerts of many users' checks would be.
 type alertReceiver struct {
 	srv  *http.Server

@@ -25,7 +25,7 @@ func twoConfigs() []ConfigResult {
 			{Kind: "open", Round: 1, Latency: map[string]float64{"p50": 2500, "p99": 9000, "p99.9": 15000},
 				Errors: map[string]int64{"transport": 1}},
 		}},
-		{Name: cfgCluster3, Status: "unavailable", Note: "needs the cluster issue"},
+		{Name: cfgCluster3, Status: "unavailable", Note: "needs a cluster"},
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Scenarios are the results of the scenarios of issue 5 beyond throughput and latency, each
+// Scenarios are the results of the benchmark scenarios beyond throughput and latency, each
 // nil when it did not run.
 type Scenarios struct {
 	Idle      *IdleResult     `json:"idle_checks,omitempty"`

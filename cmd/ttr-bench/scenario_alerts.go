@@ -26,7 +26,7 @@ type AlertResult struct {
 	PeakRSS    int64              `json:"peak_rss_bytes"`
 }
 
-// alertDeliveryTarget is issue 5's bound on the time from the deadline to the last alert.
+// alertDeliveryTarget is the benchmark target's bound on the time from the deadline to the last alert.
 const alertDeliveryTarget = 10 * time.Second
 
 // alertQuiet is how long the receiver keeps listening after the last alert arrived, for

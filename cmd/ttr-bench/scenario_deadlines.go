@@ -53,7 +53,7 @@ type lagBucket struct {
 	Count float64 `json:"count"`
 }
 
-// deadlineLagTarget is issue 5's bound on the p99 of (flip committed − deadline).
+// deadlineLagTarget is the benchmark target's bound on the p99 of (flip committed − deadline).
 const deadlineLagTarget = 250 * time.Millisecond
 
 // deadlineLagMetric is ttrd's histogram of (flip committed − deadline).

@@ -29,7 +29,7 @@ type IdleResult struct {
 	Verified            string  `json:"verified,omitempty"`
 }
 
-// Targets of issue 5 for the idle scenario.
+// Benchmark targets for the idle scenario.
 const (
 	idleBytesPerCheckTarget = 512
 	idleStartupTarget       = 10 * time.Second

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// scenarioTargets evaluates issue 5's targets of the scenarios; one line per target, "not
+// scenarioTargets evaluates the benchmark targets of the scenarios; one line per target, "not
 // run" for a scenario that was not selected.
 func scenarioTargets(sc Scenarios) []target {
 	verdict := func(ok bool) string {

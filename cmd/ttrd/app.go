@@ -43,7 +43,7 @@ import (
 )
 
 // Main is one ttrd process: Start wires and starts everything, Shutdown drains and stops it
-// in the order DESIGN.md "Lifecycle" gives, Close releases what Start acquired on failure.
+// in the order docs/architecture.md#lifecycle gives, Close releases what Start acquired on failure.
 type Main struct {
 	cfg Config
 	log *slog.Logger
@@ -261,7 +261,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
 
 	// Join, then arm every deadline this node will own before turning active and ready
-	// (DESIGN "Deadlines", "Lifecycle").
+	// (docs/architecture.md#deadlines, #lifecycle).
 	armed, err := m.joinAndArm(ctx)
 	if err != nil {
 		return err

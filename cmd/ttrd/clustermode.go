@@ -143,7 +143,7 @@ func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// startLease takes the node lease and starts the stall detector (DESIGN "Fencing").
+// startLease takes the node lease and starts the stall detector (docs/architecture.md#fencing).
 func (m *Main) startLease(ctx context.Context) error {
 	store, ok := m.store.(cluster.LeaseStore)
 	if !ok {

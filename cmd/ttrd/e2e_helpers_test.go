@@ -47,6 +47,7 @@ type daemon struct {
 	dataDir string
 	args    []string
 	env     []string
+	bin     string // the binary to run (default: binPath, the current code)
 	cmd     *exec.Cmd
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -114,7 +115,11 @@ func newDaemon(t *testing.T, dataDir string, env, extra []string) *daemon {
 
 func (d *daemon) start() {
 	d.t.Helper()
-	d.cmd = exec.Command(binPath, d.args...)
+	bin := d.bin
+	if bin == "" {
+		bin = binPath
+	}
+	d.cmd = exec.Command(bin, d.args...)
 	d.cmd.Env = d.env
 	d.logs = &syncBuffer{}
 	d.cmd.Stderr = d.logs

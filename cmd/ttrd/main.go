@@ -3,6 +3,8 @@
 //
 //	ttrd [flags]          start a node (see ttrd -h)
 //	ttrd migrate [flags]  apply the store's migrations and exit
+//	ttrd migrate --contract [flags]
+//	                      also apply the contract migrations (once every node is upgraded)
 //	ttrd secrets rotate   re-seal every secret under the first key of TTR_ENCRYPTION_KEYS
 //	ttrd admin …          operator accounts and metrics tokens (ttrd admin for usage)
 package main
@@ -39,6 +41,10 @@ func run(args []string) int {
 	case len(args) > 0 && (args[0] == "migrate" || args[0] == "serve"):
 		cmd, args = args[0], args[1:]
 	}
+	contract := false
+	if cmd == "migrate" {
+		contract, args = takeContractFlag(args)
+	}
 	cfg, err := parseConfig("ttrd "+cmd, args, os.Getenv)
 	if err != nil {
 		if errors.Is(err, errHelp) {
@@ -68,7 +74,11 @@ func run(args []string) int {
 		return 0
 	}
 	if cmd == "migrate" {
-		if err := m.Migrate(ctx); err != nil {
+		migrate := m.Migrate
+		if contract {
+			migrate = m.MigrateContract
+		}
+		if err := migrate(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "ttrd migrate:", err)
 			return 1
 		}

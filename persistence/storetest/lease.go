@@ -12,7 +12,7 @@ import (
 	"github.com/ttr-rip/ttr/persistence"
 )
 
-// --- node leases (DESIGN "Fencing") ----------------------------------------------------------
+// --- node leases (docs/architecture.md#fencing) ----------------------------------------------------------
 
 func renew(t *testing.T, s persistence.Store, node string, until time.Time) {
 	t.Helper()
@@ -103,7 +103,7 @@ func testPruneNodes(t *testing.T, s persistence.Store) {
 }
 
 // testLeaseClaimTakeover: a claim is taken over once claim_until has passed, or at once when
-// the claimer's lease row says its lease lapsed (DESIGN "Alerts", "Fencing"); a claimer
+// the claimer's lease row says its lease lapsed (docs/architecture.md#alerts-the-outbox, #fencing); a claimer
 // without a lease row (a single node) is judged by claim_until alone.
 func testLeaseClaimTakeover(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
