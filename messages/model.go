@@ -49,6 +49,9 @@ type User struct {
 	// DisabledAt is when an admin disabled the user (zero: enabled). A disabled user's API
 	// calls and sessions are refused; their pings still count.
 	DisabledAt time.Time
+	// LastSeenAt is when the user last signed in or used the API, to within an hour (it is
+	// written at most that often); zero: never.
+	LastSeenAt time.Time
 }
 
 // ContentRule checks ping bodies and query strings.

@@ -27,6 +27,8 @@ type Store interface {
 	LeaseStore
 	AdminStore
 	SiteStore
+	CleanupStore
+	TelegramStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
@@ -42,6 +44,9 @@ type UserStore interface {
 	UserByAuthKeyHash(ctx context.Context, hash []byte) (messages.User, error)
 	UserBySlug(ctx context.Context, slug string) (messages.User, error)
 	UserByPingKeyIndex(ctx context.Context, index []byte) (messages.User, error)
+	// TouchUser records that the user was seen at at: last_seen_at becomes at unless it is
+	// already later than at - SeenResolution (no write then). ENotFound is not reported.
+	TouchUser(ctx context.Context, userID int64, at time.Time) error
 }
 
 // CheckReader is what the API reads, always scoped to a user, plus the two writes that come

@@ -114,19 +114,21 @@ func scanCheck(row pgx.Row) (messages.Check, error) {
 	return c, nil
 }
 
-const userColumns = `id, slug, auth_key_hash, ping_key_enc, ping_key_index, slug_pings, created_at, disabled_at`
+const userColumns = `id, slug, auth_key_hash, ping_key_enc, ping_key_index, slug_pings, created_at, disabled_at, last_seen_at`
 
 func scanUser(row pgx.Row) (messages.User, error) {
 	var (
 		u        messages.User
 		created  *int64
 		disabled *int64
+		seen     *int64
 	)
-	if err := row.Scan(&u.ID, &u.Slug, &u.AuthKeyHash, &u.PingKeyEnc, &u.PingKeyIndex, &u.SlugPings, &created, &disabled); err != nil {
+	if err := row.Scan(&u.ID, &u.Slug, &u.AuthKeyHash, &u.PingKeyEnc, &u.PingKeyIndex, &u.SlugPings, &created, &disabled, &seen); err != nil {
 		return messages.User{}, err
 	}
 	u.CreatedAt = fromMS(created)
 	u.DisabledAt = fromMS(disabled)
+	u.LastSeenAt = fromMS(seen)
 	return u, nil
 }
 

@@ -191,6 +191,8 @@ func conflictFor(constraint string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
 	case "admins_username_key":
 		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
+	case "telegram_links_telegram_id_key":
+		return &messages.Error{Code: messages.EConflict, Message: "this Telegram account is linked to another user"}
 	}
 	return nil
 }

@@ -96,19 +96,21 @@ func scanCheck(row scanner) (messages.Check, error) {
 	return c, nil
 }
 
-const userColumns = `id, slug, auth_key_hash, ping_key_enc, ping_key_index, slug_pings, created_at, disabled_at`
+const userColumns = `id, slug, auth_key_hash, ping_key_enc, ping_key_index, slug_pings, created_at, disabled_at, last_seen_at`
 
 func scanUser(row scanner) (messages.User, error) {
 	var (
 		u        messages.User
 		created  sql.NullInt64
 		disabled sql.NullInt64
+		seen     sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Slug, &u.AuthKeyHash, &u.PingKeyEnc, &u.PingKeyIndex, &u.SlugPings, &created, &disabled); err != nil {
+	if err := row.Scan(&u.ID, &u.Slug, &u.AuthKeyHash, &u.PingKeyEnc, &u.PingKeyIndex, &u.SlugPings, &created, &disabled, &seen); err != nil {
 		return messages.User{}, err
 	}
 	u.CreatedAt = fromMS(created)
 	u.DisabledAt = fromMS(disabled)
+	u.LastSeenAt = fromMS(seen)
 	return u, nil
 }
 

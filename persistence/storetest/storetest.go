@@ -72,6 +72,12 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"SearchChecks", testSearchChecks},
 		{"DeleteUser", testDeleteUser},
 		{"SiteStats", testSiteStats},
+		{"TouchUser", testTouchUser},
+		{"InactiveChecks", testInactiveChecks},
+		{"InactiveUsers", testInactiveUsers},
+		{"JobLease", testJobLease},
+		{"TelegramLinks", testTelegramLinks},
+		{"TelegramLoginSeen", testTelegramLoginSeen},
 		{"ClosedIsUnavailable", testClosed},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+)
+
+// This file holds the cleanup's queries across users (persistence.CleanupStore) and the
+// user's last-seen time. They walk the tables by primary key in pages, so a run never holds
+// a long read over the whole store.
+
+// TouchUser records that the user was seen at at, at most once per SeenResolution.
+func (s *Store) TouchUser(ctx context.Context, userID int64, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE users SET last_seen_at = ?
+		WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at <= ?)`,
+		at.UnixMilli(), userID, at.Add(-persistence.SeenResolution).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("touch user %d: %w", userID, s.mapErr(err))
+	}
+	return nil
+}
+
+// CountChecks counts every check.
+func (s *Store) CountChecks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM checks`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count checks: %w", s.mapErr(err))
+	}
+	return n, nil
+}
+
+// InactiveChecks returns unpaused checks whose last activity is before before, by id.
+func (s *Store) InactiveChecks(ctx context.Context, before time.Time, afterID int64, limit int) ([]messages.Check, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+schema.CheckColumns+` FROM checks
+		WHERE id > ? AND status <> ? AND COALESCE(last_ping, created_at) < ?
+		ORDER BY id LIMIT ?`, afterID, messages.StatusPaused, before.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("inactive checks: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	var out []messages.Check
+	for rows.Next() {
+		c, err := scanCheck(rows)
+		if err != nil {
+			return nil, fmt.Errorf("inactive checks: %w", s.mapErr(err))
+		}
+		out = append(out, c)
+	}
+	return out, s.mapErr(rows.Err())
+}
+
+// userActivityColumns are read by scanUserActivity; u is users.
+const userActivityColumns = `u.id, u.slug, u.created_at, u.last_seen_at, u.disabled_at,
+	(SELECT count(*) FROM checks c WHERE c.user_id = u.id),
+	EXISTS (SELECT 1 FROM telegram_links t WHERE t.user_id = u.id)`
+
+func scanUserActivity(row scanner) (persistence.UserActivity, error) {
+	var (
+		u                       persistence.UserActivity
+		created, seen, disabled sql.NullInt64
+	)
+	if err := row.Scan(&u.ID, &u.Slug, &created, &seen, &disabled, &u.Checks, &u.TelegramLinked); err != nil {
+		return u, err
+	}
+	u.CreatedAt, u.LastSeenAt, u.DisabledAt = fromMS(created), fromMS(seen), fromMS(disabled)
+	return u, nil
+}
+
+// InactiveUsers returns enabled users without a Telegram link, created and last seen
+// before before, by id.
+func (s *Store) InactiveUsers(ctx context.Context, before time.Time, afterID int64, limit int) ([]persistence.UserActivity, error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, err
+	}
+	t := before.UnixMilli()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userActivityColumns+` FROM users u
+		WHERE u.id > ? AND u.created_at < ? AND (u.last_seen_at IS NULL OR u.last_seen_at < ?)
+			AND u.disabled_at IS NULL
+			AND NOT EXISTS (SELECT 1 FROM telegram_links t WHERE t.user_id = u.id)
+		ORDER BY u.id LIMIT ?`, afterID, t, t, limit)
+	if err != nil {
+		return nil, fmt.Errorf("inactive users: %w", s.mapErr(err))
+	}
+	defer rows.Close()
+	var out []persistence.UserActivity
+	for rows.Next() {
+		u, err := scanUserActivity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("inactive users: %w", s.mapErr(err))
+		}
+		out = append(out, u)
+	}
+	return out, s.mapErr(rows.Err())
+}
+
+// UserActivityByID reads one user's activity.
+func (s *Store) UserActivityByID(ctx context.Context, userID int64) (persistence.UserActivity, error) {
+	u, err := scanUserActivity(s.r.QueryRowContext(ctx, `SELECT `+userActivityColumns+` FROM users u WHERE u.id = ?`, userID))
+	if err != nil {
+		return u, s.mapErr(err)
+	}
+	return u, nil
+}
+
+// AcquireJobLease takes or renews a named lease: one conditional upsert, so two nodes
+// racing for a free lease cannot both get it.
+func (s *Store) AcquireJobLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if name == "" || holder == "" {
+		return false, messages.Errorf(messages.EInvalid, "job lease: empty name or holder")
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO job_leases (name, holder, lease_until) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+		WHERE job_leases.holder = excluded.holder OR job_leases.lease_until < ?`,
+		name, holder, until.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("acquire job lease %s: %w", name, s.mapErr(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("acquire job lease %s: %w", name, s.mapErr(err))
+	}
+	return n == 1, nil
+}
+
+// ReleaseJobLease deletes holder's lease of name.
+func (s *Store) ReleaseJobLease(ctx context.Context, name, holder string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM job_leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
+		return fmt.Errorf("release job lease %s: %w", name, s.mapErr(err))
+	}
+	return nil
+}
