@@ -110,6 +110,16 @@ func (s *apiStore) UserBySlug(_ context.Context, slug string) (messages.User, er
 	return s.findUser(func(u messages.User) bool { return u.Slug == slug })
 }
 
+func (s *apiStore) TouchUser(_ context.Context, userID int64, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[userID]; ok && (u.LastSeenAt.IsZero() || !u.LastSeenAt.After(at.Add(-persistence.SeenResolution))) {
+		u.LastSeenAt = at
+		s.users[userID] = u
+	}
+	return nil
+}
+
 func (s *apiStore) UserByPingKeyIndex(_ context.Context, index []byte) (messages.User, error) {
 	return s.findUser(func(u messages.User) bool { return bytes.Equal(u.PingKeyIndex, index) })
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
@@ -49,9 +50,26 @@ var errUnauthenticated = &messages.Error{Code: messages.EUnauthorized, Message: 
 // UI's cookie session are later sources tried here, in a fixed order. Keys are never logged.
 func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if key := r.Header.Get(HeaderAuthKey); key != "" {
-		return s.authByKey(r.Context(), key)
+		p, err := s.authByKey(r.Context(), key)
+		if err == nil {
+			s.seen(r.Context(), p.User)
+		}
+		return p, err
 	}
 	return Principal{}, errUnauthenticated
+}
+
+// seen records that the user signed in or used the API, for the cleanup of inactive
+// accounts. The time read with the user decides, so a busy client costs one write per
+// persistence.SeenResolution, not one per request; a failed write only delays the record.
+func (s *Server) seen(ctx context.Context, u messages.User) {
+	now := s.now()
+	if !u.LastSeenAt.IsZero() && now.Sub(u.LastSeenAt) < persistence.SeenResolution {
+		return
+	}
+	if err := s.deps.Store.TouchUser(ctx, u.ID, now); err != nil {
+		s.log.DebugContext(ctx, "record the user's last sign-in", "user_id", u.ID, "err", err)
+	}
 }
 
 // authenticateLimited is authenticate under the failed-authentication allowance of the

@@ -69,6 +69,9 @@ func (f *fakePingStore) UserByPingKeyIndex(ctx context.Context, index []byte) (m
 	return f.UserByPingKeyIndexFunc(ctx, index)
 }
 
+// TouchUser records nothing: the ping path never authenticates a user.
+func (f *fakePingStore) TouchUser(context.Context, int64, time.Time) error { return nil }
+
 func (f *fakePingStore) CreateCheck(ctx context.Context, c *messages.Check) error {
 	if f.CreateCheckFunc == nil {
 		return notSet("CreateCheck")
