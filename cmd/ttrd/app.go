@@ -274,6 +274,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.dispatcher.Start(context.Background())
 	m.defer_(m.dispatcher.Stop)
 	m.pokePending()
+	if err := m.startCleanup(); err != nil {
+		return err
+	}
 
 	if err := m.serve(); err != nil {
 		return err

@@ -54,12 +54,14 @@ type Config struct {
 	GossipProbeInterval time.Duration
 	GossipProbeTimeout  time.Duration
 	GossipSuspicionMult int
-	RC                  aimd.Config // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
-	Abuse               AbuseConfig // abuse limits and quotas (--limit-*, --quota-*, --trust-proxy, --hsts)
-	ClusterTLS          string      // --cluster-tls: on (default) or permit
-	ClusterTLSCA        string      // operator-supplied cluster CA bundle (PEM)
-	ClusterTLSCert      string      // this node's leaf (PEM), with --cluster-tls-ca
-	ClusterTLSKey       string      // the leaf's key (PEM)
+	RC                  aimd.Config         // adaptive rate control of alert destinations (--rc-*, TTR_RC_*)
+	Abuse               AbuseConfig         // abuse limits and quotas (--limit-*, --quota-*, --trust-proxy, --hsts)
+	ClusterTLS          string              // --cluster-tls: on (default) or permit
+	ClusterTLSCA        string              // operator-supplied cluster CA bundle (PEM)
+	ClusterTLSCert      string              // this node's leaf (PEM), with --cluster-tls-ca
+	ClusterTLSKey       string              // the leaf's key (PEM)
+	Cleanup             CleanupConfig       // cleanup of inactive checks and users (--cleanup-*)
+	TelegramLogin       TelegramLoginConfig // Login with Telegram (--telegram-login-bot-name, TTR_TELEGRAM_LOGIN_BOT_TOKEN)
 	// Secrets (never logged).
 	EncryptionKeys    string
 	SecretKey         string
@@ -149,6 +151,8 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.SMTPTLS, "smtp-tls", "starttls", "starttls, tls (implicit, port 465) or none (local relays only)")
 	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", 10*time.Second, "bound on one email delivery (env TTR_SMTP_TIMEOUT)")
 	abuseFlags := c.Abuse.register(fs)
+	c.Cleanup.register(fs)
+	c.TelegramLogin.register(fs)
 
 	// Environment fallbacks: apply before parsing so the command line wins.
 	var envErr error
@@ -180,6 +184,7 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	c.SecretKey = getenv("TTR_SECRET_KEY")
 	c.SecretKeyPrevious = getenv("TTR_SECRET_KEY_PREVIOUS")
 	c.SMTPPassword = getenv("TTR_SMTP_PASSWORD")
+	c.TelegramLogin.BotToken = getenv(envTelegramLoginToken)
 	for _, s := range strings.Split(allow, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -263,6 +268,12 @@ func (c Config) Validate() error {
 	if err := c.Abuse.Validate(c.PublicURL); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Cleanup.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.TelegramLogin.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -314,5 +325,6 @@ func (c Config) redacted() []any {
 		"cluster_tls", c.ClusterTLS, "cluster_tls_files", c.ClusterTLSCA != "",
 		"secret_key_previous_set", c.SecretKeyPrevious != "", "internal_token_set", c.InternalToken != "",
 		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS,
-		"abuse_limits", c.Abuse.String()}
+		"abuse_limits", c.Abuse.String(), "cleanup", c.Cleanup.String(),
+		"telegram_login_bot", c.TelegramLogin.BotName, "telegram_login_token_set", c.TelegramLogin.BotToken != ""}
 }

@@ -7,6 +7,8 @@
 //	                      also apply the contract migrations (once every node is upgraded)
 //	ttrd secrets rotate   re-seal every secret under the first key of TTR_ENCRYPTION_KEYS
 //	ttrd admin …          operator accounts and metrics tokens (ttrd admin for usage)
+//	ttrd cleanup --dry-run --cleanup-inactive-days N [flags]
+//	                      list the checks and users a cleanup run would remove
 package main
 
 import (
@@ -38,6 +40,14 @@ func run(args []string) int {
 	case len(args) > 0 && args[0] == "secrets":
 		fmt.Fprintln(os.Stderr, "ttrd: usage: ttrd secrets rotate [flags]")
 		return 2
+	case len(args) > 0 && args[0] == "cleanup":
+		var dry bool
+		if args, dry = cutDryRun(args[1:]); !dry {
+			fmt.Fprintln(os.Stderr, "ttrd: usage: ttrd cleanup --dry-run --cleanup-inactive-days N [flags]\n"+
+				"(the cleanup itself runs inside the daemon when --cleanup-inactive-days is set)")
+			return 2
+		}
+		cmd = "cleanup"
 	case len(args) > 0 && (args[0] == "migrate" || args[0] == "serve"):
 		cmd, args = args[0], args[1:]
 	}
@@ -73,6 +83,13 @@ func run(args []string) int {
 		fmt.Printf("re-sealed %d secrets under the first key of TTR_ENCRYPTION_KEYS; the other keys may now be removed\n", n)
 		return 0
 	}
+	if cmd == "cleanup" {
+		if err := m.CleanupDryRun(ctx, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "ttrd cleanup:", err)
+			return 1
+		}
+		return 0
+	}
 	if cmd == "migrate" {
 		migrate := m.Migrate
 		if contract {
@@ -93,4 +110,18 @@ func run(args []string) int {
 	stop() // a second signal now ends the process at once
 	m.Shutdown()
 	return 0
+}
+
+// cutDryRun removes --dry-run (or -dry-run) from args and reports whether it was there.
+func cutDryRun(args []string) ([]string, bool) {
+	out := make([]string, 0, len(args))
+	dry := false
+	for _, a := range args {
+		if a == "--dry-run" || a == "-dry-run" {
+			dry = true
+			continue
+		}
+		out = append(out, a)
+	}
+	return out, dry
 }
