@@ -26,6 +26,8 @@ type CredentialStore interface {
 	// APITokensByPrefix returns the tokens whose prefix is prefix (any user): the caller
 	// compares digests in constant time.
 	APITokensByPrefix(ctx context.Context, prefix string) ([]messages.APIToken, error)
+	// APITokenUser returns the user who owns the token.
+	APITokenUser(ctx context.Context, tokenID int64) (messages.User, error)
 	// UpdateAPIToken writes t's name, expiry and networks (the token's id and user name it).
 	UpdateAPIToken(ctx context.Context, t messages.APIToken) error
 	// RevokeAPIToken deletes the user's token and retires its digest at at, in one

@@ -94,6 +94,16 @@ func (s *Store) tokens(ctx context.Context, what, query string, args ...any) ([]
 	return out, nil
 }
 
+// APITokenUser returns the token's owner.
+func (s *Store) APITokenUser(ctx context.Context, tokenID int64) (messages.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id = (SELECT user_id FROM api_tokens WHERE id = $1)`, tokenID))
+	if err != nil {
+		return u, fmt.Errorf("api token user: %w", s.mapErr(err))
+	}
+	return u, nil
+}
+
 // UpdateAPIToken writes t's name, expiry and networks.
 func (s *Store) UpdateAPIToken(ctx context.Context, t messages.APIToken) error {
 	res, err := s.pool.Exec(ctx, `UPDATE api_tokens SET name = $1, expires_at = $2, networks = $3 WHERE user_id = $4 AND id = $5`,

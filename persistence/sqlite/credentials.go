@@ -91,6 +91,16 @@ func (s *Store) tokens(ctx context.Context, what, query string, args ...any) ([]
 	return out, nil
 }
 
+// APITokenUser returns the token's owner.
+func (s *Store) APITokenUser(ctx context.Context, tokenID int64) (messages.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id = (SELECT user_id FROM api_tokens WHERE id = ?)`, tokenID))
+	if err != nil {
+		return u, fmt.Errorf("api token user: %w", s.mapErr(err))
+	}
+	return u, nil
+}
+
 // UpdateAPIToken writes t's name, expiry and networks.
 func (s *Store) UpdateAPIToken(ctx context.Context, t messages.APIToken) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET name = ?, expires_at = ?, networks = ? WHERE user_id = ? AND id = ?`,

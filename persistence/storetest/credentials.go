@@ -45,6 +45,9 @@ func testAPITokens(t *testing.T, s persistence.Store) {
 	if _, err := s.GetAPIToken(ctx, other.ID, a.ID); messages.CodeOf(err) != messages.ENotFound {
 		t.Errorf("another user's token: %v, want not found", err)
 	}
+	if owner, err := s.APITokenUser(ctx, c.ID); err != nil || owner.ID != other.ID {
+		t.Errorf("token user = %+v, %v; want user %d", owner, err, other.ID)
+	}
 	list, err := s.ListAPITokens(ctx, u.ID, 10)
 	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID || !list[1].ExpiresAt.IsZero() {
 		t.Errorf("list = %+v, %v", list, err)
@@ -100,6 +103,9 @@ func testAPITokens(t *testing.T, s persistence.Store) {
 	}
 	if err := s.RevokeAPIToken(ctx, u.ID, a.ID, at); messages.CodeOf(err) != messages.ENotFound {
 		t.Errorf("revoke twice: %v, want not found", err)
+	}
+	if _, err := s.APITokenUser(ctx, a.ID); messages.CodeOf(err) != messages.ENotFound {
+		t.Errorf("revoked token's user: %v, want not found", err)
 	}
 	rc, err := s.RetiredCredential(ctx, a.Digest, at.Add(-time.Hour))
 	if want := (messages.RetiredCredential{Kind: messages.RetiredToken, UserID: u.ID, RetiredAt: at}); err != nil || rc != want {
