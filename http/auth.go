@@ -116,9 +116,10 @@ const (
 	bearerOther                      // anything else (admin JWTs will be classified here)
 )
 
-// classifyBearer is the one place that decides what a bearer credential is. An admin JWT
-// will be a kind of its own, told apart by its shape (three base64url parts); until then
-// every other bearer is refused as unknown.
+// classifyBearer is the one place that decides what a bearer credential is on the user API.
+// Admin access tokens (JWTs) and operators' metrics tokens belong to the admin API and
+// /metrics: here they are bearerOther, refused without counting as a guess (no guess of
+// one could succeed at this door). An admin kind accepted here would be classified here.
 func classifyBearer(cred string) bearerKind {
 	switch {
 	case cred == "":
@@ -152,7 +153,7 @@ func (s *Server) authenticate(r *http.Request, ip netip.Addr) (Principal, error)
 	case bearerAPIToken:
 		return s.authByToken(r.Context(), tok, ip)
 	case bearerOther:
-		return Principal{}, refused(errUnauthenticated, true, "bearer", "unknown credential", 0, 0)
+		return Principal{}, refused(errUnauthenticated, false, "bearer", "not a user credential", 0, 0)
 	}
 	return Principal{}, errUnauthenticated
 }

@@ -247,6 +247,65 @@ func TestAPITokens(t *testing.T) {
 		code, b = call(t, d.URL, owner, "GET", "/api/v1/user/activity?cursor=bogus", nil)
 		expect(t, "bad cursor", code, b, 400, "cursor")
 	})
+
+	t.Run("admins see everyone's activity and their own actions", func(t *testing.T) {
+		store := []string{"--data-dir", d.dataDir}
+		if out, code := adminRun(t, "", []string{"TTR_ADMIN_PASSWORD=an admin password 1"}, append([]string{"create", "--username", "ops"}, store...)...); code != 0 {
+			t.Fatalf("admin create: %d %s", code, out)
+		}
+		code, access := adminSignIn(t, d.URL, "ops", "an admin password 1")
+		if code != 200 {
+			t.Fatalf("admin sign-in: %d", code)
+		}
+		code, body := bearerGet(t, d.URL, "/api/v1/admin/users", access)
+		var users struct {
+			Items []struct {
+				ID       int64  `json:"id"`
+				UserSlug string `json:"user_slug"`
+			} `json:"items"`
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &users) != nil {
+			t.Fatalf("admin users: %d %s", code, body)
+		}
+		var userID int64
+		for _, it := range users.Items {
+			if it.UserSlug == u.UserSlug {
+				userID = it.ID
+			}
+		}
+		for _, action := range []string{"disable", "enable"} {
+			if code, b := call(t, d.URL, cred{token: access}, "POST", fmt.Sprintf("/api/v1/admin/users/%d/%s", userID, action), nil); code/100 != 2 {
+				t.Fatalf("admin %s: %d %s", action, code, b)
+			}
+		}
+		code, body = bearerGet(t, d.URL, "/api/v1/admin/activity?size=100", access)
+		var all struct {
+			Items []struct {
+				UserID int64 `json:"user_id"`
+				Event  string
+				Method string
+				Reason string
+			} `json:"items"`
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &all) != nil {
+			t.Fatalf("admin activity: %d %s", code, body)
+		}
+		seen := map[string]bool{}
+		for _, e := range all.Items {
+			seen[fmt.Sprintf("%s/%s/%d", e.Event, e.Method, min(e.UserID, 1))] = true
+			if e.Event == "admin" && (e.UserID != userID || !strings.Contains(e.Reason, "/disable") && !strings.Contains(e.Reason, "/enable")) {
+				t.Errorf("admin action row: %+v", e)
+			}
+		}
+		for _, want := range []string{"sign_in/admin/0", "admin/admin/1", "auth/token/0", "auth/token/1", "auth/key/1"} {
+			if !seen[want] {
+				t.Errorf("admin activity lacks %s: %v", want, seen)
+			}
+		}
+		if code, _ := call(t, d.URL, owner, "GET", "/api/v1/admin/activity", nil); code != 401 {
+			t.Errorf("admin activity with a user's key: %d, want 401", code)
+		}
+	})
 }
 
 // TestActivityKeepsNoAddress: a flood of failed authentications from one address behind a

@@ -92,7 +92,7 @@ func TestMintAndParse(t *testing.T) {
 			t.Errorf("Parse(%q) accepted", bad)
 		}
 	}
-	if !credential.LooksLikeToken("ttr_whatever") || credential.LooksLikeToken("eyJhbGciOi.x.y") {
+	if !credential.LooksLikeToken("ttr_ro_whatever") || credential.LooksLikeToken("ttr_mx_metrics") || credential.LooksLikeToken("eyJhbGciOi.x.y") {
 		t.Error("LooksLikeToken classifies wrongly")
 	}
 }

@@ -43,9 +43,12 @@ func Mint(scopes Scopes) (Minted, error) {
 	return Minted{Token: tok, Prefix: tok[:len(tokenPrefix)+3+prefixRandom], Digest: Digest(tok)}, nil
 }
 
-// LooksLikeToken reports whether a bearer credential claims to be an API token (ttr_…),
-// whatever its shape: such a credential is never tried as anything else.
-func LooksLikeToken(s string) bool { return strings.HasPrefix(s, tokenPrefix) }
+// LooksLikeToken reports whether a bearer credential claims to be a scoped API token
+// (ttr_ro_… or ttr_rw_…), whatever the rest: such a credential is never tried as anything
+// else. Other ttr_ kinds (an operator's metrics token) are not API tokens.
+func LooksLikeToken(s string) bool {
+	return strings.HasPrefix(s, tokenPrefix+KindReadOnly+"_") || strings.HasPrefix(s, tokenPrefix+KindReadWrite+"_")
+}
 
 // Parse checks a token's shape and returns its lookup prefix; ok is false for anything no
 // Mint could have made.
