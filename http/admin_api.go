@@ -20,6 +20,7 @@ const (
 	routeAdminUserDisable = "/api/v1/admin/users/:id/disable"
 	routeAdminUserEnable  = "/api/v1/admin/users/:id/enable"
 	routeAdminChecks      = "/api/v1/admin/checks"
+	routeAdminActivity    = "/api/v1/admin/activity"
 )
 
 // SlugHold is how long the slug of a deleted user stays unavailable (24 hours), so a
@@ -37,6 +38,13 @@ func (s *Server) adminRoutes(r *httprouter.Router) {
 	r.POST(routeAdminUserDisable, s.adminAuthed(routeAdminUserDisable, s.adminSetDisabled(true)))
 	r.POST(routeAdminUserEnable, s.adminAuthed(routeAdminUserEnable, s.adminSetDisabled(false)))
 	r.GET(routeAdminChecks, s.adminAuthed(routeAdminChecks, s.adminSearchChecks))
+	r.GET(routeAdminActivity, s.adminAuthed(routeAdminActivity, s.adminActivity))
+}
+
+// adminActivity: GET /api/v1/admin/activity?size=&cursor= — everyone's authentication
+// activity, unknown credentials included (docs/api.md "Activity").
+func (s *Server) adminActivity(w http.ResponseWriter, r *http.Request, _ adminArgs) error {
+	return s.ServeActivity(w, r, 0)
 }
 
 // siteJSON is the cluster-wide overview (admin stats, and the admin's metrics summary).

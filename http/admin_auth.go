@@ -13,6 +13,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/adminauth"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -96,6 +97,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 	}
 	if !ad.Verifier.Verify(a.PasswordHash, found, password) {
 		s.log.InfoContext(r.Context(), "admin sign-in refused", "request_id", RequestIDFrom(r.Context()), "username", username)
+		s.deps.Activity.Failed(r.Context(), activity.Attempt{Method: "admin", Reason: "sign-in refused", IP: ip, UserAgent: r.UserAgent()})
 		if lerr := lim.AuthFailed(r.Context(), ip); lerr != nil {
 			return lerr
 		}
@@ -123,6 +125,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 		s.log.WarnContext(r.Context(), "prune admin tokens", "err", err)
 	}
 	s.log.InfoContext(r.Context(), "admin signed in", "request_id", RequestIDFrom(r.Context()), "admin", a.Username)
+	s.deps.Activity.Event(r.Context(), activity.EventSignIn, activity.Attempt{Method: "admin",
+		Credential: "admin:" + strconv.FormatInt(a.ID, 10), IP: ip, UserAgent: r.UserAgent()})
 	return s.issue(w, a.ID, family, refresh)
 }
 
@@ -282,6 +286,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 		return err
 	}
 	http.SetCookie(w, s.refreshCookie("", -1))
+	s.deps.Activity.Event(r.Context(), activity.EventSignOut, activity.Attempt{Method: "admin",
+		IP: s.deps.Limits.ClientIP(r), UserAgent: r.UserAgent()})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -413,6 +419,12 @@ func (s *Server) adminAuthed(pattern string, f adminFunc) httprouter.Handle {
 		}
 		if err := f(w, r, args); err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead { // an action, not a look
+			s.deps.Activity.Event(r.Context(), activity.EventAdmin, activity.Attempt{UserID: args.userID, Method: "admin",
+				Credential: "admin:" + strconv.FormatInt(a.ID, 10), Reason: r.Method + " " + pattern,
+				IP: s.deps.Limits.ClientIP(r), UserAgent: r.UserAgent()})
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/ttr-rip/ttr/http/credential"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -41,14 +42,15 @@ func (s *Server) apiRoutes(r *httprouter.Router) {
 	r.MethodNotAllowed = http.HandlerFunc(methodNotAllowed)
 
 	r.POST(routeUsers, s.public(routeUsers, s.createUser))
-	r.POST(routePreview, s.authed(routePreview, s.previewSchedule))
-	r.GET(routeChecks, s.authed(routeChecks, s.listChecks))
-	r.POST(routeChecks, s.authed(routeChecks, s.createCheck))
+	r.POST(routePreview, s.authed(routePreview, scoped(credential.Read, s.previewSchedule)))
+	r.GET(routeChecks, s.authed(routeChecks, scoped(credential.Read, s.listChecks)))
+	r.POST(routeChecks, s.authed(routeChecks, scoped(credential.Write, s.createCheck)))
 	for _, m := range checkMethods {
 		r.Handle(m, routeChecks+"/*rest", s.dispatchChecks)
 	}
-	r.GET(routeUserBadgeKey, s.authed(routeUserBadgeKey, s.getBadgeKey))
-	r.POST(routeUserRotateBadgeKey, s.authed(routeUserRotateBadgeKey, s.rotateBadgeKey))
+	r.GET(routeUserBadgeKey, s.authed(routeUserBadgeKey, keyOrSession(s.getBadgeKey)))
+	r.POST(routeUserRotateBadgeKey, s.authed(routeUserRotateBadgeKey, keyOrSession(s.rotateBadgeKey)))
+	s.tokenRoutes(r)
 }
 
 // checkHandler maps a dispatcher operation to its handler.
@@ -122,7 +124,7 @@ func (s *Server) dispatchChecks(w http.ResponseWriter, r *http.Request, ps httpr
 		return
 	}
 	setRoute(r, m.pattern)
-	s.serveAuthed(w, r, apiArgs{checkID: m.checkID, n: m.n, channel: m.channel}, h)
+	s.serveAuthed(w, r, apiArgs{checkID: m.checkID, n: m.n, channel: m.channel}, scoped(scopeOf(m.op), h))
 }
 
 // public adapts an unauthenticated API handler.
@@ -165,7 +167,7 @@ func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, a apiArgs, 
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.deps.Limits.APICredential(p.Via + ":" + strconv.FormatInt(p.User.ID, 10)); err != nil {
+	if err := s.deps.Limits.APICredential(p.Via + ":" + strconv.FormatInt(p.User.ID, 10) + ":" + p.credentialName()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

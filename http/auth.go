@@ -2,8 +2,14 @@ package http
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
 
+	"github.com/ttr-rip/ttr/http/activity"
+	"github.com/ttr-rip/ttr/http/credential"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -15,18 +21,47 @@ const HeaderAuthKey = "X-Auth-Key"
 // maxAuthKeyLen bounds what is hashed and looked up: minted keys are 32 characters.
 const maxAuthKeyLen = 256
 
+// RetiredFor is how long a rotated or deleted key, or a revoked token, is refused with its
+// own message (and without counting as a guess).
+const RetiredFor = 24 * time.Hour
+
 // Credential kinds a Principal was authenticated by.
 const (
 	// ViaAuthKey is a user's access key in X-Auth-Key.
 	ViaAuthKey = "auth_key"
+	// ViaAPIToken is a scoped API token in Authorization: Bearer ttr_….
+	ViaAPIToken = "api_token"
 )
 
 // Principal is who made an authenticated API request.
 type Principal struct {
 	User messages.User
-	// Via names the credential (ViaAuthKey). Scoped API tokens and admin JWTs
-	// (Authorization: Bearer) will add their kinds, and a token's scopes, here.
+	// Via names the credential (ViaAuthKey, ViaAPIToken). Admin JWTs will add their kind.
 	Via string
+	// TokenID and Scopes are the API token's (ViaAPIToken only: every other credential may
+	// do everything its user may).
+	TokenID int64
+	Scopes  credential.Scopes
+}
+
+// activityMethod names the credential in the activity log.
+func activityMethod(via string) string {
+	switch via {
+	case ViaAuthKey:
+		return "key"
+	case ViaAPIToken:
+		return "token"
+	}
+	return via
+}
+
+// credentialName names the credential within its user (the activity log, the request
+// allowance): "" for the key, "token:<id>" for a token.
+func (p Principal) credentialName() string {
+	if p.Via == ViaAPIToken {
+		return "token:" + strconv.FormatInt(p.TokenID, 10)
+	}
+	return ""
 }
 
 type principalKey struct{}
@@ -45,16 +80,89 @@ func withPrincipal(ctx context.Context, p Principal) context.Context {
 // caller learns nothing about why.
 var errUnauthenticated = &messages.Error{Code: messages.EUnauthorized, Message: "missing or invalid X-Auth-Key"}
 
-// authenticate resolves the caller of an API request. It is the seam for every credential:
-// today only X-Auth-Key; Authorization: Bearer (scoped API tokens, admin JWTs) and the web
-// UI's cookie session are later sources tried here, in a fixed order. Keys are never logged.
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
+// Answers to credentials that exist, or existed, but may not be used (docs/api.md "Key
+// hygiene"): none of them is a guess.
+var (
+	errKeyRotated   = &messages.Error{Code: messages.EUnauthorized, Message: "this access key was rotated or its account deleted: use the current key"}
+	errTokenRevoked = &messages.Error{Code: messages.EUnauthorized, Message: "this API token was revoked"}
+	errTokenExpired = &messages.Error{Code: messages.EUnauthorized, Message: "this API token has expired"}
+	errNetwork      = &messages.Error{Code: messages.EForbidden, Message: "this credential may not be used from your network"}
+)
+
+// authFailure is a refused credential: the answer, whether it counts as a guess toward the
+// failed-authentication allowance, and what the activity log records.
+type authFailure struct {
+	answer *messages.Error
+	guess  bool
+	a      activity.Attempt
+}
+
+func (f *authFailure) Error() string { return f.answer.Error() }
+func (f *authFailure) Unwrap() error { return f.answer }
+
+func refused(answer *messages.Error, guess bool, method, reason string, userID, tokenID int64) error {
+	a := activity.Attempt{UserID: userID, Method: method, Reason: reason}
+	if tokenID != 0 {
+		a.Credential = "token:" + strconv.FormatInt(tokenID, 10)
+	}
+	return &authFailure{answer: answer, guess: guess, a: a}
+}
+
+// bearerKind classifies an Authorization: Bearer credential.
+type bearerKind int
+
+const (
+	bearerNone     bearerKind = iota // no bearer credential
+	bearerAPIToken                   // ttr_…: a scoped API token
+	bearerOther                      // anything else (admin JWTs will be classified here)
+)
+
+// classifyBearer is the one place that decides what a bearer credential is on the user API.
+// Admin access tokens (JWTs) and operators' metrics tokens belong to the admin API and
+// /metrics: here they are bearerOther, refused without counting as a guess (no guess of
+// one could succeed at this door). An admin kind accepted here would be classified here.
+func classifyBearer(cred string) bearerKind {
+	switch {
+	case cred == "":
+		return bearerNone
+	case credential.LooksLikeToken(cred):
+		return bearerAPIToken
+	}
+	return bearerOther
+}
+
+// bearer returns the credential of an Authorization: Bearer header ("" when none).
+func bearer(r *http.Request) string {
+	tok, _ := bearerToken(r)
+	return tok
+}
+
+// hasCredential reports whether the request carries a credential to check.
+func hasCredential(r *http.Request) bool {
+	return r.Header.Get(HeaderAuthKey) != "" || bearer(r) != ""
+}
+
+// authenticate resolves the caller of an API request from ip. It is the seam for every
+// credential, tried in a fixed order: X-Auth-Key, then Authorization: Bearer (classified by
+// classifyBearer). A refusal is an *authFailure. Credentials are never logged.
+func (s *Server) authenticate(r *http.Request, ip netip.Addr) (Principal, error) {
+	p, err := s.authenticateCredential(r, ip)
+	if err == nil {
+		s.seen(r.Context(), p.User)
+	}
+	return p, err
+}
+
+func (s *Server) authenticateCredential(r *http.Request, ip netip.Addr) (Principal, error) {
 	if key := r.Header.Get(HeaderAuthKey); key != "" {
-		p, err := s.authByKey(r.Context(), key)
-		if err == nil {
-			s.seen(r.Context(), p.User)
-		}
-		return p, err
+		return s.authByKey(r.Context(), key, ip)
+	}
+	tok := bearer(r)
+	switch classifyBearer(tok) {
+	case bearerAPIToken:
+		return s.authByToken(r.Context(), tok, ip)
+	case bearerOther:
+		return Principal{}, refused(errUnauthenticated, false, "bearer", "not a user credential", 0, 0)
 	}
 	return Principal{}, errUnauthenticated
 }
@@ -76,24 +184,37 @@ func (s *Server) seen(ctx context.Context, u messages.User) {
 // client's IP: a client over it is refused before its credential is looked at, and a
 // credential that does not authenticate counts against it (then the answer is 429 instead of
 // 401 when it was one too many). A request without a credential is no guess and does not
-// count; nor does a key its user rotated away recently (Deps.KeyRecentlyRotated).
+// count; nor does a credential that exists or recently existed (a rotated key, a revoked or
+// expired token, a credential used from outside its networks). Outcomes go to the activity
+// log.
 func (s *Server) authenticateLimited(r *http.Request) (Principal, error) {
 	lim := s.deps.Limits
-	key := r.Header.Get(HeaderAuthKey)
-	if key == "" {
-		return s.authenticate(r)
+	if !hasCredential(r) {
+		return Principal{}, errUnauthenticated
 	}
 	ip := lim.ClientIP(r)
 	if err := lim.AuthBlocked(ip); err != nil {
 		return Principal{}, err
 	}
-	p, err := s.authenticate(r)
-	if messages.CodeOf(err) != messages.EUnauthorized {
+	p, err := s.authenticate(r, ip)
+	var f *authFailure
+	if !errors.As(err, &f) {
+		if err == nil {
+			s.deps.Activity.Succeeded(r.Context(), activity.Attempt{UserID: p.User.ID, Method: activityMethod(p.Via),
+				Credential: p.credentialName(), IP: ip, UserAgent: r.UserAgent()})
+		}
 		return p, err
 	}
-	if rotated := s.deps.KeyRecentlyRotated; rotated != nil && len(key) <= maxAuthKeyLen &&
-		rotated(r.Context(), keyring.Hash([]byte(key))) {
+	f.a.IP, f.a.UserAgent = ip, r.UserAgent()
+	s.deps.Activity.Failed(r.Context(), f.a)
+	if !f.guess {
 		return p, err
+	}
+	if key := r.Header.Get(HeaderAuthKey); key != "" {
+		if rotated := s.deps.KeyRecentlyRotated; rotated != nil && len(key) <= maxAuthKeyLen &&
+			rotated(r.Context(), keyring.Hash([]byte(key))) {
+			return p, err
+		}
 	}
 	if lerr := lim.AuthFailed(r.Context(), ip); lerr != nil {
 		return p, lerr
@@ -102,23 +223,101 @@ func (s *Server) authenticateLimited(r *http.Request) (Principal, error) {
 }
 
 // authByKey looks the user up by the SHA-256 of the key. The lookup is by hash, so there is
-// no secret comparison to time.
-func (s *Server) authByKey(ctx context.Context, key string) (Principal, error) {
+// no secret comparison to time. An unknown key that was retired recently is refused as
+// rotated; a known key used from outside its networks is refused as such.
+func (s *Server) authByKey(ctx context.Context, key string, ip netip.Addr) (Principal, error) {
 	if len(key) > maxAuthKeyLen {
-		return Principal{}, errUnauthenticated
+		return Principal{}, refused(errUnauthenticated, true, "key", "unknown key", 0, 0)
 	}
-	u, err := s.deps.Store.UserByAuthKeyHash(ctx, keyring.Hash([]byte(key)))
+	hash := keyring.Hash([]byte(key))
+	u, err := s.deps.Store.UserByAuthKeyHash(ctx, hash)
 	if err != nil {
-		if messages.CodeOf(err) == messages.ENotFound {
-			return Principal{}, errUnauthenticated
+		if messages.CodeOf(err) != messages.ENotFound {
+			return Principal{}, err
+		}
+		return Principal{}, s.retired(ctx, hash, "key", "unknown key")
+	}
+	if c := s.deps.Credentials; c != nil {
+		nets, err := c.KeyNetworks(ctx, u.ID)
+		if err != nil {
+			return Principal{}, err
+		}
+		if !credential.Allowed(nets, ip) {
+			return Principal{}, refused(errNetwork, false, "key", "network not allowed", u.ID, 0)
+		}
+	}
+	if !u.DisabledAt.IsZero() {
+		return Principal{}, errDisabled
+	}
+	return Principal{User: u, Via: ViaAuthKey, Scopes: credential.All}, nil
+}
+
+// errDisabled answers every request of a user an admin disabled (their pings still count).
+var errDisabled = messages.Errorf(messages.EForbidden, "this account is disabled")
+
+// retired answers a credential that matched nothing: a recently retired one with its own
+// message (no guess), anything else as unknown (a guess).
+func (s *Server) retired(ctx context.Context, digest []byte, method, unknown string) error {
+	if c := s.deps.Credentials; c != nil {
+		rc, err := c.RetiredCredential(ctx, digest, s.now().Add(-RetiredFor))
+		switch {
+		case err == nil && rc.Kind == messages.RetiredToken:
+			return refused(errTokenRevoked, false, method, "revoked token", rc.UserID, 0)
+		case err == nil:
+			return refused(errKeyRotated, false, method, "rotated key", rc.UserID, 0)
+		case messages.CodeOf(err) != messages.ENotFound:
+			return err
+		}
+	}
+	return refused(errUnauthenticated, true, method, unknown, 0, 0)
+}
+
+// touchEvery is how often a token's last use is written.
+const touchEvery = time.Minute
+
+// authByToken finds a scoped API token by its prefix and compares digests in constant time.
+// Nothing is cached: a revoked token is refused by every node from the next request on.
+func (s *Server) authByToken(ctx context.Context, tok string, ip netip.Addr) (Principal, error) {
+	prefix, ok := credential.Parse(tok)
+	c := s.deps.Credentials
+	if !ok || c == nil {
+		return Principal{}, refused(errUnauthenticated, true, "token", "unknown token", 0, 0)
+	}
+	digest := credential.Digest(tok)
+	cands, err := c.APITokensByPrefix(ctx, prefix)
+	if err != nil {
+		return Principal{}, err
+	}
+	var t *messages.APIToken
+	for i := range cands {
+		if credential.SameDigest(cands[i].Digest, digest) {
+			t = &cands[i]
+		}
+	}
+	if t == nil {
+		return Principal{}, s.retired(ctx, digest, "token", "unknown token")
+	}
+	now := s.now()
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return Principal{}, refused(errTokenExpired, false, "token", "expired token", t.UserID, t.ID)
+	}
+	if !credential.Allowed(t.Networks, ip) {
+		return Principal{}, refused(errNetwork, false, "token", "network not allowed", t.UserID, t.ID)
+	}
+	u, err := c.APITokenUser(ctx, t.ID)
+	if err != nil {
+		if messages.CodeOf(err) == messages.ENotFound { // the account went meanwhile
+			return Principal{}, refused(errUnauthenticated, false, "token", "no such user", 0, t.ID)
 		}
 		return Principal{}, err
 	}
 	if !u.DisabledAt.IsZero() {
 		return Principal{}, errDisabled
 	}
-	return Principal{User: u, Via: ViaAuthKey}, nil
+	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) >= touchEvery {
+		if err := c.TouchAPIToken(ctx, t.ID, now.UTC().Truncate(time.Millisecond), now.Add(-touchEvery)); err != nil {
+			s.log.WarnContext(ctx, "api token last use not recorded", "err", err)
+		}
+	}
+	return Principal{User: u, Via: ViaAPIToken, TokenID: t.ID, Scopes: credential.ScopesFromStored(t.Scopes)}, nil
 }
-
-// errDisabled answers every request of a user an admin disabled (their pings still count).
-var errDisabled = messages.Errorf(messages.EForbidden, "this account is disabled")

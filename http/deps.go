@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -127,4 +128,15 @@ type Deps struct {
 	// Admin is the operator side (admin sign-in, the admin API, /metrics on this listener);
 	// nil = none of it is served.
 	Admin *AdminDeps
+	// Credentials holds API tokens, retired credentials, key networks and the activity log;
+	// nil = no API tokens (a ttr_ bearer is refused), no networks, no retired keys.
+	Credentials Credentials
+	// Activity records the authentication activity log; nil = none.
+	Activity *activity.Recorder
+}
+
+// Credentials is what the edge keeps about credentials (persistence.Store implements it).
+type Credentials interface {
+	persistence.CredentialStore
+	persistence.AuditStore
 }

@@ -24,6 +24,8 @@ type Store interface {
 	SecretStore
 	BadgeStore
 	ActivityStore
+	CredentialStore
+	AuditStore
 	LeaseStore
 	AdminStore
 	SiteStore

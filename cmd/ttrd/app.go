@@ -34,6 +34,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/cmd/ttrd/internal/preflight"
 	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -308,13 +309,21 @@ func (m *Main) serve() error {
 	if err != nil {
 		return fmt.Errorf("admin sign-in: %w", err)
 	}
+	// The activity log: rows hold a keyed hash of client addresses (never an address), and a
+	// background pruner keeps 90 days of them and a day of retired credentials.
+	recorder := activity.New(activity.DefaultConfig(), activity.Deps{
+		Store: m.store, IPKey: m.ring.Derive(activity.LabelIPHash), Logger: m.log,
+	})
+	pruner := activity.NewPruner(activity.DefaultPrunerConfig(), m.store, nil, m.log)
+	pruner.Start()
+	m.defer_(pruner.Stop)
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
 		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
-		Limits: limits,
-		Admin:  admin,
+		Limits: limits, Credentials: m.store, Activity: recorder,
+		Admin: admin,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
 	if err != nil {
