@@ -18,7 +18,7 @@ import (
 )
 
 // tables are the tables every dialect must create.
-var tables = []string{"users", "checks", "pings", "flips", "channels", "outbox", "nodes", "notifier_state"}
+var tables = []string{"users", "checks", "pings", "flips", "channels", "outbox", "nodes", "notifier_state", "destinations"}
 
 func TestUpSQLite(t *testing.T) {
 	ctx := context.Background()

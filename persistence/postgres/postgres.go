@@ -191,6 +191,8 @@ func conflictFor(constraint string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
 	case "admins_username_key":
 		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
+	case "destinations_code_key":
+		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
 	}
 	return nil
 }

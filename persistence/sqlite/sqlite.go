@@ -246,6 +246,8 @@ func conflictFor(cols string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
 	case strings.HasPrefix(cols, "admins.username"):
 		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
+	case strings.HasPrefix(cols, "destinations.code"):
+		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
 	}
 	return nil
 }
