@@ -184,7 +184,8 @@ func scheduleKind(expr string) schedule.Type {
 }
 
 func validSchedule(expr string, now time.Time) bool {
-	c := messages.CheckConfig{ScheduleType: string(scheduleKind(expr)), Schedule: expr, TZ: checkconfig.DefaultTZ}
+	c := messages.CheckConfig{ScheduleType: string(scheduleKind(expr)), Schedule: expr, TZ: checkconfig.DefaultTZ,
+		IntervalSeconds: checkconfig.DefaultInterval}
 	_, err := checkconfig.ValidateSchedule(&c, now)
 	return strings.TrimSpace(expr) != "" && err == nil
 }
