@@ -1,6 +1,7 @@
 package hcapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -433,4 +434,18 @@ func sortedJoin(a, b string) string {
 	return a + "," + b
 }
 
-var _ = json.Marshal
+
+// A user an admin disabled is refused, whichever key it sends.
+func TestDisabledUser(t *testing.T) {
+	e := newEnv(t)
+	e.json(http.StatusCreated, "POST", "/api/v3/checks/", `{}`, "X-Api-Key", e.rw)
+	if err := e.store.SetUserDisabled(context.Background(), e.user.ID, e.now); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{e.rw} {
+		code, _, body := e.do("GET", "/api/v3/checks/", "", "X-Api-Key", key)
+		if code != http.StatusForbidden || strings.TrimSpace(string(body)) != `{"error":"this account is disabled"}` {
+			t.Errorf("disabled user: %d %s", code, body)
+		}
+	}
+}

@@ -29,6 +29,9 @@ func (a AccessKeys) ResolveAPIKey(ctx context.Context, key string) (Credential, 
 	return Credential{User: u, Via: "access_key"}, nil
 }
 
+// errDisabled answers every request of a user an admin disabled, as ttr's own API does.
+const errDisabled = "this account is disabled"
+
 // access is what an endpoint lets in.
 type access int
 
@@ -96,6 +99,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, need access,
 		default:
 			h.fail(w, r, err)
 		}
+		return nil, false
+	}
+	if !cred.User.DisabledAt.IsZero() {
+		writeError(w, http.StatusForbidden, errDisabled)
 		return nil, false
 	}
 	if cred.ReadOnly && need == readWrite {

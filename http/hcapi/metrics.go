@@ -78,7 +78,7 @@ func (h *Handler) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !cred.ReadOnly {
+	if !cred.ReadOnly || !cred.User.DisabledAt.IsZero() {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}

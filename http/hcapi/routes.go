@@ -332,7 +332,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			status, err = http.StatusServiceUnavailable, errors.New("request timed out")
 		default:
-			h.log.ErrorContext(r.Context(), "healthchecks.io API request failed", "method", r.Method, "path_route", r.Pattern, "err", err)
+			h.log.ErrorContext(r.Context(), "healthchecks.io API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			writeError(w, http.StatusInternalServerError, "internal error")
 			return
 		}
@@ -349,8 +349,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	msg := messages.MessageOf(err)
-	if code == "" {
-		msg = err.Error()
+	if !ok {
+		msg = err.Error() // the timeout's own words
 	}
 	writeError(w, status, msg)
 }
