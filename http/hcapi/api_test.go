@@ -433,7 +433,6 @@ func sortedJoin(a, b string) string {
 	return a + "," + b
 }
 
-
 // A user an admin disabled is refused, whichever key it sends.
 func TestDisabledUser(t *testing.T) {
 	e := newEnv(t)
