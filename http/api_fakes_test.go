@@ -38,6 +38,7 @@ type apiStore struct {
 	flips      map[int64][]messages.Flip
 	deliveries map[int64][]messages.OutboxRow
 	badgeKeys  map[int64]string
+	dests      []persistence.Destination
 	nextUser   int64
 	nextCheck  int64
 	clock      func() time.Time // the edge's clock (schedules are validated against it)
@@ -756,4 +757,39 @@ func apiID(tb testing.TB, m map[string]any) int64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// UserChannels returns the channels of every check of the user.
+func (s *apiStore) UserChannels(_ context.Context, userID int64) ([]messages.Channel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.Channel
+	for id, chans := range s.channels {
+		if s.checks[id].UserID == userID {
+			out = append(out, chans...)
+		}
+	}
+	return out, nil
+}
+
+// Destinations returns the user's destinations, oldest first.
+func (s *apiStore) Destinations(_ context.Context, userID int64) ([]persistence.Destination, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []persistence.Destination
+	for _, d := range s.dests {
+		if d.UserID == userID {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// CreateDestination appends d.
+func (s *apiStore) CreateDestination(_ context.Context, d *persistence.Destination) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d.ID = int64(len(s.dests) + 1)
+	s.dests = append(s.dests, *d)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/http/activity"
+	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -22,6 +23,7 @@ type Store interface {
 	persistence.CheckReader
 	persistence.BadgeStore
 	persistence.ActivityStore
+	persistence.DestinationStore
 }
 
 // Checks reaches check actors (through the router, on whichever node owns the check).
@@ -121,6 +123,9 @@ type Deps struct {
 	// Limits enforces the abuse limits and finds the client IP; nil = no limits, the socket's
 	// address.
 	Limits *limit.Limits
+	// HCKeys resolves the API keys of healthchecks.io's clients (X-Api-Key, a body's api_key,
+	// a metrics URL's key); nil = the user's access key, read-write.
+	HCKeys hcapi.Resolver
 	// KeyRecentlyRotated reports whether a key hash belonged to a key its user rotated away
 	// recently: its failures are a client not yet updated, not a guess, and do not count
 	// against the failed-authentication allowance. nil = no key counts as rotated.

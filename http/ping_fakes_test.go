@@ -422,3 +422,15 @@ func (w *pingWorld) store() *fakePingStore {
 		},
 	}
 }
+
+func (f *fakePingStore) UserChannels(context.Context, int64) ([]messages.Channel, error) {
+	return nil, notSet("UserChannels")
+}
+
+func (f *fakePingStore) Destinations(context.Context, int64) ([]persistence.Destination, error) {
+	return nil, notSet("Destinations")
+}
+
+func (f *fakePingStore) CreateDestination(context.Context, *persistence.Destination) error {
+	return notSet("CreateDestination")
+}

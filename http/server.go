@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/julienschmidt/httprouter"
+
+	"github.com/ttr-rip/ttr/http/hcapi"
 )
 
 // Server is the public edge.
@@ -20,6 +22,8 @@ type Server struct {
 	// cop refuses cross-origin browser requests to the routes a form could reach
 	// (POST /api/v1/users).
 	cop *http.CrossOriginProtection
+	// hc serves healthchecks.io's Management API and Prometheus endpoint.
+	hc *hcapi.Handler
 }
 
 // NewServer builds the edge. Call Handler to serve it.
@@ -31,8 +35,17 @@ func NewServer(cfg Config, deps Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if deps.HCKeys == nil {
+		deps.HCKeys = hcKeys{s: s}
+	}
+	s.hc = hcapi.New(hcapi.Config{
+		PublicURL: cfg.PublicURL, BodyLimit: cfg.APIBodyLimit, Quotas: cfg.Quotas,
+	}, hcapi.Deps{
+		Store: deps.Store, Checks: deps.Checks, Ring: deps.Ring, Resolver: deps.HCKeys,
+		Limits: deps.Limits, Logger: s.log, Now: s.now, Status: deps.Ready, SetRoute: setRoute,
+	})
 	router, ping := s.routes()
-	s.handler = s.middleware(pingsFirst(ping, router))
+	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
 	return s
 }
 
@@ -72,4 +85,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// healthchecksFirst sends healthchecks.io's requests (its API versions, its Prometheus
+// endpoint, and the /api/v1 requests that carry its credentials) to the hcapi handler, and
+// everything else — ttr's own /api/v1 among it — to the router, unchanged.
+func (s *Server) healthchecksFirst(router http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.hc.Owns(r) {
+			s.hc.ServeHTTP(w, r)
+			return
+		}
+		router.ServeHTTP(w, r)
+	})
 }

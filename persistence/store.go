@@ -31,6 +31,7 @@ type Store interface {
 	SiteStore
 	CleanupStore
 	TelegramStore
+	DestinationStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
@@ -272,10 +273,10 @@ type SecretStore interface {
 
 // Sealed is one secret at rest, with what its additional data binds it to.
 type Sealed struct {
-	Table  string // "users" | "channels" | "outbox"
+	Table  string // "users" | "channels" | "outbox" | "destinations"
 	UserID int64  // the owner (0 for users, whose sealing predates their id)
 	// Key is the stable key of the row: users: the user id (decimal); channels:
-	// "<check id>:<channel>"; outbox: the idempotency key.
+	// "<check id>:<channel>"; outbox: the idempotency key; destinations: the code.
 	Key   string
 	Value []byte // the sealed value
 	Index []byte // users only: the ping key's lookup index (recomputed under a new secret)

@@ -82,6 +82,9 @@ func reseal(ring *keyring.Ring, s persistence.Sealed, renames map[string]string)
 		if i := strings.LastIndexByte(s.Key, ':'); i >= 0 && !strings.HasPrefix(s.Key, "test:") {
 			channel = s.Key[i+1:]
 		}
+	case "destinations":
+		oldAD = keyring.DestinationAD(s.UserID, s.Key)
+		newAD = oldAD
 	default:
 		return s, fmt.Errorf("unknown sealed table %q", s.Table)
 	}

@@ -228,6 +228,11 @@ func ChannelAD(userID, checkID int64, channel string) []byte {
 	return AD("channels", strconv.FormatInt(checkID, 10)+":"+channel, userID)
 }
 
+// DestinationAD binds a destination's sealed settings to its public code and user.
+func DestinationAD(userID int64, code string) []byte {
+	return AD("destinations", code, userID)
+}
+
 // OutboxAD binds an outbox row's sealed destination to the row's idempotency key and user.
 func OutboxAD(idempotencyKey string, userID int64) []byte {
 	return AD("outbox", idempotencyKey, userID)

@@ -193,6 +193,8 @@ func conflictFor(constraint string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
 	case "telegram_links_telegram_id_key":
 		return &messages.Error{Code: messages.EConflict, Message: "this Telegram account is linked to another user"}
+	case "destinations_code_key":
+		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
 	}
 	return nil
 }

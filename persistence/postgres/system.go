@@ -1058,10 +1058,31 @@ var resealTables = []resealTable{
 			return []any{ids, encs}
 		},
 	},
+	{
+		name: "destinations",
+		sel: `SELECT id, user_id, code, config_enc FROM destinations
+			WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row pgx.Row) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.sealed.UserID, &r.sealed.Key, &r.sealed.Value)
+			r.sealed.Table = "destinations"
+			return r, err
+		},
+		upd: `UPDATE destinations d SET config_enc = v.enc
+			FROM unnest($1::bigint[], $2::bytea[]) AS v(id, enc) WHERE d.id = v.id`,
+		updArgs: func(rows []resealRow) []any {
+			ids, encs := make([]int64, len(rows)), make([][]byte, len(rows))
+			for k, r := range rows {
+				ids[k], encs[k] = r.id, r.sealed.Value
+			}
+			return []any{ids, encs}
+		},
+	},
 }
 
 // Reseal calls f for every sealed value (users' ping keys, channels' settings, every outbox
-// row's destination) and writes back what it returns. It reads each table in keyset order,
+// row's destination, destinations' settings) and writes back what it returns. It reads each table in keyset order,
 // a batch at a time; a batch is read with its rows locked (FOR UPDATE), passed to f and
 // written in one transaction, so nothing written meanwhile is overwritten with an older
 // value. f must be quick and must not use the store: it runs while the batch holds its row

@@ -248,6 +248,8 @@ func conflictFor(cols string) error {
 		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
 	case strings.HasPrefix(cols, "telegram_links.telegram_id"):
 		return &messages.Error{Code: messages.EConflict, Message: "this Telegram account is linked to another user"}
+	case strings.HasPrefix(cols, "destinations.code"):
+		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
 	}
 	return nil
 }

@@ -742,6 +742,22 @@ var resealTables = []resealTable{
 			return []any{v.Value, r.id}
 		},
 	},
+	{
+		name: "destinations",
+		sel: `SELECT id, user_id, code, config_enc FROM destinations
+			WHERE id > ? ORDER BY id LIMIT ?`,
+		selArgs: func(after resealRow, limit int) []any { return []any{after.id, limit} },
+		scan: func(row scanner) (resealRow, error) {
+			var r resealRow
+			err := row.Scan(&r.id, &r.sealed.UserID, &r.sealed.Key, &r.sealed.Value)
+			r.sealed.Table = "destinations"
+			return r, err
+		},
+		upd: `UPDATE destinations SET config_enc = ? WHERE id = ?`,
+		updArgs: func(r resealRow, v persistence.Sealed) []any {
+			return []any{v.Value, r.id}
+		},
+	},
 }
 
 // Reseal calls f for every sealed value (users' ping keys, channels' settings, every outbox

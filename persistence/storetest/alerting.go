@@ -160,6 +160,17 @@ func fillSealed(t *testing.T, s persistence.Store) sealedData {
 	for _, r := range rows[:n] {
 		d.want = append(d.want, persistence.Sealed{Table: "outbox", UserID: r.UserID, Key: r.IdempotencyKey, Value: r.DestEnc})
 	}
+
+	// Destinations of two users, in id order.
+	for i := range ResealBatch + 1 {
+		u := d.users[i%2]
+		dest := persistence.Destination{Code: "code-" + RandomHex(8), UserID: u.ID, Kind: messages.ChannelWebhook,
+			ConfigEnc: []byte(fmt.Sprintf("sealed destination %d", i)), CreatedAt: t0}
+		if err := s.CreateDestination(ctx, &dest); err != nil {
+			t.Fatal(err)
+		}
+		d.want = append(d.want, persistence.Sealed{Table: "destinations", UserID: u.ID, Key: dest.Code, Value: dest.ConfigEnc})
+	}
 	return d
 }
 
@@ -206,6 +217,14 @@ func (d sealedData) read(t *testing.T, s persistence.Store) []persistence.Sealed
 		if r.DestEnc != nil {
 			out = append(out, persistence.Sealed{Table: "outbox", UserID: r.UserID, Key: r.IdempotencyKey, Value: r.DestEnc})
 		}
+	}
+	var dests []persistence.Destination
+	for _, u := range d.users[:2] {
+		dests = append(dests, must[[]persistence.Destination](t)(s.Destinations(ctx, u.ID))...)
+	}
+	slices.SortFunc(dests, func(a, b persistence.Destination) int { return cmp.Compare(a.ID, b.ID) })
+	for _, x := range dests {
+		out = append(out, persistence.Sealed{Table: "destinations", UserID: x.UserID, Key: x.Code, Value: x.ConfigEnc})
 	}
 	return out
 }

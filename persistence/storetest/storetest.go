@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"CommitRoundTrip", testCommitRoundTrip},
 		{"ConfigVersion", testConfigVersion},
 		{"Badges", testBadges},
+		{"Destinations", testDestinations},
 		{"CheckActivity", testCheckActivity},
 		{"APITokens", testAPITokens},
 		{"RetiredKeys", testRetiredKeys},
