@@ -7,6 +7,8 @@ GO      ?= go
 BIN     := bin
 DATA    ?= ./data
 ADDR    ?= 127.0.0.1:8080
+# BENCH_MOD is the benchmark harness's own module (see bench.mk).
+BENCH_MOD := cmd/ttr-bench
 
 .PHONY: help
 help: ## list targets
@@ -29,6 +31,9 @@ test: ## all tests (unit, both stores, actors, end-to-end on the real binary)
 	@# The fault tests run three ttrd processes with timing bounds: alone, so the other
 	@# packages' tests do not starve them of the machine's two cores.
 	$(GO) test -count=1 -timeout 20m ./cluster/chaos/
+	@# The benchmark harness is a module of its own (cmd/ttr-bench/go.mod), so that its
+	@# plotting libraries stay out of the daemon's module graph; `go list ./...` skips it.
+	cd $(BENCH_MOD) && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 .PHONY: generate
 generate: ## regenerate protobuf code with the pinned tools (no system protoc)
@@ -38,6 +43,7 @@ generate: ## regenerate protobuf code with the pinned tools (no system protoc)
 lint: ## gofmt, go vet, generated code up to date
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd $(BENCH_MOD) && $(GO) vet ./...
 	$(GO) test -count=1 -run TestGeneratedCodeIsCurrent ./messages/
 
 .PHONY: fuzz

@@ -10,7 +10,9 @@ BENCH_FLAGS ?=
 bench-build:
 	$(GO) build -trimpath -o $(BIN)/ttrd ./cmd/ttrd
 	$(GO) build -trimpath -o $(BIN)/ttr-ref ./cmd/ttr-ref
-	$(GO) build -trimpath -o $(BIN)/ttr-bench ./cmd/ttr-bench
+	@# A module of its own, built from its directory (its go.mod replaces the root module
+	@# with this checkout).
+	cd $(BENCH_MOD) && $(GO) build -trimpath -o $(CURDIR)/$(BIN)/ttr-bench .
 
 .PHONY: bench
 bench: bench-build ## full benchmark and scenarios (~11 min): results in docs/benchmarks.md and docs/bench-latest/
