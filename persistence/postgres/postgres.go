@@ -2,35 +2,32 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync/atomic"
-	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/internal/sqlstore"
 )
 
 var _ persistence.Store = (*Store)(nil)
 
 // Store is the PostgreSQL implementation of persistence.Store. It is safe for concurrent use.
 type Store struct {
+	*sqlstore.Store // every query both dialects share
+
 	pool     *pgxpool.Pool
 	describe string
 	closed   atomic.Bool
-
-	resealBatchSize int
 }
 
 type config struct {
@@ -70,7 +67,22 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, resealBatchSize: max(o.resealBatch, 1)}
+	s := &Store{pool: pool}
+	s.Store = sqlstore.New(sqlstore.Config{
+		Dialect: &dialect,
+		Read:    querier{pool},
+		Write:   querier{pool},
+		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
+			tx, err := pool.Begin(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return pgTx{querier{tx}, tx}, nil
+		},
+		Closed:       &s.closed,
+		ResealBatch:  o.resealBatch,
+		ResealUpdate: resealUpdate,
+	})
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", s.mapErr(err))
@@ -116,28 +128,45 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// dialect is PostgreSQL's: numbered placeholders, an explicit bytewise collation, errors
+// told by SQLSTATE and constraint name.
+var dialect = sqlstore.Dialect{
+	Name:        "postgres",
+	Collate:     ` COLLATE "C"`,
+	Contains:    func(col, p string) string { return "strpos(" + col + ", " + p + ") > 0" },
+	Greatest:    "GREATEST",
+	ILike:       "ILIKE",
+	LockRows:    " FOR UPDATE",
+	Unique:      unique,
+	Unavailable: isUnavailable,
+}
+
 // mapErr turns driver errors into the Store's error contract.
-func (s *Store) mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var me *messages.Error
-	if errors.As(err, &me) {
-		return err
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return messages.ErrNotFound
-	}
-	if s.closed.Load() || isUnavailable(err) {
-		return persistence.Unavailable(err)
-	}
+func (s *Store) mapErr(err error) error { return dialect.MapErr(err, s.closed.Load()) }
+
+// unique names the constraint a unique violation (23505) names.
+func unique(err error) sqlstore.Constraint {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		if e := conflictFor(pe.ConstraintName); e != nil {
-			return e
-		}
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		return sqlstore.NoConstraint
 	}
-	return err
+	switch pe.ConstraintName {
+	case "users_slug_key":
+		return sqlstore.UserSlug
+	case "checks_user_slug_key":
+		return sqlstore.CheckSlug
+	case "checks_uuid_key":
+		return sqlstore.CheckUUID
+	case "pings_check_n_key":
+		return sqlstore.PingNumber
+	case "admins_username_key":
+		return sqlstore.AdminUsername
+	case "telegram_links_telegram_id_key":
+		return sqlstore.TelegramID
+	case "destinations_code_key":
+		return sqlstore.DestinationCode
+	}
+	return sqlstore.OtherUnique
 }
 
 // isUnavailable reports whether err says the server could not be reached or is going away,
@@ -180,129 +209,38 @@ func isUnavailable(err error) bool {
 	return err.Error() == "closed pool" // puddle.ErrClosedPool
 }
 
-// conflictFor maps a violated unique constraint a user can cause to EConflict.
-func conflictFor(constraint string) error {
-	switch constraint {
-	case "users_slug_key":
-		return &messages.Error{Code: messages.EConflict, Message: "user slug already in use"}
-	case "checks_user_slug_key":
-		return &messages.Error{Code: messages.EConflict, Message: "slug already in use"}
-	case "checks_uuid_key":
-		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
-	case "admins_username_key":
-		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
-	case "telegram_links_telegram_id_key":
-		return &messages.Error{Code: messages.EConflict, Message: "this Telegram account is linked to another user"}
-	case "destinations_code_key":
-		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
-	}
-	return nil
+// pgxRunner is what a pgx pool, connection and transaction have in common.
+type pgxRunner interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// ms stores a time as unix milliseconds; the zero time is NULL.
-func ms(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
-	}
-	v := t.UnixMilli()
-	return &v
+// querier adapts pgx to sqlstore.Querier.
+type querier struct{ r pgxRunner }
+
+func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := q.r.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
 }
 
-// fromMS reads a time stored by ms.
-func fromMS(v *int64) time.Time {
-	if v == nil {
-		return time.Time{}
+func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.r.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
 	}
-	return time.UnixMilli(*v).UTC()
+	return rows, nil
 }
 
-// durMS stores a duration in milliseconds; a negative duration ("none") is NULL.
-func durMS(d time.Duration) *int64 {
-	if d < 0 {
-		return nil
-	}
-	v := d.Milliseconds()
-	return &v
+func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return q.r.QueryRow(ctx, sql, args...)
 }
 
-func fromDurMS(v *int64) time.Duration {
-	if v == nil {
-		return -1
-	}
-	return time.Duration(*v) * time.Millisecond
+// pgTx adapts a pgx transaction to sqlstore.Tx.
+type pgTx struct {
+	querier
+	tx pgx.Tx
 }
 
-// encodeTimes stores a short list of times compactly: 8 bytes each, big-endian unix
-// milliseconds, in order. An empty list is nil (NULL).
-func encodeTimes(ts []time.Time) []byte {
-	if len(ts) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, 8*len(ts))
-	for _, t := range ts {
-		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixMilli()))
-	}
-	return b
-}
-
-// decodeTimes reads a list stored by encodeTimes; NULL or empty is nil.
-func decodeTimes(b []byte) ([]time.Time, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	if len(b)%8 != 0 {
-		return nil, fmt.Errorf("%d bytes is not a list of 8-byte times", len(b))
-	}
-	ts := make([]time.Time, len(b)/8)
-	for i := range ts {
-		ts[i] = time.UnixMilli(int64(binary.BigEndian.Uint64(b[8*i:]))).UTC()
-	}
-	return ts, nil
-}
-
-// blob stores bytes; an empty slice is NULL and reads back as nil.
-func blob(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// nullStr stores "" as NULL (for unique columns where empty means "none").
-func nullStr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func encodeTags(tags []string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	return " " + strings.Join(tags, " ") + " "
-}
-
-func decodeTags(s string) []string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return nil
-	}
-	return f
-}
-
-// cleanText makes request-derived text storable in a text column, which rejects NUL and
-// invalid UTF-8.
-func cleanText(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-func checkLimit(limit int) error {
-	if limit <= 0 {
-		return messages.Errorf(messages.EInvalid, "limit must be positive")
-	}
-	return nil
-}
+func (t pgTx) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t pgTx) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

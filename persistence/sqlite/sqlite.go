@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,28 +12,27 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/internal/sqlstore"
 )
 
 var _ persistence.Store = (*Store)(nil)
 
 // Store is the SQLite implementation of persistence.Store. It is safe for concurrent use.
 type Store struct {
+	*sqlstore.Store // every query both dialects share
+
 	w      *sql.DB // exactly one connection: every write
 	r      *sql.DB // read-only connections
 	stmts  commitStmts
 	comb   *combiner     // shares commits among small concurrent writes (see combine.go)
 	ckpt   *checkpointer // copies the WAL into the database in the background
 	closed atomic.Bool
-
-	resealBatchSize int
 }
 
 type config struct {
@@ -108,7 +106,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, resealBatchSize: cfg.resealBatch, comb: newCombiner(w)}
+	s := &Store{w: w, comb: newCombiner(w)}
 	if err := w.PingContext(ctx); err != nil {
 		s.comb.close()
 		w.Close()
@@ -133,6 +131,24 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readers)
 	r.SetMaxIdleConns(cfg.readers)
 	s.r = r
+	s.Store = sqlstore.New(sqlstore.Config{
+		Dialect: &dialect,
+		Read:    sqlstore.DB{DB: r},
+		Write:   sqlstore.DB{DB: w},
+		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
+			tx, err := w.BeginTx(ctx, nil)
+			return sqlstore.SQLTx{Tx: tx}, err
+		},
+		ReadTx: func(ctx context.Context) (sqlstore.Tx, error) {
+			tx, err := r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			return sqlstore.SQLTx{Tx: tx}, err
+		},
+		Combine: func(ctx context.Context, fn func(context.Context, sqlstore.Querier) error) error {
+			return s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, sqlstore.SQLTx{Tx: tx}) })
+		},
+		Closed:      &s.closed,
+		ResealBatch: cfg.resealBatch,
+	})
 	cq := url.Values{}
 	cq.Set("_busy_timeout", strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10))
 	c, err := sql.Open("sqlite", path+"?"+cq.Encode())
@@ -189,71 +205,59 @@ func (s *Store) Close() error {
 	return err
 }
 
-// mapErr turns driver errors into the Store's error contract.
-func (s *Store) mapErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var me *messages.Error
-	if errors.As(err, &me) {
-		return err
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return messages.ErrNotFound
-	}
-	if s.closed.Load() || strings.Contains(err.Error(), "sql: database is closed") {
-		return persistence.Unavailable(err)
-	}
-	if c := uniqueConstraint(err); c != "" {
-		if e := conflictFor(c); e != nil {
-			return e
-		}
-	}
-	return err
+// dialect is SQLite's: ? placeholders, bytewise text order by default, errors told by
+// the driver's result codes.
+var dialect = sqlstore.Dialect{
+	Name:        "sqlite",
+	Anonymous:   true,
+	Contains:    func(col, p string) string { return "instr(" + col + ", " + p + ") > 0" },
+	Greatest:    "max",
+	ILike:       "LIKE",
+	Unique:      unique,
+	Unavailable: func(err error) bool { return strings.Contains(err.Error(), "sql: database is closed") },
 }
 
-// uniqueConstraint returns the columns named by a UNIQUE or PRIMARY KEY violation
-// ("checks.user_id, checks.slug"), or "".
-func uniqueConstraint(err error) string {
+// mapErr turns driver errors into the Store's error contract.
+func (s *Store) mapErr(err error) error { return dialect.MapErr(err, s.closed.Load()) }
+
+// unique names the constraint a UNIQUE or PRIMARY KEY violation names by its columns
+// ("checks.user_id, checks.slug").
+func unique(err error) sqlstore.Constraint {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
-		return ""
+		return sqlstore.NoConstraint
 	}
 	if se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-		return ""
+		return sqlstore.NoConstraint
 	}
 	msg := se.Error()
 	const marker = "constraint failed: "
 	i := strings.LastIndex(msg, marker)
 	if i < 0 {
-		return "?"
+		return sqlstore.OtherUnique
 	}
 	cols := msg[i+len(marker):]
-	if j := strings.Index(cols, " ("); j >= 0 {
-		cols = cols[:j] // "checks.uuid (2067)"
-	}
-	return strings.TrimSpace(cols)
-}
-
-// conflictFor maps a violated unique constraint a user can cause to EConflict.
-func conflictFor(cols string) error {
 	switch {
 	case strings.HasPrefix(cols, "users.slug"):
-		return &messages.Error{Code: messages.EConflict, Message: "user slug already in use"}
+		return sqlstore.UserSlug
 	case strings.HasPrefix(cols, "checks.user_id, checks.slug"):
-		return &messages.Error{Code: messages.EConflict, Message: "slug already in use"}
+		return sqlstore.CheckSlug
 	case strings.HasPrefix(cols, "checks.uuid"):
-		return &messages.Error{Code: messages.EConflict, Message: "uuid already in use"}
+		return sqlstore.CheckUUID
+	case strings.HasPrefix(cols, "pings.check_id, pings.n"):
+		return sqlstore.PingNumber
 	case strings.HasPrefix(cols, "admins.username"):
-		return &messages.Error{Code: messages.EConflict, Message: "username already in use"}
+		return sqlstore.AdminUsername
 	case strings.HasPrefix(cols, "telegram_links.telegram_id"):
-		return &messages.Error{Code: messages.EConflict, Message: "this Telegram account is linked to another user"}
+		return sqlstore.TelegramID
 	case strings.HasPrefix(cols, "destinations.code"):
-		return &messages.Error{Code: messages.EConflict, Message: "destination code already in use"}
+		return sqlstore.DestinationCode
 	}
-	return nil
+	return sqlstore.OtherUnique
 }
 
+// isConstraint reports whether err is about the data of one statement (a constraint, a value
+// too big or of the wrong type), so that the write it belongs to can be answered alone.
 func isConstraint(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -264,110 +268,4 @@ func isConstraint(err error) bool {
 		return true
 	}
 	return false
-}
-
-// ms stores a time as unix milliseconds; the zero time is NULL.
-func ms(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// fromMS reads a time stored by ms.
-func fromMS(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(v.Int64).UTC()
-}
-
-// durMS stores a duration in milliseconds; a negative duration ("none") is NULL.
-func durMS(d time.Duration) any {
-	if d < 0 {
-		return nil
-	}
-	return d.Milliseconds()
-}
-
-func fromDurMS(v sql.NullInt64) time.Duration {
-	if !v.Valid {
-		return -1
-	}
-	return time.Duration(v.Int64) * time.Millisecond
-}
-
-// encodeTimes stores a short list of times compactly: 8 bytes each, big-endian unix
-// milliseconds, in order. An empty list is nil (NULL).
-func encodeTimes(ts []time.Time) []byte {
-	if len(ts) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, 8*len(ts))
-	for _, t := range ts {
-		b = binary.BigEndian.AppendUint64(b, uint64(t.UnixMilli()))
-	}
-	return b
-}
-
-// decodeTimes reads a list stored by encodeTimes; NULL or empty is nil.
-func decodeTimes(b []byte) ([]time.Time, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	if len(b)%8 != 0 {
-		return nil, fmt.Errorf("%d bytes is not a list of 8-byte times", len(b))
-	}
-	ts := make([]time.Time, len(b)/8)
-	for i := range ts {
-		ts[i] = time.UnixMilli(int64(binary.BigEndian.Uint64(b[8*i:]))).UTC()
-	}
-	return ts, nil
-}
-
-// blob stores bytes; an empty slice is NULL and reads back as nil.
-func blob(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-// nullStr stores "" as NULL (for unique columns where empty means "none").
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func encodeTags(tags []string) string {
-	if len(tags) == 0 {
-		return ""
-	}
-	return " " + strings.Join(tags, " ") + " "
-}
-
-func decodeTags(s string) []string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return nil
-	}
-	return f
-}
-
-// cleanText makes request-derived text storable as text: valid UTF-8 without NUL. (Postgres
-// rejects both; the same is done here so that both stores keep the same value.)
-func cleanText(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-func checkLimit(limit int) error {
-	if limit <= 0 {
-		return messages.Errorf(messages.EInvalid, "limit must be positive")
-	}
-	return nil
 }

@@ -1,0 +1,291 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/internal/schema"
+)
+
+// The queries of this file are the API's: each names the user in its WHERE clause.
+
+// nullLast is math.MaxInt64: a NULL time sorts after every time.
+const nullLast = "9223372036854775807"
+
+type checkSQL struct {
+	insertCheck, insertCheckIfMissing, checkBySlug, getCheck, checkStats, checkTags, slugTaken, owned string
+	listPings, getPing, listFlips, channels, listDeliveries                                           string
+	// sortExprs are the keyset sort expressions of ListChecks; listChecks its fixed start and
+	// hasTag the condition for each tag (text built per call: its shape depends on the query).
+	sortExprs          map[string]string
+	listChecks, hasTag string
+	param              func(int) string
+}
+
+func newCheckSQL(d *Dialect) checkSQL {
+	r := d.Rebind
+	insert := `INSERT INTO checks (user_id, uuid, created_at, version, ` +
+		strings.Join(schema.ConfigColumns, ", ") + `, ` + strings.Join(schema.StateColumns, ", ") + `)
+		VALUES (` + Params(1, 4+len(schema.ConfigColumns)+len(schema.StateColumns)) + `)`
+	return checkSQL{
+		insertCheck:          r(insert + ` RETURNING id`),
+		insertCheckIfMissing: r(insert + ` ON CONFLICT (user_id, slug) DO NOTHING RETURNING id`),
+		checkBySlug:          r(`SELECT ` + refColumns + ` FROM checks WHERE user_id = $1 AND slug = $2`),
+		getCheck:             r(`SELECT ` + schema.CheckColumns + ` FROM checks WHERE id = $1 AND user_id = $2`),
+		checkStats: r(`SELECT count(*),
+			count(*) FILTER (WHERE status = 'new'),
+			count(*) FILTER (WHERE status = 'up'),
+			count(*) FILTER (WHERE status = 'down'),
+			count(*) FILTER (WHERE status = 'paused'),
+			count(*) FILTER (WHERE status = 'up' AND next_due < $2 AND next_deadline > $2)
+			FROM checks WHERE user_id = $1`),
+		checkTags: r(`SELECT tags FROM checks WHERE user_id = $1 AND tags <> ''`),
+		slugTaken: r(`SELECT EXISTS (SELECT 1 FROM checks WHERE user_id = $1 AND slug = $2 AND id <> $3)`),
+		owned:     r(`SELECT 1 FROM checks WHERE id = $1 AND user_id = $2`),
+		listPings: r(`SELECT ` + PingColumns + `, COALESCE(octet_length(body), 0) FROM pings
+			WHERE check_id = $1 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $2)
+			ORDER BY n DESC LIMIT $3`),
+		getPing: r(`SELECT ` + PingColumns + `, body FROM pings
+			WHERE check_id = $1 AND n = $2 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $3)`),
+		// Flip ids share the "<check>." prefix, so a longer id has a larger sequence.
+		listFlips: r(`SELECT ` + FlipColumns + ` FROM flips
+			WHERE check_id = $1 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $2)
+			ORDER BY at DESC, length(id) DESC, id` + d.Collate + ` DESC LIMIT $3`),
+		channels: r(`SELECT ` + channelColumns + ` FROM channels
+			WHERE check_id = $1 AND user_id = $2 ORDER BY name`),
+		listDeliveries: r(`SELECT ` + outboxColumns + ` FROM outbox
+			WHERE check_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT $3`),
+		// NULL times sort after every time, and names by bytes.
+		sortExprs: map[string]string{
+			"":              "id",
+			"id":            "id",
+			"name":          "name" + d.Collate,
+			"created_at":    "COALESCE(created_at, " + nullLast + ")",
+			"next_deadline": "COALESCE(next_deadline, " + nullLast + ")",
+			"last_ping":     "COALESCE(last_ping, " + nullLast + ")",
+		},
+		listChecks: `SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ` + d.Param(1),
+		hasTag:     d.Contains("tags", "%s"),
+		param:      d.Param,
+	}
+}
+
+// CreateCheck inserts c with version 1 and sets c.ID and c.Version.
+func (s *Store) CreateCheck(ctx context.Context, c *messages.Check) error {
+	var id int64
+	if err := s.cfg.Write.QueryRow(ctx, s.q.insertCheck, checkInsertArgs(c)...).Scan(&id); err != nil {
+		return fmt.Errorf("create check: %w", s.mapErr(err))
+	}
+	c.ID, c.Version, c.ConfigVersion = id, 1, 1
+	return nil
+}
+
+func checkInsertArgs(c *messages.Check) []any {
+	args := make([]any, 0, 4+len(schema.ConfigColumns)+len(schema.StateColumns))
+	args = append(args, c.UserID, c.UUID, MS(c.CreatedAt), int64(1))
+	return StateArgs(ConfigArgs(args, &c.CheckConfig, 1), &c.CheckState)
+}
+
+// CreateCheckIfMissing inserts c unless the user has a check with its slug, and returns the
+// check that exists afterwards.
+func (s *Store) CreateCheckIfMissing(ctx context.Context, c *messages.Check) (messages.CheckRef, bool, error) {
+	w := s.cfg.Write
+	for range 3 {
+		var id int64
+		err := w.QueryRow(ctx, s.q.insertCheckIfMissing, checkInsertArgs(c)...).Scan(&id)
+		if err == nil {
+			c.ID, c.Version, c.ConfigVersion = id, 1, 1
+			return messages.CheckRef{ID: id, UserID: c.UserID, UUID: c.UUID, Slug: c.Slug}, true, nil
+		}
+		if err = s.mapErr(err); err != messages.ErrNotFound {
+			return messages.CheckRef{}, false, fmt.Errorf("create check if missing: %w", err)
+		}
+		// The conflicting row has committed (PostgreSQL's ON CONFLICT waited for it; SQLite's
+		// writer is the connection that wrote it), so a new statement sees it — unless it
+		// was deleted in between: then try again.
+		ref, err := scanRef(w.QueryRow(ctx, s.q.checkBySlug, c.UserID, c.Slug))
+		if err = s.mapErr(err); err == nil {
+			return ref, false, nil
+		}
+		if err != messages.ErrNotFound {
+			return messages.CheckRef{}, false, fmt.Errorf("create check if missing: %w", err)
+		}
+	}
+	return messages.CheckRef{}, false, fmt.Errorf("create check if missing: slug %q keeps changing", c.Slug)
+}
+
+// GetCheck returns the user's check.
+func (s *Store) GetCheck(ctx context.Context, userID, checkID int64) (messages.Check, error) {
+	c, err := ScanCheck(s.cfg.Read.QueryRow(ctx, s.q.getCheck, checkID, userID))
+	if err != nil {
+		return messages.Check{}, s.mapErr(err)
+	}
+	return c, nil
+}
+
+// ListChecks returns a page of the user's checks in keyset order.
+func (s *Store) ListChecks(ctx context.Context, userID int64, q persistence.ListQuery) ([]messages.Check, error) {
+	expr, ok := s.q.sortExprs[q.SortBy]
+	if !ok {
+		return nil, messages.Errorf(messages.EInvalid, "unknown sort column %q", q.SortBy)
+	}
+	if err := CheckLimit(q.Limit); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	args := []any{userID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return s.q.param(len(args))
+	}
+	b.WriteString(s.q.listChecks)
+	for _, t := range q.Tags {
+		if t != "" {
+			fmt.Fprintf(&b, " AND "+s.q.hasTag, arg(" "+t+" "))
+		}
+	}
+	op, dir := ">", "ASC"
+	if q.Desc {
+		op, dir = "<", "DESC"
+	}
+	if q.After != nil {
+		switch q.SortBy {
+		case "", "id":
+			b.WriteString(` AND id ` + op + ` ` + arg(q.After.ID))
+		case "name":
+			b.WriteString(` AND (` + expr + `, id) ` + op + ` (` + arg(q.After.Str) + `, ` + arg(q.After.ID) + `)`)
+		default:
+			b.WriteString(` AND (` + expr + `, id) ` + op + ` (CAST(` + arg(q.After.Int) + ` AS BIGINT), ` + arg(q.After.ID) + `)`)
+		}
+	}
+	if expr == "id" {
+		b.WriteString(` ORDER BY id ` + dir)
+	} else {
+		b.WriteString(` ORDER BY ` + expr + ` ` + dir + `, id ` + dir)
+	}
+	b.WriteString(` LIMIT ` + arg(q.Limit))
+	out, err := query(ctx, s.cfg.Read, ScanCheck, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list checks: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// CheckStats counts the user's checks by status.
+func (s *Store) CheckStats(ctx context.Context, userID int64, now time.Time) (persistence.Stats, error) {
+	var st persistence.Stats
+	err := s.cfg.Read.QueryRow(ctx, s.q.checkStats, userID, now.UnixMilli()).
+		Scan(&st.Total, &st.New, &st.Up, &st.Down, &st.Paused, &st.Late)
+	if err != nil {
+		return persistence.Stats{}, fmt.Errorf("check stats: %w", s.mapErr(err))
+	}
+	return st, nil
+}
+
+// CheckTags returns the user's tags with the number of checks carrying each.
+func (s *Store) CheckTags(ctx context.Context, userID int64) ([]persistence.TagCount, error) {
+	all, err := query(ctx, s.cfg.Read, scanString, s.q.checkTags, userID)
+	if err != nil {
+		return nil, fmt.Errorf("check tags: %w", s.mapErr(err))
+	}
+	counts := map[string]int64{}
+	for _, tags := range all {
+		f := strings.Fields(tags)
+		for i, t := range f {
+			if !slices.Contains(f[:i], t) { // each distinct tag of a check once
+				counts[t]++
+			}
+		}
+	}
+	out := make([]persistence.TagCount, 0, len(counts))
+	for t, n := range counts {
+		out = append(out, persistence.TagCount{Tag: t, Count: n})
+	}
+	slices.SortFunc(out, func(a, b persistence.TagCount) int { return strings.Compare(a.Tag, b.Tag) })
+	return out, nil
+}
+
+// SlugTaken reports whether another check of the user has slug.
+func (s *Store) SlugTaken(ctx context.Context, userID int64, slug string, exceptID int64) (bool, error) {
+	var taken bool
+	if err := s.cfg.Read.QueryRow(ctx, s.q.slugTaken, userID, slug, exceptID).Scan(&taken); err != nil {
+		return false, fmt.Errorf("slug taken: %w", s.mapErr(err))
+	}
+	return taken, nil
+}
+
+// ResolveSlug finds the user's check by slug.
+func (s *Store) ResolveSlug(ctx context.Context, userID int64, slug string) (messages.CheckRef, error) {
+	ref, err := scanRef(s.cfg.Read.QueryRow(ctx, s.q.checkBySlug, userID, slug))
+	if err != nil {
+		return messages.CheckRef{}, s.mapErr(err)
+	}
+	return ref, nil
+}
+
+// ListPings returns the newest pings of the user's check, bodies left out.
+func (s *Store) ListPings(ctx context.Context, userID, checkID int64, limit int) ([]messages.PingRecord, error) {
+	if err := CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	out, err := query(ctx, s.cfg.Read, func(r Row) (messages.PingRecord, error) {
+		var size int64
+		p, err := scanPing(r, &size)
+		p.BodySize = size
+		return p, err
+	}, s.q.listPings, checkID, userID, limit)
+	return ownedList(ctx, s, "list pings", out, err, userID, checkID)
+}
+
+// GetPing returns one ping of the user's check with its body.
+func (s *Store) GetPing(ctx context.Context, userID, checkID, n int64) (messages.PingRecord, error) {
+	var body []byte
+	p, err := scanPing(s.cfg.Read.QueryRow(ctx, s.q.getPing, checkID, n, userID), &body)
+	if err != nil {
+		return messages.PingRecord{}, s.mapErr(err)
+	}
+	p.Body, p.BodySize = body, int64(len(body))
+	return p, nil
+}
+
+// ListFlips returns the newest flips of the user's check.
+func (s *Store) ListFlips(ctx context.Context, userID, checkID int64, limit int) ([]messages.Flip, error) {
+	if err := CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	out, err := query(ctx, s.cfg.Read, scanFlip, s.q.listFlips, checkID, userID, limit)
+	return ownedList(ctx, s, "list flips", out, err, userID, checkID)
+}
+
+// Channels returns the channels of the user's check.
+func (s *Store) Channels(ctx context.Context, userID, checkID int64) ([]messages.Channel, error) {
+	out, err := query(ctx, s.cfg.Read, ScanChannel, s.q.channels, checkID, userID)
+	return ownedList(ctx, s, "channels", out, err, userID, checkID)
+}
+
+// ListDeliveries returns the newest outbox rows of the user's check.
+func (s *Store) ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error) {
+	if err := CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	out, err := query(ctx, s.cfg.Read, scanOutbox, s.q.listDeliveries, checkID, userID, limit)
+	return ownedList(ctx, s, "list deliveries", out, err, userID, checkID)
+}
+
+// ownedList finishes a list of a check's rows: an empty list is ErrNotFound unless the user
+// has the check.
+func ownedList[T any](ctx context.Context, s *Store, what string, out []T, err error, userID, checkID int64) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, s.mapErr(err))
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var one int
+	return nil, s.mapErr(s.cfg.Read.QueryRow(ctx, s.q.owned, checkID, userID).Scan(&one))
+}
