@@ -1,11 +1,11 @@
 // Package schema holds what both SQL stores share about the checks table: its column lists,
-// in the order the stores' scanners and argument builders use. One list, so a column added by
+// in the order sqlstore's scanner and argument builders use. One list, so a column added by
 // a migration is added to both dialects at once.
 package schema
 
 import "github.com/ttr-rip/ttr/messages"
 
-// CheckColumns is the select list every store's scanCheck reads, in its order.
+// CheckColumns is the select list sqlstore.ScanCheck reads, in its order.
 const CheckColumns = `id, user_id, uuid, slug, created_at, version,
 	name, description, tags, schedule_type, schedule, tz, interval_seconds, grace_seconds,
 	max_runtime_seconds, manual_resume, notify_after_failures, notify_on_up,
@@ -17,8 +17,8 @@ const CheckColumns = `id, user_id, uuid, slug, created_at, version,
 	methods, filter_http_body, start_kw, success_kw, failure_kw, filter_default_fail,
 	filter_subject, filter_body, subject, subject_fail`
 
-// ConfigColumns and StateColumns are written, in their order, by each store's configArgs and
-// stateArgs. config_version goes with the configuration: every write that changes it (an
+// ConfigColumns and StateColumns are written, in their order, by sqlstore's ConfigArgs and
+// StateArgs. config_version goes with the configuration: every write that changes it (an
 // edit, a pause, a resume) sets it. badge_id is the check's badge (NULL while disabled). The
 // ping filter's columns (messages.PingFilter) follow them, in PingFilterArgs' order.
 var (
