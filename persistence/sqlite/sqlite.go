@@ -220,8 +220,22 @@ var dialect = sqlstore.Dialect{
 // mapErr turns driver errors into the Store's error contract.
 func (s *Store) mapErr(err error) error { return dialect.MapErr(err, s.closed.Load()) }
 
-// unique names the constraint a UNIQUE or PRIMARY KEY violation names by its columns
-// ("checks.user_id, checks.slug").
+// uniqueColumns are the unique constraints the store's contract names, by the columns SQLite
+// names in a violation ("checks.user_id, checks.slug").
+var uniqueColumns = []struct {
+	cols string
+	c    sqlstore.Constraint
+}{
+	{"users.slug", sqlstore.UserSlug},
+	{"checks.user_id, checks.slug", sqlstore.CheckSlug},
+	{"checks.uuid", sqlstore.CheckUUID},
+	{"pings.check_id, pings.n", sqlstore.PingNumber},
+	{"admins.username", sqlstore.AdminUsername},
+	{"telegram_links.telegram_id", sqlstore.TelegramID},
+	{"destinations.code", sqlstore.DestinationCode},
+}
+
+// unique names the constraint a UNIQUE or PRIMARY KEY violation names by its columns.
 func unique(err error) sqlstore.Constraint {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -237,21 +251,10 @@ func unique(err error) sqlstore.Constraint {
 		return sqlstore.OtherUnique
 	}
 	cols := msg[i+len(marker):]
-	switch {
-	case strings.HasPrefix(cols, "users.slug"):
-		return sqlstore.UserSlug
-	case strings.HasPrefix(cols, "checks.user_id, checks.slug"):
-		return sqlstore.CheckSlug
-	case strings.HasPrefix(cols, "checks.uuid"):
-		return sqlstore.CheckUUID
-	case strings.HasPrefix(cols, "pings.check_id, pings.n"):
-		return sqlstore.PingNumber
-	case strings.HasPrefix(cols, "admins.username"):
-		return sqlstore.AdminUsername
-	case strings.HasPrefix(cols, "telegram_links.telegram_id"):
-		return sqlstore.TelegramID
-	case strings.HasPrefix(cols, "destinations.code"):
-		return sqlstore.DestinationCode
+	for _, u := range uniqueColumns {
+		if strings.HasPrefix(cols, u.cols) {
+			return u.c
+		}
 	}
 	return sqlstore.OtherUnique
 }
