@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/ttr-rip/ttr/cmd/ttrd/internal/releasetest"
+	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
