@@ -15,9 +15,9 @@ import (
 	"testing"
 )
 
-// call sends one API request with extra headers and returns the status, the headers and the
+// upCall sends one API request with extra headers and returns the status, the headers and the
 // body decoded as a JSON object (nil when the body is not one).
-func call(t *testing.T, d *daemon, key, method, path string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
+func upCall(t *testing.T, d *daemon, key, method, path string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -48,31 +48,31 @@ func call(t *testing.T, d *daemon, key, method, path string, body any, hdr map[s
 	return resp.StatusCode, resp.Header, out
 }
 
-// checkPath is the API path of a check.
-func checkPath(id int64) string { return fmt.Sprintf("/api/v1/checks/%d", id) }
+// upCheckPath is the API path of a check.
+func upCheckPath(id int64) string { return fmt.Sprintf("/api/v1/checks/%d", id) }
 
-// readCheck GETs a check and fails unless it answers 200.
-func readCheck(t *testing.T, d *daemon, key string, id int64) (map[string]any, http.Header) {
+// upReadCheck GETs a check and fails unless it answers 200.
+func upReadCheck(t *testing.T, d *daemon, key string, id int64) (map[string]any, http.Header) {
 	t.Helper()
-	code, h, c := call(t, d, key, "GET", checkPath(id), nil, nil)
+	code, h, c := upCall(t, d, key, "GET", upCheckPath(id), nil, nil)
 	if code != 200 {
 		t.Fatalf("GET check %d on %s: %d %v", id, d.name(), code, c)
 	}
 	return c, h
 }
 
-// editCheck PATCHes a check and fails unless it answers 200; it returns the check JSON.
-func editCheck(t *testing.T, d *daemon, key string, id int64, patch map[string]any) map[string]any {
+// upEditCheck PATCHes a check and fails unless it answers 200; it returns the check JSON.
+func upEditCheck(t *testing.T, d *daemon, key string, id int64, patch map[string]any) map[string]any {
 	t.Helper()
-	code, _, c := call(t, d, key, "PATCH", checkPath(id), patch, nil)
+	code, _, c := upCall(t, d, key, "PATCH", upCheckPath(id), patch, nil)
 	if code != 200 {
 		t.Fatalf("PATCH check %d %v on %s: %d %v", id, patch, d.name(), code, c)
 	}
 	return c
 }
 
-// lastPingKind pings a check and returns the kind its newest ping was logged with.
-func lastPingKind(t *testing.T, d *daemon, key string, id int64, method, path, body string) string {
+// upLastPingKind pings a check and returns the kind its newest ping was logged with.
+func upLastPingKind(t *testing.T, d *daemon, key string, id int64, method, path, body string) string {
 	t.Helper()
 	if code, answer, _ := d.ping(method, path, body); code != 200 {
 		t.Fatalf("%s %s on %s: %d %s", method, path, d.name(), code, answer)
@@ -80,7 +80,7 @@ func lastPingKind(t *testing.T, d *daemon, key string, id int64, method, path, b
 	var out struct {
 		Pings []map[string]any `json:"pings"`
 	}
-	if code := d.api(key, "GET", checkPath(id)+"/pings?limit=1000", nil, &out); code != 200 {
+	if code := d.api(key, "GET", upCheckPath(id)+"/pings?limit=1000", nil, &out); code != 200 {
 		t.Fatalf("pings of check %d on %s: %d", id, d.name(), code)
 	}
 	var newest map[string]any
@@ -96,8 +96,8 @@ func lastPingKind(t *testing.T, d *daemon, key string, id int64, method, path, b
 	return kind
 }
 
-// slugOf is a check's slug in a snapshot, to name it in failures.
-func slugOf(s snapshot, id int64) string {
+// upSlugOf is a check's slug in a snapshot, to name it in failures.
+func upSlugOf(s snapshot, id int64) string {
 	slug, _ := s.checks[id]["slug"].(string)
 	return slug
 }
@@ -115,18 +115,18 @@ func verifyConfigVersion(t *testing.T, cur *daemon, w *upgradeWorld) {
 	key := w.user.AuthKey
 	for id := range w.before.checks {
 		if v := w.migrated.checks[id]["config_version"]; v != float64(1) {
-			t.Errorf("00003_config_version: check %d (%s) has config_version %v after the migration, want 1", id, slugOf(w.migrated, id), v)
+			t.Errorf("00003_config_version: check %d (%s) has config_version %v after the migration, want 1", id, upSlugOf(w.migrated, id), v)
 		}
-		if _, h := readCheck(t, cur, key, id); h.Get("ETag") != `"1"` {
-			t.Errorf("00003_config_version: check %d (%s) has ETag %s after the migration, want \"1\"", id, slugOf(w.migrated, id), h.Get("ETag"))
+		if _, h := upReadCheck(t, cur, key, id); h.Get("ETag") != `"1"` {
+			t.Errorf("00003_config_version: check %d (%s) has ETag %s after the migration, want \"1\"", id, upSlugOf(w.migrated, id), h.Get("ETag"))
 		}
 	}
 	id := w.checks["etag"]
-	code, h, c := call(t, cur, key, "PATCH", checkPath(id), map[string]any{"desc": "edited after the upgrade"}, map[string]string{"If-Match": `"1"`})
+	code, h, c := upCall(t, cur, key, "PATCH", upCheckPath(id), map[string]any{"desc": "edited after the upgrade"}, map[string]string{"If-Match": `"1"`})
 	if code != 200 || c["config_version"] != float64(2) || h.Get("ETag") != `"2"` {
 		t.Fatalf("00003_config_version: PATCH with If-Match \"1\": %d, config_version %v, ETag %s; want 200, 2, \"2\"", code, c["config_version"], h.Get("ETag"))
 	}
-	if code, _, _ := call(t, cur, key, "PATCH", checkPath(id), map[string]any{"desc": "stale"}, map[string]string{"If-Match": `"1"`}); code != 412 {
+	if code, _, _ := upCall(t, cur, key, "PATCH", upCheckPath(id), map[string]any{"desc": "stale"}, map[string]string{"If-Match": `"1"`}); code != 412 {
 		t.Errorf("00003_config_version: PATCH with the stale If-Match \"1\": %d, want 412", code)
 	}
 }
@@ -135,7 +135,7 @@ func verifyConfigVersion(t *testing.T, cur *daemon, w *upgradeWorld) {
 // a check of its own (the insert leaves config_version to its default).
 func mixedConfigVersion(t *testing.T, old *daemon, w *upgradeWorld) {
 	key := w.user.AuthKey
-	editCheck(t, old, key, w.checks["etag"], map[string]any{"desc": "edited by the previous release"})
+	upEditCheck(t, old, key, w.checks["etag"], map[string]any{"desc": "edited by the previous release"})
 	w.checks["etag-old"] = old.createCheck(key, map[string]any{"name": "etag old", "slug": "etag-old", "interval_seconds": 3600}).ID
 }
 
@@ -143,12 +143,12 @@ func mixedConfigVersion(t *testing.T, old *daemon, w *upgradeWorld) {
 // version (the previous release does not bump it) and its ETag still works for If-Match.
 func finalConfigVersion(t *testing.T, cur *daemon, w *upgradeWorld) {
 	key := w.user.AuthKey
-	c, h := readCheck(t, cur, key, w.checks["etag-old"])
+	c, h := upReadCheck(t, cur, key, w.checks["etag-old"])
 	if c["config_version"] != float64(1) || h.Get("ETag") != `"1"` {
 		t.Errorf("00003_config_version: a check the previous release made on the migrated schema: config_version %v, ETag %s; want 1, \"1\"", c["config_version"], h.Get("ETag"))
 	}
 	id := w.checks["etag"]
-	c, h = readCheck(t, cur, key, id)
+	c, h = upReadCheck(t, cur, key, id)
 	v, _ := c["config_version"].(float64)
 	if c["desc"] != "edited by the previous release" || v < 2 {
 		t.Fatalf("00003_config_version: the check both releases edited: desc %q, config_version %v; want the previous release's desc and at least 2", c["desc"], c["config_version"])
@@ -156,7 +156,7 @@ func finalConfigVersion(t *testing.T, cur *daemon, w *upgradeWorld) {
 	if etag := fmt.Sprintf(`"%d"`, int64(v)); h.Get("ETag") != etag {
 		t.Errorf("00003_config_version: ETag %s, config_version %v", h.Get("ETag"), v)
 	}
-	code, _, c := call(t, cur, key, "PATCH", checkPath(id), map[string]any{"desc": "final"}, map[string]string{"If-Match": h.Get("ETag")})
+	code, _, c := upCall(t, cur, key, "PATCH", upCheckPath(id), map[string]any{"desc": "final"}, map[string]string{"If-Match": h.Get("ETag")})
 	if code != 200 || c["config_version"] != v+1 {
 		t.Errorf("00003_config_version: PATCH with If-Match %s: %d, config_version %v; want 200, %v", h.Get("ETag"), code, c["config_version"], v+1)
 	}
@@ -187,25 +187,25 @@ func verifyHCOptions(t *testing.T, cur *daemon, w *upgradeWorld) {
 		c := w.migrated.checks[id]
 		for k, want := range hcDefaults {
 			if c[k] != want {
-				t.Errorf("00006_hc_options: check %d (%s) has %s = %#v after the migration, want %#v", id, slugOf(w.migrated, id), k, c[k], want)
+				t.Errorf("00006_hc_options: check %d (%s) has %s = %#v after the migration, want %#v", id, upSlugOf(w.migrated, id), k, c[k], want)
 			}
 		}
 	}
 	id := w.checks["hc-opts"]
-	if kind := lastPingKind(t, cur, key, id, "GET", "/p/"+slug+"/hc-opts", ""); kind != "success" {
+	if kind := upLastPingKind(t, cur, key, id, "GET", "/p/"+slug+"/hc-opts", ""); kind != "success" {
 		t.Errorf("00006_hc_options: a GET ping to a migrated check was logged %q, want success (no method filter)", kind)
 	}
 	set := map[string]any{"methods": "POST", "filter_http_body": true, "failure_kw": "FAILED"}
-	c := editCheck(t, cur, key, id, set)
+	c := upEditCheck(t, cur, key, id, set)
 	for k, v := range set {
 		if c[k] != v {
 			t.Errorf("00006_hc_options: PATCH %s = %v answered %v", k, v, c[k])
 		}
 	}
-	if kind := lastPingKind(t, cur, key, id, "GET", "/p/"+slug+"/hc-opts", ""); kind != "ign" {
+	if kind := upLastPingKind(t, cur, key, id, "GET", "/p/"+slug+"/hc-opts", ""); kind != "ign" {
 		t.Errorf("00006_hc_options: a GET ping to a check that takes POST only was logged %q, want ign", kind)
 	}
-	if kind := lastPingKind(t, cur, key, id, "POST", "/p/"+slug+"/hc-opts", "job FAILED"); kind != "fail" {
+	if kind := upLastPingKind(t, cur, key, id, "POST", "/p/"+slug+"/hc-opts", "job FAILED"); kind != "fail" {
 		t.Errorf("00006_hc_options: a POST with the failure keyword was logged %q, want fail", kind)
 	}
 }
@@ -213,7 +213,7 @@ func verifyHCOptions(t *testing.T, cur *daemon, w *upgradeWorld) {
 // mixedHCOptions: the previous release renames the filtered check (and, not knowing the
 // options, still takes its GET pings).
 func mixedHCOptions(t *testing.T, old *daemon, w *upgradeWorld) {
-	editCheck(t, old, w.user.AuthKey, w.checks["hc-opts"], map[string]any{"name": "hc options, renamed"})
+	upEditCheck(t, old, w.user.AuthKey, w.checks["hc-opts"], map[string]any{"name": "hc options, renamed"})
 	if code, body, _ := old.ping("GET", "/p/"+w.user.UserSlug+"/hc-opts", ""); code != 200 {
 		t.Errorf("00006_hc_options: the previous release refused a ping to a filtered check: %d %s", code, body)
 	}
@@ -223,7 +223,7 @@ func mixedHCOptions(t *testing.T, old *daemon, w *upgradeWorld) {
 func finalHCOptions(t *testing.T, cur *daemon, w *upgradeWorld) {
 	key := w.user.AuthKey
 	id := w.checks["hc-opts"]
-	c, _ := readCheck(t, cur, key, id)
+	c, _ := upReadCheck(t, cur, key, id)
 	if c["name"] != "hc options, renamed" {
 		t.Errorf("00006_hc_options: name %q, want the previous release's edit", c["name"])
 	}
@@ -232,7 +232,7 @@ func finalHCOptions(t *testing.T, cur *daemon, w *upgradeWorld) {
 			t.Errorf("00006_hc_options: after the previous release edited the check, %s = %#v, want %#v", k, c[k], want)
 		}
 	}
-	if kind := lastPingKind(t, cur, key, id, "GET", "/p/"+w.user.UserSlug+"/hc-opts", ""); kind != "ign" {
+	if kind := upLastPingKind(t, cur, key, id, "GET", "/p/"+w.user.UserSlug+"/hc-opts", ""); kind != "ign" {
 		t.Errorf("00006_hc_options: a GET ping after the previous release's edit was logged %q, want ign", kind)
 	}
 }
@@ -252,8 +252,8 @@ func fillAdmin(t *testing.T, old *daemon, w *upgradeWorld) {
 	w.cases["admin"] = &adminState{other: old.newUser(), password: "upgrade admin password 1"}
 }
 
-// adminList runs `ttrd admin list` against d's store.
-func adminList(t *testing.T, d *daemon) string {
+// upAdminList runs `ttrd admin list` against d's store.
+func upAdminList(t *testing.T, d *daemon) string {
 	t.Helper()
 	out, code := adminRun(t, "", d.env, append([]string{"list"}, d.args...)...)
 	if code != 0 {
@@ -262,8 +262,8 @@ func adminList(t *testing.T, d *daemon) string {
 	return out
 }
 
-// adminUsers lists every user through the admin API, by user slug.
-func adminUsers(t *testing.T, d *daemon, token string) map[string]map[string]any {
+// upAdminUsers lists every user through the admin API, by user slug.
+func upAdminUsers(t *testing.T, d *daemon, token string) map[string]map[string]any {
 	t.Helper()
 	code, body := bearerGet(t, d.URL, "/api/v1/admin/users?size=100", token)
 	var out struct {
@@ -284,7 +284,7 @@ func adminUsers(t *testing.T, d *daemon, token string) map[string]map[string]any
 // tokens (each a new table or column) work.
 func verifyAdmin(t *testing.T, cur *daemon, w *upgradeWorld) {
 	st := w.cases["admin"].(*adminState)
-	if out := strings.TrimSpace(adminList(t, cur)); strings.Contains(out, "\n") || strings.Contains(out, "METRICS TOKEN") {
+	if out := strings.TrimSpace(upAdminList(t, cur)); strings.Contains(out, "\n") || strings.Contains(out, "METRICS TOKEN") {
 		t.Errorf("00007_admin: ttrd admin list on the migrated store lists admins or tokens, want none:\n%s", out)
 	}
 	pw := []string{"TTR_ADMIN_PASSWORD=" + st.password}
@@ -295,7 +295,7 @@ func verifyAdmin(t *testing.T, cur *daemon, w *upgradeWorld) {
 	if code != 200 || token == "" {
 		t.Fatalf("00007_admin: POST /api/v1/token as the new admin: %d", code)
 	}
-	users := adminUsers(t, cur, token)
+	users := upAdminUsers(t, cur, token)
 	for _, u := range []user{w.user, st.other} {
 		a, ok := users[u.UserSlug]
 		if !ok {
@@ -310,14 +310,14 @@ func verifyAdmin(t *testing.T, cur *daemon, w *upgradeWorld) {
 
 	// disabled_at: the other user is refused from now on.
 	id := int64(users[st.other.UserSlug]["id"].(float64))
-	if code, _, body := call(t, cur, "", "POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", id), nil, map[string]string{"Authorization": "Bearer " + token}); code != 204 {
+	if code, _, body := upCall(t, cur, "", "POST", fmt.Sprintf("/api/v1/admin/users/%d/disable", id), nil, map[string]string{"Authorization": "Bearer " + token}); code != 204 {
 		t.Fatalf("00007_admin: disable user %d: %d %v", id, code, body)
 	}
 	if code := cur.api(st.other.AuthKey, "GET", "/api/v1/checks", nil, nil); code != 403 {
 		t.Errorf("00007_admin: a disabled user's API call: %d, want 403", code)
 	}
 	// revoked_tokens: a signed-out access token is refused.
-	if code, _, body := call(t, cur, "", "POST", "/api/v1/logout", nil, map[string]string{"Authorization": "Bearer " + token}); code != 204 {
+	if code, _, body := upCall(t, cur, "", "POST", "/api/v1/logout", nil, map[string]string{"Authorization": "Bearer " + token}); code != 204 {
 		t.Errorf("00007_admin: logout: %d %v", code, body)
 	}
 	if code, _ := bearerGet(t, cur.URL, "/api/v1/admin/stats", token); code != 401 {
@@ -354,7 +354,7 @@ func finalAdmin(t *testing.T, cur *daemon, w *upgradeWorld) {
 	if code != 200 {
 		t.Fatalf("00007_admin: admin sign-in after the contract: %d", code)
 	}
-	users := adminUsers(t, cur, token)
+	users := upAdminUsers(t, cur, token)
 	if u := users[st.later.UserSlug]; u == nil || u["disabled"] != false {
 		t.Errorf("00007_admin: the user the previous release signed up: %v, want listed and enabled", u)
 	}
@@ -380,8 +380,8 @@ func fillBadges(t *testing.T, old *daemon, w *upgradeWorld) {
 	w.cases["badges"] = &badgeState{}
 }
 
-// pathOf is the path of an absolute URL the API answered.
-func pathOf(t *testing.T, raw any) string {
+// upPathOf is the path of an absolute URL the API answered.
+func upPathOf(t *testing.T, raw any) string {
 	t.Helper()
 	s, _ := raw.(string)
 	u, err := url.Parse(s)
@@ -391,10 +391,10 @@ func pathOf(t *testing.T, raw any) string {
 	return u.Path
 }
 
-// badge fetches a JSON badge and returns its status and label.
-func badge(t *testing.T, d *daemon, path string) (status, label string) {
+// upBadge fetches a JSON badge and returns its status and label.
+func upBadge(t *testing.T, d *daemon, path string) (status, label string) {
 	t.Helper()
-	code, _, b := call(t, d, "", "GET", path, nil, nil)
+	code, _, b := upCall(t, d, "", "GET", path, nil, nil)
 	if code != 200 {
 		t.Fatalf("00008_badges: GET %s: %d", path, code)
 	}
@@ -411,35 +411,35 @@ func verifyBadges(t *testing.T, cur *daemon, w *upgradeWorld) {
 	for id := range w.before.checks {
 		c := w.migrated.checks[id]
 		if c["badge_enabled"] != false || c["badge_urls"] != nil {
-			t.Errorf("00008_badges: check %d (%s): badge_enabled %v, badge_urls %v after the migration; want false, null", id, slugOf(w.migrated, id), c["badge_enabled"], c["badge_urls"])
+			t.Errorf("00008_badges: check %d (%s): badge_enabled %v, badge_urls %v after the migration; want false, null", id, upSlugOf(w.migrated, id), c["badge_enabled"], c["badge_urls"])
 		}
 	}
-	code, _, k := call(t, cur, key, "GET", "/api/v1/user/badge-key", nil, nil)
+	code, _, k := upCall(t, cur, key, "GET", "/api/v1/user/badge-key", nil, nil)
 	if code != 200 || k["badge_key"] == "" || k["badge_key"] == nil {
 		t.Fatalf("00008_badges: GET /api/v1/user/badge-key for a user of the previous release: %d %v", code, k)
 	}
-	if _, _, again := call(t, cur, key, "GET", "/api/v1/user/badge-key", nil, nil); again["badge_key"] != k["badge_key"] {
+	if _, _, again := upCall(t, cur, key, "GET", "/api/v1/user/badge-key", nil, nil); again["badge_key"] != k["badge_key"] {
 		t.Errorf("00008_badges: the badge key changed between two reads: %v, then %v", k["badge_key"], again["badge_key"])
 	}
-	st.tagBadge = strings.TrimSuffix(strings.Replace(pathOf(t, k["tag_badge_url"]), "%7Btag%7D", "badged", 1), ".svg") + ".json"
+	st.tagBadge = strings.TrimSuffix(strings.Replace(upPathOf(t, k["tag_badge_url"]), "%7Btag%7D", "badged", 1), ".svg") + ".json"
 	st.tagBadge = strings.Replace(st.tagBadge, "{tag}", "badged", 1)
-	if s, l := badge(t, cur, st.tagBadge); s != "up" || l != "badged" {
+	if s, l := upBadge(t, cur, st.tagBadge); s != "up" || l != "badged" {
 		t.Errorf("00008_badges: the tag badge of a check of the previous release: %s %q, want up \"badged\"", s, l)
 	}
-	c := editCheck(t, cur, key, w.checks["badged"], map[string]any{"badge_enabled": true})
+	c := upEditCheck(t, cur, key, w.checks["badged"], map[string]any{"badge_enabled": true})
 	urls, _ := c["badge_urls"].(map[string]any)
 	if c["badge_enabled"] != true || urls == nil {
 		t.Fatalf("00008_badges: PATCH badge_enabled true: badge_enabled %v, badge_urls %v", c["badge_enabled"], c["badge_urls"])
 	}
-	st.checkBadge = pathOf(t, urls["json"])
-	if s, l := badge(t, cur, st.checkBadge); s != "up" || l != "Badged job" {
+	st.checkBadge = upPathOf(t, urls["json"])
+	if s, l := upBadge(t, cur, st.checkBadge); s != "up" || l != "Badged job" {
 		t.Errorf("00008_badges: the check badge of a check of the previous release: %s %q, want up \"Badged job\"", s, l)
 	}
 }
 
 // mixedBadges: the previous release renames and pings the badged check.
 func mixedBadges(t *testing.T, old *daemon, w *upgradeWorld) {
-	editCheck(t, old, w.user.AuthKey, w.checks["badged"], map[string]any{"name": "Badged job, renamed"})
+	upEditCheck(t, old, w.user.AuthKey, w.checks["badged"], map[string]any{"name": "Badged job, renamed"})
 	if code, body, _ := old.ping("GET", "/p/"+w.user.UserSlug+"/badged", ""); code != 200 {
 		t.Errorf("00008_badges: the previous release refused a ping to a badged check: %d %s", code, body)
 	}
@@ -449,15 +449,15 @@ func mixedBadges(t *testing.T, old *daemon, w *upgradeWorld) {
 // the new name.
 func finalBadges(t *testing.T, cur *daemon, w *upgradeWorld) {
 	st := w.cases["badges"].(*badgeState)
-	c, _ := readCheck(t, cur, w.user.AuthKey, w.checks["badged"])
+	c, _ := upReadCheck(t, cur, w.user.AuthKey, w.checks["badged"])
 	urls, _ := c["badge_urls"].(map[string]any)
-	if c["badge_enabled"] != true || urls == nil || pathOf(t, urls["json"]) != st.checkBadge {
+	if c["badge_enabled"] != true || urls == nil || upPathOf(t, urls["json"]) != st.checkBadge {
 		t.Fatalf("00008_badges: after the previous release edited the check: badge_enabled %v, badge_urls %v; want true, json at %s", c["badge_enabled"], c["badge_urls"], st.checkBadge)
 	}
-	if s, l := badge(t, cur, st.checkBadge); s != "up" || l != "Badged job, renamed" {
+	if s, l := upBadge(t, cur, st.checkBadge); s != "up" || l != "Badged job, renamed" {
 		t.Errorf("00008_badges: the check badge after the previous release's edit: %s %q, want up \"Badged job, renamed\"", s, l)
 	}
-	if s, _ := badge(t, cur, st.tagBadge); s != "up" {
+	if s, _ := upBadge(t, cur, st.tagBadge); s != "up" {
 		t.Errorf("00008_badges: the tag badge after the previous release ran: %s, want up", s)
 	}
 }
