@@ -6,13 +6,19 @@ package main_test
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // upCall sends one API request with extra headers and returns the status, the headers and the
@@ -460,4 +466,252 @@ func finalBadges(t *testing.T, cur *daemon, w *upgradeWorld) {
 	if s, _ := upBadge(t, cur, st.tagBadge); s != "up" {
 		t.Errorf("00008_badges: the tag badge after the previous release ran: %s, want up", s)
 	}
+}
+
+// ---- 00009_tokens ----
+
+// tokensState is what the tokens case carries between its phases.
+type tokensState struct{ token string } // a read-only API token made by verify
+
+func fillTokens(t *testing.T, old *daemon, w *upgradeWorld) { w.cases["tokens"] = &tokensState{} }
+
+// upListedIDs lists the checks a credential sees.
+func upListedIDs(t *testing.T, d *daemon, hdr map[string]string) (int, []int64) {
+	t.Helper()
+	code, _, out := upCall(t, d, "", "GET", "/api/v1/checks?size=100", nil, hdr)
+	items, _ := out["items"].([]any)
+	var ids []int64
+	for _, it := range items {
+		ids = append(ids, int64(it.(map[string]any)["id"].(float64)))
+	}
+	return code, ids
+}
+
+// verifyTokens: a user of the previous release has no tokens and no network limit; a token
+// made now reads what the key reads and nothing more, and the activity log records it.
+func verifyTokens(t *testing.T, cur *daemon, w *upgradeWorld) {
+	st := w.cases["tokens"].(*tokensState)
+	key := w.user.AuthKey
+	if code, _, out := upCall(t, cur, key, "GET", "/api/v1/user/api-tokens", nil, nil); code != 200 || len(out["items"].([]any)) != 0 {
+		t.Errorf("00009_tokens: the API tokens of a user of the previous release: %d %v, want 200 and none", code, out)
+	}
+	if code, _, out := upCall(t, cur, key, "GET", "/api/v1/user/key-networks", nil, nil); code != 200 || len(out["allowed_networks"].([]any)) != 0 {
+		t.Errorf("00009_tokens: the key networks of a user of the previous release: %d %v, want 200 and [] (any client)", code, out)
+	}
+	code, _, tok := upCall(t, cur, key, "POST", "/api/v1/user/api-tokens", map[string]any{"name": "upgrade", "scopes": []string{"read"}}, nil)
+	st.token, _ = tok["token"].(string)
+	if code != 201 || !strings.HasPrefix(st.token, "ttr_ro_") {
+		t.Fatalf("00009_tokens: POST /api/v1/user/api-tokens: %d %v", code, tok)
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + st.token}
+	code, ids := upListedIDs(t, cur, bearer)
+	if code != 200 || !slices.Equal(ids, w.migrated.listed) {
+		t.Errorf("00009_tokens: the checks a read token lists: %d %v, want 200 %v (the previous release's)", code, ids, w.migrated.listed)
+	}
+	if code, _, _ := upCall(t, cur, "", "PATCH", upCheckPath(w.checks["backup"]), map[string]any{"desc": "by a read token"}, bearer); code != 403 {
+		t.Errorf("00009_tokens: PATCH with a read token: %d, want 403", code)
+	}
+	if code, _, out := upCall(t, cur, key, "GET", "/api/v1/user/activity", nil, nil); code != 200 || len(out["items"].([]any)) == 0 {
+		t.Errorf("00009_tokens: the activity of a user of the previous release after a token was made: %d %v, want 200 and rows", code, out)
+	}
+}
+
+// finalTokens: the token made before the previous release ran again still reads, and sees
+// the checks that release made.
+func finalTokens(t *testing.T, cur *daemon, w *upgradeWorld) {
+	st := w.cases["tokens"].(*tokensState)
+	code, ids := upListedIDs(t, cur, map[string]string{"Authorization": "Bearer " + st.token})
+	if code != 200 || !slices.Contains(ids, w.checks["etag-old"]) {
+		t.Errorf("00009_tokens: the read token after the previous release ran: %d %v, want 200 with the check it made (%d)", code, ids, w.checks["etag-old"])
+	}
+}
+
+// ---- 00010_destinations ----
+
+// destState is what the destinations case carries between its phases.
+type destState struct {
+	u      user
+	d1, d2 int64  // d1: email and webhook; d2: the same email
+	email  string // the id of the shared email destination
+}
+
+func fillDestinations(t *testing.T, old *daemon, w *upgradeWorld) {
+	st := &destState{u: old.newUser()}
+	w.cases["destinations"] = st
+	put := func(id int64, ch string, body map[string]any) {
+		t.Helper()
+		if code := old.api(st.u.AuthKey, "PUT", fmt.Sprintf("%s/%s", upCheckPath(id), ch), body, nil); code != 200 {
+			t.Fatalf("channel %s of check %d: %d", ch, id, code)
+		}
+	}
+	st.d1 = old.createCheck(st.u.AuthKey, map[string]any{"name": "dest one", "slug": "dest-one", "interval_seconds": 3600}).ID
+	st.d2 = old.createCheck(st.u.AuthKey, map[string]any{"name": "dest two", "slug": "dest-two", "interval_seconds": 3600}).ID
+	put(st.d1, "email", map[string]any{"email_to": "ops@example.com"})
+	put(st.d1, "webhook", map[string]any{"webhook_url": w.sinkURL, "webhook_enabled": true})
+	put(st.d2, "email", map[string]any{"email_to": "ops@example.com"})
+}
+
+// upHCChannels lists a user's destinations through the healthchecks.io API, kind by id.
+func upHCChannels(t *testing.T, d *daemon, key string) map[string]map[string]any {
+	t.Helper()
+	code, _, out := upCall(t, d, "", "GET", "/api/v3/channels/", nil, map[string]string{"X-Api-Key": key})
+	list, _ := out["channels"].([]any)
+	if code != 200 {
+		t.Fatalf("00010_destinations: GET /api/v3/channels/: %d %v", code, out)
+	}
+	chans := map[string]map[string]any{}
+	for _, c := range list {
+		m := c.(map[string]any)
+		chans[m["id"].(string)] = m
+	}
+	return chans
+}
+
+// upHCCheckChannels is the channels field of each of a user's checks in the
+// healthchecks.io API, by slug.
+func upHCCheckChannels(t *testing.T, d *daemon, key string) map[string]string {
+	t.Helper()
+	code, _, out := upCall(t, d, "", "GET", "/api/v3/checks/", nil, map[string]string{"X-Api-Key": key})
+	if code != 200 {
+		t.Fatalf("00010_destinations: GET /api/v3/checks/: %d %v", code, out)
+	}
+	got := map[string]string{}
+	for _, c := range out["checks"].([]any) {
+		m := c.(map[string]any)
+		got[m["slug"].(string)], _ = m["channels"].(string)
+	}
+	return got
+}
+
+// upSplitIDs splits a healthchecks.io channels field into a sorted list.
+func upSplitIDs(s string) []string {
+	if s == "" {
+		return nil
+	}
+	ids := strings.Split(s, ",")
+	slices.Sort(ids)
+	return ids
+}
+
+// verifyDestinations: the channels the previous release stored are listed as destinations,
+// one per distinct place (the shared address once), under ids that do not change, and each
+// check lists the ids of its channels.
+func verifyDestinations(t *testing.T, cur *daemon, w *upgradeWorld) {
+	st := w.cases["destinations"].(*destState)
+	chans := upHCChannels(t, cur, st.u.AuthKey)
+	var webhook string
+	for id, c := range chans {
+		switch c["kind"] {
+		case "email":
+			st.email = id
+		case "webhook":
+			webhook = id
+		}
+	}
+	if len(chans) != 2 || st.email == "" || webhook == "" {
+		t.Fatalf("00010_destinations: the channels of the previous release as destinations: %v; want one email and one webhook", chans)
+	}
+	if name, _ := chans[st.email]["name"].(string); !strings.Contains(name, "ops@example.com") {
+		t.Errorf("00010_destinations: the email destination is named %q", name)
+	}
+	if again := upHCChannels(t, cur, st.u.AuthKey); !reflect.DeepEqual(again, chans) {
+		t.Errorf("00010_destinations: a second listing differs: %v, first %v", again, chans)
+	}
+	want := map[string][]string{"dest-one": upSplitIDs(st.email + "," + webhook), "dest-two": {st.email}}
+	got := upHCCheckChannels(t, cur, st.u.AuthKey)
+	for slug, ids := range want {
+		if g := upSplitIDs(got[slug]); !slices.Equal(g, ids) {
+			t.Errorf("00010_destinations: check %s lists channels %v, want %v", slug, g, ids)
+		}
+	}
+}
+
+// mixedDestinations: the previous release moves the second check's email elsewhere.
+func mixedDestinations(t *testing.T, old *daemon, w *upgradeWorld) {
+	st := w.cases["destinations"].(*destState)
+	if code := old.api(st.u.AuthKey, "PUT", upCheckPath(st.d2)+"/email", map[string]any{"email_to": "dev@example.com"}, nil); code != 200 {
+		t.Errorf("00010_destinations: the previous release changing an email channel on the migrated schema: %d", code)
+	}
+}
+
+// finalDestinations: the shared address keeps its id; the new one the previous release
+// wrote becomes a destination of its own.
+func finalDestinations(t *testing.T, cur *daemon, w *upgradeWorld) {
+	st := w.cases["destinations"].(*destState)
+	chans := upHCChannels(t, cur, st.u.AuthKey)
+	if c := chans[st.email]; c == nil || !strings.Contains(fmt.Sprint(c["name"]), "ops@example.com") {
+		t.Errorf("00010_destinations: the ops@example.com destination %s after the previous release ran: %v", st.email, chans)
+	}
+	two := upSplitIDs(upHCCheckChannels(t, cur, st.u.AuthKey)["dest-two"])
+	if len(two) != 1 || two[0] == st.email || chans[two[0]]["kind"] != "email" || !strings.Contains(fmt.Sprint(chans[two[0]]["name"]), "dev@example.com") {
+		t.Errorf("00010_destinations: dest-two after the previous release moved its email: channels %v of %v, want one new email destination to dev@example.com", two, chans)
+	}
+}
+
+// ---- 00011_cleanup_telegram ----
+
+// cleanupState is what the cleanup case carries between its phases.
+type cleanupState struct{ dormant user } // a user of the previous release made to look old
+
+// upDormantAge is how old fillCleanup makes its dormant user look.
+const upDormantAge = 30 * 24 * time.Hour
+
+// fillCleanup signs up a user without checks on the previous release and backdates its
+// creation: the cleanup of inactive accounts would take it if nobody had seen it since.
+func fillCleanup(t *testing.T, old *daemon, w *upgradeWorld) {
+	st := &cleanupState{dormant: old.newUser()}
+	w.cases["cleanup"] = st
+	created := time.Now().Add(-upDormantAge).UnixMilli()
+	res, err := w.db(t).Exec(fmt.Sprintf(`UPDATE users SET created_at = %d WHERE slug = '%s'`, created, st.dormant.UserSlug))
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("backdate user %s: %v (%d rows)", st.dormant.UserSlug, err, n)
+	}
+}
+
+// verifyCleanup: every user of the previous release counts as seen at the migration, so a
+// cleanup right after the upgrade removes none of them, not even one with nothing left.
+func verifyCleanup(t *testing.T, cur *daemon, w *upgradeWorld) {
+	st := w.cases["cleanup"].(*cleanupState)
+	rows, err := w.db(t).Query(`SELECT slug, last_seen_at FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	from, until := w.migratedFrom.Add(-time.Second).UnixMilli(), w.migratedUntil.Add(time.Second).UnixMilli()
+	n := 0
+	for rows.Next() {
+		var slug string
+		var seen sql.NullInt64
+		if err := rows.Scan(&slug, &seen); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !seen.Valid || seen.Int64 < from || seen.Int64 > until {
+			t.Errorf("00011_cleanup_telegram: user %s of the previous release has last_seen_at %v, want the migration's time (%d..%d)", slug, seen, from, until)
+		}
+	}
+	if err := rows.Err(); err != nil || n < 2 {
+		t.Fatalf("00011_cleanup_telegram: %d users read: %v", n, err)
+	}
+	out, code := upRun(t, cur, "cleanup", "--dry-run", "--cleanup-inactive-days", "14")
+	if code != 0 || !strings.Contains(out, "and 0 users") || strings.Contains(out, st.dormant.UserSlug) {
+		t.Errorf("00011_cleanup_telegram: ttrd cleanup --dry-run on the migrated store (user %s created %v ago, no checks): exit %d\n%s\nwant no user removed: it counts as seen at the upgrade", st.dormant.UserSlug, upDormantAge, code, out)
+	}
+}
+
+// upRun runs a ttrd command of this release against d's store and returns its output and
+// exit code.
+func upRun(t *testing.T, d *daemon, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(binPath, append(args, d.args...)...)
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("ttrd %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out), 0
 }

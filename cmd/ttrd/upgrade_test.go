@@ -68,6 +68,12 @@ var upgradeCases = []upgradeCase{
 	{name: "admin", fill: fillAdmin, verify: verifyAdmin, mixed: mixedAdmin, final: finalAdmin},
 	// 00008_badges: badges are off, user badge keys are made on first use.
 	{name: "badges", fill: fillBadges, verify: verifyBadges, mixed: mixedBadges, final: finalBadges},
+	// 00009_tokens: no tokens, no network limits; tokens work for the old users.
+	{name: "tokens", fill: fillTokens, verify: verifyTokens, final: finalTokens},
+	// 00010_destinations: the old channels are listed as destinations with stable ids.
+	{name: "destinations", fill: fillDestinations, verify: verifyDestinations, mixed: mixedDestinations, final: finalDestinations},
+	// 00011_cleanup_telegram: every old user counts as seen at the upgrade.
+	{name: "cleanup_telegram", fill: fillCleanup, verify: verifyCleanup},
 }
 
 // upgradeWorld is what the fills created and what the previous release reported about it.
@@ -79,6 +85,11 @@ type upgradeWorld struct {
 	before   snapshot         // what the previous release answered, taken after every fill
 	migrated snapshot         // what this release answered right after the migration, before any verify
 	cases    map[string]any   // each case's own state between its phases, by case name
+
+	// migratedFrom and migratedUntil bound when `ttrd migrate` ran.
+	migratedFrom, migratedUntil time.Time
+	// db opens the store with database/sql (closed when t ends), for values no API shows.
+	db func(t *testing.T) *sql.DB
 }
 
 // upgradePhase is one of upgradeCase's functions.
@@ -120,8 +131,8 @@ type upgradeStore struct {
 	name string
 	// args are the flags naming the store; env its secrets (PostgreSQL).
 	args func(t *testing.T) (args, env []string)
-	// contractSteps counts the applied contract migrations, the daemons stopped.
-	contractSteps func(t *testing.T, args []string) int
+	// sql names the store's database/sql driver and data source, from args.
+	sql func(args []string) (driver, dsn string)
 }
 
 // TestUpgradeFromPreviousRelease fills a fresh store with the previous release (built from
@@ -140,9 +151,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			args: func(t *testing.T) ([]string, []string) {
 				return []string{"--data-dir", t.TempDir()}, nil
 			},
-			contractSteps: func(t *testing.T, args []string) int {
-				return countContractSteps(t, "sqlite", filepath.Join(args[1], "ttr.db"))
-			},
+			sql: func(args []string) (string, string) { return "sqlite", filepath.Join(args[1], "ttr.db") },
 		},
 		{
 			name: "postgres",
@@ -150,9 +159,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 				return []string{"--database-url", storetest.PostgresURL(t), "--gossip-addr", "127.0.0.1:0"},
 					[]string{"TTR_ENCRYPTION_KEYS=k1:" + keyring.NewKey(), "TTR_SECRET_KEY=" + keyring.NewKey()}
 			},
-			contractSteps: func(t *testing.T, args []string) int {
-				return countContractSteps(t, "pgx", args[1])
-			},
+			sql: func(args []string) (string, string) { return "pgx", args[1] },
 		},
 	}
 	for _, st := range stores {
@@ -180,7 +187,17 @@ func testUpgrade(t *testing.T, base string, st upgradeStore) {
 
 	// 1. The previous release fills a fresh store.
 	old := run(base, prev)
-	w := &upgradeWorld{checks: map[string]int64{}, sinkURL: "http://" + sink + "/hook", cases: map[string]any{}}
+	driver, dsn := st.sql(storeArgs)
+	w := &upgradeWorld{checks: map[string]int64{}, sinkURL: "http://" + sink + "/hook", cases: map[string]any{},
+		db: func(t *testing.T) *sql.DB {
+			t.Helper()
+			db, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}}
 	for _, c := range upgradeCases {
 		if !t.Run("fill/"+c.name, func(t *testing.T) { c.fill(t, old.in(t), w) }) {
 			t.Fatalf("fill %s on %s failed: the upgrade was not tried", c.name, prev)
@@ -190,7 +207,9 @@ func testUpgrade(t *testing.T, base string, st upgradeStore) {
 	old.stop()
 
 	// 2. This release migrates it and reads everything back.
+	w.migratedFrom = time.Now()
 	out := runTTRD(t, append([]string{"migrate"}, args...), env)
+	w.migratedUntil = time.Now()
 	if !strings.Contains(out, "migrations applied") {
 		t.Errorf("ttrd migrate said:\n%s", out)
 	}
@@ -216,7 +235,7 @@ func testUpgrade(t *testing.T, base string, st upgradeStore) {
 	// 4. Once every node runs this release, the contract set runs by hand; this release
 	// serves on the result and sees the ping the previous release took.
 	runTTRD(t, append([]string{"migrate", "--contract"}, args...), env)
-	if n := st.contractSteps(t, storeArgs); n == 0 {
+	if n := countContractSteps(t, w.db(t)); n == 0 {
 		t.Error("ttrd migrate --contract applied no contract step")
 	}
 	cur = run("", this)
@@ -489,13 +508,8 @@ func portOf(t *testing.T, addr string) string {
 }
 
 // countContractSteps counts the contract migrations recorded in a store.
-func countContractSteps(t *testing.T, driver, dsn string) int {
+func countContractSteps(t *testing.T, db *sql.DB) int {
 	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var n int
