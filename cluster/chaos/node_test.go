@@ -49,6 +49,15 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
+// who names n and, when it runs another binary than the current code (an earlier release
+// in the upgrade scenarios), that binary: a failure then says which release failed.
+func (n *node) who() string {
+	if n.bin == "" {
+		return n.name
+	}
+	return n.name + " (running " + n.bin + ")"
+}
+
 // start launches the process (not waiting for it to be ready).
 func (n *node) start() {
 	n.t.Helper()
@@ -65,7 +74,7 @@ func (n *node) start() {
 		n.log = f
 	}
 	n.starts++
-	fmt.Fprintf(n.log, "===== chaos: start %d of %s at %s =====\n", n.starts, n.name, time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(n.log, "===== chaos: start %d of %s at %s =====\n", n.starts, n.who(), time.Now().Format(time.RFC3339Nano))
 	bin := n.bin
 	if bin == "" {
 		bin = binPath
@@ -76,7 +85,7 @@ func (n *node) start() {
 	// The processes die with the test binary even when it is killed (go test -timeout).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("start %s: %v", n.name, err)
+		n.t.Fatalf("start %s: %v", n.who(), err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); n.running.Store(false); n.ready.Store(false); close(exited) }()
@@ -98,11 +107,11 @@ func (n *node) waitReady(timeout time.Duration) {
 		}
 		select {
 		case <-n.exitedCh():
-			n.t.Fatalf("%s exited while starting:\n%s", n.name, n.tail(40))
+			n.t.Fatalf("%s exited while starting:\n%s", n.who(), n.tail(40))
 		default:
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("%s not ready after %v:\n%s", n.name, timeout, n.tail(40))
+			n.t.Fatalf("%s not ready after %v:\n%s", n.who(), timeout, n.tail(40))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -25,6 +25,7 @@ import (
 	ttrcluster "github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/cluster/mtls"
+	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
@@ -147,30 +148,12 @@ func TestSecretRotation(t *testing.T) {
 	)
 }
 
-// baseBinary builds ttrd as it was at the release before transport security (commit
-// 751596d), in a git worktree of its own. It stands in for releasetest.BuildBase, which lives
-// under cmd/ttrd/internal and cannot be imported from here.
-func baseBinary(t *testing.T) string {
-	t.Helper()
-	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		t.Fatalf("find the repository: %v", err)
-	}
-	root := strings.TrimSpace(string(top))
-	dir := t.TempDir()
-	wt := filepath.Join(dir, "src")
-	if out, err := exec.Command("git", "-C", root, "worktree", "add", "--detach", wt, "751596d").CombinedOutput(); err != nil {
-		t.Fatalf("git worktree add: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("git", "-C", root, "worktree", "remove", "--force", wt).Run() })
-	bin := filepath.Join(dir, "ttrd-base")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ttrd")
-	build.Dir = wt
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the previous release: %v\n%s", err, out)
-	}
-	return bin
-}
+// preTLSRelease is the last release without transport security, where TestUpgradeToTLS's
+// cluster starts. It is pinned rather than read from testdata/upgrade/base (BuildBase): the
+// procedure it follows upgrades from a release without TLS, which base stops being once it
+// moves on. Built by releasetest.Build under its full hash, it shares the cache with
+// BuildBase while the two name the same commit.
+const preTLSRelease = "751596dbb9b52eb64e802f5a7e1b169c48de2ae5"
 
 // TestUpgradeToTLS performs docs/operations.md "Upgrading a cluster to transport security" on
 // three nodes that start on the previous release: each replaced by the new one with
@@ -178,7 +161,7 @@ func baseBinary(t *testing.T) string {
 // repeated.
 func TestUpgradeToTLS(t *testing.T) {
 	requireCluster(t)
-	base := baseBinary(t)
+	base := releasetest.Build(t, preTLSRelease)
 	c := startCluster(t, clusterOpts{Relaxed: true, Bin: base})
 	sc := scaleFor()
 	sc.Rounds = 1

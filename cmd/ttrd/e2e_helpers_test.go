@@ -48,6 +48,7 @@ type daemon struct {
 	args    []string
 	env     []string
 	bin     string // the binary to run (default: binPath, the current code)
+	label   string // names the process in failures (default: ttrd)
 	cmd     *exec.Cmd
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -113,6 +114,14 @@ func newDaemon(t *testing.T, dataDir string, env, extra []string) *daemon {
 	return d
 }
 
+// name is how failures name the process.
+func (d *daemon) name() string {
+	if d.label != "" {
+		return "ttrd, " + d.label + ","
+	}
+	return "ttrd"
+}
+
 func (d *daemon) start() {
 	d.t.Helper()
 	bin := d.bin
@@ -150,21 +159,21 @@ func (d *daemon) start() {
 		}
 		select {
 		case <-d.exited:
-			d.t.Fatalf("ttrd exited during start:\n%s", d.logs.String())
+			d.t.Fatalf("%s exited during start:\n%s", d.name(), d.logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("ttrd not ready after 30s:\n%s", d.logs.String())
+			d.t.Fatalf("%s not ready after 30s:\n%s", d.name(), d.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	select {
 	case line := <-printed:
 		if !strings.Contains(line, d.URL) {
-			d.t.Errorf("ttrd printed %q, want its URL %s", line, d.URL)
+			d.t.Errorf("%s printed %q, want its URL %s", d.name(), line, d.URL)
 		}
 	case <-time.After(5 * time.Second):
-		d.t.Error("ttrd did not print its URL")
+		d.t.Errorf("%s did not print its URL", d.name())
 	}
 }
 
@@ -175,10 +184,10 @@ func (d *daemon) stop() {
 	select {
 	case <-d.exited:
 	case <-time.After(30 * time.Second):
-		d.t.Fatalf("ttrd did not stop within 30s of SIGTERM:\n%s", d.logs.String())
+		d.t.Fatalf("%s did not stop within 30s of SIGTERM:\n%s", d.name(), d.logs.String())
 	}
 	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
-		d.t.Fatalf("ttrd exited with %d after SIGTERM:\n%s", code, d.logs.String())
+		d.t.Fatalf("%s exited with %d after SIGTERM:\n%s", d.name(), code, d.logs.String())
 	}
 }
 
@@ -196,9 +205,9 @@ func (d *daemon) kill() {
 	}
 	logs := d.logs.String()
 	if strings.Contains(logs, "WARNING: DATA RACE") {
-		d.t.Errorf("ttrd reported a data race:\n%s", logs[strings.Index(logs, "WARNING: DATA RACE"):])
+		d.t.Errorf("%s reported a data race:\n%s", d.name(), logs[strings.Index(logs, "WARNING: DATA RACE"):])
 	} else if d.t.Failed() {
-		d.t.Logf("ttrd logs:\n%s", tail(logs, 60))
+		d.t.Logf("%s logs:\n%s", d.name(), tail(logs, 60))
 	}
 }
 

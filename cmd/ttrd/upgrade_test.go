@@ -16,34 +16,64 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/ttr-rip/ttr/cmd/ttrd/internal/releasetest"
+	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
-// upgradeCase is what one schema change adds to the upgrade test: fill writes, through the
-// previous release's HTTP API, the data the change must carry over; verify reads it back
-// through the current release on the migrated store. Every case sees every snapshot, so a
-// case may also check that its change left the others' data alone.
+// upgradeCase is what one schema change adds to the upgrade test. The phases run in this
+// order, every case's phase before the next phase:
+//
+//   - fill, on the previous release, writes through its HTTP API what the change must carry
+//     over (or nothing);
+//   - verify, on this release after `ttrd migrate`, reads the migrated value back and uses
+//     the new column or table;
+//   - mixed (optional), on the previous release again, on the migrated schema after every
+//     verify: a rolling upgrade runs both releases on one store, so the previous release
+//     must still read and write rows this release wrote, and its writes (it names only the
+//     columns it knows) must leave the new ones alone;
+//   - final (optional), on this release after `ttrd migrate --contract`, checks what mixed
+//     left.
+//
+// Every case sees every snapshot, so a case may also check that its change left the others'
+// data alone. Each phase runs as a subtest named "<phase>/<case>" under the store's name, so
+// a failure names the store, the release and the schema change. A failed fill stops the
+// store's run: the later phases would only report its consequences.
 type upgradeCase struct {
 	name   string
 	fill   func(t *testing.T, old *daemon, w *upgradeWorld)
 	verify func(t *testing.T, cur *daemon, w *upgradeWorld)
+	mixed  func(t *testing.T, old *daemon, w *upgradeWorld)
+	final  func(t *testing.T, cur *daemon, w *upgradeWorld)
 }
 
-// upgradeCases run in order, each fill on the previous release, each verify on this one.
+// upgradeCases run in order, phase by phase (see upgradeCase).
 var upgradeCases = []upgradeCase{
 	// Everything the previous release can store: users, checks of every schedule type with
 	// slugs, tags and content rules, pings of every kind with bodies, flips, channels and a
 	// pending alert. Its verify compares all of it with what the previous release reported.
 	{name: "baseline", fill: fillBaseline, verify: verifyBaseline},
 
-	// ---- Each schema change adds its case below this line: a fill that writes what the new
-	// column or table must be derived from (or nothing), and a verify that reads the migrated
-	// value back through the current release. ----
-	//
-	// config_version (the first expand step after the base release) goes here.
+	// ---- Each schema change adds its case below this line, in migration order: a fill that
+	// writes what the new column or table must be derived from (or nothing), a verify that
+	// reads the migrated value back through the current release, and, where the previous
+	// release writes the rows the change extends, a mixed and a final. ----
+
+	// 00003_config_version: every check has version 1 (its ETag), edits bump it.
+	{name: "config_version", fill: fillConfigVersion, verify: verifyConfigVersion, mixed: mixedConfigVersion, final: finalConfigVersion},
+	// 00006_hc_options: the ping filter options are at their defaults (no filter).
+	{name: "hc_options", fill: fillHCOptions, verify: verifyHCOptions, mixed: mixedHCOptions, final: finalHCOptions},
+	// 00007_admin: users are enabled, the admin tables are empty and usable.
+	{name: "admin", fill: fillAdmin, verify: verifyAdmin, mixed: mixedAdmin, final: finalAdmin},
+	// 00008_badges: badges are off, user badge keys are made on first use.
+	{name: "badges", fill: fillBadges, verify: verifyBadges, mixed: mixedBadges, final: finalBadges},
+	// 00009_tokens: no tokens, no network limits; tokens work for the old users.
+	{name: "tokens", fill: fillTokens, verify: verifyTokens, final: finalTokens},
+	// 00010_destinations: the old channels are listed as destinations with stable ids.
+	{name: "destinations", fill: fillDestinations, verify: verifyDestinations, mixed: mixedDestinations, final: finalDestinations},
+	// 00011_cleanup_telegram: every old user counts as seen at the upgrade.
+	{name: "cleanup_telegram", fill: fillCleanup, verify: verifyCleanup},
 }
 
 // upgradeWorld is what the fills created and what the previous release reported about it.
@@ -53,6 +83,37 @@ type upgradeWorld struct {
 	sinkURL  string           // a webhook receiver that is down: its alert stays pending
 	pingedAt time.Time        // when the fills' pings were sent (bounds for a sanity check)
 	before   snapshot         // what the previous release answered, taken after every fill
+	migrated snapshot         // what this release answered right after the migration, before any verify
+	cases    map[string]any   // each case's own state between its phases, by case name
+
+	// migratedFrom and migratedUntil bound when `ttrd migrate` ran.
+	migratedFrom, migratedUntil time.Time
+	// db opens the store with database/sql (closed when t ends), for values no API shows.
+	db func(t *testing.T) *sql.DB
+}
+
+// upgradePhase is one of upgradeCase's functions.
+type upgradePhase func(t *testing.T, d *daemon, w *upgradeWorld)
+
+// in returns a copy of d that reports to t: a subtest must not fail its parent's T (FailNow
+// stops only the goroutine that runs the T it is called on). The copy shares the process.
+func (d *daemon) in(t *testing.T) *daemon {
+	c := *d
+	c.t = t
+	return &c
+}
+
+// runPhase runs phase (when set) of every case as the subtest "<phase>/<case>" and reports
+// whether all passed.
+func runPhase(t *testing.T, phase string, d *daemon, w *upgradeWorld, of func(upgradeCase) upgradePhase) bool {
+	t.Helper()
+	ok := true
+	for _, c := range upgradeCases {
+		if f := of(c); f != nil {
+			ok = t.Run(phase+"/"+c.name, func(t *testing.T) { f(t, d.in(t), w) }) && ok
+		}
+	}
+	return ok
 }
 
 // snapshot is what a release answers about every check of the world's user.
@@ -70,8 +131,8 @@ type upgradeStore struct {
 	name string
 	// args are the flags naming the store; env its secrets (PostgreSQL).
 	args func(t *testing.T) (args, env []string)
-	// contractSteps counts the applied contract migrations, the daemons stopped.
-	contractSteps func(t *testing.T, args []string) int
+	// sql names the store's database/sql driver and data source, from args.
+	sql func(args []string) (driver, dsn string)
 }
 
 // TestUpgradeFromPreviousRelease fills a fresh store with the previous release (built from
@@ -90,9 +151,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			args: func(t *testing.T) ([]string, []string) {
 				return []string{"--data-dir", t.TempDir()}, nil
 			},
-			contractSteps: func(t *testing.T, args []string) int {
-				return countContractSteps(t, "sqlite", filepath.Join(args[1], "ttr.db"))
-			},
+			sql: func(args []string) (string, string) { return "sqlite", filepath.Join(args[1], "ttr.db") },
 		},
 		{
 			name: "postgres",
@@ -100,9 +159,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 				return []string{"--database-url", storetest.PostgresURL(t), "--gossip-addr", "127.0.0.1:0"},
 					[]string{"TTR_ENCRYPTION_KEYS=k1:" + keyring.NewKey(), "TTR_SECRET_KEY=" + keyring.NewKey()}
 			},
-			contractSteps: func(t *testing.T, args []string) int {
-				return countContractSteps(t, "pgx", args[1])
-			},
+			sql: func(args []string) (string, string) { return "pgx", args[1] },
 		},
 	}
 	for _, st := range stores {
@@ -118,56 +175,74 @@ func testUpgrade(t *testing.T, base string, st upgradeStore) {
 	args := append([]string{"--http-addr", addr, "--webhook-allow-nets", "127.0.0.0/8",
 		"--telegram-api-url", closed, "--smtp-host", "127.0.0.1", "--smtp-port", portOf(t, freeAddr(t)), "--smtp-from", "ttr@example.com", "--smtp-tls", "none",
 		"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"}, storeArgs...)
-	run := func(bin string) *daemon {
+	run := func(bin, label string) *daemon {
 		t.Helper()
-		d := &daemon{t: t, addr: addr, URL: "http://" + addr, args: args, env: append(os.Environ(), env...), bin: bin}
+		d := &daemon{t: t, addr: addr, URL: "http://" + addr, args: args, env: append(os.Environ(), env...), bin: bin, label: label}
 		d.start()
 		t.Cleanup(d.kill)
 		return d
 	}
+	prev := "the previous release (" + releasetest.BaseCommit(t, releasetest.RepoRoot(t))[:12] + ")"
+	const this = "this release"
 
 	// 1. The previous release fills a fresh store.
-	old := run(base)
-	w := &upgradeWorld{checks: map[string]int64{}, sinkURL: "http://" + sink + "/hook"}
+	old := run(base, prev)
+	driver, dsn := st.sql(storeArgs)
+	w := &upgradeWorld{checks: map[string]int64{}, sinkURL: "http://" + sink + "/hook", cases: map[string]any{},
+		db: func(t *testing.T) *sql.DB {
+			t.Helper()
+			db, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		}}
 	for _, c := range upgradeCases {
-		c.fill(t, old, w)
+		if !t.Run("fill/"+c.name, func(t *testing.T) { c.fill(t, old.in(t), w) }) {
+			t.Fatalf("fill %s on %s failed: the upgrade was not tried", c.name, prev)
+		}
 	}
 	w.before = takeSnapshot(t, old, w)
 	old.stop()
 
 	// 2. This release migrates it and reads everything back.
+	w.migratedFrom = time.Now()
 	out := runTTRD(t, append([]string{"migrate"}, args...), env)
+	w.migratedUntil = time.Now()
 	if !strings.Contains(out, "migrations applied") {
 		t.Errorf("ttrd migrate said:\n%s", out)
 	}
-	cur := run("")
-	for _, c := range upgradeCases {
-		t.Run(c.name, func(t *testing.T) { c.verify(t, cur, w) })
-	}
+	cur := run("", this)
+	w.migrated = takeSnapshot(t, cur, w)
+	runPhase(t, "verify", cur, w, func(c upgradeCase) upgradePhase { return c.verify })
 	cur.stop()
 
 	// 3. The previous release still serves on the migrated schema: it reads a check and
-	// accepts a ping, which this release then sees.
-	old = run(base)
+	// accepts a ping, which this release then sees; each case's mixed phase reads and
+	// writes the rows its change extended.
+	old = run(base, prev)
 	id := w.checks["backup"]
 	if c := old.getCheck(w.user.AuthKey, id); c.Slug != "backup" {
-		t.Errorf("previous release on the migrated schema: check %d has slug %q", id, c.Slug)
+		t.Errorf("%s on the migrated schema: check %d has slug %q", prev, id, c.Slug)
 	}
 	if code, body, _ := old.ping("POST", "/p/"+w.user.UserSlug+"/backup", "after the upgrade"); code != 200 {
-		t.Fatalf("previous release on the migrated schema: ping answered %d %s", code, body)
+		t.Fatalf("%s on the migrated schema: ping answered %d %s", prev, code, body)
 	}
+	runPhase(t, "mixed", old, w, func(c upgradeCase) upgradePhase { return c.mixed })
 	old.stop()
 
 	// 4. Once every node runs this release, the contract set runs by hand; this release
 	// serves on the result and sees the ping the previous release took.
 	runTTRD(t, append([]string{"migrate", "--contract"}, args...), env)
-	if n := st.contractSteps(t, storeArgs); n == 0 {
+	if n := countContractSteps(t, w.db(t)); n == 0 {
 		t.Error("ttrd migrate --contract applied no contract step")
 	}
-	cur = run("")
+	cur = run("", this)
 	if c := cur.getCheck(w.user.AuthKey, id); c.NPings != int64(len(w.before.pings[id]))+1 {
 		t.Errorf("after contract: n_pings %d, want %d (the previous release's last ping included)", c.NPings, len(w.before.pings[id])+1)
 	}
+	runPhase(t, "final", cur, w, func(c upgradeCase) upgradePhase { return c.final })
 	cur.stop()
 }
 
@@ -264,8 +339,8 @@ func fillBaseline(t *testing.T, old *daemon, w *upgradeWorld) {
 
 // verifyBaseline reads back, through the current release, everything the previous one
 // reported, and compares.
-func verifyBaseline(t *testing.T, cur *daemon, w *upgradeWorld) {
-	after := takeSnapshot(t, cur, w)
+func verifyBaseline(t *testing.T, _ *daemon, w *upgradeWorld) {
+	after := w.migrated
 	before := w.before
 	if !slices.Equal(after.listed, before.listed) {
 		t.Errorf("listed checks %v, the previous release listed %v", after.listed, before.listed)
@@ -433,13 +508,8 @@ func portOf(t *testing.T, addr string) string {
 }
 
 // countContractSteps counts the contract migrations recorded in a store.
-func countContractSteps(t *testing.T, driver, dsn string) int {
+func countContractSteps(t *testing.T, db *sql.DB) int {
 	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var n int

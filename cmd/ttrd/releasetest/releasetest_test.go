@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ttr-rip/ttr/cmd/ttrd/internal/releasetest"
+	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
 )
 
 // TestBuildBase builds the previous release (or finds it cached) and checks that what it

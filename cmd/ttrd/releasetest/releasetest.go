@@ -9,7 +9,10 @@
 // tarball, a shallow clone) the test is skipped, unless the CI environment variable is set,
 // when it fails.
 //
-// It imports no package of ours.
+// It is a test helper and nothing else: only _test.go files import it (it takes a testing.TB
+// everywhere). It lives outside cmd/ttrd/internal so that the tests of every package can use
+// it — cmd/ttrd's upgrade test and cluster/chaos's rolling upgrades — and share one cache of
+// built releases. It imports no package of ours.
 package releasetest
 
 import (
