@@ -168,6 +168,11 @@ func (m *Main) Migrate(ctx context.Context) error {
 // Start brings the node up: store → actor system → hosts → deadlines armed → HTTP ready.
 func (m *Main) Start(ctx context.Context) error {
 	m.log.Info("starting ttrd", m.cfg.redacted()...)
+	// Refused even where the other start-up checks only warn (development aside, which the
+	// check itself allows): a session cookie over a network in clear text (docs/operations.md "Plain HTTP refuses to start").
+	if err := cookieStartupProblem(m.cfg); err != nil {
+		return err
+	}
 	if err := m.cfg.preflight().Enforce(m.cfg.lenient(), func(p preflight.Problem) {
 		m.log.Warn("start-up check (not enforced: development or embedded store on loopback)", "setting", p.Setting, "problem", p.Detail)
 	}); err != nil {
@@ -317,13 +322,19 @@ func (m *Main) serve() error {
 	pruner := activity.NewPruner(activity.DefaultPrunerConfig(), m.store, nil, m.log)
 	pruner.Start()
 	m.defer_(pruner.Stop)
+	checks := check.NewClient(m.router)
+	sessions, accounts, pages, err := m.webUI(checks, limits)
+	if err != nil {
+		return err
+	}
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
-		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
+		Store: m.store, Checks: checks, Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
 		Limits: limits, Credentials: m.store, Activity: recorder,
-		Admin: admin,
+		Admin:    admin,
+		Sessions: sessions, Accounts: accounts, Pages: pages,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
 	if err != nil {
