@@ -33,7 +33,9 @@ var keyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{32}$`)
 func TestWebAccountJourney(t *testing.T) {
 	webtest.ChromePath(t)
 	webtest.AxeSource(t)
-	d := startDaemon(t, "")
+	// The failed-authentication limit is on (5 a minute per IP): the rotated key's refusals
+	// below must not use it up.
+	d := startDaemon(t, "", "--limit-auth-fail", "5")
 	a := webtest.NewBrowser(t)
 
 	// Landing page.
@@ -159,6 +161,14 @@ func TestWebAccountJourney(t *testing.T) {
 	}
 	if code, _, _ := d.ping("GET", "/p/"+newSlug+"/nightly", ""); code != 404 {
 		t.Fatalf("ping to the deleted account's check: %d, want 404", code)
+	}
+	// The limit was live all along: guessed keys do use it up.
+	limited := false
+	for i := 0; i < 6 && !limited; i++ {
+		limited = d.api(fmt.Sprintf("guess-%d-%s", i, strings.Repeat("x", 20)), "GET", "/api/v1/user/me", nil, nil) == 429
+	}
+	if !limited {
+		t.Fatal("six guessed keys were never answered 429: the failed-authentication limit is not on, so the rotated key's refusals proved nothing")
 	}
 }
 
