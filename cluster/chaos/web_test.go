@@ -22,7 +22,7 @@ func TestWebSessionSignOutAcrossNodes(t *testing.T) {
 	var u struct {
 		AuthKey string `json:"auth_key"`
 	}
-	c.mustCall("POST", "/api/v1/users", "", nil, &u)
+	c.mustCall("POST", "/api/v1/users", "", map[string]any{}, &u) // sign-up must declare JSON
 
 	n1, n2, n3 := c.nodes[0], c.nodes[1], c.nodes[2]
 	jar, _ := cookiejar.New(nil)
