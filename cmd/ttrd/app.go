@@ -168,11 +168,6 @@ func (m *Main) Migrate(ctx context.Context) error {
 // Start brings the node up: store → actor system → hosts → deadlines armed → HTTP ready.
 func (m *Main) Start(ctx context.Context) error {
 	m.log.Info("starting ttrd", m.cfg.redacted()...)
-	// Refused even where the other start-up checks only warn (development aside, which the
-	// check itself allows): a session cookie over a network in clear text (docs/operations.md "Plain HTTP refuses to start").
-	if err := cookieStartupProblem(m.cfg); err != nil {
-		return err
-	}
 	if err := m.cfg.preflight().Enforce(m.cfg.lenient(), func(p preflight.Problem) {
 		m.log.Warn("start-up check (not enforced: development or embedded store on loopback)", "setting", p.Setting, "problem", p.Detail)
 	}); err != nil {

@@ -15,10 +15,12 @@ func secureCookies(publicURL string) bool {
 	return err == nil && u.Scheme == "https"
 }
 
-// cookieStartupProblem is the start-up check of the web UI's cookies (docs/operations.md "Plain HTTP refuses to start"): sessions over
-// plain HTTP are allowed only on a loopback address (a browser on the same machine), unless
-// the operator accepts the risk with --insecure-cookies or runs in development (TTR_DEV=1).
-// It returns nil when the set-up is fine.
+// cookieStartupProblem is the start-up check of the web UI's cookies (docs/operations.md
+// "Plain HTTP refuses to start"): sessions over plain HTTP are allowed only on a loopback
+// address (a browser on the same machine), unless the operator accepts the risk with
+// --insecure-cookies or runs in development (TTR_DEV=1).
+// It returns nil when the set-up is fine. It is an item of the start-up checks (preflight)
+// that lenient set-ups do not turn into a warning.
 func cookieStartupProblem(c Config) error {
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || u.Scheme == "https" || c.InsecureCookies || c.Dev {
@@ -27,8 +29,8 @@ func cookieStartupProblem(c Config) error {
 	if isLoopbackHost(u.Hostname()) {
 		return nil
 	}
-	return fmt.Errorf("--public-url %s is plain http on a non-loopback address: web sessions would travel unencrypted "+
-		"and their cookies could not be Secure. Serve ttr over https (set --public-url https://…), "+
+	return fmt.Errorf("%s is plain http on a non-loopback address: web sessions would travel unencrypted "+
+		"and their cookies could not be Secure; serve ttr over https (set --public-url https://…), "+
 		"or accept the risk with --insecure-cookies (TTR_INSECURE_COOKIES=1)", c.PublicURL)
 }
 
