@@ -23,9 +23,10 @@ run: build ## build and start one node on the embedded store (data in ./data)
 	./$(BIN)/ttrd --http-addr $(ADDR) --data-dir $(DATA)
 
 .PHONY: test
-test: ## all tests (unit, both stores, actors, end-to-end on the real binary)
+test: ## all tests (unit, both stores, actors, end-to-end on the real binary, web UI in headless Chromium)
 	./.ci/ensure-postgres
 	./.ci/ensure-tools
+	./.ci/ensure-chromium
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /cluster/chaos)
 	@# The fault tests run three ttrd processes with timing bounds: alone, so the other
@@ -34,6 +35,12 @@ test: ## all tests (unit, both stores, actors, end-to-end on the real binary)
 	@# The benchmark harness is a module of its own (cmd/ttr-bench/go.mod), so that its
 	@# plotting libraries stay out of the daemon's module graph; `go list ./...` skips it.
 	cd $(BENCH_MOD) && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+.PHONY: test-web
+test-web: ## the web UI's tests: pages, sessions, and the browser journeys in headless Chromium
+	./.ci/ensure-chromium
+	$(GO) test -count=1 ./http/session/ ./http/account/ ./http/web/...
+	$(GO) test -count=1 -run 'TestWeb|TestCookie' ./cmd/ttrd/
 
 .PHONY: generate
 generate: ## regenerate protobuf code with the pinned tools (no system protoc)

@@ -38,7 +38,7 @@ type apiFunc func(w http.ResponseWriter, r *http.Request, a apiArgs) error
 // matchCheckRoute (see api_dispatch.go). It also makes the router's own 404 and 405 answers
 // JSON, like every other error of the edge.
 func (s *Server) apiRoutes(r *httprouter.Router) {
-	r.NotFound = http.HandlerFunc(notFound)
+	r.NotFound = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowed = http.HandlerFunc(methodNotAllowed)
 
 	r.POST(routeUsers, s.public(routeUsers, s.createUser))
@@ -51,6 +51,17 @@ func (s *Server) apiRoutes(r *httprouter.Router) {
 	r.GET(routeUserBadgeKey, s.authed(routeUserBadgeKey, keyOrSession(s.getBadgeKey)))
 	r.POST(routeUserRotateBadgeKey, s.authed(routeUserRotateBadgeKey, keyOrSession(s.rotateBadgeKey)))
 	s.tokenRoutes(r)
+	s.accountRoutes(r)
+}
+
+// notFound answers a path no route claimed: JSON under /api/ (and without a web UI), the
+// UI's HTML 404 page for everything a browser may ask for.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Pages != nil && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.deps.Pages.NotFound(w, r)
+		return
+	}
+	notFound(w, r)
 }
 
 // checkHandler maps a dispatcher operation to its handler.
@@ -161,7 +172,7 @@ func (s *Server) authed(pattern string, f apiFunc) httprouter.Handle {
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, a apiArgs, f apiFunc) {
 	h := w.Header()
 	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", HeaderAuthKey+", Authorization")
+	h.Add("Vary", HeaderAuthKey+", Authorization, Cookie")
 	p, err := s.authenticateLimited(r)
 	if err != nil {
 		s.fail(w, r, err)

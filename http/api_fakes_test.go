@@ -30,6 +30,10 @@ import (
 // scoping, conflicts, keyset order). Its function fields, when set, replace a method (failure
 // injection).
 type apiStore struct {
+	// The account self-service is tested against the real store (api_account_test.go);
+	// calling one of these methods on this fake panics.
+	persistence.AccountStore
+
 	mu         sync.Mutex
 	users      map[int64]messages.User
 	checks     map[int64]messages.Check
@@ -105,6 +109,11 @@ func (s *apiStore) findUser(match func(messages.User) bool) (messages.User, erro
 
 func (s *apiStore) UserByAuthKeyHash(_ context.Context, hash []byte) (messages.User, error) {
 	return s.findUser(func(u messages.User) bool { return bytes.Equal(u.AuthKeyHash, hash) })
+}
+
+// SlugHeld: the fake holds no released slugs.
+func (s *apiStore) SlugHeld(context.Context, string, int64, time.Time) (bool, error) {
+	return false, nil
 }
 
 func (s *apiStore) UserBySlug(_ context.Context, slug string) (messages.User, error) {

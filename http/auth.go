@@ -10,6 +10,7 @@ import (
 
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/credential"
+	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -31,6 +32,8 @@ const (
 	ViaAuthKey = "auth_key"
 	// ViaAPIToken is a scoped API token in Authorization: Bearer ttr_….
 	ViaAPIToken = "api_token"
+	// ViaSession is the web UI's session cookie (with the CSRF token on writes).
+	ViaSession = "session"
 )
 
 // Principal is who made an authenticated API request.
@@ -42,6 +45,8 @@ type Principal struct {
 	// do everything its user may).
 	TokenID int64
 	Scopes  credential.Scopes
+	// Session is the signed-in browser's session (ViaSession only).
+	Session *session.Principal
 }
 
 // activityMethod names the credential in the activity log.
@@ -167,6 +172,36 @@ func (s *Server) authenticateCredential(r *http.Request, ip netip.Addr) (Princip
 	return Principal{}, errUnauthenticated
 }
 
+// authBySession authenticates a request that carries no header credential by the web UI's
+// session cookie. A header credential always wins over a cookie, so scripts are never subject
+// to the browser's CSRF rules; a cookie-authenticated write must carry the session's CSRF
+// token in X-CSRF-Token and come from the same origin. A stale cookie is no guess: it does not
+// count against the failed-authentication allowance.
+func (s *Server) authBySession(r *http.Request) (Principal, error) {
+	if s.deps.Sessions == nil || !s.deps.Sessions.HasSessionCookie(r) {
+		return Principal{}, errUnauthenticated
+	}
+	sp, err := s.deps.Sessions.Resolve(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !sp.User.DisabledAt.IsZero() {
+		return Principal{}, errDisabled
+	}
+	if !safeMethod(r.Method) {
+		if err := s.deps.Sessions.VerifyCSRFHeader(r, &sp); err != nil {
+			return Principal{}, err
+		}
+	}
+	s.seen(r.Context(), sp.User)
+	return Principal{User: sp.User, Via: ViaSession, Scopes: credential.All, Session: &sp}, nil
+}
+
+// safeMethod reports whether a method changes nothing (no CSRF check needed).
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
 // seen records that the user signed in or used the API, for the cleanup of inactive
 // accounts. The time read with the user decides, so a busy client costs one write per
 // persistence.SeenResolution, not one per request; a failed write only delays the record.
@@ -190,7 +225,7 @@ func (s *Server) seen(ctx context.Context, u messages.User) {
 func (s *Server) authenticateLimited(r *http.Request) (Principal, error) {
 	lim := s.deps.Limits
 	if !hasCredential(r) {
-		return Principal{}, errUnauthenticated
+		return s.authBySession(r)
 	}
 	ip := lim.ClientIP(r)
 	if err := lim.AuthBlocked(ip); err != nil {

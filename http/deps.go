@@ -3,14 +3,17 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/limit"
+	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -20,6 +23,7 @@ import (
 // (creating users and checks). persistence.Store implements it.
 type Store interface {
 	persistence.UserStore
+	persistence.AccountStore
 	persistence.CheckReader
 	persistence.BadgeStore
 	persistence.ActivityStore
@@ -138,6 +142,30 @@ type Deps struct {
 	Credentials Credentials
 	// Activity records the authentication activity log; nil = none.
 	Activity *activity.Recorder
+	// Sessions signs browsers in (the web UI's cookie also authenticates /api/v1); nil = no
+	// cookie authentication.
+	Sessions *session.Manager
+	// Accounts is the account self-service; nil = one built from Store (when it is an
+	// account.Store, as persistence.Store is), Checks and Ring.
+	Accounts *account.Service
+	// Pages serves the web UI's HTML routes; nil = none (every unknown path answers JSON).
+	Pages Pages
+}
+
+// Pages is the web UI (package http/web), mounted on the edge's router.
+type Pages interface {
+	// Routes lists the UI's routes; the edge registers each under its pattern (also its
+	// metric label).
+	Routes() []PageRoute
+	// NotFound answers an unknown browser path with the UI's HTML 404 page.
+	NotFound(w http.ResponseWriter, r *http.Request)
+}
+
+// PageRoute is one route of the web UI.
+type PageRoute struct {
+	Method  string
+	Pattern string // httprouter syntax
+	Handler http.Handler
 }
 
 // Credentials is what the edge keeps about credentials (persistence.Store implements it).

@@ -17,6 +17,8 @@ import (
 
 // fakePingStore is a Store of function fields; a nil field answers an error naming it.
 type fakePingStore struct {
+	// The ping path never touches accounts; calling one of these panics.
+	persistence.AccountStore
 	CreateUserFunc           func(ctx context.Context, u *messages.User) error
 	UserByAuthKeyHashFunc    func(ctx context.Context, hash []byte) (messages.User, error)
 	UserBySlugFunc           func(ctx context.Context, slug string) (messages.User, error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/hcapi"
 )
 
@@ -44,6 +45,19 @@ func NewServer(cfg Config, deps Deps) *Server {
 		Store: deps.Store, Checks: deps.Checks, Ring: deps.Ring, Resolver: deps.HCKeys,
 		Limits: deps.Limits, Logger: s.log, Now: s.now, Status: deps.Ready, SetRoute: setRoute,
 	})
+	if st, ok := s.deps.Store.(account.Store); ok && s.deps.Accounts == nil && s.deps.Ring != nil {
+		// Without a session manager there are no web sessions to forget.
+		var forget account.SessionForgetter
+		if s.deps.Sessions != nil {
+			forget = s.deps.Sessions
+		}
+		users, _ := s.deps.Store.(account.UserDeleter)
+		var keys account.Keys
+		if s.deps.Credentials != nil {
+			keys = s.deps.Credentials
+		}
+		s.deps.Accounts, _ = account.New(account.Deps{Store: st, Checks: s.deps.Checks, Users: users, Keys: keys, Ring: s.deps.Ring, Sessions: forget, Now: s.now})
+	}
 	router, ping := s.routes()
 	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
 	return s
@@ -64,7 +78,20 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	r.GET(routeSummary, s.authedSummary)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	if s.deps.Pages != nil {
+		for _, pr := range s.deps.Pages.Routes() {
+			r.Handle(pr.Method, pr.Pattern, s.page(pr))
+		}
+	}
 	return r, ping
+}
+
+// page adapts a web UI route: its pattern labels the request's metrics and logs.
+func (s *Server) page(pr PageRoute) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+		setRoute(r, pr.Pattern)
+		pr.Handler.ServeHTTP(w, r)
+	}
 }
 
 // Handler returns the edge's handler with its middleware chain.

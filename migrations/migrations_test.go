@@ -19,7 +19,7 @@ import (
 
 // tables are the tables every dialect must create.
 var tables = []string{"users", "checks", "pings", "flips", "channels", "outbox", "nodes", "notifier_state",
-	"api_tokens", "retired_credentials", "key_networks", "auth_activity", "destinations"}
+	"api_tokens", "retired_credentials", "key_networks", "auth_activity", "destinations", "sessions", "slug_holds"}
 
 func TestUpSQLite(t *testing.T) {
 	ctx := context.Background()

@@ -18,6 +18,7 @@ import (
 // zero time.Time is NULL.
 type Store interface {
 	UserStore
+	AccountStore
 	CheckReader
 	SystemStore
 	RateStore

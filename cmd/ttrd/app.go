@@ -317,13 +317,19 @@ func (m *Main) serve() error {
 	pruner := activity.NewPruner(activity.DefaultPrunerConfig(), m.store, nil, m.log)
 	pruner.Start()
 	m.defer_(pruner.Stop)
+	checks := check.NewClient(m.router)
+	sessions, accounts, pages, err := m.webUI(checks, limits)
+	if err != nil {
+		return err
+	}
 	srv := ttrhttp.NewServer(edge, ttrhttp.Deps{
-		Store: m.store, Checks: check.NewClient(m.router), Ring: m.ring, Logger: m.log,
+		Store: m.store, Checks: checks, Ring: m.ring, Logger: m.log,
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
 		Limits: limits, Credentials: m.store, Activity: recorder,
-		Admin: admin,
+		Admin:    admin,
+		Sessions: sessions, Accounts: accounts, Pages: pages,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
 	if err != nil {

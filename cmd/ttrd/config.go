@@ -33,6 +33,9 @@ type Config struct {
 	LogLevel            string
 	LogFormat           string
 	Dev                 bool
+	InsecureCookies     bool          // allow session cookies without Secure on a non-loopback http:// public URL
+	SessionIdle         time.Duration // web sessions end after this long unused
+	SessionMaxAge       time.Duration // web sessions end this long after sign-in
 	WebhookAllow        []netip.Prefix
 	AlertRetryFor       time.Duration
 	AlertBackoff        time.Duration
@@ -103,6 +106,9 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
 	fs.BoolVar(&c.Dev, "dev", false, "development mode (env TTR_DEV)")
+	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", false, "allow the web UI's session cookie without Secure when --public-url is plain http on a non-loopback address (anyone on the network path can steal sessions) (env TTR_INSECURE_COOKIES)")
+	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", 7*24*time.Hour, "a web session not used for this long ends (env TTR_SESSION_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.SessionMaxAge, "session-max-age", 30*24*time.Hour, "a web session ends this long after sign-in (env TTR_SESSION_MAX_AGE)")
 	str(&allow, "webhook-allow-nets", "", "comma-separated CIDRs webhooks may reach despite SSRF protection, e.g. 127.0.0.0/8")
 	fs.DurationVar(&c.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long a failing alert is retried (env TTR_ALERT_RETRY_FOR)")
 	fs.DurationVar(&c.AlertBackoff, "alert-backoff", 5*time.Second, "first retry gap of a failing alert (env TTR_ALERT_BACKOFF)")
@@ -280,6 +286,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
+	if c.SessionIdle < time.Minute || c.SessionMaxAge < c.SessionIdle {
+		errs = append(errs, fmt.Errorf("--session-idle-timeout %v / --session-max-age %v: want at least 1m, and a max age of at least the idle timeout", c.SessionIdle, c.SessionMaxAge))
+	}
 	if c.BatchConcurrency < 1 || c.BatchConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("--batch-concurrency %d: want 1 to 64", c.BatchConcurrency))
 	}
@@ -324,6 +333,8 @@ func (c Config) redacted() []any {
 		"gossip_key", map[bool]string{true: "given", false: "derived"}[c.GossipKey != ""],
 		"cluster_tls", c.ClusterTLS, "cluster_tls_files", c.ClusterTLSCA != "",
 		"secret_key_previous_set", c.SecretKeyPrevious != "", "internal_token_set", c.InternalToken != "",
+		"insecure_cookies", c.InsecureCookies,
+		"session_idle_timeout", c.SessionIdle.String(), "session_max_age", c.SessionMaxAge.String(),
 		"telegram_api_url", c.TelegramAPIURL, "smtp_host", c.SMTPHost, "smtp_tls", c.SMTPTLS,
 		"abuse_limits", c.Abuse.String(), "cleanup", c.Cleanup.String(),
 		"telegram_login_bot", c.TelegramLogin.BotName, "telegram_login_token_set", c.TelegramLogin.BotToken != ""}

@@ -25,12 +25,18 @@ func (c Config) preflight() *preflight.Report {
 	if strings.Contains(strings.ToUpper(c.EncryptionKeys), "CHANGE_ME") {
 		r.Add("TTR_ENCRYPTION_KEYS", "holds a placeholder (CHANGE_ME), not a key")
 	}
+	r.Check("--public-url", cookieStartupProblem(c))
 	return &r
 }
 
 // lenient reports whether start-up problems only warn: development mode, or the embedded
-// default (no database URL) serving on loopback only.
+// default (no database URL) serving on loopback only — unless the web UI's session cookie
+// would cross a network in clear text, which only development or --insecure-cookies allows
+// (docs/operations.md "Plain HTTP refuses to start").
 func (c Config) lenient() bool {
+	if cookieStartupProblem(c) != nil {
+		return false
+	}
 	return c.Dev || (c.DatabaseURL == "" && isLoopback(c.HTTPAddr))
 }
 

@@ -27,6 +27,11 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		fn   func(t *testing.T, s persistence.Store)
 	}{
 		{"Users", testUsers},
+		{"UserSettings", testUserSettings},
+		{"Sessions", testSessions},
+		{"SetPingKey", testSetPingKey},
+		{"ChangeUserSlug", testChangeUserSlug},
+		{"AccountDelete", testAccountDelete},
 		{"CheckRoundTrip", testCheckRoundTrip},
 		{"CreateCheckConflicts", testCreateCheckConflicts},
 		{"CreateCheckIfMissingRace", testCreateCheckIfMissingRace},

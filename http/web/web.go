@@ -1,0 +1,121 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/http/account"
+	"github.com/ttr-rip/ttr/http/limit"
+	"github.com/ttr-rip/ttr/http/session"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// CSP is the Content-Security-Policy of every HTML page: no inline script or style, nothing
+// from another origin, no framing, forms only to ttr itself.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// Config configures the pages.
+type Config struct {
+	// PublicURL is ttr's public base URL (shown in ping URLs, and named when cookies cannot
+	// work on the address a browser used).
+	PublicURL string
+	// FormLimit caps form bodies (413 beyond).
+	FormLimit int64
+}
+
+// Deps are the pages' collaborators.
+type Deps struct {
+	Sessions *session.Manager
+	Accounts *account.Service
+	// Limits holds the sign-up allowance of client IPs ("Get a new key"); nil = none.
+	Limits *limit.Limits
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Pages is the web UI. It implements ttrhttp.Pages.
+type Pages struct {
+	cfg    Config
+	d      Deps
+	log    *slog.Logger
+	assets *assets
+	pages  map[string]*template.Template
+}
+
+var _ ttrhttp.Pages = (*Pages)(nil)
+
+// pageNames are the templates under templates/ that render a whole page in the shell.
+var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error"}
+
+// New parses the templates and loads the assets.
+func New(cfg Config, d Deps) (*Pages, error) {
+	if d.Sessions == nil || d.Accounts == nil {
+		return nil, errors.New("web: Sessions and Accounts are required")
+	}
+	if cfg.FormLimit <= 0 {
+		cfg.FormLimit = 16 << 10
+	}
+	p := &Pages{cfg: cfg, d: d, log: d.Logger, pages: map[string]*template.Template{}}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.d.Now == nil {
+		p.d.Now = time.Now
+	}
+	var err error
+	if p.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"asset":  p.assets.url,
+		"themes": func() []string { return account.Themes },
+		"modes":  func() []string { return account.Modes },
+		"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+	}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		p.pages[name] = t
+	}
+	return p, nil
+}
+
+// Routes lists the UI's routes.
+func (p *Pages) Routes() []ttrhttp.PageRoute {
+	get, post := http.MethodGet, http.MethodPost
+	r := func(method, pattern string, h http.HandlerFunc) ttrhttp.PageRoute {
+		return ttrhttp.PageRoute{Method: method, Pattern: pattern, Handler: h}
+	}
+	return []ttrhttp.PageRoute{
+		r(get, "/", p.landing),
+		r(post, "/signup", p.form(p.signup, false)),
+		r(get, "/signin", p.signinPage),
+		r(post, "/signin", p.form(p.signin, false)),
+		r(post, "/signout", p.form(p.signout, true)),
+		r(post, "/theme", p.form(p.setTheme, false)),
+		r(get, "/dashboard", p.signedIn(p.dashboard)),
+		r(get, "/account", p.signedIn(p.accountPage)),
+		r(post, "/account/key", p.form(p.rotateKey, true)),
+		r(post, "/account/ping-key", p.form(p.rotatePingKey, true)),
+		r(post, "/account/slug", p.form(p.changeSlug, true)),
+		r(post, "/account/settings", p.form(p.saveSettings, true)),
+		r(post, "/account/signout-everywhere", p.form(p.signoutEverywhere, true)),
+		r(post, "/account/delete", p.form(p.deleteAccount, true)),
+		r(get, "/static/*file", p.static),
+		r(http.MethodHead, "/static/*file", p.static),
+	}
+}
+
+func (p *Pages) static(w http.ResponseWriter, r *http.Request) {
+	p.assets.serve(w, r, p.NotFound)
+}
