@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ttr-rip/ttr/persistence/internal/sqlstore"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +21,7 @@ var errSlugHeld = &messages.Error{Code: messages.EConflict, Message: "user slug 
 // UserByID reads a user with their display settings.
 func (s *Store) UserByID(ctx context.Context, userID int64) (messages.User, messages.UserPrefs, error) {
 	var p messages.UserPrefs
-	u, err := scanUser(withExtra{row: s.pool.QueryRow(ctx, `SELECT `+userColumns+`, theme, theme_mode, tz FROM users WHERE id = $1`, userID), extra: []any{&p.Theme, &p.ThemeMode, &p.TZ}})
+	u, err := sqlstore.ScanUser(withExtra{row: s.pool.QueryRow(ctx, `SELECT `+sqlstore.UserColumns+`, theme, theme_mode, tz FROM users WHERE id = $1`, userID), extra: []any{&p.Theme, &p.ThemeMode, &p.TZ}})
 	if err != nil {
 		return messages.User{}, messages.UserPrefs{}, s.mapErr(err)
 	}
@@ -139,7 +140,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // DeleteUserSessions ends the user's sessions but keep.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2`, userID, blob(keep))
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2`, userID, sqlstore.Blob(keep))
 	if err != nil {
 		return 0, fmt.Errorf("delete user sessions: %w", s.mapErr(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/ttr-rip/ttr/persistence/internal/sqlstore"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -16,7 +17,7 @@ var errSlugHeld = &messages.Error{Code: messages.EConflict, Message: "user slug 
 // UserByID reads a user with their display settings.
 func (s *Store) UserByID(ctx context.Context, userID int64) (messages.User, messages.UserPrefs, error) {
 	var p messages.UserPrefs
-	u, err := scanUser(withExtra{row: s.r.QueryRowContext(ctx, `SELECT `+userColumns+`, theme, theme_mode, tz FROM users WHERE id = ?`, userID), extra: []any{&p.Theme, &p.ThemeMode, &p.TZ}})
+	u, err := sqlstore.ScanUser(withExtra{row: s.r.QueryRowContext(ctx, `SELECT `+sqlstore.UserColumns+`, theme, theme_mode, tz FROM users WHERE id = ?`, userID), extra: []any{&p.Theme, &p.ThemeMode, &p.TZ}})
 	if err != nil {
 		return messages.User{}, messages.UserPrefs{}, s.mapErr(err)
 	}
@@ -25,7 +26,7 @@ func (s *Store) UserByID(ctx context.Context, userID int64) (messages.User, mess
 
 // withExtra scans the user columns (scanUser) and then columns selected after them.
 type withExtra struct {
-	row   scanner
+	row   sqlstore.Row
 	extra []any
 }
 
@@ -133,7 +134,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // DeleteUserSessions ends the user's sessions but keep.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep []byte) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?`, userID, blob(keep))
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?`, userID, sqlstore.Blob(keep))
 	if err != nil {
 		return 0, fmt.Errorf("delete user sessions: %w", s.mapErr(err))
 	}

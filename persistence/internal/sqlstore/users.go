@@ -73,3 +73,9 @@ func (s *Store) userBy(ctx context.Context, query string, v any) (messages.User,
 	}
 	return u, nil
 }
+
+// UserColumns are the users columns ScanUser reads, in its order.
+const UserColumns = userColumns
+
+// ScanUser reads a row of UserColumns.
+func ScanUser(row Row) (messages.User, error) { return scanUser(row) }
