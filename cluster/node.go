@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/ttr-rip/ttr/cluster/internal/remotesync"
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -89,7 +90,7 @@ func isWildcard(host string) bool {
 type Node struct {
 	system *actor.ActorSystem
 	remote *remote.Remote // nil for a Local node
-	conns  *connTracker
+	conns  *remotesync.ConnTracker
 	logger *slog.Logger
 	// dropped counts peers' messages refused by filterPeerMessages.
 	dropped atomic.Int64
@@ -156,7 +157,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		actor.WithDeadLetterRequestLogging(false),
 	)
 
-	n := &Node{system: system, conns: newConnTracker(), logger: logger, hosts: make(map[string]*actor.PID),
+	n := &Node{system: system, conns: remotesync.NewConnTracker(), logger: logger, hosts: make(map[string]*actor.PID),
 		dispatcher: newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)}
 	if cfg.Local {
 		n.logger.Info("cluster node started without a remote endpoint (not in a cluster)")
@@ -166,7 +167,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.TLS != nil {
 		serverCreds, dialCreds = cfg.TLS.ServerCredentials(), cfg.TLS.ClientCredentials(cfg.SpeaksTLS)
 	}
-	probe := newStartProbe(serverCreds)
+	probe := remotesync.NewProbe(serverCreds)
 	conns := n.conns
 	opts := []remote.ConfigOption{
 		remote.WithDialOptions(
@@ -198,7 +199,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
 	n.remote = r
-	if err := probe.run(host, system.Address()); err != nil {
+	if err := probe.Run(host, system.Address()); err != nil {
 		n.Stop()
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
@@ -356,25 +357,13 @@ func (n *Node) Stop() {
 		n.dispatcher.close()
 		return
 	}
-	n.remote.Shutdown(false)
-	sup := n.system.NewLocalPID(endpointSupervisorName)
-	if err := root.StopFuture(sup).Wait(); err != nil {
-		n.logger.Warn("cluster node: stop remote endpoints", slog.Any("err", err))
-	}
-	if !n.conns.wait(5 * time.Second) {
-		n.logger.Warn("cluster node: outbound connections still open after 5s")
-	}
-	if _, err := root.SpawnNamed(actor.PropsFromFunc(func(actor.Context) {}), endpointSupervisorName); err != nil {
-		n.logger.Warn("cluster node: park remote endpoints", slog.Any("err", err))
+	if err := remotesync.Stop(n.system, n.remote, n.conns, 5*time.Second); err != nil {
+		n.logger.Warn("cluster node: stop remote", slog.Any("err", err))
 	}
 	n.system.Shutdown()
 	n.dispatcher.close()
 	n.logger.Info("cluster node stopped", slog.String("addr", n.Address()), slog.Duration("took", time.Since(start)))
 }
-
-// endpointSupervisorName is the name remote registers its endpoint supervisor under
-// (remote/endpoint_manager.go).
-const endpointSupervisorName = "EndpointSupervisor"
 
 func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {

@@ -13,17 +13,27 @@ import (
 
 // TestTickOnlyActivationsPassivateSooner: a check woken only by its deadline goes back to
 // sleep after TickIdleTimeout, one that was pinged stays for IdleTimeout.
+//
+// Idleness is judged on Deps.Now, which the test moves by hand: the idle timers only decide
+// when the actor looks again. With the wall clock, the tick-only activation would passivate
+// whenever the ping round trip (activation, store read, batched commit) outlasted
+// TickIdleTimeout, which a loaded machine under -race does; the slow store read of the pinged
+// check makes that round trip longer than TickIdleTimeout on purpose.
 func TestTickOnlyActivationsPassivateSooner(t *testing.T) {
+	const tickIdle = 200 * time.Millisecond
 	w := newWorld(t)
 	cl := clustertest.Start(t, 1, clustertest.Options{})
-	w.serve(t, cl.Nodes[0], cl.Memberships[0], func(d *check.Deps) {
-		d.IdleTimeout, d.TickIdleTimeout = time.Minute, 200*time.Millisecond
-	})
+	clk := &fixedClock{t: time.Now()}
 	ticked, pinged := w.newCheck(t, "ticked"), w.newCheck(t, "pinged")
+	w.serve(t, cl.Nodes[0], cl.Memberships[0], func(d *check.Deps) {
+		d.IdleTimeout, d.TickIdleTimeout = time.Minute, tickIdle
+		d.Now = clk.Now
+		d.Store = slowLoader{Loader: d.Store, id: pinged.ID, delay: 2 * tickIdle}
+	})
 	router := cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := router.Send(check.Identity(ticked.ID), messages.TypeTick, 1, &messages.Tick{WakeUnixMs: time.Now().UnixMilli()}); err != nil {
+	if err := router.Send(check.Identity(ticked.ID), messages.TypeTick, 1, &messages.Tick{WakeUnixMs: clk.Now().UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := check.NewClient(router).Ping(ctx, pinged.ID, ping(pinged.UUID)); err != nil {
@@ -39,12 +49,15 @@ func TestTickOnlyActivationsPassivateSooner(t *testing.T) {
 	if n := active(); n != 2 {
 		t.Fatalf("%d active after a tick and a ping, want 2", n)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	// Past TickIdleTimeout, well within IdleTimeout: the next idle check (within a second of
+	// real time) stops the ticked activation only.
+	clk.Add(5 * tickIdle)
+	deadline := time.Now().Add(10 * time.Second)
 	for active() != 1 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if n := active(); n != 1 {
-		t.Fatalf("%d active 5 s later, want 1 (the pinged check)", n)
+		t.Fatalf("%d active once TickIdleTimeout passed, want 1 (the pinged check)", n)
 	}
 	// The one left is the pinged check: a ping to it does not activate anything new.
 	if _, err := check.NewClient(router).Ping(ctx, pinged.ID, ping(pinged.UUID)); err != nil {
@@ -53,4 +66,18 @@ func TestTickOnlyActivationsPassivateSooner(t *testing.T) {
 	if n := active(); n != 1 {
 		t.Fatalf("%d active after pinging the pinged check again, want 1", n)
 	}
+}
+
+// slowLoader delays the store read of one check.
+type slowLoader struct {
+	check.Loader
+	id    int64
+	delay time.Duration
+}
+
+func (l slowLoader) LoadCheck(ctx context.Context, id int64, recent int) (messages.Check, []messages.Channel, []string, error) {
+	if id == l.id {
+		time.Sleep(l.delay)
+	}
+	return l.Loader.LoadCheck(ctx, id, recent)
 }

@@ -9,11 +9,13 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/cluster/internal/remotesync"
 	"github.com/ttr-rip/ttr/cluster/mtls"
 )
 
@@ -128,17 +130,32 @@ func WaitUntil(tb testing.TB, timeout time.Duration, cond func() bool) {
 
 // Outsider starts a bare protoactor actor system with a remote endpoint that dials with creds
 // (no TLS, a self-signed certificate, another cluster's CA, …): what someone on the network
-// could run against a node. It shares no code with cluster.Node on purpose. It stops when tb
-// ends.
+// could run against a node. It shares no transport code with cluster.Node on purpose; only
+// its start and stop are ordered with the other remotes of the process, as a node's are
+// (remotesync). It stops when tb ends.
 func Outsider(tb testing.TB, creds credentials.TransportCredentials) *actor.ActorSystem {
 	tb.Helper()
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}))
-	cfg := remote.Configure("127.0.0.1", 0, remote.WithDialOptions(grpc.WithTransportCredentials(creds)))
+	// The outsider's own server is never dialled but for the probe: plaintext, as remote's
+	// default.
+	probe := remotesync.NewProbe(insecure.NewCredentials())
+	conns := remotesync.NewConnTracker()
+	cfg := remote.Configure("127.0.0.1", 0,
+		remote.WithDialOptions(grpc.WithTransportCredentials(creds), grpc.WithStatsHandler(conns)),
+		remote.WithServerOptions(grpc.Creds(probe)))
 	cfg.MaxRetryCount = 1
 	r := remote.NewRemote(system, cfg)
 	r.Start()
-	tb.Cleanup(func() { r.Shutdown(false); system.Shutdown() })
+	tb.Cleanup(func() {
+		if err := remotesync.Stop(system, r, conns, 5*time.Second); err != nil {
+			tb.Errorf("stop outsider: %v", err)
+		}
+		system.Shutdown()
+	})
+	if err := probe.Run("127.0.0.1", system.Address()); err != nil {
+		tb.Fatalf("outsider: %v", err)
+	}
 	return system
 }

@@ -1,4 +1,4 @@
-package cluster
+package remotesync
 
 import (
 	"errors"
@@ -10,34 +10,32 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// startProbe makes NewNode return only once the remote endpoint's gRPC server accepts
-// connections, and does so through a happens-before edge the race detector can see.
+// Probe makes the start of a remote return only once its gRPC server accepts connections,
+// and does so through a happens-before edge the race detector can see: the accept loop has
+// done its start-up logging (a read of grpc's global logger) and waits in Accept, so the next
+// remote's Start is ordered after it.
 //
-// Why: remote.Start replaces grpc's process-global logger (grpclog.SetLoggerV2) every time,
-// and the gRPC server it starts reads that global as soon as it serves. With several nodes in
-// one process (tests), the next node's Start would race with the previous node's accept
-// loop. Once the probe has seen the accept loop hand over a connection, that loop has done
-// its logging and waits in Accept; the next write to the global is ordered after it.
-//
-// The probe is a plain TCP connection from NewNode to the node's own port. Its server side
+// The probe is a plain TCP connection from the starting code to the remote's own port. Its server side
 // is recognised in the transport handshake (the only code of ours gRPC runs for a new
 // connection, before it logs anything about it) and dispatched away from gRPC, so gRPC
 // neither logs nor tracks it. Every other connection gets the inner handshake: mutual TLS,
 // or the insecure pass-through of remote's server without credentials (tests).
-type startProbe struct {
+type Probe struct {
 	credentials.TransportCredentials
 	addr chan string // the probe's local address, handed over once it is known
 	seen chan struct{}
 	done atomic.Bool
 }
 
-func newStartProbe(inner credentials.TransportCredentials) *startProbe {
-	return &startProbe{TransportCredentials: inner,
+// NewProbe returns a probe whose server handshake is inner's for every other connection. Give
+// it to the remote's gRPC server (grpc.Creds) before Start, and call Run after.
+func NewProbe(inner credentials.TransportCredentials) *Probe {
+	return &Probe{TransportCredentials: inner,
 		addr: make(chan string, 1), seen: make(chan struct{})}
 }
 
 // ServerHandshake implements credentials.TransportCredentials.
-func (p *startProbe) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+func (p *Probe) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	if !p.done.Load() {
 		select {
 		case a := <-p.addr:
@@ -55,11 +53,11 @@ func (p *startProbe) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthIn
 }
 
 // Clone implements credentials.TransportCredentials.
-func (p *startProbe) Clone() credentials.TransportCredentials { return p }
+func (p *Probe) Clone() credentials.TransportCredentials { return p }
 
-// run dials the server listening on listenHost at the port of addr and waits for the
-// handshake to see it.
-func (p *startProbe) run(listenHost, addr string) error {
+// Run dials the server listening on listenHost (a wildcard: 127.0.0.1) at the port of addr
+// and waits for the handshake to see it.
+func (p *Probe) Run(listenHost, addr string) error {
 	defer p.done.Store(true)
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -80,4 +78,12 @@ func (p *startProbe) run(listenHost, addr string) error {
 	case <-time.After(5 * time.Second):
 		return errors.New("start probe: the remote endpoint accepted no connection within 5s")
 	}
+}
+
+func isWildcard(host string) bool {
+	if host == "" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
 }
