@@ -715,3 +715,25 @@ func upRun(t *testing.T, d *daemon, args ...string) (string, int) {
 	}
 	return string(out), 0
 }
+
+// verifyWeb: an old user reads its account with the display settings at their defaults, and
+// the new columns take a change.
+func verifyWeb(t *testing.T, cur *daemon, w *upgradeWorld) {
+	var me struct {
+		Slug  string `json:"user_slug"`
+		Theme string `json:"theme"`
+		TZ    string `json:"tz"`
+	}
+	if code := cur.api(w.user.AuthKey, "GET", "/api/v1/user/me", nil, &me); code != 200 {
+		t.Fatalf("00012_web: GET /api/v1/user/me of an old user: %d", code)
+	}
+	if me.Theme != "" && me.Theme != "retro" {
+		t.Errorf("00012_web: old user's theme = %q, want the default", me.Theme)
+	}
+	if code := cur.api(w.user.AuthKey, "PATCH", "/api/v1/user", map[string]any{"tz": "Europe/Berlin"}, nil); code != 200 {
+		t.Fatalf("00012_web: PATCH tz of an old user: %d", code)
+	}
+	if code := cur.api(w.user.AuthKey, "GET", "/api/v1/user/me", nil, &me); code != 200 || me.TZ != "Europe/Berlin" {
+		t.Errorf("00012_web: after PATCH tz: %d tz=%q, want Europe/Berlin", code, me.TZ)
+	}
+}

@@ -74,6 +74,8 @@ var upgradeCases = []upgradeCase{
 	{name: "destinations", fill: fillDestinations, verify: verifyDestinations, mixed: mixedDestinations, final: finalDestinations},
 	// 00011_cleanup_telegram: every old user counts as seen at the upgrade.
 	{name: "cleanup_telegram", fill: fillCleanup, verify: verifyCleanup},
+	// 00012_web: users gain display settings (defaults for every old user) and sessions.
+	{name: "web", fill: func(*testing.T, *daemon, *upgradeWorld) {}, verify: verifyWeb},
 }
 
 // upgradeWorld is what the fills created and what the previous release reported about it.
