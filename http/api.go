@@ -107,6 +107,12 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.rateChannel
 	case opRotateBadge:
 		return s.rotateBadge
+	case opExport:
+		return s.exportChecks
+	case opImport:
+		return s.importChecks
+	case opImportHC:
+		return s.importHealthchecks
 	}
 	return nil
 }

@@ -33,6 +33,9 @@ const (
 	opChannelTestQueue
 	opChannelRate
 	opRotateBadge
+	opExport
+	opImport
+	opImportHC
 )
 
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
@@ -64,6 +67,9 @@ var checkRoutes = []struct {
 	{[]string{"stats"}, map[string]checkOp{http.MethodGet: opStats}},
 	{[]string{"tags"}, map[string]checkOp{http.MethodGet: opTags}},
 	{[]string{"slug-check"}, map[string]checkOp{http.MethodGet: opSlugCheck}},
+	{[]string{"export"}, map[string]checkOp{http.MethodGet: opExport}},
+	{[]string{"import"}, map[string]checkOp{http.MethodPost: opImport}},
+	{[]string{"import", "healthchecks"}, map[string]checkOp{http.MethodPost: opImportHC}},
 	{[]string{segID}, map[string]checkOp{
 		http.MethodGet: opGet, http.MethodPut: opPut, http.MethodPatch: opPatch, http.MethodDelete: opDelete,
 	}},

@@ -125,6 +125,12 @@ func (s *Server) decodeCheckEdit(w http.ResponseWriter, r *http.Request) (*messa
 	if body == nil {
 		return nil, invalid("request body must be a JSON object")
 	}
+	return checkEditFrom(body)
+}
+
+// checkEditFrom reads the fields of a check body (decodeCheckEdit) or of a check in an
+// imported document as an edit, by the same rules.
+func checkEditFrom(body map[string]json.RawMessage) (*messages.CheckEdit, error) {
 	keys := make([]string, 0, len(body))
 	for k := range body {
 		if _, ok := editFields[k]; !ok && !isReadOnlyField(k) {

@@ -85,7 +85,7 @@ func scoped(need credential.Scope, f apiFunc) apiFunc {
 // scopeOf is the scope each operation under /api/v1/checks/ needs.
 func scopeOf(op checkOp) credential.Scope {
 	switch op {
-	case opPut, opPatch, opPause, opResume, opTogglePause, opRotateBadge:
+	case opPut, opPatch, opPause, opResume, opTogglePause, opRotateBadge, opImport, opImportHC:
 		return credential.Write
 	case opDelete:
 		return credential.Delete

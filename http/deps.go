@@ -14,6 +14,7 @@ import (
 	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
+	"github.com/ttr-rip/ttr/http/transfer"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -92,6 +93,11 @@ type Config struct {
 	WebhookAllowNets []netip.Prefix
 	// Quotas bound what one user may own (0 = unlimited); the zero value is unlimited.
 	Quotas limit.Quotas
+	// ImportBodyLimit caps an imported document (413 beyond; default 8 MiB).
+	ImportBodyLimit int64
+	// ImportHCServers are the healthchecks servers a user's import may fetch from, normalized
+	// by transfer.NormalizeServer (--import-hc-servers; default https://healthchecks.io).
+	ImportHCServers []string
 	// HSTS sends Strict-Transport-Security on every response (only with an https PublicURL:
 	// the daemon refuses the combination otherwise).
 	HSTS bool
@@ -100,10 +106,12 @@ type Config struct {
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		PublicURL:      "http://127.0.0.1:8080",
-		PingBodyLimit:  10000,
-		APIBodyLimit:   64 << 10,
-		RequestTimeout: 10 * time.Second,
+		PublicURL:       "http://127.0.0.1:8080",
+		PingBodyLimit:   10000,
+		APIBodyLimit:    64 << 10,
+		RequestTimeout:  10 * time.Second,
+		ImportBodyLimit: 8 << 20,
+		ImportHCServers: []string{transfer.DefaultHCServer},
 	}
 }
 
@@ -148,6 +156,10 @@ type Deps struct {
 	// Accounts is the account self-service; nil = one built from Store (when it is an
 	// account.Store, as persistence.Store is), Checks and Ring.
 	Accounts *account.Service
+	// HCClient fetches from healthchecks servers for imports: the client alerts use, which
+	// refuses private, loopback and metadata addresses after DNS resolution (SSRF); nil =
+	// imports from healthchecks are unavailable.
+	HCClient *http.Client
 	// Pages serves the web UI's HTML routes; nil = none (every unknown path answers JSON).
 	Pages Pages
 }

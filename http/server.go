@@ -74,6 +74,7 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	s.badgeRoutes(r)
 	s.adminAuthRoutes(r)
 	s.adminRoutes(r)
+	s.adminTransferRoutes(r)
 	r.GET(routeMetrics, s.publicMetrics)
 	r.GET(routeSummary, s.authedSummary)
 	r.GET("/healthz", s.healthz)

@@ -296,6 +296,9 @@ func (m *Main) serve() error {
 	edge.PingBodyLimit = m.cfg.PingBodyLimit
 	edge.EmailEnabled = m.cfg.SMTPHost != ""
 	edge.WebhookAllowNets = m.cfg.WebhookAllow
+	edge.ImportHCServers = m.cfg.ImportHCServers
+	hcCfg := notify.DefaultHTTPConfig()
+	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.WebhookAllow, 30*time.Second
 	edge.Quotas = m.cfg.Abuse.Quotas
 	edge.HSTS = m.cfg.Abuse.HSTS
 	limits, err := limit.New(m.cfg.Abuse.Limits, limit.Deps{
@@ -327,7 +330,7 @@ func (m *Main) serve() error {
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
-		Limits: limits, Credentials: m.store, Activity: recorder,
+		Limits: limits, Credentials: m.store, Activity: recorder, HCClient: notify.NewHTTPClient(hcCfg),
 		Admin:    admin,
 		Sessions: sessions, Accounts: accounts, Pages: pages,
 	})

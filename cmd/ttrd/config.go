@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/ttr-rip/ttr/actors/aimd"
 	"github.com/ttr-rip/ttr/cluster/mtls"
+	"github.com/ttr-rip/ttr/http/transfer"
 
 	"errors"
 	"flag"
@@ -71,6 +72,9 @@ type Config struct {
 	SecretKeyPrevious string // TTR_SECRET_KEY_PREVIOUS: accepted besides SecretKey during a rotation
 	SMTPPassword      string
 	InternalToken     string // --internal-token / TTR_INTERNAL_TOKEN: bearer token of the internal listener
+
+	// ImportHCServers are the healthchecks servers users may import from (normalized).
+	ImportHCServers []string
 }
 
 // errHelp says -h was asked for: usage was printed, exit 0.
@@ -110,6 +114,8 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", 7*24*time.Hour, "a web session not used for this long ends (env TTR_SESSION_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", 30*24*time.Hour, "a web session ends this long after sign-in (env TTR_SESSION_MAX_AGE)")
 	str(&allow, "webhook-allow-nets", "", "comma-separated CIDRs webhooks may reach despite SSRF protection, e.g. 127.0.0.0/8")
+	var hcServers string
+	str(&hcServers, "import-hc-servers", transfer.DefaultHCServer, "comma-separated healthchecks servers users may import checks from, keeping their UUIDs (fetched through the webhooks' SSRF protection)")
 	fs.DurationVar(&c.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long a failing alert is retried (env TTR_ALERT_RETRY_FOR)")
 	fs.DurationVar(&c.AlertBackoff, "alert-backoff", 5*time.Second, "first retry gap of a failing alert (env TTR_ALERT_BACKOFF)")
 	fs.DurationVar(&c.AlertBackoffMx, "alert-backoff-max", 10*time.Minute, "longest retry gap of a failing alert (env TTR_ALERT_BACKOFF_MAX)")
@@ -200,6 +206,16 @@ func parseConfig(name string, args []string, getenv func(string) string) (Config
 			return c, fmt.Errorf("--webhook-allow-nets: %q is not a CIDR", s)
 		}
 		c.WebhookAllow = append(c.WebhookAllow, p.Masked())
+	}
+	for _, s := range strings.Split(hcServers, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := transfer.NormalizeServer(s)
+		if err != nil {
+			return c, fmt.Errorf("--import-hc-servers: %q is not an http or https server address", s)
+		}
+		c.ImportHCServers = append(c.ImportHCServers, n)
 	}
 	if err := abuseFlags(); err != nil {
 		return c, err

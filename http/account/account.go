@@ -231,6 +231,40 @@ func (s *Service) RotatePingKey(ctx context.Context, userID int64) (string, erro
 	return key, nil
 }
 
+// pingKeyRE is what an operator may set as a ping key: URL-safe characters, long enough not
+// to be guessed (healthchecks.io's are 22 characters).
+var pingKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+
+// SetPingKey gives the user the ping key an operator chose (a healthchecks.io project's, so
+// that its /ping/<ping_key>/<slug> URLs keep working). A key another user has is EConflict.
+func (s *Service) SetPingKey(ctx context.Context, userID int64, key string) error {
+	if !pingKeyRE.MatchString(key) {
+		return messages.Errorf(messages.EInvalid, "ping_key must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	index := s.d.Ring.Index(keyring.PurposePingKey, []byte(key))
+	if st, ok := s.d.Store.(interface {
+		UserByPingKeyIndex(ctx context.Context, index []byte) (messages.User, error)
+	}); ok {
+		switch u, err := st.UserByPingKeyIndex(ctx, index); {
+		case err == nil && u.ID != userID:
+			return messages.Errorf(messages.EConflict, "another user has this ping key")
+		case err == nil:
+			return nil // already theirs
+		case messages.CodeOf(err) != messages.ENotFound:
+			return err
+		}
+	}
+	enc, err := s.d.Ring.Seal([]byte(key), keyring.PingKeyAD(index))
+	if err != nil {
+		return err
+	}
+	if err := s.d.Store.SetPingKey(ctx, userID, enc, index); err != nil {
+		return err
+	}
+	s.forget(userID)
+	return nil
+}
+
 // ValidateSlug checks a user slug's syntax.
 func ValidateSlug(slug string) error {
 	if !userSlugRE.MatchString(slug) {

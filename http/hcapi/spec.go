@@ -330,3 +330,27 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// ImportEdit reads one check of a healthchecks.io check list (GET checks/, a read-write or
+// read-only answer) as an edit, by the rules of a v3 create or update: name, slug, tags,
+// desc, timeout or schedule and tz, grace, manual_resume, methods and the keyword filters.
+// The fields that only describe the check's state (status, n_pings, last_ping, URLs …) and
+// its channels are not part of it; paused reports whether it was paused.
+func ImportEdit(body map[string]json.RawMessage, now time.Time) (e *messages.CheckEdit, paused bool, err error) {
+	b := make(map[string]json.RawMessage, len(body))
+	for k, v := range body {
+		switch k {
+		case "channels", "unique", "api_key":
+		default:
+			b[k] = v
+		}
+	}
+	s, err := parseSpec(b, now)
+	if err != nil {
+		return nil, false, err
+	}
+	e, _ = toEdit(s, 3, checkconfig.Default(""))
+	var status string
+	_ = json.Unmarshal(body["status"], &status)
+	return e, status == messages.StatusPaused, nil
+}
