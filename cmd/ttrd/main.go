@@ -7,6 +7,8 @@
 //	                      also apply the contract migrations (once every node is upgraded)
 //	ttrd secrets rotate   re-seal every secret under the first key of TTR_ENCRYPTION_KEYS
 //	ttrd admin …          operator accounts and metrics tokens (ttrd admin for usage)
+//	ttrd import …         import a ttr export or a healthchecks project for a user, as a
+//	                      client of the running server's admin API (ttrd import for usage)
 //	ttrd cleanup --dry-run --cleanup-inactive-days N [flags]
 //	                      list the checks and users a cleanup run would remove
 package main
@@ -27,6 +29,9 @@ func main() {
 func run(args []string) int {
 	cmd := "serve"
 	var admin adminCmd
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:])
+	}
 	switch {
 	case len(args) > 0 && args[0] == "admin":
 		var err error
@@ -109,6 +114,22 @@ func run(args []string) int {
 	<-ctx.Done()
 	stop() // a second signal now ends the process at once
 	m.Shutdown()
+	return 0
+}
+
+// runImport runs `ttrd import …` (no store, no configuration: a client of the server's API).
+func runImport(args []string) int {
+	c, err := parseImportArgs(args, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ttrd import: %v\n%s\n", err, importUsage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := Import(ctx, c, os.Getenv, os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ttrd import:", err)
+		return 1
+	}
 	return 0
 }
 
