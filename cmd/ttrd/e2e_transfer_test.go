@@ -289,8 +289,9 @@ func TestExportImport(t *testing.T) {
 	if got := openSettings(t, resealed, pass); fmt.Sprint(got) != fmt.Sprint(settingsA) {
 		t.Fatalf("channel settings after import: %v, want %v", got, settingsA)
 	}
-	// Importing it again changes nothing.
-	r = decodeReport(t, "again")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import", "application/json", sealed, map[string]string{"X-Passphrase": pass}))
+	// Importing its own export again changes nothing (a check whose slug is its UUID is
+	// matched by it only in the account where it has that UUID).
+	r = decodeReport(t, "again")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import", "application/json", resealed, map[string]string{"X-Passphrase": pass}))
 	wantSummary(t, "again", r, 0, 0, 3, 0)
 
 	// The same document as a multipart file upload, after another wipe: new UUIDs again.
@@ -343,6 +344,8 @@ func TestExportImport(t *testing.T) {
 	if c := allChecks(t, d, a.AuthKey)[def.UUID]; c == nil || c["n_pings"].(float64) != 1 || c["status"] != "up" {
 		t.Fatalf("the ping did not count: %v", c)
 	}
+
+	kept = allChecks(t, d, a.AuthKey)
 
 	// The same restore into b: every UUID is a's, so every check is an error, and a's
 	// checks are untouched.

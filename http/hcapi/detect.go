@@ -20,6 +20,11 @@ const (
 // these, so its requests keep their answers. A body is read (at most limit bytes) only for
 // a POST without X-Api-Key, and put back as it was for whoever serves the request.
 func IsHealthchecks(r *http.Request, limit int64) bool {
+	for _, p := range ttrOnly {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return false
+		}
+	}
 	if r.Header.Get(headerAPIKey) != "" {
 		return true
 	}
@@ -48,6 +53,10 @@ func IsHealthchecks(r *http.Request, limit int64) bool {
 	}
 	return hasAPIKeyField(buf)
 }
+
+// ttrOnly are path prefixes healthchecks.io's API has no route under, where ttr's own
+// bodies carry an "api_key" field (a healthchecks project's key, for an import).
+var ttrOnly = []string{"/api/v1/checks/import/", "/api/v1/admin/"}
 
 // hasAPIKeyField reports whether body is a JSON object with an "api_key" member.
 func hasAPIKeyField(body []byte) bool {
