@@ -26,7 +26,7 @@ const (
 
 type systemSQL struct {
 	loadCheck, loadChannels, recentRIDs, resolveUUID string
-	checks, dueChecks, extendDeadlines        string
+	checks, dueChecks, extendDeadlines               string
 }
 
 func newSystemSQL(r func(string) string) systemSQL {
