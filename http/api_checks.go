@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -18,13 +19,6 @@ const (
 	defaultLogLimit = 100
 	maxLogLimit     = 1000
 )
-
-// initialState is the state of a check that was never pinged (checklogic.Initial() lives with
-// the check actor; the edge must not import it, and the two must agree: status new, no
-// deadline, no run duration).
-func initialState() messages.CheckState {
-	return messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
-}
 
 // createCheck: POST /api/v1/checks. It writes straight to the store: no actor exists yet.
 // The body is read as an edit of the default configuration, by the rules every edit follows.
@@ -51,14 +45,7 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, a apiArgs) 
 			return err
 		}
 	}
-	c := messages.Check{
-		UserID:      a.user.ID,
-		UUID:        id.String(),
-		CreatedAt:   now.UTC().Truncate(time.Millisecond),
-		Version:     1,
-		CheckConfig: cfg,
-		CheckState:  initialState(),
-	}
+	c := checklogic.NewCheck(a.user.ID, id.String(), cfg, now)
 	if err := s.deps.Store.CreateCheck(r.Context(), &c); err != nil {
 		return slugConflict(err, cfg.Slug)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
 	"github.com/ttr-rip/ttr/messages"
@@ -258,24 +260,12 @@ func (r *Resolver) create(ctx context.Context, k LookupKey, userID int64) (messa
 			return messages.CheckRef{}, false, err
 		}
 	}
-	c := &messages.Check{
-		UserID:    userID,
-		UUID:      uuid.NewString(),
-		CreatedAt: now.UTC(),
-		Version:   1,
-		CheckConfig: messages.CheckConfig{
-			Slug:                k.ref,
-			Name:                k.ref,
-			Tags:                []string{},
-			ScheduleType:        "interval",
-			TZ:                  "UTC",
-			IntervalSeconds:     86400,
-			GraceSeconds:        3600,
-			NotifyAfterFailures: 1,
-			NotifyOnUp:          true,
-		},
-		CheckState: messages.CheckState{Status: messages.StatusNew, LastDuration: -1},
-	}
+	// The default configuration, named by the URL's slug.
+	id := uuid.NewString()
+	cfg := checkconfig.Default(id)
+	cfg.Slug, cfg.Name = k.ref, k.ref
+	nc := checklogic.NewCheck(userID, id, cfg, now)
+	c := &nc
 	ref, created, err := r.store.CreateCheckIfMissing(ctx, c)
 	if err != nil {
 		return messages.CheckRef{}, false, storeError(err)

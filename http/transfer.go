@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/http/transfer"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -264,8 +265,7 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 			res.UUID = id
 		}
 		if !opt.dryRun {
-			c := messages.Check{UserID: u.ID, UUID: id, CreatedAt: now.UTC().Truncate(time.Millisecond), Version: 1,
-				CheckConfig: cfg, CheckState: initialState()}
+			c := checklogic.NewCheck(u.ID, id, cfg, now)
 			if err := s.deps.Store.CreateCheck(ctx, &c); err != nil {
 				if messages.CodeOf(err) == messages.EConflict {
 					return messages.Errorf(messages.EConflict, "slug %q or UUID %s is already taken", cfg.Slug, id)

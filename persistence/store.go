@@ -102,8 +102,6 @@ type SystemStore interface {
 	// neighbours commit. An error return means the batch as a whole failed (nothing of it
 	// is committed) and every write must be answered Unavailable.
 	Commit(ctx context.Context, writes []Write) ([]Outcome, error)
-	// ForEachWake calls fn for every check with a wake-up time, in no particular order.
-	ForEachWake(ctx context.Context, fn func(checkID int64, at time.Time) error) error
 	// ForEachCheck calls fn for every check (its id, status and wake-up), in id order, read
 	// in chunks so that no connection is held while fn runs: a node's pass over what it owns
 	// when it arms its deadlines and counts its checks.

@@ -72,6 +72,20 @@ func Initial() messages.CheckState {
 	return messages.CheckState{Status: messages.StatusNew, LastDuration: -1}
 }
 
+// NewCheck is a check as it is created — by the API, by a ping URL's auto-create, by the
+// healthchecks-compatible API and by tests: configuration cfg (checkconfig.Default, edited),
+// version 1, in the initial state, created at now (to the millisecond, as stored).
+func NewCheck(userID int64, uuid string, cfg messages.CheckConfig, now time.Time) messages.Check {
+	return messages.Check{
+		UserID:      userID,
+		UUID:        uuid,
+		CreatedAt:   now.UTC().Truncate(time.Millisecond),
+		Version:     1,
+		CheckConfig: cfg,
+		CheckState:  Initial(),
+	}
+}
+
 // Derived returns the display-only statuses: late (up, past the expected time, within
 // grace) and started (a run is in progress).
 func Derived(_ messages.CheckConfig, st messages.CheckState, now time.Time) (late, started bool) {

@@ -83,8 +83,8 @@ type Main struct {
 
 // NewMain returns a Main for cfg that logs to w and prints its URL to out.
 func NewMain(cfg Config, w, out io.Writer) *Main {
-	level, _ := parseLevel(cfg.LogLevel)
-	format := cfg.LogFormat
+	level, _ := parseLevel(cfg.Log.Level)
+	format := cfg.Log.Format
 	if format == "" {
 		format = "json"
 		if f, ok := w.(*os.File); ok {
@@ -113,32 +113,32 @@ func (m *Main) Close() {
 
 // openStore opens the configured store (migrating it) and the key ring.
 func (m *Main) openStore(ctx context.Context) error {
-	secrets := keyring.Secrets{EncryptionKeys: m.cfg.EncryptionKeys, SecretKey: m.cfg.SecretKey}
-	if m.cfg.DatabaseURL == "" {
-		if err := sqlite.PrepareDir(m.cfg.DataDir); err != nil {
+	secrets := keyring.Secrets{EncryptionKeys: m.cfg.Secrets.EncryptionKeys, SecretKey: m.cfg.Secrets.SecretKey}
+	if m.cfg.Store.DatabaseURL == "" {
+		if err := sqlite.PrepareDir(m.cfg.Store.DataDir); err != nil {
 			return err
 		}
 		if secrets.EncryptionKeys == "" && secrets.SecretKey == "" {
-			s, generated, err := keyring.LoadOrGenerate(m.cfg.DataDir)
+			s, generated, err := keyring.LoadOrGenerate(m.cfg.Store.DataDir)
 			if err != nil {
 				return err
 			}
 			if generated {
 				m.log.Warn("generated TTR_ENCRYPTION_KEYS and TTR_SECRET_KEY into the data directory; back up secrets.env",
-					"path", filepath.Join(m.cfg.DataDir, "secrets.env"))
+					"path", filepath.Join(m.cfg.Store.DataDir, "secrets.env"))
 			}
 			secrets = s
 		}
-		st, err := sqlite.Open(ctx, filepath.Join(m.cfg.DataDir, "ttr.db"))
+		st, err := sqlite.Open(ctx, filepath.Join(m.cfg.Store.DataDir, "ttr.db"))
 		if err != nil {
-			return fmt.Errorf("open embedded store in %s: %w", m.cfg.DataDir, err)
+			return fmt.Errorf("open embedded store in %s: %w", m.cfg.Store.DataDir, err)
 		}
 		m.store = st
 	} else {
 		if secrets.EncryptionKeys == "" || secrets.SecretKey == "" {
 			return errors.New("with --database-url, TTR_ENCRYPTION_KEYS and TTR_SECRET_KEY are required and must be the same on every node")
 		}
-		st, err := postgres.Open(ctx, m.cfg.DatabaseURL)
+		st, err := postgres.Open(ctx, m.cfg.Store.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("open postgres: %w", err)
 		}
@@ -149,7 +149,7 @@ func (m *Main) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.ring, err = ring.WithPrevious(m.cfg.SecretKeyPrevious); err != nil {
+	if m.ring, err = ring.WithPrevious(m.cfg.Secrets.SecretKeyPrevious); err != nil {
 		return err
 	}
 	return nil
@@ -173,7 +173,7 @@ func (m *Main) Start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if m.cfg.ClusterTLS == string(mtls.Permit) {
+	if m.cfg.Cluster.TLS == string(mtls.Permit) {
 		m.log.Warn("--cluster-tls=permit accepts clear-text peers and gossip: finish the upgrade, then restart every node without it")
 	}
 	if err := m.openStore(ctx); err != nil {
@@ -190,11 +190,11 @@ func (m *Main) Start(ctx context.Context) error {
 		go func() { m.notifyWork.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(20 * time.Second):
+		case <-time.After(m.cfg.Alerting.DrainTimeout):
 			m.log.Warn("alert deliveries still in flight at shutdown")
 		}
 	})
-	nodeCfg := cluster.NodeConfig{ListenAddr: m.cfg.RemoteAddr, Logger: m.log, Local: !m.clustered()}
+	nodeCfg := cluster.NodeConfig{ListenAddr: m.cfg.Cluster.RemoteAddr, Logger: m.log, Local: !m.clustered()}
 	if m.clustered() {
 		if nodeCfg.TLS, err = m.clusterTLS(); err != nil {
 			return err
@@ -213,14 +213,14 @@ func (m *Main) Start(ctx context.Context) error {
 	self := m.membership.Self()
 	m.router = cluster.NewRouter(node, m.membership, cluster.RouterOptions{Registerer: m.reg})
 
-	m.monitor = health.New(m.store.Ping, m.recovered, nil, 250*time.Millisecond, m.log)
-	m.monitor.Watch(time.Second)
+	m.monitor = health.New(m.store.Ping, m.recovered, nil, m.cfg.Store.ProbeInterval, m.log)
+	m.monitor.Watch(m.cfg.Store.WatchInterval)
 	m.defer_(m.monitor.Close)
-	concurrency := m.cfg.BatchConcurrency
-	if m.cfg.DatabaseURL == "" {
+	concurrency := m.cfg.Store.BatchConcurrency
+	if m.cfg.Store.DatabaseURL == "" {
 		concurrency = 1 // SQLite has one writer: batches cannot overlap
 	}
-	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
+	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.Store.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
 	m.wheel = wheel.New(m.tick, nil, m.mustWait)
@@ -237,10 +237,10 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
-		NodeID: func() string { return m.cfg.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
+		NodeID: func() string { return m.cfg.Cluster.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
 		Metrics: check.NewMetrics(m.reg), Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
-		RuleSubjectLimit: int(m.cfg.PingBodyLimit),
+		RuleSubjectLimit: int(m.cfg.HTTP.PingBodyLimit),
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
 		return err
@@ -259,7 +259,7 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 
 	// Made before joining: a topology change pokes the destinations with pending rows.
-	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, time.Second, m.log)
+	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, m.cfg.Alerting.DispatchInterval, m.log)
 
 	// Join, then arm every deadline this node will own before turning active and ready
 	// (docs/architecture.md#deadlines, #lifecycle).
@@ -269,7 +269,7 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.wheel.Start()
 	m.defer_(m.wheel.Stop)
-	m.sweeper = sweeper.New(m.store, m.tick0, m.mustWait, nil, 5*time.Second, 2*time.Second, m.log)
+	m.sweeper = sweeper.New(m.store, m.tick0, m.mustWait, nil, m.cfg.Deadlines.SweepInterval, m.cfg.Deadlines.SweepSlack, m.log)
 	m.sweeper.Start()
 	m.defer_(m.sweeper.Stop)
 	m.dispatcher.Start(context.Background())
@@ -283,22 +283,22 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.ready.Store(true)
-	m.log.Info("ttrd ready", "url", m.cfg.PublicURL, "http_addr", m.public.Addr, "node", self.Name,
+	m.log.Info("ttrd ready", "url", m.cfg.HTTP.PublicURL, "http_addr", m.public.Addr, "node", self.Name,
 		"node_id", self.ID, "store", m.store.Describe(), "deadlines_armed", armed)
-	fmt.Fprintf(m.out, "ttrd is ready at %s\n", m.cfg.PublicURL)
+	fmt.Fprintf(m.out, "ttrd is ready at %s\n", m.cfg.HTTP.PublicURL)
 	return nil
 }
 
 // serve opens the listeners.
 func (m *Main) serve() error {
 	edge := ttrhttp.DefaultConfig()
-	edge.PublicURL = m.cfg.PublicURL
-	edge.PingBodyLimit = m.cfg.PingBodyLimit
-	edge.EmailEnabled = m.cfg.SMTPHost != ""
-	edge.WebhookAllowNets = m.cfg.WebhookAllow
-	edge.ImportHCServers = m.cfg.ImportHCServers
+	edge.PublicURL = m.cfg.HTTP.PublicURL
+	edge.PingBodyLimit = m.cfg.HTTP.PingBodyLimit
+	edge.EmailEnabled = m.cfg.Alerting.SMTP.Host != ""
+	edge.WebhookAllowNets = m.cfg.Alerting.WebhookAllow
+	edge.ImportHCServers = m.cfg.Import.HCServers
 	hcCfg := notify.DefaultHTTPConfig()
-	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.WebhookAllow, 30*time.Second
+	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.Alerting.WebhookAllow, 30*time.Second
 	edge.Quotas = m.cfg.Abuse.Quotas
 	edge.HSTS = m.cfg.Abuse.HSTS
 	limits, err := limit.New(m.cfg.Abuse.Limits, limit.Deps{
@@ -334,14 +334,14 @@ func (m *Main) serve() error {
 		Admin:    admin,
 		Sessions: sessions, Accounts: accounts, Pages: pages,
 	})
-	ln, err := net.Listen("tcp", m.cfg.HTTPAddr)
+	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on --http-addr: %w", err)
 	}
 	m.public = &http.Server{
 		Addr: ln.Addr().String(), Handler: srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout, ReadTimeout: m.cfg.HTTP.ReadTimeout,
+		WriteTimeout: m.cfg.HTTP.WriteTimeout, IdleTimeout: m.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
@@ -350,16 +350,16 @@ func (m *Main) serve() error {
 		}
 	}()
 	m.defer_(func() { _ = m.public.Close() })
-	if m.cfg.InternalAddr != "" {
-		iln, err := net.Listen("tcp", m.cfg.InternalAddr)
+	if m.cfg.HTTP.InternalAddr != "" {
+		iln, err := net.Listen("tcp", m.cfg.HTTP.InternalAddr)
 		if err != nil {
 			return fmt.Errorf("listen on --internal-addr: %w", err)
 		}
 		h := ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)})
-		if m.cfg.InternalToken != "" {
-			h = ttrhttp.RequireBearer(m.cfg.InternalToken)(h)
+		if m.cfg.HTTP.InternalToken != "" {
+			h = ttrhttp.RequireBearer(m.cfg.HTTP.InternalToken)(h)
 		}
-		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: h, ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout}
 		go func() { _ = m.internal.Serve(iln) }()
 		m.defer_(func() { _ = m.internal.Close() })
 	}
@@ -395,9 +395,9 @@ func (m *Main) Shutdown() {
 			m.log.Warn("announce draining", "err", err)
 		}
 	}
-	m.log.Info("shutting down", "delay", m.cfg.ShutdownDelay.String())
-	time.Sleep(m.cfg.ShutdownDelay)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	m.log.Info("shutting down", "delay", m.cfg.HTTP.ShutdownDelay.String())
+	time.Sleep(m.cfg.HTTP.ShutdownDelay)
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HTTP.DrainTimeout)
 	defer cancel()
 	if m.public != nil {
 		// In-flight requests finish: every ping that gets an answer was committed.
@@ -443,7 +443,7 @@ func (m *Main) owns(checkID int64) bool {
 // falls due.
 func (m *Main) pokePending() {
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Alerting.PokeTimeout)
 		defer cancel()
 		if _, err := m.dispatcher.PokePending(ctx); err != nil {
 			m.log.Warn("poke notifiers of pending alerts", "err", err)
@@ -467,7 +467,7 @@ func (m *Main) tick0(id int64) {
 // fell inside it are extended by its length (their versions bump, so active actors reload),
 // and the wheel is re-armed from the store.
 func (m *Main) recovered(from, to time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Deadlines.RecoverTimeout)
 	defer cancel()
 	n, err := m.store.ExtendDeadlines(ctx, from, to, to.Sub(from))
 	if err != nil {
@@ -483,13 +483,13 @@ func (m *Main) recovered(from, to time.Time) {
 // client, retried per the configured back-off.
 func (m *Main) notifier() (func(string) actor.Producer, error) {
 	httpCfg := notify.DefaultHTTPConfig()
-	httpCfg.AllowNets = m.cfg.WebhookAllow
+	httpCfg.AllowNets = m.cfg.Alerting.WebhookAllow
 	if err := httpCfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg := notify.DefaultConfig()
-	cfg.RetryFor, cfg.BackoffBase, cfg.BackoffMax = m.cfg.AlertRetryFor, m.cfg.AlertBackoff, m.cfg.AlertBackoffMx
-	cfg.Rate = m.cfg.RC
+	cfg.RetryFor, cfg.BackoffBase, cfg.BackoffMax = m.cfg.Alerting.RetryFor, m.cfg.Alerting.Backoff, m.cfg.Alerting.BackoffMax
+	cfg.Rate = m.cfg.Alerting.RC
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -514,7 +514,7 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 // limiter actors; the chat providers' hosts and the configured Telegram API host are exempt.
 func (m *Main) hostCap() *notify.HostCap {
 	exempt := append([]string(nil), notify.DefaultExemptHosts...)
-	if u, err := url.Parse(m.cfg.TelegramAPIURL); err == nil && u.Hostname() != "" {
+	if u, err := url.Parse(m.cfg.Alerting.TelegramAPIURL); err == nil && u.Hostname() != "" {
 		exempt = append(exempt, strings.ToLower(u.Hostname()))
 	}
 	return &notify.HostCap{Limiter: limiter.NewClient(m.router), Limit: m.cfg.Abuse.AlertHost, Exempt: exempt}
@@ -525,15 +525,12 @@ func (m *Main) hostCap() *notify.HostCap {
 // (when none is configured, email alerts fail with a message saying so).
 func (m *Main) senders(httpCfg notify.HTTPConfig) (map[string]notify.Sender, error) {
 	tgCfg := notify.DefaultTelegramConfig()
-	tgCfg.APIURL = m.cfg.TelegramAPIURL
+	tgCfg.APIURL = m.cfg.Alerting.TelegramAPIURL
 	tg, err := notify.NewTelegram(tgCfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("--telegram-api-url: %w", err)
 	}
-	email, err := notify.NewEmail(notify.SMTPConfig{
-		Host: m.cfg.SMTPHost, Port: m.cfg.SMTPPort, Username: m.cfg.SMTPUsername, Password: m.cfg.SMTPPassword,
-		From: m.cfg.SMTPFrom, TLS: m.cfg.SMTPTLS, Timeout: m.cfg.SMTPTimeout,
-	}, nil)
+	email, err := notify.NewEmail(m.cfg.Alerting.SMTP, nil)
 	if err != nil {
 		return nil, fmt.Errorf("SMTP settings: %w", err)
 	}
@@ -548,7 +545,7 @@ func (m *Main) senders(httpCfg notify.HTTPConfig) (map[string]notify.Sender, err
 
 // flapConfig is the flapping detection every check uses.
 func (m *Main) flapConfig() (checklogic.FlapConfig, error) {
-	f := checklogic.FlapConfig{Changes: m.cfg.FlapChanges, Window: m.cfg.FlapWindow, Suppress: m.cfg.FlapSuppress}
+	f := checklogic.FlapConfig{Changes: m.cfg.Alerting.FlapChanges, Window: m.cfg.Alerting.FlapWindow, Suppress: m.cfg.Alerting.FlapSuppress}
 	if err := f.Validate(); err != nil {
 		return f, fmt.Errorf("flapping settings: %w", err)
 	}

@@ -17,31 +17,31 @@ import (
 
 // clustered reports whether this node runs as a cluster member: with PostgreSQL it always
 // gossips (so others can join it); the embedded store serves exactly one node.
-func (m *Main) clustered() bool { return m.cfg.DatabaseURL != "" }
+func (m *Main) clustered() bool { return m.cfg.Store.DatabaseURL != "" }
 
 // startMembership creates this node's view of the cluster: a one-member Static for the
 // embedded store, memberlist otherwise (starting in state joining).
 func (m *Main) startMembership() error {
 	if !m.clustered() {
-		self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.NodeName, RemoteAddr: m.node.Address(), HTTPAddr: m.cfg.HTTPAddr}
+		self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.Cluster.NodeName, RemoteAddr: m.node.Address(), HTTPAddr: m.cfg.HTTP.Addr}
 		s, err := cluster.NewStatic(self, []cluster.Member{self})
 		m.membership = s
 		return err
 	}
 	mc := cluster.DefaultConfig()
-	mc.NodeName, mc.RemoteAddr, mc.HTTPAddr = m.cfg.NodeName, m.node.Address(), m.cfg.HTTPAddr
-	mc.BindAddr, mc.ClusterName = m.cfg.GossipAddr, m.cfg.ClusterName
-	if m.cfg.GossipProbeInterval > 0 {
-		mc.ProbeInterval = m.cfg.GossipProbeInterval
+	mc.NodeName, mc.RemoteAddr, mc.HTTPAddr = m.cfg.Cluster.NodeName, m.node.Address(), m.cfg.HTTP.Addr
+	mc.BindAddr, mc.ClusterName = m.cfg.Cluster.GossipAddr, m.cfg.Cluster.Name
+	if m.cfg.Cluster.GossipProbeInterval > 0 {
+		mc.ProbeInterval = m.cfg.Cluster.GossipProbeInterval
 	}
-	if m.cfg.GossipProbeTimeout > 0 {
-		mc.ProbeTimeout = m.cfg.GossipProbeTimeout
+	if m.cfg.Cluster.GossipProbeTimeout > 0 {
+		mc.ProbeTimeout = m.cfg.Cluster.GossipProbeTimeout
 	}
-	if m.cfg.GossipSuspicionMult > 0 {
-		mc.SuspicionMult = m.cfg.GossipSuspicionMult
+	if m.cfg.Cluster.GossipSuspicionMult > 0 {
+		mc.SuspicionMult = m.cfg.Cluster.GossipSuspicionMult
 	}
-	if m.cfg.GossipKey != "" {
-		key, err := cluster.ParseGossipKey(m.cfg.GossipKey)
+	if m.cfg.Cluster.GossipKey != "" {
+		key, err := cluster.ParseGossipKey(m.cfg.Cluster.GossipKey)
 		if err != nil {
 			return fmt.Errorf("--gossip-key: %w", err)
 		}
@@ -51,12 +51,12 @@ func (m *Main) startMembership() error {
 		keys := m.ring.DeriveAll(keyring.LabelGossip)
 		mc.SecretKey, mc.PreviousKeys = keys[0], keys[1:]
 	}
-	mode, _ := mtls.ParseMode(m.cfg.ClusterTLS) // validated with the configuration
+	mode, _ := mtls.ParseMode(m.cfg.Cluster.TLS) // validated with the configuration
 	mc.Permit, mc.Announce = mode == mtls.Permit, string(mode)
 	mc.Registerer, mc.Logger = m.reg, m.log
 	ms, err := cluster.NewMemberlist(mc)
 	if err != nil {
-		return fmt.Errorf("start gossip on %s: %w", m.cfg.GossipAddr, err)
+		return fmt.Errorf("start gossip on %s: %w", m.cfg.Cluster.GossipAddr, err)
 	}
 	m.ms, m.membership = ms, ms
 	m.msReady.Store(ms)
@@ -81,12 +81,12 @@ func (m *Main) startMembership() error {
 // clusterTLS is the remote's mutual TLS: operator files, or the CA derived from
 // TTR_SECRET_KEY (and TTR_SECRET_KEY_PREVIOUS's during a rotation).
 func (m *Main) clusterTLS() (*mtls.Transport, error) {
-	mode, err := mtls.ParseMode(m.cfg.ClusterTLS)
+	mode, err := mtls.ParseMode(m.cfg.Cluster.TLS)
 	if err != nil {
 		return nil, err
 	}
-	cfg := mtls.Config{Cluster: m.cfg.ClusterName, Mode: mode, Logger: m.log,
-		CAFile: m.cfg.ClusterTLSCA, CertFile: m.cfg.ClusterTLSCert, KeyFile: m.cfg.ClusterTLSKey}
+	cfg := mtls.Config{Cluster: m.cfg.Cluster.Name, Mode: mode, Logger: m.log,
+		CAFile: m.cfg.Cluster.TLSCA, CertFile: m.cfg.Cluster.TLSCert, KeyFile: m.cfg.Cluster.TLSKey}
 	if cfg.CAFile == "" {
 		cfg.Seeds = m.ring.DeriveAll(keyring.LabelClusterCA)
 	}
@@ -114,11 +114,11 @@ func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 		}
 		return n, nil
 	}
-	if len(m.cfg.Join) > 0 {
+	if len(m.cfg.Cluster.Join) > 0 {
 		joinCtx, cancel := context.WithCancel(context.Background())
 		m.defer_(cancel)
 		go func() {
-			if err := m.ms.JoinWithRetry(joinCtx, m.cfg.Join); err != nil && !errors.Is(err, context.Canceled) {
+			if err := m.ms.JoinWithRetry(joinCtx, m.cfg.Cluster.Join); err != nil && !errors.Is(err, context.Canceled) {
 				m.log.Warn("join", "err", err)
 			}
 		}()

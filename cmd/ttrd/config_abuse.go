@@ -4,9 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/netip"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/contentrule"
@@ -24,6 +21,7 @@ type AbuseConfig struct {
 	AlertHost  ratelimit.Limit // alerts per (user, destination host)
 	RuleBudget time.Duration   // content-rule matching time per user and second, per node
 	HSTS       bool            // Strict-Transport-Security (https public URL only)
+	flags      []limitValue    // between register and finish: the rates and bursts as given
 }
 
 // limitFlag describes the flags of one limit: --limit-<name> (a rate per unit) and, for
@@ -35,14 +33,20 @@ type limitFlag struct {
 	unit        time.Duration
 }
 
-// register adds the flags to fs and returns the function that turns their values into the
-// limits after parsing.
-func (a *AbuseConfig) register(fs *flag.FlagSet) func() error {
+// limitValue is a limit's flags as given: a rate per unit and a burst.
+type limitValue struct {
+	limitFlag
+	rate  float64
+	burst int
+}
+
+// register adds the flags to fs; finish turns the rates and bursts into the limits.
+func (a *AbuseConfig) register(fs *flag.FlagSet) {
 	a.Limits = limit.DefaultConfig()
 	a.Quotas = limit.DefaultQuotas()
 	a.PingCheck = ratelimit.PerSecond(20, 100)
 	a.AlertHost = notify.DefaultHostCap
-	flags := []limitFlag{
+	defs := []limitFlag{
 		{"signup", "sign-ups per client IP and hour, cluster-wide", &a.Limits.SignUp, false, time.Hour},
 		{"auth-fail", "failed key, token and password checks per client IP and minute, cluster-wide", &a.Limits.AuthFail, false, time.Minute},
 		{"admin-signin", "failed admin sign-ins per (username, client IP) and hour, cluster-wide", &a.Limits.AdminSignIn, false, time.Hour},
@@ -53,66 +57,48 @@ func (a *AbuseConfig) register(fs *flag.FlagSet) func() error {
 		{"ping-ip", "pings per second per client IP, per node (off: NATed fleets share addresses)", &a.Limits.PingIP, true, time.Second},
 		{"alert-host", "alerts per second per user and destination host (email: recipient domain), cluster-wide", &a.AlertHost, true, time.Second},
 	}
-	type vals struct {
-		f     limitFlag
-		rate  *float64
-		burst *int
-	}
-	var all []vals
-	for _, f := range flags {
-		v := vals{f: f, rate: new(float64), burst: new(int)}
-		*v.rate = f.p.Rate * f.unit.Seconds()
-		*v.burst = f.p.Burst
+	a.flags = make([]limitValue, len(defs)) // the flags write into its elements: it never grows
+	for i, d := range defs {
+		f := &a.flags[i]
+		f.limitFlag = d
+		f.rate, f.burst = f.p.Rate*f.unit.Seconds(), f.p.Burst
 		name := "limit-" + f.name
-		fs.Float64Var(v.rate, name, *v.rate, f.usage+"; 0 = off (env "+envName(name)+")")
+		fs.Float64Var(&f.rate, name, f.rate, f.usage+"; 0 = off")
 		if f.perSecond {
-			fs.IntVar(v.burst, name+"-burst", *v.burst, "burst of --"+name+" (env "+envName(name+"-burst")+")")
+			fs.IntVar(&f.burst, name+"-burst", f.burst, "burst of --"+name)
 		}
-		all = append(all, v)
 	}
-	fs.Int64Var(&a.Quotas.Checks, "quota-checks", a.Quotas.Checks, "checks per user; 0 = unlimited (env TTR_QUOTA_CHECKS)")
-	fs.Int64Var(&a.Quotas.StatusPages, "quota-status-pages", a.Quotas.StatusPages, "status pages per user; 0 = unlimited (env TTR_QUOTA_STATUS_PAGES)")
-	fs.Int64Var(&a.Quotas.APITokens, "quota-api-tokens", a.Quotas.APITokens, "API tokens per user; 0 = unlimited (env TTR_QUOTA_API_TOKENS)")
+	fs.Int64Var(&a.Quotas.Checks, "quota-checks", a.Quotas.Checks, "checks per user; 0 = unlimited")
+	fs.Int64Var(&a.Quotas.StatusPages, "quota-status-pages", a.Quotas.StatusPages, "status pages per user; 0 = unlimited")
+	fs.Int64Var(&a.Quotas.APITokens, "quota-api-tokens", a.Quotas.APITokens, "API tokens per user; 0 = unlimited")
 	a.RuleBudget = contentrule.DefaultBudget
-	fs.DurationVar(&a.RuleBudget, "limit-rule-budget", a.RuleBudget, "content-rule matching time per user and second, per node; 0 = off (env TTR_LIMIT_RULE_BUDGET)")
-	fs.BoolVar(&a.HSTS, "hsts", false, "send Strict-Transport-Security (needs an https --public-url) (env TTR_HSTS)")
-	trust := fs.String("trust-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env TTR_TRUST_PROXY)")
-	return func() error {
-		for _, v := range all {
-			if *v.rate < 0 || *v.burst < 0 {
-				return fmt.Errorf("--limit-%s: must not be negative", v.f.name)
-			}
-			if *v.rate == 0 {
-				*v.f.p = ratelimit.Limit{}
-				continue
-			}
-			burst := *v.burst
-			if !v.f.perSecond {
-				burst = int(*v.rate) // n per unit, all of which may come at once
-			}
-			*v.f.p = ratelimit.Limit{Rate: *v.rate / v.f.unit.Seconds(), Burst: max(burst, 1)}
-		}
-		a.Limits.TrustProxy = nil
-		for _, s := range strings.Split(*trust, ",") {
-			if s = strings.TrimSpace(s); s == "" {
-				continue
-			}
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				addr, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					return fmt.Errorf("--trust-proxy: %q is not a CIDR or an address", s)
-				}
-				p = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
-			}
-			a.Limits.TrustProxy = append(a.Limits.TrustProxy, p.Masked())
-		}
-		return nil
-	}
+	fs.DurationVar(&a.RuleBudget, "limit-rule-budget", a.RuleBudget, "content-rule matching time per user and second, per node; 0 = off")
+	fs.BoolVar(&a.HSTS, "hsts", false, "send Strict-Transport-Security (needs an https --public-url)")
+	fs.Var(prefixesFlag{p: &a.Limits.TrustProxy, addrs: true}, "trust-proxy", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed")
 }
 
-// Validate names every problem of the abuse settings.
-func (a AbuseConfig) Validate(publicURL string) error {
+func (a *AbuseConfig) finish(func(string) string) error {
+	for _, f := range a.flags {
+		if f.rate < 0 || f.burst < 0 {
+			return fmt.Errorf("--limit-%s: must not be negative", f.name)
+		}
+		if f.rate == 0 {
+			*f.p = ratelimit.Limit{}
+			continue
+		}
+		burst := f.burst
+		if !f.perSecond {
+			burst = int(f.rate) // n per unit, all of which may come at once
+		}
+		*f.p = ratelimit.Limit{Rate: f.rate / f.unit.Seconds(), Burst: max(burst, 1)}
+	}
+	a.flags = nil // parsed: the limits hold the values
+	return nil
+}
+
+// Validate names every problem of the abuse settings (--hsts against the public URL is
+// checked by Config.Validate).
+func (a AbuseConfig) Validate() error {
 	var errs []error
 	if err := a.Limits.Validate(); err != nil {
 		errs = append(errs, err)
@@ -127,9 +113,6 @@ func (a AbuseConfig) Validate(publicURL string) error {
 	}
 	if a.RuleBudget < 0 {
 		errs = append(errs, errors.New("--limit-rule-budget: must not be negative"))
-	}
-	if u, err := url.Parse(publicURL); a.HSTS && (err != nil || u.Scheme != "https") {
-		errs = append(errs, fmt.Errorf("--hsts needs an https --public-url, not %q", publicURL))
 	}
 	return errors.Join(errs...)
 }

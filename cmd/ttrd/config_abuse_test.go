@@ -40,7 +40,7 @@ func TestAbuseFlags(t *testing.T) {
 				}
 			}},
 		{name: "negative", args: []string{"--limit-test-send", "-1"}, wantErr: "--limit-test-send: must not be negative"},
-		{name: "bad proxy", args: []string{"--trust-proxy", "proxy.example"}, wantErr: "--trust-proxy"},
+		{name: "bad proxy", args: []string{"--trust-proxy", "proxy.example"}, wantErr: "trust-proxy"},
 		{name: "hsts needs https", args: []string{"--hsts"}, wantErr: "--hsts needs an https --public-url"},
 		{name: "hsts with https", args: []string{"--hsts", "--public-url", "https://ttr.example"}, check: func(t *testing.T, a AbuseConfig) {
 			if !a.HSTS {

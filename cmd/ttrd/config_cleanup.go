@@ -20,10 +20,10 @@ type CleanupConfig struct {
 }
 
 func (c *CleanupConfig) register(fs *flag.FlagSet) {
-	fs.IntVar(&c.InactiveDays, "cleanup-inactive-days", 0, "remove checks and users inactive for this many days (see docs/operations.md); 0 = off (env TTR_CLEANUP_INACTIVE_DAYS)")
-	fs.Float64Var(&c.MaxShare, "cleanup-max-share", 0.10, "largest share of all checks one cleanup run may remove; a run that would remove more is refused (env TTR_CLEANUP_MAX_SHARE)")
-	fs.BoolVar(&c.Force, "cleanup-force", false, "let a cleanup run remove more than --cleanup-max-share (env TTR_CLEANUP_FORCE)")
-	fs.DurationVar(&c.Every, "cleanup-every", time.Hour, "pause between cleanup runs (env TTR_CLEANUP_EVERY)")
+	fs.IntVar(&c.InactiveDays, "cleanup-inactive-days", 0, "remove checks and users inactive for this many days (see docs/operations.md); 0 = off")
+	fs.Float64Var(&c.MaxShare, "cleanup-max-share", 0.10, "largest share of all checks one cleanup run may remove; a run that would remove more is refused")
+	fs.BoolVar(&c.Force, "cleanup-force", false, "let a cleanup run remove more than --cleanup-max-share")
+	fs.DurationVar(&c.Every, "cleanup-every", time.Hour, "pause between cleanup runs")
 }
 
 // service is the cleanup service's configuration.
@@ -65,7 +65,12 @@ type TelegramLoginConfig struct {
 const envTelegramLoginToken = "TTR_TELEGRAM_LOGIN_BOT_TOKEN"
 
 func (c *TelegramLoginConfig) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.BotName, "telegram-login-bot-name", "", "username of the bot for Login with Telegram (off when empty); its token in env "+envTelegramLoginToken+" (env TTR_TELEGRAM_LOGIN_BOT_NAME)")
+	fs.StringVar(&c.BotName, "telegram-login-bot-name", "", "username of the bot for Login with Telegram (off when empty); its token in env "+envTelegramLoginToken)
+}
+
+func (c *TelegramLoginConfig) finish(getenv func(string) string) error {
+	c.BotToken = getenv(envTelegramLoginToken)
+	return nil
 }
 
 // Enabled reports whether Login with Telegram is configured.

@@ -22,8 +22,8 @@ func secureCookies(publicURL string) bool {
 // It returns nil when the set-up is fine. It is an item of the start-up checks (preflight)
 // that lenient set-ups do not turn into a warning.
 func cookieStartupProblem(c Config) error {
-	u, err := url.Parse(c.PublicURL)
-	if err != nil || u.Scheme == "https" || c.InsecureCookies || c.Dev {
+	u, err := url.Parse(c.HTTP.PublicURL)
+	if err != nil || u.Scheme == "https" || c.Web.InsecureCookies || c.Log.Dev {
 		return nil // a malformed URL is Validate's to report
 	}
 	if isLoopbackHost(u.Hostname()) {
@@ -31,7 +31,7 @@ func cookieStartupProblem(c Config) error {
 	}
 	return fmt.Errorf("%s is plain http on a non-loopback address: web sessions would travel unencrypted "+
 		"and their cookies could not be Secure; serve ttr over https (set --public-url https://…), "+
-		"or accept the risk with --insecure-cookies (TTR_INSECURE_COOKIES=1)", c.PublicURL)
+		"or accept the risk with --insecure-cookies (TTR_INSECURE_COOKIES=1)", c.HTTP.PublicURL)
 }
 
 // isLoopbackHost reports whether host is "localhost" (or a name under it) or a loopback IP.

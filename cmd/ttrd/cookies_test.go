@@ -25,7 +25,7 @@ func TestCookieStartupProblem(t *testing.T) {
 		{url: "http://ttr.example.com", dev: true},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
-			err := cookieStartupProblem(Config{PublicURL: tc.url, InsecureCookies: tc.insecure, Dev: tc.dev})
+			err := cookieStartupProblem(Config{HTTP: HTTPConfig{PublicURL: tc.url}, Web: WebConfig{InsecureCookies: tc.insecure}, Log: LogConfig{Dev: tc.dev}})
 			if (err != nil) != tc.wantProblem {
 				t.Fatalf("problem = %v, want one: %v", err, tc.wantProblem)
 			}

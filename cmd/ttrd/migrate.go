@@ -57,8 +57,8 @@ func (m *Main) MigrateContract(ctx context.Context) error {
 // itself is closed by then; on SQLite the handle waits for a writer of another process
 // rather than failing at once.
 func (m *Main) openMigrationDB() (string, *sql.DB, error) {
-	if m.cfg.DatabaseURL != "" {
-		db, err := sql.Open("pgx", m.cfg.DatabaseURL)
+	if m.cfg.Store.DatabaseURL != "" {
+		db, err := sql.Open("pgx", m.cfg.Store.DatabaseURL)
 		if err != nil {
 			return "", nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -67,9 +67,9 @@ func (m *Main) openMigrationDB() (string, *sql.DB, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt((30*time.Second).Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", filepath.Join(m.cfg.DataDir, "ttr.db")+"?"+q.Encode())
+	db, err := sql.Open("sqlite", filepath.Join(m.cfg.Store.DataDir, "ttr.db")+"?"+q.Encode())
 	if err != nil {
-		return "", nil, fmt.Errorf("open embedded store in %s: %w", m.cfg.DataDir, err)
+		return "", nil, fmt.Errorf("open embedded store in %s: %w", m.cfg.Store.DataDir, err)
 	}
 	db.SetMaxOpenConns(1)
 	return migrations.SQLite, db, nil

@@ -24,7 +24,7 @@ import (
 // interrupted run leaves every value readable by the ring it ran with).
 func (m *Main) RotateSecrets(ctx context.Context) (int, error) {
 	defer m.Close()
-	if m.cfg.EncryptionKeys == "" || m.cfg.SecretKey == "" {
+	if m.cfg.Secrets.EncryptionKeys == "" || m.cfg.Secrets.SecretKey == "" {
 		return 0, errors.New("set TTR_ENCRYPTION_KEYS (new key first, old keys after it) and TTR_SECRET_KEY")
 	}
 	if err := m.openStore(ctx); err != nil {

@@ -13,16 +13,16 @@ import (
 // (docs/operations.md "Start-up checks"). Other features add their items here.
 func (c Config) preflight() *preflight.Report {
 	var r preflight.Report
-	if c.DatabaseURL != "" && (c.EncryptionKeys == "" || c.SecretKey == "") {
+	if c.Store.DatabaseURL != "" && (c.Secrets.EncryptionKeys == "" || c.Secrets.SecretKey == "") {
 		r.Add("TTR_ENCRYPTION_KEYS, TTR_SECRET_KEY", "a cluster (--database-url) needs both, the same on every node")
 	}
-	if c.SecretKey != "" {
-		r.Check("TTR_SECRET_KEY", keyring.CheckSecret(c.SecretKey))
+	if c.Secrets.SecretKey != "" {
+		r.Check("TTR_SECRET_KEY", keyring.CheckSecret(c.Secrets.SecretKey))
 	}
-	if c.SecretKeyPrevious != "" {
-		r.Check("TTR_SECRET_KEY_PREVIOUS", keyring.CheckSecret(c.SecretKeyPrevious))
+	if c.Secrets.SecretKeyPrevious != "" {
+		r.Check("TTR_SECRET_KEY_PREVIOUS", keyring.CheckSecret(c.Secrets.SecretKeyPrevious))
 	}
-	if strings.Contains(strings.ToUpper(c.EncryptionKeys), "CHANGE_ME") {
+	if strings.Contains(strings.ToUpper(c.Secrets.EncryptionKeys), "CHANGE_ME") {
 		r.Add("TTR_ENCRYPTION_KEYS", "holds a placeholder (CHANGE_ME), not a key")
 	}
 	r.Check("--public-url", cookieStartupProblem(c))
@@ -37,7 +37,7 @@ func (c Config) lenient() bool {
 	if cookieStartupProblem(c) != nil {
 		return false
 	}
-	return c.Dev || (c.DatabaseURL == "" && isLoopback(c.HTTPAddr))
+	return c.Log.Dev || (c.Store.DatabaseURL == "" && isLoopback(c.HTTP.Addr))
 }
 
 // isLoopback reports whether addr ("host:port") listens on loopback only.

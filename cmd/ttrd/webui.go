@@ -18,9 +18,9 @@ const csrfKeyLabel = "ttr web csrf v1"
 // expired sessions, slug holds and retired keys.
 func (m *Main) webUI(checks account.CheckDeleter, limits *limit.Limits) (*session.Manager, *account.Service, *web.Pages, error) {
 	cfg := session.DefaultConfig()
-	cfg.Secure = secureCookies(m.cfg.PublicURL)
-	cfg.IdleTimeout, cfg.MaxAge = m.cfg.SessionIdle, m.cfg.SessionMaxAge
-	cfg.TrustedOrigins = []string{m.cfg.PublicURL}
+	cfg.Secure = secureCookies(m.cfg.HTTP.PublicURL)
+	cfg.IdleTimeout, cfg.MaxAge = m.cfg.Web.SessionIdle, m.cfg.Web.SessionMaxAge
+	cfg.TrustedOrigins = []string{m.cfg.HTTP.PublicURL}
 	cfg.RetiredFor = ttrhttp.RetiredFor
 	sessions, err := session.New(cfg, session.Deps{
 		Store: m.store, Index: m.ring.Index, Logger: m.log, Limits: limits,
@@ -34,7 +34,7 @@ func (m *Main) webUI(checks account.CheckDeleter, limits *limit.Limits) (*sessio
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pages, err := web.New(web.Config{PublicURL: m.cfg.PublicURL}, web.Deps{Sessions: sessions, Accounts: accounts, Limits: limits, Logger: m.log})
+	pages, err := web.New(web.Config{PublicURL: m.cfg.HTTP.PublicURL}, web.Deps{Sessions: sessions, Accounts: accounts, Limits: limits, Logger: m.log})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -58,7 +58,7 @@ func (m *Main) startAccountPruner(every time.Duration) {
 			case <-t.C:
 				now := time.Now()
 				pctx, pcancel := context.WithTimeout(ctx, time.Minute)
-				n, err := m.store.PruneAccounts(pctx, now, now.Add(-m.cfg.SessionIdle))
+				n, err := m.store.PruneAccounts(pctx, now, now.Add(-m.cfg.Web.SessionIdle))
 				pcancel()
 				if err != nil {
 					m.log.Warn("prune sessions and holds", "err", err)

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -237,14 +238,7 @@ func (h *Handler) insert(ctx context.Context, userID int64, id string, edit *mes
 	if err != nil {
 		return messages.Check{}, err
 	}
-	c := messages.Check{
-		UserID:      userID,
-		UUID:        id,
-		CreatedAt:   now.UTC().Truncate(time.Millisecond),
-		Version:     1,
-		CheckConfig: cfg,
-		CheckState:  messages.CheckState{Status: messages.StatusNew, LastDuration: -1},
-	}
+	c := checklogic.NewCheck(userID, id, cfg, now)
 	if err := h.deps.Store.CreateCheck(ctx, &c); err != nil {
 		return messages.Check{}, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ttr-rip/ttr/actors/checkconfig"
+	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -142,22 +144,9 @@ func NewUser(tb testing.TB, s persistence.Store) messages.User {
 func NewCheck(tb testing.TB, s persistence.Store, userID int64, opts ...func(*messages.Check)) messages.Check {
 	tb.Helper()
 	uuid := NewUUID()
-	c := messages.Check{
-		UserID:    userID,
-		UUID:      uuid,
-		CreatedAt: Ms(time.Now()),
-		CheckConfig: messages.CheckConfig{
-			Slug:                uuid,
-			Name:                "check",
-			ScheduleType:        "interval",
-			TZ:                  "UTC",
-			IntervalSeconds:     86400,
-			GraceSeconds:        3600,
-			NotifyAfterFailures: 1,
-			NotifyOnUp:          true,
-		},
-		CheckState: messages.CheckState{Status: messages.StatusNew, LastDuration: -1},
-	}
+	cfg := checkconfig.Default(uuid)
+	cfg.Name, cfg.Tags = "check", nil // nil: what the stores read back for no tags
+	c := checklogic.NewCheck(userID, uuid, cfg, time.Now())
 	for _, o := range opts {
 		o(&c)
 	}

@@ -58,7 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"FlipsOrder", testFlips},
 		{"LoadCheck", testLoadCheck},
 		{"Delete", testDelete},
-		{"ForEachWake", testForEachWake},
+		{"ForEachCheck", testForEachCheck},
 		{"DueChecks", testDueChecks},
 		{"ExtendDeadlines", testExtendDeadlines},
 		{"OutboxClaims", testOutboxClaims},
@@ -874,7 +874,7 @@ func testDelete(t *testing.T, s persistence.Store) {
 
 // --- wheel and sweeper ---------------------------------------------------------------------
 
-func testForEachWake(t *testing.T, s persistence.Store) {
+func testForEachCheck(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
 	const n = 2000
@@ -913,36 +913,12 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	got := map[int64]time.Time{}
-	err := s.ForEachWake(ctx, func(id int64, at time.Time) error {
-		if _, dup := got[id]; dup {
-			t.Errorf("check %d visited twice", id)
-		}
-		got[id] = at
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("visited %d checks, want %d", len(got), len(want))
-	}
-	for id, at := range want {
-		if !got[id].Equal(at) {
-			t.Errorf("check %d: wake %v, want %v", id, got[id], at)
-		}
-	}
 	stop := errors.New("stop")
-	calls := 0
-	err = s.ForEachWake(ctx, func(int64, time.Time) error { calls++; return stop })
-	if !errors.Is(err, stop) || calls != 1 {
-		t.Errorf("fn's error: got %v after %d calls", err, calls)
-	}
-
+	var calls int
 	// ForEachCheck visits every check once, in id order, with its status and wake-up.
 	var last int64
-	seen := 0
-	err = s.ForEachCheck(ctx, func(e persistence.CheckEntry) error {
+	seen, wakes := 0, 0
+	err := s.ForEachCheck(ctx, func(e persistence.CheckEntry) error {
 		if e.CheckID <= last {
 			t.Errorf("check %d after %d: not in id order", e.CheckID, last)
 		}
@@ -954,10 +930,13 @@ func testForEachWake(t *testing.T, s persistence.Store) {
 		} else if w.Status != e.Status || !w.WakeAt.Equal(e.WakeAt) {
 			t.Errorf("check %d: got %+v, want %+v", e.CheckID, e, w)
 		}
+		if !e.WakeAt.IsZero() {
+			wakes++
+		}
 		return nil
 	})
-	if err != nil || seen != len(all) {
-		t.Fatalf("ForEachCheck visited %d checks of %d: %v", seen, len(all), err)
+	if err != nil || seen != len(all) || wakes != len(want) {
+		t.Fatalf("ForEachCheck visited %d checks of %d, %d wake-ups of %d: %v", seen, len(all), wakes, len(want), err)
 	}
 	calls = 0
 	err = s.ForEachCheck(ctx, func(persistence.CheckEntry) error { calls++; return stop })

@@ -52,6 +52,7 @@ type queries struct {
 	telegramSQL
 	credentialSQL
 	destinationSQL
+	accountSQL
 }
 
 // New builds the shared part of a store; every query is rendered for the dialect here.
@@ -79,6 +80,7 @@ func New(cfg Config) *Store {
 	s.q.telegramSQL = newTelegramSQL(r)
 	s.q.credentialSQL = newCredentialSQL(r)
 	s.q.destinationSQL = newDestinationSQL(r)
+	s.q.accountSQL = newAccountSQL(cfg.Dialect)
 	return s
 }
 

@@ -26,7 +26,7 @@ const (
 
 type systemSQL struct {
 	loadCheck, loadChannels, recentRIDs, resolveUUID string
-	wakes, checks, dueChecks, extendDeadlines        string
+	checks, dueChecks, extendDeadlines               string
 }
 
 func newSystemSQL(r func(string) string) systemSQL {
@@ -39,8 +39,6 @@ func newSystemSQL(r func(string) string) systemSQL {
 		loadChannels: r(LoadChannelsSQL),
 		recentRIDs:   r(RecentRIDsSQL),
 		resolveUUID:  r(`SELECT ` + refColumns + ` FROM checks WHERE uuid = $1`),
-		wakes: r(`SELECT id, next_wake_at FROM checks
-			WHERE id > $1 AND next_wake_at IS NOT NULL ORDER BY id LIMIT $2`),
 		checks: r(`SELECT id, status, next_wake_at FROM checks
 			WHERE id > $1 ORDER BY id LIMIT $2`),
 		dueChecks: r(`SELECT id, next_wake_at FROM checks
@@ -104,20 +102,6 @@ func RequestIDs(all []string) []string {
 		}
 	}
 	return rids
-}
-
-// ForEachWake calls fn for every check with a wake-up time.
-func (s *Store) ForEachWake(ctx context.Context, fn func(checkID int64, at time.Time) error) error {
-	var ferr error
-	err := inChunks(ctx, s.cfg.Read, s.q.wakes, scanWake, func(w persistence.Wake) int64 { return w.CheckID },
-		func(w persistence.Wake) error { ferr = fn(w.CheckID, w.At); return ferr })
-	switch {
-	case ferr != nil:
-		return ferr
-	case err != nil:
-		return fmt.Errorf("for each wake: %w", s.mapErr(err))
-	}
-	return nil
 }
 
 // ForEachCheck calls fn for every check's id, status and wake-up, in id order.
