@@ -28,7 +28,9 @@ const (
 	EventKeyNetworks = "key_networks" // the access key's allowed networks changed
 	EventSignIn      = "sign_in"
 	EventSignOut     = "sign_out"
-	EventAdmin       = "admin" // an administrator's action
+	EventAdmin       = "admin"                    // an administrator's action
+	EventLink        = "telegram_link"            // a Telegram account was linked or unlinked
+	EventCleanup     = messages.AuditEventCleanup // the cleanup removed an inactive check or user
 
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"
