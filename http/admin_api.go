@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
-	"github.com/ttr-rip/ttr/messages"
-	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/http/siteadmin"
 )
 
 // Route patterns of the admin API.
@@ -25,7 +23,7 @@ const (
 
 // SlugHold is how long the slug of a deleted user stays unavailable (24 hours), so a
 // stale cache can never route pings to a newcomer who took it.
-const SlugHold = 24 * time.Hour
+const SlugHold = siteadmin.SlugHold
 
 // maxSearchLen bounds the admin check search.
 const maxSearchLen = 200
@@ -170,15 +168,9 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ adminA
 // request); their pings still count.
 func (s *Server) adminSetDisabled(disable bool) adminFunc {
 	return func(w http.ResponseWriter, r *http.Request, a adminArgs) error {
-		var at time.Time
-		if disable {
-			at = s.now().UTC()
-		}
-		if err := s.deps.Admin.Store.SetUserDisabled(r.Context(), a.userID, at); err != nil {
+		if err := s.deps.Admin.Site.SetDisabled(r.Context(), a.userID, disable); err != nil {
 			return err
 		}
-		s.log.InfoContext(r.Context(), "admin action", "request_id", RequestIDFrom(r.Context()), "admin", a.admin.Username,
-			"action", map[bool]string{true: "disable user", false: "enable user"}[disable], "user_id", a.userID)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -190,32 +182,9 @@ func (s *Server) adminSetDisabled(disable bool) adminFunc {
 // cut short by its deadline leaves the user disabled with fewer checks: repeating it
 // finishes the work.
 func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, a adminArgs) error {
-	ctx := r.Context()
-	store := s.deps.Admin.Store
-	if err := store.SetUserDisabled(ctx, a.userID, s.now().UTC()); err != nil {
+	if _, err := s.deps.Admin.Site.DeleteUser(r.Context(), a.userID); err != nil {
 		return err
 	}
-	deleted := 0
-	for {
-		checks, err := s.deps.Store.ListChecks(ctx, a.userID, persistence.ListQuery{SortBy: "id", Limit: 100})
-		if err != nil {
-			return err
-		}
-		if len(checks) == 0 {
-			break
-		}
-		for _, c := range checks {
-			if err := s.deps.Checks.Delete(ctx, a.userID, c.ID, nil); err != nil && messages.CodeOf(err) != messages.ENotFound {
-				return err
-			}
-			deleted++
-		}
-	}
-	if err := store.DeleteUser(ctx, a.userID, s.now().Add(SlugHold)); err != nil {
-		return err
-	}
-	s.log.InfoContext(ctx, "admin action", "request_id", RequestIDFrom(ctx), "admin", a.admin.Username,
-		"action", "delete user", "user_id", a.userID, "checks", deleted)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

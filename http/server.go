@@ -10,6 +10,7 @@ import (
 
 	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/hcapi"
+	"github.com/ttr-rip/ttr/http/siteadmin"
 )
 
 // Server is the public edge.
@@ -57,6 +58,20 @@ func NewServer(cfg Config, deps Deps) *Server {
 			keys = s.deps.Credentials
 		}
 		s.deps.Accounts, _ = account.New(account.Deps{Store: st, Checks: s.deps.Checks, Users: users, Keys: keys, Ring: s.deps.Ring, Sessions: forget, Now: s.now})
+	}
+	if ad := s.deps.Admin; ad != nil && ad.Site == nil {
+		own := *ad
+		var forget siteadmin.SessionForgetter
+		if s.deps.Sessions != nil {
+			forget = s.deps.Sessions
+		}
+		var checks siteadmin.CheckDeleter
+		if s.deps.Checks != nil {
+			checks = s.deps.Checks
+		}
+		own.Site, _ = siteadmin.New(siteadmin.Deps{Store: siteAdminStore{ad.Store, s.deps.Store}, Checks: checks,
+			Verifier: ad.Verifier, Limits: s.deps.Limits, Activity: s.deps.Activity, Sessions: forget, Logger: s.log, Now: s.now})
+		s.deps.Admin = &own
 	}
 	router, ping := s.routes()
 	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
