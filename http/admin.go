@@ -37,15 +37,8 @@ type AdminDeps struct {
 	Site *siteadmin.Service
 }
 
-// Node is a member of the cluster as the admin pages show it.
-type Node struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	HTTPAddr string `json:"http_addr"`
-	State    string `json:"state"`
-	StoreOK  bool   `json:"store_ok"`
-	Self     bool   `json:"self"`
-}
+// Node is a member of the cluster as the admin API and pages show it.
+type Node = siteadmin.Node
 
 // siteAdminStore joins the admin store and the edge's store's check list into what
 // siteadmin needs.

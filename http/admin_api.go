@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -59,38 +58,17 @@ type siteJSON struct {
 
 // site reads the overview.
 func (s *Server) site(r *http.Request) (siteJSON, error) {
-	st, err := s.deps.Admin.Store.SiteStats(r.Context(), s.now())
+	o, err := s.deps.Admin.Site.Overview(r.Context())
 	if err != nil {
 		return siteJSON{}, err
 	}
-	nodes := s.nodes(r.Context())
-	online := 0
-	for _, n := range nodes {
-		if n.State == "active" && n.StoreOK {
-			online++
-		}
-	}
-	c := st.Checks
+	st, c := o.Stats, o.Stats.Checks
 	return siteJSON{
 		Users: st.Users, DisabledUsers: st.DisabledUsers,
 		Checks:         statsJSON{Total: c.Total, New: c.New, Up: c.Up, Down: c.Down, Paused: c.Paused, Late: c.Late},
 		PingsPerMinute: st.PingsLastMinute, AlertsPerMinute: st.AlertsLastMinute, OutboxPending: st.OutboxPending,
-		NodesOnline: online, Nodes: nodes,
+		NodesOnline: o.NodesOnline, Nodes: o.Nodes,
 	}, nil
-}
-
-// nodes lists the cluster's members (this node alone without AdminDeps.Nodes).
-func (s *Server) nodes(ctx context.Context) []Node {
-	if f := s.deps.Admin.Nodes; f != nil {
-		if n := f(); n != nil {
-			return n
-		}
-	}
-	state := "active"
-	if s.deps.Ready != nil && s.deps.Ready(ctx) != nil {
-		state = "not ready"
-	}
-	return []Node{{Name: "local", State: state, StoreOK: state == "active", Self: true}}
 }
 
 // adminStats: GET /api/v1/admin/stats → users, checks by status, pings and delivered alerts

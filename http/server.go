@@ -70,7 +70,8 @@ func NewServer(cfg Config, deps Deps) *Server {
 			checks = s.deps.Checks
 		}
 		own.Site, _ = siteadmin.New(siteadmin.Deps{Store: siteAdminStore{ad.Store, s.deps.Store}, Checks: checks,
-			Verifier: ad.Verifier, Limits: s.deps.Limits, Activity: s.deps.Activity, Sessions: forget, Logger: s.log, Now: s.now})
+			Verifier: ad.Verifier, Limits: s.deps.Limits, Activity: s.deps.Activity, Sessions: forget, Logger: s.log, Now: s.now,
+			Nodes: ad.Nodes, Ready: s.deps.Ready})
 		s.deps.Admin = &own
 	}
 	router, ping := s.routes()

@@ -46,8 +46,12 @@ type Deps struct {
 	Limits   *limit.Limits      // nil: no limits
 	Activity *activity.Recorder // nil: nothing recorded
 	Sessions SessionForgetter   // nil: no web sessions
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Nodes lists the cluster's members; nil = this node alone, in the state Ready reports.
+	Nodes func() []Node
+	// Ready reports whether this node can serve; nil = ready.
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service carries out operators' sign-ins and actions.
