@@ -89,6 +89,7 @@ type adminUserJSON struct {
 	KeyHashPrefix string  `json:"key_hash_prefix"`
 	CreatedAt     apiTime `json:"created_at"`
 	LastPing      apiTime `json:"last_ping"`
+	LastSeen      apiTime `json:"last_seen"`
 	Checks        int64   `json:"checks"`
 	Disabled      bool    `json:"disabled"`
 	DisabledAt    apiTime `json:"disabled_at"`
@@ -133,7 +134,7 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ adminA
 	for _, u := range rows {
 		items = append(items, adminUserJSON{
 			ID: u.ID, UserSlug: u.Slug, KeyHashPrefix: u.KeyHashPrefix, CreatedAt: apiTime(u.CreatedAt),
-			LastPing: apiTime(u.LastPing), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: apiTime(u.DisabledAt),
+			LastPing: apiTime(u.LastPing), LastSeen: apiTime(u.LastSeen), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: apiTime(u.DisabledAt),
 		})
 		last = u.ID
 	}

@@ -26,6 +26,8 @@ type Server struct {
 	cop *http.CrossOriginProtection
 	// hc serves healthchecks.io's Management API and Prometheus endpoint.
 	hc *hcapi.Handler
+	// tokens makes API tokens and sets key networks (shared with the account page).
+	tokens *account.Tokens
 }
 
 // NewServer builds the edge. Call Handler to serve it.
@@ -58,6 +60,9 @@ func NewServer(cfg Config, deps Deps) *Server {
 			keys = s.deps.Credentials
 		}
 		s.deps.Accounts, _ = account.New(account.Deps{Store: st, Checks: s.deps.Checks, Users: users, Keys: keys, Ring: s.deps.Ring, Sessions: forget, Now: s.now})
+	}
+	if s.deps.Credentials != nil {
+		s.tokens = &account.Tokens{Store: s.deps.Credentials, Quotas: cfg.Quotas, Now: s.now}
 	}
 	if ad := s.deps.Admin; ad != nil && ad.Site == nil {
 		own := *ad
@@ -103,10 +108,14 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	return r, ping
 }
 
-// page adapts a web UI route: its pattern labels the request's metrics and logs.
+// page adapts a web UI route: its pattern labels the request's metrics and logs; its
+// parameters are in the request's context (httprouter.ParamsFromContext).
 func (s *Server) page(pr PageRoute) httprouter.Handle {
-	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 		setRoute(r, pr.Pattern)
+		if len(ps) > 0 {
+			r = r.WithContext(context.WithValue(r.Context(), httprouter.ParamsKey, ps))
+		}
 		pr.Handler.ServeHTTP(w, r)
 	}
 }

@@ -150,6 +150,7 @@ type UserSummary struct {
 	DisabledAt    time.Time // zero when enabled
 	Checks        int64
 	LastPing      time.Time // the latest ping of any of their checks (zero: none)
+	LastSeen      time.Time // the last sign-in or API use, recorded at most once an hour (zero: never)
 }
 
 // CheckSummary is a check as the admin search lists it.

@@ -24,6 +24,7 @@ const (
 	EventTokenCreate = "token_create" // an API token was made
 	EventTokenUpdate = "token_update" // its name, expiry or networks changed
 	EventTokenRevoke = "token_revoke" // an API token was revoked
+	EventKeyCreate   = "key_create"   // a new user and its access key were made
 	EventKeyRotate   = "key_rotate"   // the access key was replaced
 	EventKeyNetworks = "key_networks" // the access key's allowed networks changed
 	EventSignIn      = "sign_in"

@@ -3,6 +3,7 @@ package siteadmin
 import (
 	"context"
 
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -53,4 +54,21 @@ func (s *Service) Nodes(ctx context.Context) []Node {
 		state = "not ready"
 	}
 	return []Node{{Name: "local", State: state, StoreOK: state == "active", Self: true}}
+}
+
+// MaxSearchLen bounds the check search (bytes).
+const MaxSearchLen = 200
+
+// Users returns a page of users with id > after, by id.
+func (s *Service) Users(ctx context.Context, after int64, size int) ([]persistence.UserSummary, error) {
+	return s.d.Store.ListUsers(ctx, after, size)
+}
+
+// SearchChecks returns a page of every user's checks with id > after whose name or slug
+// contains q.
+func (s *Service) SearchChecks(ctx context.Context, q string, after int64, size int) ([]persistence.CheckSummary, error) {
+	if len(q) > MaxSearchLen {
+		return nil, messages.Errorf(messages.EInvalid, "the search must be at most %d bytes", MaxSearchLen)
+	}
+	return s.d.Store.SearchChecks(ctx, q, after, size)
 }
