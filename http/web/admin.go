@@ -71,8 +71,8 @@ type routeDef struct {
 // adminHandler serves an admin page for a signed-in admin.
 type adminHandler func(w http.ResponseWriter, r *http.Request, ap *session.AdminPrincipal) error
 
-// adminData is what every admin page's data starts with.
-type adminData struct {
+// AdminData is what every admin page's data starts with.
+type AdminData struct {
 	Admin string // the signed-in admin's username
 	CSRF  string // the admin forms' token (bound to the admin session)
 	Page  string // which admin page, for the admin navigation
@@ -80,13 +80,13 @@ type adminData struct {
 
 // adminView builds an admin page's view. The shell (theme picker, user navigation) keeps the
 // browser's own CSRF token; admin forms carry the admin session's.
-func (p *Pages) adminView(w http.ResponseWriter, r *http.Request, ap *session.AdminPrincipal, title, page string) (*view, adminData) {
+func (p *Pages) adminView(w http.ResponseWriter, r *http.Request, ap *session.AdminPrincipal, title, page string) (*view, AdminData) {
 	var pr *session.Principal
 	if got, err := p.d.Sessions.Resolve(r); err == nil {
 		pr = &got
 	}
 	v := p.newView(w, r, pr, title)
-	return v, adminData{Admin: ap.Admin.Username, CSRF: p.d.Sessions.AdminCSRF(*ap), Page: page}
+	return v, AdminData{Admin: ap.Admin.Username, CSRF: p.d.Sessions.AdminCSRF(*ap), Page: page}
 }
 
 // adminOnly serves a page only to a signed-in admin; others go to the admin sign-in.
@@ -205,7 +205,7 @@ func (p *Pages) adminLogout(w http.ResponseWriter, r *http.Request, ap *session.
 
 // adminHomeData is the overview's data.
 type adminHomeData struct {
-	adminData
+	AdminData
 	O siteadmin.Overview
 }
 
@@ -216,7 +216,7 @@ func (p *Pages) adminHome(w http.ResponseWriter, r *http.Request, ap *session.Ad
 		return err
 	}
 	v, ad := p.adminView(w, r, ap, "Admin overview", "home")
-	v.Data = adminHomeData{adminData: ad, O: o}
+	v.Data = adminHomeData{AdminData: ad, O: o}
 	p.render(w, r, http.StatusOK, "admin_home", v)
 	return nil
 }
@@ -236,7 +236,7 @@ func afterParam(r *http.Request) (int64, error) {
 
 // adminUsersData is the user list's data.
 type adminUsersData struct {
-	adminData
+	AdminData
 	Users []persistence.UserSummary
 	Next  int64 // the after= of the next page (0: this is the last)
 	First bool
@@ -258,7 +258,7 @@ func (p *Pages) renderAdminUsers(w http.ResponseWriter, r *http.Request, ap *ses
 	}
 	v, ad := p.adminView(w, r, ap, "Users", "users")
 	v.Notice = notice
-	d := adminUsersData{adminData: ad, Users: users, First: after == 0}
+	d := adminUsersData{AdminData: ad, Users: users, First: after == 0}
 	if len(users) == adminPageSize {
 		d.Next = users[len(users)-1].ID
 	}
@@ -305,7 +305,7 @@ func (p *Pages) adminUserAction(w http.ResponseWriter, r *http.Request, ap *sess
 
 // adminChecksData is the check search's data.
 type adminChecksData struct {
-	adminData
+	AdminData
 	Q      string
 	Checks []persistence.CheckSummary
 	Next   int64
@@ -325,7 +325,7 @@ func (p *Pages) adminChecks(w http.ResponseWriter, r *http.Request, ap *session.
 		return err
 	}
 	v, ad := p.adminView(w, r, ap, "All checks", "checks")
-	d := adminChecksData{adminData: ad, Q: q, Checks: checks, First: after == 0}
+	d := adminChecksData{AdminData: ad, Q: q, Checks: checks, First: after == 0}
 	if len(checks) == adminPageSize {
 		d.Next = checks[len(checks)-1].ID
 	}
@@ -336,14 +336,14 @@ func (p *Pages) adminChecks(w http.ResponseWriter, r *http.Request, ap *session.
 
 // adminNodesData is the cluster view's data.
 type adminNodesData struct {
-	adminData
+	AdminData
 	Nodes []siteadmin.Node
 }
 
 // adminNodes: GET /admin/nodes — the cluster's members.
 func (p *Pages) adminNodes(w http.ResponseWriter, r *http.Request, ap *session.AdminPrincipal) error {
 	v, ad := p.adminView(w, r, ap, "Nodes", "nodes")
-	v.Data = adminNodesData{adminData: ad, Nodes: p.d.Admin.Site.Nodes(r.Context())}
+	v.Data = adminNodesData{AdminData: ad, Nodes: p.d.Admin.Site.Nodes(r.Context())}
 	p.render(w, r, http.StatusOK, "admin_nodes", v)
 	return nil
 }
