@@ -234,4 +234,3 @@ func (p *Pages) telegramUnlink(w http.ResponseWriter, r *http.Request, pr *sessi
 	p.record(r, pr, activity.EventLink, "telegram", "unlinked")
 	return p.renderAccount(w, r, pr, http.StatusOK, "Your Telegram account is unlinked.", "")
 }
-
