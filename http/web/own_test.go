@@ -423,6 +423,11 @@ func TestTelegramLogin(t *testing.T) {
 
 	// Linking needs a session.
 	anon := f.client(t)
+	if _, h, body := anon.get("/signin"); !strings.Contains(body, `href="/login/telegram"`) || strings.Contains(body, "telegram.org") {
+		t.Error("the sign-in page must offer Telegram without loading its script")
+	} else {
+		mustCSP(t, h, web.CSP)
+	}
 	if code, h, _ := anon.get("/account/telegram"); code != 303 || h.Get("Location") != "/signin" {
 		t.Fatalf("the link page signed out: %d %s", code, h.Get("Location"))
 	}

@@ -31,6 +31,8 @@ func (p *Pages) landing(w http.ResponseWriter, r *http.Request) {
 type signinData struct {
 	// CookieProblem explains why a session cannot work at the address the browser used.
 	CookieProblem string
+	// Telegram offers "Sign in with Telegram".
+	Telegram bool
 }
 
 // signinPage: GET /signin — "I have a key".
@@ -45,7 +47,7 @@ func (p *Pages) renderSignin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := p.newView(w, r, pr, "Sign in")
 	v.Error = errMsg
-	d := signinData{}
+	d := signinData{Telegram: p.d.Telegram != nil}
 	if p.d.Sessions.Config().Secure && !requestIsHTTPS(r) {
 		d.CookieProblem = "This page was opened over plain HTTP, but ttr's session cookie is Secure and only works over https. " + p.cookieAdvice(r)
 	}
