@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +48,25 @@ type full struct {
 	srv   *httptest.Server
 	store *sqlite.Store
 	now   time.Time
+	logs  *lockedBuffer // every log line of the pages and the edge, at Debug
+}
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newFull(t *testing.T) *full {
@@ -57,7 +78,8 @@ func newFull(t *testing.T) *full {
 	}
 	t.Cleanup(func() { st.Close() })
 	ring, _ := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
-	f := &full{store: st, now: time.Now()}
+	f := &full{store: st, now: time.Now(), logs: &lockedBuffer{}}
+	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Admins: st, Index: ring.Index, CSRFKey: []byte(strings.Repeat("c", 32))})
 	if err != nil {
 		t.Fatal(err)
@@ -73,14 +95,14 @@ func newFull(t *testing.T) *full {
 	}
 	tg, _ := tglogin.New(testBotToken)
 	pages, err := web.New(web.Config{PublicURL: "http://127.0.0.1", FormLimit: 8 << 10}, web.Deps{
-		Sessions: sessions, Accounts: accounts, Activity: rec, Credentials: st,
+		Sessions: sessions, Accounts: accounts, Activity: rec, Credentials: st, Logger: log,
 		Admin:    &web.AdminDeps{Site: site},
 		Telegram: &web.TelegramDeps{BotName: "ttr_test_bot", Verifier: tg, Store: st},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := ttrhttp.NewServer(ttrhttp.DefaultConfig(), ttrhttp.Deps{Store: st, Ring: ring, Sessions: sessions, Accounts: accounts, Pages: pages,
+	h := ttrhttp.NewServer(ttrhttp.DefaultConfig(), ttrhttp.Deps{Store: st, Ring: ring, Logger: log, Sessions: sessions, Accounts: accounts, Pages: pages,
 		Credentials: st, Activity: rec, Admin: &ttrhttp.AdminDeps{Store: st, Tokens: tokens, Verifier: verifier, Metrics: prometheus.NewRegistry(), Site: site}}).Handler()
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
@@ -479,6 +501,16 @@ func TestTelegramLogin(t *testing.T) {
 	c := f.client(t)
 	if code, _, _ := c.get(cb + "?" + telegramPayload(42, now).Encode()); code != 401 {
 		t.Errorf("another browser's login state: %d, want 401", code)
+	}
+	// No payload value reached the logs, though refusals were logged.
+	logs := f.logs.String()
+	if !strings.Contains(logs, "telegram payload refused") {
+		t.Error("refused payloads are not logged")
+	}
+	for _, secret := range []string{valid.Get("hash"), tampered.Get("hash"), "Ada", "username=ada", "id=42"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs hold %q", secret)
+		}
 	}
 	// Unlink: Telegram no longer signs in.
 	if code, _, _ := owner.post("/account", "/account/telegram/unlink", nil); code != 200 {
