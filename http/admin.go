@@ -1,9 +1,13 @@
 package http
 
 import (
+	"context"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/http/adminauth"
+	"github.com/ttr-rip/ttr/http/siteadmin"
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -28,14 +32,23 @@ type AdminDeps struct {
 	Metrics prometheus.Gatherer
 	// Nodes lists the cluster's members for the admin stats; nil = this node alone.
 	Nodes func() []Node
+	// Site carries out sign-ins and actions (shared with the admin pages); nil = one built
+	// from Store, Verifier and the edge's Checks, Limits, Activity and Sessions.
+	Site *siteadmin.Service
 }
 
-// Node is a member of the cluster as the admin pages show it.
-type Node struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	HTTPAddr string `json:"http_addr"`
-	State    string `json:"state"`
-	StoreOK  bool   `json:"store_ok"`
-	Self     bool   `json:"self"`
+// Node is a member of the cluster as the admin API and pages show it.
+type Node = siteadmin.Node
+
+// siteAdminStore joins the admin store and the edge's store's check list into what
+// siteadmin needs.
+type siteAdminStore struct {
+	AdminStore
+	checks interface {
+		ListChecks(ctx context.Context, userID int64, q persistence.ListQuery) ([]messages.Check, error)
+	}
+}
+
+func (s siteAdminStore) ListChecks(ctx context.Context, userID int64, q persistence.ListQuery) ([]messages.Check, error) {
+	return s.checks.ListChecks(ctx, userID, q)
 }

@@ -1,15 +1,12 @@
 package http
 
 import (
-	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
-	"github.com/ttr-rip/ttr/messages"
-	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/http/siteadmin"
 )
 
 // Route patterns of the admin API.
@@ -25,7 +22,7 @@ const (
 
 // SlugHold is how long the slug of a deleted user stays unavailable (24 hours), so a
 // stale cache can never route pings to a newcomer who took it.
-const SlugHold = 24 * time.Hour
+const SlugHold = siteadmin.SlugHold
 
 // maxSearchLen bounds the admin check search.
 const maxSearchLen = 200
@@ -61,38 +58,17 @@ type siteJSON struct {
 
 // site reads the overview.
 func (s *Server) site(r *http.Request) (siteJSON, error) {
-	st, err := s.deps.Admin.Store.SiteStats(r.Context(), s.now())
+	o, err := s.deps.Admin.Site.Overview(r.Context())
 	if err != nil {
 		return siteJSON{}, err
 	}
-	nodes := s.nodes(r.Context())
-	online := 0
-	for _, n := range nodes {
-		if n.State == "active" && n.StoreOK {
-			online++
-		}
-	}
-	c := st.Checks
+	st, c := o.Stats, o.Stats.Checks
 	return siteJSON{
 		Users: st.Users, DisabledUsers: st.DisabledUsers,
 		Checks:         statsJSON{Total: c.Total, New: c.New, Up: c.Up, Down: c.Down, Paused: c.Paused, Late: c.Late},
 		PingsPerMinute: st.PingsLastMinute, AlertsPerMinute: st.AlertsLastMinute, OutboxPending: st.OutboxPending,
-		NodesOnline: online, Nodes: nodes,
+		NodesOnline: o.NodesOnline, Nodes: o.Nodes,
 	}, nil
-}
-
-// nodes lists the cluster's members (this node alone without AdminDeps.Nodes).
-func (s *Server) nodes(ctx context.Context) []Node {
-	if f := s.deps.Admin.Nodes; f != nil {
-		if n := f(); n != nil {
-			return n
-		}
-	}
-	state := "active"
-	if s.deps.Ready != nil && s.deps.Ready(ctx) != nil {
-		state = "not ready"
-	}
-	return []Node{{Name: "local", State: state, StoreOK: state == "active", Self: true}}
 }
 
 // adminStats: GET /api/v1/admin/stats → users, checks by status, pings and delivered alerts
@@ -113,6 +89,7 @@ type adminUserJSON struct {
 	KeyHashPrefix string  `json:"key_hash_prefix"`
 	CreatedAt     apiTime `json:"created_at"`
 	LastPing      apiTime `json:"last_ping"`
+	LastSeen      apiTime `json:"last_seen"`
 	Checks        int64   `json:"checks"`
 	Disabled      bool    `json:"disabled"`
 	DisabledAt    apiTime `json:"disabled_at"`
@@ -157,7 +134,7 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ adminA
 	for _, u := range rows {
 		items = append(items, adminUserJSON{
 			ID: u.ID, UserSlug: u.Slug, KeyHashPrefix: u.KeyHashPrefix, CreatedAt: apiTime(u.CreatedAt),
-			LastPing: apiTime(u.LastPing), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: apiTime(u.DisabledAt),
+			LastPing: apiTime(u.LastPing), LastSeen: apiTime(u.LastSeen), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: apiTime(u.DisabledAt),
 		})
 		last = u.ID
 	}
@@ -170,15 +147,9 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ adminA
 // request); their pings still count.
 func (s *Server) adminSetDisabled(disable bool) adminFunc {
 	return func(w http.ResponseWriter, r *http.Request, a adminArgs) error {
-		var at time.Time
-		if disable {
-			at = s.now().UTC()
-		}
-		if err := s.deps.Admin.Store.SetUserDisabled(r.Context(), a.userID, at); err != nil {
+		if err := s.deps.Admin.Site.SetDisabled(r.Context(), a.userID, disable); err != nil {
 			return err
 		}
-		s.log.InfoContext(r.Context(), "admin action", "request_id", RequestIDFrom(r.Context()), "admin", a.admin.Username,
-			"action", map[bool]string{true: "disable user", false: "enable user"}[disable], "user_id", a.userID)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -190,32 +161,9 @@ func (s *Server) adminSetDisabled(disable bool) adminFunc {
 // cut short by its deadline leaves the user disabled with fewer checks: repeating it
 // finishes the work.
 func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, a adminArgs) error {
-	ctx := r.Context()
-	store := s.deps.Admin.Store
-	if err := store.SetUserDisabled(ctx, a.userID, s.now().UTC()); err != nil {
+	if _, err := s.deps.Admin.Site.DeleteUser(r.Context(), a.userID); err != nil {
 		return err
 	}
-	deleted := 0
-	for {
-		checks, err := s.deps.Store.ListChecks(ctx, a.userID, persistence.ListQuery{SortBy: "id", Limit: 100})
-		if err != nil {
-			return err
-		}
-		if len(checks) == 0 {
-			break
-		}
-		for _, c := range checks {
-			if err := s.deps.Checks.Delete(ctx, a.userID, c.ID, nil); err != nil && messages.CodeOf(err) != messages.ENotFound {
-				return err
-			}
-			deleted++
-		}
-	}
-	if err := store.DeleteUser(ctx, a.userID, s.now().Add(SlugHold)); err != nil {
-		return err
-	}
-	s.log.InfoContext(ctx, "admin action", "request_id", RequestIDFrom(ctx), "admin", a.admin.Username,
-		"action", "delete user", "user_id", a.userID, "checks", deleted)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -6,15 +6,14 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/julienschmidt/httprouter"
 
-	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/adminauth"
+	"github.com/ttr-rip/ttr/http/siteadmin"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -40,14 +39,11 @@ const (
 const signInBodyLimit = 4 << 10
 
 // maxUsernameLen bounds usernames (also enforced by `ttrd admin create`).
-const maxUsernameLen = 64
+const maxUsernameLen = siteadmin.MaxUsernameLen
 
 // errAdminUnauthenticated is the one answer to a missing, malformed, expired or revoked admin
 // token.
 var errAdminUnauthenticated = &messages.Error{Code: messages.EUnauthorized, Message: "missing or invalid admin token"}
-
-// errSignIn is the one answer to a wrong username or password: which one is not said.
-var errSignIn = &messages.Error{Code: messages.EUnauthorized, Message: "wrong username or password"}
 
 // errCSRF answers a cookie-authenticated request without the sign-in's CSRF token.
 var errCSRF = messages.Errorf(messages.EForbidden, "missing or wrong "+HeaderCSRF)
@@ -82,29 +78,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 	if err != nil {
 		return err
 	}
-	lim := s.deps.Limits
-	ip := lim.ClientIP(r)
-	if err := lim.AuthBlocked(ip); err != nil {
+	a, err := ad.Site.SignIn(r.Context(), r, "admin", username, password)
+	if err != nil {
 		return err
-	}
-	if err := lim.AdminSignInBlocked(username, ip); err != nil {
-		return err
-	}
-	a, err := ad.Store.AdminByUsername(r.Context(), username)
-	found := err == nil
-	if err != nil && messages.CodeOf(err) != messages.ENotFound {
-		return err
-	}
-	if !ad.Verifier.Verify(a.PasswordHash, found, password) {
-		s.log.InfoContext(r.Context(), "admin sign-in refused", "request_id", RequestIDFrom(r.Context()), "username", username)
-		s.deps.Activity.Failed(r.Context(), activity.Attempt{Method: "admin", Reason: "sign-in refused", IP: ip, UserAgent: r.UserAgent()})
-		if lerr := lim.AuthFailed(r.Context(), ip); lerr != nil {
-			return lerr
-		}
-		if lerr := lim.AdminSignInFailed(r.Context(), username, ip); lerr != nil {
-			return lerr
-		}
-		return errSignIn
 	}
 	family, err := adminauth.NewFamily()
 	if err != nil {
@@ -124,9 +100,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 	if _, err := ad.Store.PruneAdminTokens(r.Context(), s.now()); err != nil {
 		s.log.WarnContext(r.Context(), "prune admin tokens", "err", err)
 	}
-	s.log.InfoContext(r.Context(), "admin signed in", "request_id", RequestIDFrom(r.Context()), "admin", a.Username)
-	s.deps.Activity.Event(r.Context(), activity.EventSignIn, activity.Attempt{Method: "admin",
-		Credential: "admin:" + strconv.FormatInt(a.ID, 10), IP: ip, UserAgent: r.UserAgent()})
 	return s.issue(w, a.ID, family, refresh)
 }
 
@@ -286,8 +259,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ apiArgs) error
 		return err
 	}
 	http.SetCookie(w, s.refreshCookie("", -1))
-	s.deps.Activity.Event(r.Context(), activity.EventSignOut, activity.Attempt{Method: "admin",
-		IP: s.deps.Limits.ClientIP(r), UserAgent: r.UserAgent()})
+	ad.Site.SignedOut(r.Context(), r, "admin", 0)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -400,7 +372,7 @@ func (s *Server) adminAuthed(pattern string, f adminFunc) httprouter.Handle {
 			s.fail(w, r, err)
 			return
 		}
-		if err := s.deps.Limits.APICredential("admin:" + strconv.FormatInt(a.ID, 10)); err != nil {
+		if err := s.deps.Limits.APICredential(siteadmin.Credential(a.ID)); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -422,9 +394,7 @@ func (s *Server) adminAuthed(pattern string, f adminFunc) httprouter.Handle {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead { // an action, not a look
-			s.deps.Activity.Event(r.Context(), activity.EventAdmin, activity.Attempt{UserID: args.userID, Method: "admin",
-				Credential: "admin:" + strconv.FormatInt(a.ID, 10), Reason: r.Method + " " + pattern,
-				IP: s.deps.Limits.ClientIP(r), UserAgent: r.UserAgent()})
+			s.deps.Admin.Site.Recorded(r.Context(), r, "admin", a, args.userID, r.Method+" "+pattern)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/ttr-rip/ttr/http/account"
+	"github.com/ttr-rip/ttr/http/activity"
 )
 
 // Routes of the account self-service (docs/api.md "Your account").
@@ -74,6 +75,7 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	if err != nil {
 		return err
 	}
+	s.recordEvent(r, activity.EventKeyRotate, "", "")
 	writeJSON(w, http.StatusOK, map[string]string{
 		"auth_key": key,
 		"warning":  "this key is shown once: store it now; the previous key no longer works",

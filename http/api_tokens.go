@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/credential"
 	"github.com/ttr-rip/ttr/messages"
@@ -24,9 +23,6 @@ const (
 	routeUserActivity    = "/api/v1/user/activity"
 	routeUserKeyNetworks = "/api/v1/user/key-networks"
 )
-
-// maxTokenName bounds a token's name (characters).
-const maxTokenName = 100
 
 // tokenRoutes registers the token, key-network and activity routes: all under
 // /api/v1/user/, so only the user's key or a session may use them.
@@ -171,23 +167,17 @@ func (s *Server) expiry(raw json.RawMessage) (t time.Time, set bool, err error) 
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return time.Time{}, true, invalid("expires_at must be an RFC 3339 time or null")
 	}
-	if !t.After(s.now()) {
-		return time.Time{}, true, invalid("expires_at must be in the future")
+	if err := account.ValidExpiry(t, s.now()); err != nil {
+		return time.Time{}, true, err
 	}
 	return t.UTC().Truncate(time.Millisecond), true, nil
 }
 
-func validName(name string) error {
-	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > maxTokenName || !utf8.ValidString(name) {
-		return invalid("name must be 1 to %d characters", maxTokenName)
-	}
-	return nil
-}
+func validName(name string) error { return account.ValidTokenName(name) }
 
 // createToken: POST /api/v1/user/api-tokens — the token is in this answer only (201).
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	c, err := s.credentials()
-	if err != nil {
+	if _, err := s.credentials(); err != nil {
 		return err
 	}
 	var in tokenInput
@@ -197,40 +187,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if in.Name == nil {
 		return invalid("name is required")
 	}
-	if err := validName(*in.Name); err != nil {
-		return err
-	}
-	scopes, err := credential.ParseScopes(in.Scopes)
-	if err != nil {
-		return invalid("%s", err.Error())
-	}
 	expires, _, err := s.expiry(in.ExpiresAt)
 	if err != nil {
 		return err
 	}
-	nets, err := credential.ParseNetworks(in.Networks)
-	if err != nil {
-		return invalid("%s", err.Error())
-	}
-	have, err := c.CountAPITokens(r.Context(), a.user.ID)
+	t, token, err := s.tokens.Create(r.Context(), a.user.ID, account.TokenSpec{Name: *in.Name, Scopes: in.Scopes, ExpiresAt: expires, Networks: in.Networks})
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Quotas.AllowAPIToken(have, 1); err != nil {
-		return err
-	}
-	m, err := credential.Mint(scopes)
-	if err != nil {
-		return err
-	}
-	t := messages.APIToken{UserID: a.user.ID, Name: *in.Name, Prefix: m.Prefix, Digest: m.Digest, Scopes: scopes.String(),
-		Networks: nets, CreatedAt: s.now().UTC().Truncate(time.Millisecond), ExpiresAt: expires}
-	if err := c.CreateAPIToken(r.Context(), &t); err != nil {
-		return err
-	}
-	s.recordEvent(r, activity.EventTokenCreate, "token:"+strconv.FormatInt(t.ID, 10), scopes.String())
+	s.recordEvent(r, activity.EventTokenCreate, "token:"+strconv.FormatInt(t.ID, 10), t.Scopes)
 	j := s.apiTokenJSON(t)
-	j.Token = m.Token
+	j.Token = token
 	writeJSON(w, http.StatusCreated, j)
 	return nil
 }
@@ -310,8 +277,7 @@ func (s *Server) getKeyNetworks(w http.ResponseWriter, r *http.Request, a apiArg
 // client). A list that leaves out the caller's own address is refused: it would lock the
 // key out at once.
 func (s *Server) putKeyNetworks(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	c, err := s.credentials()
-	if err != nil {
+	if _, err := s.credentials(); err != nil {
 		return err
 	}
 	var in struct {
@@ -323,14 +289,13 @@ func (s *Server) putKeyNetworks(w http.ResponseWriter, r *http.Request, a apiArg
 	if in.Networks == nil {
 		return invalid("allowed_networks is required ([] allows any client)")
 	}
-	nets, err := credential.ParseNetworks(*in.Networks)
+	var mustAllow func(string) bool
+	if p, _ := PrincipalFrom(r.Context()); p.Via == ViaAuthKey {
+		ip := s.deps.Limits.ClientIP(r)
+		mustAllow = func(nets string) bool { return credential.Allowed(nets, ip) }
+	}
+	nets, err := s.tokens.SetKeyNetworks(r.Context(), a.user.ID, *in.Networks, mustAllow)
 	if err != nil {
-		return invalid("%s", err.Error())
-	}
-	if p, _ := PrincipalFrom(r.Context()); p.Via == ViaAuthKey && !credential.Allowed(nets, s.deps.Limits.ClientIP(r)) {
-		return invalid("allowed_networks must include your own address, or this key would stop working at once")
-	}
-	if err := c.SetKeyNetworks(r.Context(), a.user.ID, nets); err != nil {
 		return err
 	}
 	s.recordEvent(r, activity.EventKeyNetworks, "", nets)

@@ -22,7 +22,8 @@ const MetricsTokenPrefix = "ttr_mx_"
 var errMetricsUnauthenticated = &messages.Error{Code: messages.EUnauthorized, Message: "missing or invalid metrics token"}
 
 // publicMetrics: GET /metrics on the public listener, for a metrics token or an admin access
-// token in Authorization: Bearer (a Prometheus scrape config sets the former). A metrics
+// token in Authorization: Bearer (a Prometheus scrape config sets the former), or a browser
+// signed in to the admin pages (its admin session cookie). A metrics
 // token opens this route and nothing else: every other route reads it as no credential.
 func (s *Server) publicMetrics(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 	setRoute(r, routeMetrics)
@@ -39,6 +40,16 @@ func (s *Server) publicMetrics(w http.ResponseWriter, r *http.Request, _ httprou
 		return
 	}
 	token, ok := bearerToken(r)
+	if !ok && s.deps.Sessions != nil && s.deps.Sessions.HasAdminCookie(r) {
+		// An admin signed in to the admin pages reads the metrics in the browser.
+		if _, err := s.deps.Sessions.ResolveAdmin(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Add("Vary", "Cookie")
+		promhttp.HandlerFor(ad.Metrics, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		return
+	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ttr metrics"`)
 		s.fail(w, r, errMetricsUnauthenticated)

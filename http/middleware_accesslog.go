@@ -35,9 +35,10 @@ func AccessLog(log *slog.Logger) Middleware {
 	}
 }
 
-// loggablePath is the path to log: the route pattern for paths that carry secrets.
+// loggablePath is the path to log: the route pattern for paths that carry secrets (a ping
+// key; the state token of Login with Telegram's callbacks, whose payload is the query).
 func loggablePath(path, route string) string {
-	if strings.HasPrefix(path, "/ping/") {
+	if strings.HasPrefix(path, "/ping/") || strings.HasPrefix(path, "/login/telegram/callback/") || strings.HasPrefix(path, "/account/telegram/callback/") {
 		return route
 	}
 	return path

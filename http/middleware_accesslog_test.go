@@ -25,6 +25,8 @@ func TestAccessLog(t *testing.T) {
 		{"info level logs nothing", slog.LevelInfo, "/api/v1/checks", 200, nil, []string{"http request"}},
 		{"ping key paths are not logged", slog.LevelDebug, "/ping/SECRETKEYSECRETKEY1234/backup", 200,
 			[]string{"status=200", "route=unmatched", "path=unmatched"}, []string{"SECRETKEY"}},
+		{"Telegram callbacks are not logged", slog.LevelDebug, "/login/telegram/callback/STATESTATE?id=42&hash=SECRETHASH", 303,
+			[]string{"status=303", "path=unmatched"}, []string{"STATESTATE", "SECRETHASH", "id=42"}},
 		{"errors too", slog.LevelDebug, "/nope", 404, []string{"status=404", "path=/nope"}, nil},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/hcapi"
+	"github.com/ttr-rip/ttr/http/siteadmin"
 )
 
 // Server is the public edge.
@@ -25,6 +26,8 @@ type Server struct {
 	cop *http.CrossOriginProtection
 	// hc serves healthchecks.io's Management API and Prometheus endpoint.
 	hc *hcapi.Handler
+	// tokens makes API tokens and sets key networks (shared with the account page).
+	tokens *account.Tokens
 }
 
 // NewServer builds the edge. Call Handler to serve it.
@@ -58,6 +61,24 @@ func NewServer(cfg Config, deps Deps) *Server {
 		}
 		s.deps.Accounts, _ = account.New(account.Deps{Store: st, Checks: s.deps.Checks, Users: users, Keys: keys, Ring: s.deps.Ring, Sessions: forget, Now: s.now})
 	}
+	if s.deps.Credentials != nil {
+		s.tokens = &account.Tokens{Store: s.deps.Credentials, Quotas: cfg.Quotas, Now: s.now}
+	}
+	if ad := s.deps.Admin; ad != nil && ad.Site == nil {
+		own := *ad
+		var forget siteadmin.SessionForgetter
+		if s.deps.Sessions != nil {
+			forget = s.deps.Sessions
+		}
+		var checks siteadmin.CheckDeleter
+		if s.deps.Checks != nil {
+			checks = s.deps.Checks
+		}
+		own.Site, _ = siteadmin.New(siteadmin.Deps{Store: siteAdminStore{ad.Store, s.deps.Store}, Checks: checks,
+			Verifier: ad.Verifier, Limits: s.deps.Limits, Activity: s.deps.Activity, Sessions: forget, Logger: s.log, Now: s.now,
+			Nodes: ad.Nodes, Ready: s.deps.Ready})
+		s.deps.Admin = &own
+	}
 	router, ping := s.routes()
 	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
 	return s
@@ -87,10 +108,14 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	return r, ping
 }
 
-// page adapts a web UI route: its pattern labels the request's metrics and logs.
+// page adapts a web UI route: its pattern labels the request's metrics and logs; its
+// parameters are in the request's context (httprouter.ParamsFromContext).
 func (s *Server) page(pr PageRoute) httprouter.Handle {
-	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 		setRoute(r, pr.Pattern)
+		if len(ps) > 0 {
+			r = r.WithContext(context.WithValue(r.Context(), httprouter.ParamsKey, ps))
+		}
 		pr.Handler.ServeHTTP(w, r)
 	}
 }

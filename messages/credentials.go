@@ -35,6 +35,14 @@ type RetiredCredential struct {
 	RetiredAt time.Time
 }
 
+// The activity log's rows written outside the edge (the edge's events are named in
+// package http/activity): the cleanup's removals, with method "cleanup" and the removed
+// row in Credential ("check:17", "user:9").
+const (
+	AuditEventCleanup  = "cleanup_remove"
+	AuditMethodCleanup = "cleanup"
+)
+
 // AuditEvent is one row of the authentication activity log. It never holds a client
 // address: IPHash is a keyed hash of it.
 type AuditEvent struct {

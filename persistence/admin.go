@@ -20,10 +20,10 @@ type AdminStore interface {
 	AdminByID(ctx context.Context, id int64) (Admin, error)
 	// ListAdmins returns every admin, by username.
 	ListAdmins(ctx context.Context) ([]Admin, error)
-	// SetAdminPassword replaces the admin's password hash and ends their refresh tokens
-	// (every browser signed in must sign in again).
+	// SetAdminPassword replaces the admin's password hash and ends their refresh tokens and
+	// browser sessions (every browser signed in must sign in again).
 	SetAdminPassword(ctx context.Context, username, hash string, at time.Time) error
-	// DeleteAdmin deletes the admin and their refresh tokens.
+	// DeleteAdmin deletes the admin, their refresh tokens and their browser sessions.
 	DeleteAdmin(ctx context.Context, username string) error
 
 	// AddRefreshToken allow-lists a refresh token (the first of a family, at sign-in).
@@ -54,6 +54,29 @@ type AdminStore interface {
 	ListMetricsTokens(ctx context.Context) ([]MetricsToken, error)
 	// RevokeMetricsToken revokes a metrics token; ErrNotFound when there is none.
 	RevokeMetricsToken(ctx context.Context, id int64, at time.Time) error
+
+	// CreateAdminSession stores a new browser session of an admin.
+	CreateAdminSession(ctx context.Context, s AdminSession) error
+	// AdminSessionByHash returns the admin session whose token hashes to hash; ErrNotFound
+	// when there is none (expiry is the caller's decision).
+	AdminSessionByHash(ctx context.Context, hash []byte) (AdminSession, error)
+	// TouchAdminSession records a use of the session at seenAt.
+	TouchAdminSession(ctx context.Context, hash []byte, seenAt time.Time) error
+	// DeleteAdminSession ends one admin session (no error when it is already gone).
+	DeleteAdminSession(ctx context.Context, hash []byte) error
+	// PruneAdminSessions deletes admin sessions that expired absolutely before now or were
+	// idle since before idleBefore, and returns how many it deleted.
+	PruneAdminSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+}
+
+// AdminSession is an admin's browser session (the admin pages). Deleting the admin, or
+// changing their password, ends it.
+type AdminSession struct {
+	TokenHash []byte
+	AdminID   int64
+	CreatedAt time.Time
+	SeenAt    time.Time // last use, refreshed at most once a minute (idle expiry)
+	ExpiresAt time.Time // absolute expiry
 }
 
 // SiteStore is what admins read and change across users. Its queries name no user in their
@@ -127,6 +150,7 @@ type UserSummary struct {
 	DisabledAt    time.Time // zero when enabled
 	Checks        int64
 	LastPing      time.Time // the latest ping of any of their checks (zero: none)
+	LastSeen      time.Time // the last sign-in or API use, recorded at most once an hour (zero: never)
 }
 
 // CheckSummary is a check as the admin search lists it.

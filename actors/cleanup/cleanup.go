@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type Store interface {
 	UserActivityByID(ctx context.Context, userID int64) (persistence.UserActivity, error)
 	// DeleteUser deletes a user without checks (EConflict when one remains).
 	DeleteUser(ctx context.Context, userID int64, holdUntil time.Time) error
+	// InsertAudit writes a removal to the activity log (docs/api.md "Activity").
+	InsertAudit(ctx context.Context, e *messages.AuditEvent) error
 	AcquireJobLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
 	ReleaseJobLease(ctx context.Context, name, holder string) error
 }
@@ -411,16 +414,27 @@ type removal struct {
 	user  *selection.UserRemoval
 }
 
-// recordRemoval is where every removal is recorded, and the one place to change when
-// removals go to the activity log: today a log line at Info.
+// recordRemoval is where every removal is recorded: a log line at Info, the metric, and a
+// row of the activity log under the user it belonged to (a removed user's own row outlives
+// the user: the log has no reference to users). A failed activity write is logged and does
+// not stop the run: the removal happened.
 func (s *Service) recordRemoval(ctx context.Context, r removal) {
 	s.metrics.removed(r)
+	e := messages.AuditEvent{At: s.deps.Now().UTC().Truncate(time.Millisecond), Event: messages.AuditEventCleanup,
+		Method: messages.AuditMethodCleanup, Outcome: "success"}
 	if c := r.check; c != nil {
 		s.log.InfoContext(ctx, "cleanup removed an inactive check", "check_id", c.CheckID, "user_id", c.UserID,
 			"last_activity", c.LastActivity, "inactive_for", c.Threshold.String())
+		e.UserID, e.Credential = c.UserID, "check:"+strconv.FormatInt(c.CheckID, 10)
+		e.Reason = "inactive check removed: last activity " + c.LastActivity.UTC().Format(time.RFC3339) + ", inactive for more than " + c.Threshold.String()
 	}
 	if u := r.user; u != nil {
 		s.log.InfoContext(ctx, "cleanup removed an inactive user", "user_id", u.UserID, "last_seen", u.LastSeen)
+		e.UserID, e.Credential = u.UserID, "user:"+strconv.FormatInt(u.UserID, 10)
+		e.Reason = "inactive user removed: last seen " + u.LastSeen.UTC().Format(time.RFC3339)
+	}
+	if err := s.deps.Store.InsertAudit(context.WithoutCancel(ctx), &e); err != nil {
+		s.log.WarnContext(ctx, "cleanup: activity log write failed", "user_id", e.UserID, "err", err)
 	}
 }
 

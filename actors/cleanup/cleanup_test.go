@@ -360,3 +360,46 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovalsInActivityLog: every check and user a run removes has its row in the activity
+// log, under its user, naming what went; nothing kept has one.
+func TestRemovalsInActivityLog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rep, err := newService(t, f, config{maxShare: 0.2, deleter: &actorDeleter{store: f.store}}).RunOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.store.ListAllAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]messages.AuditEvent{}
+	for _, e := range rows {
+		if e.Event != messages.AuditEventCleanup || e.Method != "cleanup" || e.Outcome != "success" {
+			t.Errorf("unexpected row %+v", e)
+			continue
+		}
+		got[e.Credential] = e
+	}
+	want := map[string]int64{
+		"check:" + strconv.FormatInt(f.dailyOld.ID, 10):     f.activeUser.ID,
+		"check:" + strconv.FormatInt(f.dailyOfBoth.ID, 10):  f.bothRemoved.ID,
+		"user:" + strconv.FormatInt(f.abandonedUser.ID, 10): f.abandonedUser.ID,
+		"user:" + strconv.FormatInt(f.bothRemoved.ID, 10):   f.bothRemoved.ID,
+	}
+	if len(got) != len(want) || len(rep.RemovedChecks)+len(rep.RemovedUsers) != len(want) {
+		t.Fatalf("activity rows %v; want one for each of %v", got, want)
+	}
+	for cred, user := range want {
+		e, ok := got[cred]
+		if !ok || e.UserID != user || !strings.Contains(e.Reason, "inactive") {
+			t.Errorf("%s: row %+v, want one under user %d saying why", cred, e, user)
+		}
+	}
+	// A removed user's log outlives the user.
+	own, err := f.store.ListAudit(ctx, f.abandonedUser.ID, 0, 10)
+	if err != nil || len(own) != 1 {
+		t.Errorf("the removed user's rows: %v %v", own, err)
+	}
+}

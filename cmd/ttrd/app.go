@@ -321,7 +321,7 @@ func (m *Main) serve() error {
 	pruner.Start()
 	m.defer_(pruner.Stop)
 	checks := check.NewClient(m.router)
-	sessions, accounts, pages, err := m.webUI(checks, limits)
+	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder})
 	if err != nil {
 		return err
 	}

@@ -737,3 +737,28 @@ func verifyWeb(t *testing.T, cur *daemon, w *upgradeWorld) {
 		t.Errorf("00012_web: after PATCH tz: %d tz=%q, want Europe/Berlin", code, me.TZ)
 	}
 }
+
+// ---- 00017_admin_sessions ----
+
+// verifyAdminSessions: on the migrated store an admin signs in to the admin pages (a row of
+// the new admin_sessions table), sees the previous release's user, and signs out.
+func verifyAdminSessions(t *testing.T, cur *daemon, w *upgradeWorld) {
+	const pw = "upgrade admin pages password"
+	if out, code := adminRun(t, "", append(cur.env, "TTR_ADMIN_PASSWORD="+pw), append([]string{"create", "--username", "pages-ops"}, cur.args...)...); code != 0 {
+		t.Fatalf("00017_admin_sessions: ttrd admin create: exit %d\n%s", code, out)
+	}
+	c := newWebClient(t, cur.URL)
+	_, _, token := c.get("/admin/login")
+	resp := c.do("POST", "/admin/login", formType, url.Values{"username": {"pages-ops"}, "password": {pw}, "csrf": {token}}.Encode(), nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+		t.Fatalf("00017_admin_sessions: POST /admin/login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	code, body, _ := c.get("/admin/users")
+	if code != 200 || !strings.Contains(body, w.user.UserSlug) {
+		t.Fatalf("00017_admin_sessions: /admin/users: %d, user %s of the previous release listed: %v", code, w.user.UserSlug, strings.Contains(body, w.user.UserSlug))
+	}
+	var n int
+	if err := w.db(t).QueryRow(`SELECT count(*) FROM admin_sessions`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("00017_admin_sessions: admin_sessions rows: %d (%v), want 1", n, err)
+	}
+}

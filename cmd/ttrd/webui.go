@@ -4,37 +4,68 @@ import (
 	"context"
 	"time"
 
+	"github.com/ttr-rip/ttr/actors/check"
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/account"
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
+	"github.com/ttr-rip/ttr/http/siteadmin"
+	"github.com/ttr-rip/ttr/http/tglogin"
 	"github.com/ttr-rip/ttr/http/web"
 )
 
 // csrfKeyLabel names the CSRF signing key derived from TTR_SECRET_KEY.
 const csrfKeyLabel = "ttr web csrf v1"
 
-// webUI builds the web UI's sessions, the account service and the pages, and starts pruning
+// webDeps are what the web UI shares with the edge.
+type webDeps struct {
+	checks   *check.Client
+	limits   *limit.Limits
+	admin    *ttrhttp.AdminDeps // nil: no admin pages
+	activity *activity.Recorder
+}
+
+// webUI builds the web UI's sessions, the account service and the pages (with the admin
+// pages, sharing the edge's siteadmin service, which it sets on d.admin), and starts pruning
 // expired sessions, slug holds and retired keys.
-func (m *Main) webUI(checks account.CheckDeleter, limits *limit.Limits) (*session.Manager, *account.Service, *web.Pages, error) {
+func (m *Main) webUI(d webDeps) (*session.Manager, *account.Service, *web.Pages, error) {
 	cfg := session.DefaultConfig()
 	cfg.Secure = secureCookies(m.cfg.HTTP.PublicURL)
 	cfg.IdleTimeout, cfg.MaxAge = m.cfg.Web.SessionIdle, m.cfg.Web.SessionMaxAge
 	cfg.TrustedOrigins = []string{m.cfg.HTTP.PublicURL}
 	cfg.RetiredFor = ttrhttp.RetiredFor
 	sessions, err := session.New(cfg, session.Deps{
-		Store: m.store, Index: m.ring.Index, Logger: m.log, Limits: limits,
+		Store: m.store, Admins: m.store, Index: m.ring.Index, Logger: m.log, Limits: d.limits,
 		// Derived from the server secret, so every node signs and checks the same tokens.
 		CSRFKey: m.ring.Derive(csrfKeyLabel),
 	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	accounts, err := account.New(account.Deps{Store: m.store, Checks: checks, Users: m.store, Keys: m.store, Ring: m.ring, Sessions: sessions})
+	accounts, err := account.New(account.Deps{Store: m.store, Checks: d.checks, Users: m.store, Keys: m.store, Ring: m.ring, Sessions: sessions})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pages, err := web.New(web.Config{PublicURL: m.cfg.HTTP.PublicURL}, web.Deps{Sessions: sessions, Accounts: accounts, Limits: limits, Logger: m.log})
+	wd := web.Deps{Sessions: sessions, Accounts: accounts, Limits: d.limits, Logger: m.log,
+		Activity: d.activity, Credentials: m.store}
+	if d.admin != nil {
+		site, err := siteadmin.New(siteadmin.Deps{Store: m.store, Checks: d.checks, Verifier: d.admin.Verifier, Limits: d.limits,
+			Activity: d.activity, Sessions: sessions, Logger: m.log, Nodes: d.admin.Nodes, Ready: m.readiness})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		d.admin.Site = site
+		wd.Admin = &web.AdminDeps{Site: site}
+	}
+	if tg := m.cfg.TelegramLogin; tg.Enabled() {
+		v, err := tglogin.New(tg.BotToken)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		wd.Telegram = &web.TelegramDeps{BotName: tg.BotName, Verifier: v, Store: m.store}
+	}
+	pages, err := web.New(web.Config{PublicURL: m.cfg.HTTP.PublicURL, Quotas: m.cfg.Abuse.Quotas}, wd)
 	if err != nil {
 		return nil, nil, nil, err
 	}

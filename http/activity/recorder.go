@@ -24,11 +24,14 @@ const (
 	EventTokenCreate = "token_create" // an API token was made
 	EventTokenUpdate = "token_update" // its name, expiry or networks changed
 	EventTokenRevoke = "token_revoke" // an API token was revoked
+	EventKeyCreate   = "key_create"   // a new user and its access key were made
 	EventKeyRotate   = "key_rotate"   // the access key was replaced
 	EventKeyNetworks = "key_networks" // the access key's allowed networks changed
 	EventSignIn      = "sign_in"
 	EventSignOut     = "sign_out"
-	EventAdmin       = "admin" // an administrator's action
+	EventAdmin       = "admin"                    // an administrator's action
+	EventLink        = "telegram_link"            // a Telegram account was linked or unlinked
+	EventCleanup     = messages.AuditEventCleanup // the cleanup removed an inactive check or user
 
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"

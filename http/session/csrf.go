@@ -109,3 +109,31 @@ func (m *Manager) verify(r *http.Request, p *Principal, form bool) error {
 	}
 	return nil
 }
+
+// StateToken binds a round trip through another site (Login with Telegram's redirect) to
+// this browser and purpose: an HMAC of the purpose and the browser's CSRF token (the
+// session's when p is signed in). The other site sees only the HMAC, never the token itself.
+// It makes sure the browser holds its CSRF cookie.
+func (m *Manager) StateToken(w http.ResponseWriter, r *http.Request, p *Principal, purpose string) string {
+	return m.state(m.CSRFToken(w, r, p), purpose)
+}
+
+// VerifyState checks a state token that came back from another site: it must be the one
+// StateToken made for this browser (signed in as p, or not signed in when p is nil).
+func (m *Manager) VerifyState(r *http.Request, p *Principal, purpose, state string) error {
+	var tok string
+	if p != nil {
+		tok = m.sessionCSRF(p.Session.TokenHash)
+	} else if c, err := r.Cookie(m.CSRFCookie()); err == nil && m.validAnon(c.Value) {
+		tok = c.Value
+	}
+	if tok == "" || state == "" || !hmac.Equal([]byte(state), []byte(m.state(tok, purpose))) {
+		m.Failed(r, ReasonCSRF)
+		return ErrCSRF
+	}
+	return nil
+}
+
+func (m *Manager) state(tok, purpose string) string {
+	return base64.RawURLEncoding.EncodeToString(m.mac("state:"+purpose, []byte(tok)))
+}

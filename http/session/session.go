@@ -65,6 +65,10 @@ type Config struct {
 	// RetiredFor is how long a rotated or deleted key is refused as such rather than as a
 	// guess (the edge's RetiredFor; default 24 h).
 	RetiredFor time.Duration
+	// AdminIdleTimeout ends an admin session not used for this long (default 30 minutes).
+	AdminIdleTimeout time.Duration
+	// AdminMaxAge ends an admin session this long after sign-in (default 8 hours).
+	AdminMaxAge time.Duration
 	// TrustedOrigins are origins (scheme://host[:port]) besides the request's own whose
 	// state-changing requests are accepted: the public URL, when a proxy rewrites Host.
 	TrustedOrigins []string
@@ -72,7 +76,8 @@ type Config struct {
 
 // DefaultConfig returns the documented defaults (plain-HTTP cookies).
 func DefaultConfig() Config {
-	return Config{IdleTimeout: 7 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, CacheTTL: 250 * time.Millisecond, RetiredFor: 24 * time.Hour}
+	return Config{IdleTimeout: 7 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, CacheTTL: 250 * time.Millisecond, RetiredFor: 24 * time.Hour,
+		AdminIdleTimeout: 30 * time.Minute, AdminMaxAge: 8 * time.Hour}
 }
 
 // maxCacheTTL bounds how stale a node's view of a session may be.
@@ -89,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxAge < c.IdleTimeout {
 		errs = append(errs, fmt.Errorf("session max age %v: want at least the idle timeout %v", c.MaxAge, c.IdleTimeout))
+	}
+	if c.AdminIdleTimeout < time.Minute || c.AdminMaxAge < c.AdminIdleTimeout {
+		errs = append(errs, fmt.Errorf("admin session idle timeout %v and max age %v: want at least 1m, and the max age at least the idle timeout", c.AdminIdleTimeout, c.AdminMaxAge))
 	}
 	if c.CacheTTL < 0 || c.CacheTTL > maxCacheTTL {
 		errs = append(errs, fmt.Errorf("session cache TTL %v: want 0 to %v", c.CacheTTL, maxCacheTTL))
@@ -107,6 +115,8 @@ type Deps struct {
 	CSRFKey []byte
 	// OnAuthFailure, when set, is told of every refused credential (see Failed).
 	OnAuthFailure func(r *http.Request, reason Reason)
+	// Admins holds admin sessions (the admin pages); nil = none.
+	Admins AdminStore
 	// Limits holds the failed-authentication allowance of client IPs that KeyUser enforces;
 	// nil = no limits.
 	Limits *limit.Limits

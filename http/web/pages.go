@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ttr-rip/ttr/http/account"
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -30,6 +31,8 @@ func (p *Pages) landing(w http.ResponseWriter, r *http.Request) {
 type signinData struct {
 	// CookieProblem explains why a session cannot work at the address the browser used.
 	CookieProblem string
+	// Telegram offers "Sign in with Telegram".
+	Telegram bool
 }
 
 // signinPage: GET /signin — "I have a key".
@@ -44,7 +47,7 @@ func (p *Pages) renderSignin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	v := p.newView(w, r, pr, "Sign in")
 	v.Error = errMsg
-	d := signinData{}
+	d := signinData{Telegram: p.d.Telegram != nil}
 	if p.d.Sessions.Config().Secure && !requestIsHTTPS(r) {
 		d.CookieProblem = "This page was opened over plain HTTP, but ttr's session cookie is Secure and only works over https. " + p.cookieAdvice(r)
 	}
@@ -57,6 +60,7 @@ func (p *Pages) signin(w http.ResponseWriter, r *http.Request, _ *session.Princi
 	key := strings.TrimSpace(r.PostFormValue("key"))
 	u, err := p.d.Sessions.KeyUser(r.Context(), r, key)
 	if err != nil {
+		p.recordSignIn(r, 0, messages.MessageOf(err))
 		if messages.CodeOf(err) == messages.EUnauthorized {
 			p.renderSignin(w, r, http.StatusUnauthorized, "That key was not recognised. Check it and try again.")
 			return nil
@@ -66,6 +70,7 @@ func (p *Pages) signin(w http.ResponseWriter, r *http.Request, _ *session.Princi
 	if _, err := p.d.Sessions.Begin(w, r, u.ID); err != nil {
 		return err
 	}
+	p.recordSignIn(r, u.ID, "")
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	return nil
 }
@@ -91,6 +96,7 @@ func (p *Pages) signup(w http.ResponseWriter, r *http.Request, _ *session.Princi
 		return err
 	}
 	pr := &session.Principal{Session: s, User: c.User}
+	p.record(r, pr, activity.EventKeyCreate, "", "")
 	v := p.newView(w, r, pr, "Your access key")
 	v.Data = keyData{Key: c.AuthKey, UserSlug: c.User.Slug}
 	p.render(w, r, http.StatusOK, "key", v)
@@ -98,9 +104,12 @@ func (p *Pages) signup(w http.ResponseWriter, r *http.Request, _ *session.Princi
 }
 
 // signout: POST /signout.
-func (p *Pages) signout(w http.ResponseWriter, r *http.Request, _ *session.Principal) error {
+func (p *Pages) signout(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
 	if err := p.d.Sessions.End(w, r); err != nil {
 		return err
+	}
+	if pr != nil {
+		p.record(r, pr, activity.EventSignOut, "", "")
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
@@ -134,6 +143,8 @@ func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Pr
 // accountData is the account page's data.
 type accountData struct {
 	Me             account.Me
+	Creds          *credentialsData // nil: no credential sections
+	Telegram       *telegramSection // nil: Login with Telegram is off
 	PingURLBase    string
 	PingKeyURLBase string
 	NewPingKey     bool
@@ -145,7 +156,17 @@ func (p *Pages) accountPage(w http.ResponseWriter, r *http.Request, pr *session.
 }
 
 func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, pr *session.Principal, status int, notice, errMsg string) error {
+	return p.renderAccountWith(w, r, pr, status, notice, errMsg, "", 0)
+}
+
+// renderAccountWith renders the account page with newToken, an API token just made, shown
+// this once.
+func (p *Pages) renderAccountWith(w http.ResponseWriter, r *http.Request, pr *session.Principal, status int, notice, errMsg, newToken string, newTokenID int64) error {
 	me, err := p.d.Accounts.Me(r.Context(), pr.User.ID)
+	if err != nil {
+		return err
+	}
+	creds, err := p.credentialsFor(r.Context(), r, pr.User.ID, newToken, newTokenID)
 	if err != nil {
 		return err
 	}
@@ -154,7 +175,7 @@ func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, pr *sessio
 	pr.Prefs = messagesPrefs(me)
 	v := p.newView(w, r, pr, "Account")
 	v.Notice, v.Error = notice, errMsg
-	v.Data = accountData{Me: me, PingURLBase: p.cfg.PublicURL + "/p/" + me.UserSlug + "/", PingKeyURLBase: p.cfg.PublicURL + "/ping/" + me.PingKey + "/"}
+	v.Data = accountData{Me: me, Creds: creds, Telegram: p.telegramSection(r.Context(), pr.User.ID), PingURLBase: p.cfg.PublicURL + "/p/" + me.UserSlug + "/", PingKeyURLBase: p.cfg.PublicURL + "/ping/" + me.PingKey + "/"}
 	p.render(w, r, status, "account", v)
 	return nil
 }
@@ -183,6 +204,7 @@ func (p *Pages) rotateKey(w http.ResponseWriter, r *http.Request, pr *session.Pr
 	if err != nil {
 		return err
 	}
+	p.record(r, pr, activity.EventKeyRotate, "", "")
 	v := p.newView(w, r, pr, "Your new access key")
 	v.Data = keyData{Key: key, Rotated: true, UserSlug: pr.User.Slug}
 	p.render(w, r, http.StatusOK, "key", v)
@@ -232,6 +254,7 @@ func (p *Pages) signoutEverywhere(w http.ResponseWriter, r *http.Request, pr *se
 	if err := p.d.Sessions.End(w, r); err != nil {
 		return err
 	}
+	p.record(r, pr, activity.EventSignOut, "", "everywhere")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }

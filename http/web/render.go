@@ -110,6 +110,10 @@ func (p *Pages) signedIn(h handler) http.HandlerFunc {
 			p.fail(w, r, err)
 			return
 		}
+		if !pr.User.DisabledAt.IsZero() {
+			p.fail(w, r, session.ErrDisabled) // an admin disabled the account
+			return
+		}
 		if err := h(w, r, &pr); err != nil {
 			p.fail(w, r, err)
 		}
@@ -134,6 +138,9 @@ func (p *Pages) form(h handler, needSession bool) http.HandlerFunc {
 		var pr *session.Principal
 		got, err := p.d.Sessions.Resolve(r)
 		switch {
+		case err == nil && needSession && !got.User.DisabledAt.IsZero():
+			p.fail(w, r, session.ErrDisabled) // an admin disabled the account
+			return
 		case err == nil:
 			pr = &got
 		case !errors.Is(err, session.ErrNoSession):

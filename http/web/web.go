@@ -11,6 +11,7 @@ import (
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/account"
+	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
 )
@@ -29,6 +30,8 @@ type Config struct {
 	PublicURL string
 	// FormLimit caps form bodies (413 beyond).
 	FormLimit int64
+	// Quotas bound what one user may own (the account page's API tokens); zero = unlimited.
+	Quotas limit.Quotas
 }
 
 // Deps are the pages' collaborators.
@@ -37,8 +40,18 @@ type Deps struct {
 	Accounts *account.Service
 	// Limits holds the sign-up allowance of client IPs ("Get a new key"); nil = none.
 	Limits *limit.Limits
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Admin serves the admin pages (/admin/…); nil = none.
+	Admin *AdminDeps
+	// Activity records sign-ins, sign-outs and account changes made in the pages; nil =
+	// none.
+	Activity *activity.Recorder
+	// Credentials holds API tokens, key networks and the activity log (the account page's
+	// sections); nil = those sections are not shown.
+	Credentials Credentials
+	// Telegram is Login with Telegram; nil = off.
+	Telegram *TelegramDeps
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Pages is the web UI. It implements ttrhttp.Pages.
@@ -79,6 +92,7 @@ func New(cfg Config, d Deps) (*Pages, error) {
 		"themes": func() []string { return account.Themes },
 		"modes":  func() []string { return account.Modes },
 		"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		"when":   when,
 	}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -86,6 +100,9 @@ func New(cfg Config, d Deps) (*Pages, error) {
 			return nil, err
 		}
 		p.pages[name] = t
+	}
+	if err := p.parseOwnPages(funcs); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -96,12 +113,16 @@ func (p *Pages) Routes() []ttrhttp.PageRoute {
 	r := func(method, pattern string, h http.HandlerFunc) ttrhttp.PageRoute {
 		return ttrhttp.PageRoute{Method: method, Pattern: pattern, Handler: h}
 	}
-	return []ttrhttp.PageRoute{
+	var own []ttrhttp.PageRoute
+	for _, d := range p.ownRoutes() {
+		own = append(own, r(d.method, d.pattern, d.h))
+	}
+	return append(own, []ttrhttp.PageRoute{
 		r(get, "/", p.landing),
 		r(post, "/signup", p.form(p.signup, false)),
 		r(get, "/signin", p.signinPage),
 		r(post, "/signin", p.form(p.signin, false)),
-		r(post, "/signout", p.form(p.signout, true)),
+		r(post, "/signout", p.form(p.signout, false)),
 		r(post, "/theme", p.form(p.setTheme, false)),
 		r(get, "/dashboard", p.signedIn(p.dashboard)),
 		r(get, "/account", p.signedIn(p.accountPage)),
@@ -113,7 +134,7 @@ func (p *Pages) Routes() []ttrhttp.PageRoute {
 		r(post, "/account/delete", p.form(p.deleteAccount, true)),
 		r(get, "/static/*file", p.static),
 		r(http.MethodHead, "/static/*file", p.static),
-	}
+	}...)
 }
 
 func (p *Pages) static(w http.ResponseWriter, r *http.Request) {

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"RenameDestinations", testRenameDestinations},
 		{"OtherUserNotFound", testOtherUser},
 		{"Admins", testAdmins},
+		{"AdminSessions", testAdminSessions},
 		{"RefreshRotation", testRefreshRotation},
 		{"RevokedAccess", testRevokedAccess},
 		{"MetricsTokens", testMetricsTokens},

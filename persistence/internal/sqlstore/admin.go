@@ -47,6 +47,7 @@ type adminSQL struct {
 	deleteAdminTokens, addRefreshToken, spendRefreshToken, refreshToken, revokeFamily  string
 	revokeAccessToken, accessTokenRevoked, pruneRefreshTokens, pruneRevokedTokens      string
 	createMetricsToken, metricsTokenByHash, listMetricsTokens, revokeMetricsToken      string
+	adminSessionSQL
 }
 
 func newAdminSQL(d *Dialect) adminSQL {
@@ -75,6 +76,7 @@ func newAdminSQL(d *Dialect) adminSQL {
 			WHERE token_hash = $1 AND revoked_at IS NULL`),
 		listMetricsTokens:  `SELECT ` + metricsTokenColumns + ` FROM metrics_tokens ORDER BY id`,
 		revokeMetricsToken: r(`UPDATE metrics_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2`),
+		adminSessionSQL:    newAdminSessionSQL(r),
 	}
 }
 
@@ -108,26 +110,34 @@ func (s *Store) ListAdmins(ctx context.Context) ([]persistence.Admin, error) {
 	return out, nil
 }
 
-// SetAdminPassword replaces the admin's password hash and ends their refresh tokens.
+// SetAdminPassword replaces the admin's password hash and ends their refresh tokens and
+// browser sessions.
 func (s *Store) SetAdminPassword(ctx context.Context, username, hash string, at time.Time) error {
 	return s.tx(ctx, "set admin password", func(tx Querier) error {
 		var id int64
 		if err := tx.QueryRow(ctx, s.q.setAdminPassword, hash, at.UnixMilli(), username).Scan(&id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, s.q.deleteAdminTokens, id)
+		if _, err := tx.Exec(ctx, s.q.deleteAdminTokens, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.q.deleteAdminSessions, id)
 		return err
 	})
 }
 
-// DeleteAdmin deletes the admin and their refresh tokens.
+// DeleteAdmin deletes the admin, their refresh tokens and their browser sessions.
 func (s *Store) DeleteAdmin(ctx context.Context, username string) error {
 	return s.tx(ctx, "delete admin", func(tx Querier) error {
 		var id int64
 		if err := tx.QueryRow(ctx, s.q.deleteAdmin, username).Scan(&id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, s.q.deleteAdminTokens, id)
+		if _, err := tx.Exec(ctx, s.q.deleteAdminTokens, id); err != nil {
+			return err
+		}
+		// The foreign key cascades too; this does not depend on it being enforced.
+		_, err := tx.Exec(ctx, s.q.deleteAdminSessions, id)
 		return err
 	})
 }

@@ -23,7 +23,7 @@ func newSiteSQL(d *Dialect) siteSQL {
 	r := d.Rebind
 	return siteSQL{
 		setUserDisabled: r(`UPDATE users SET disabled_at = $1 WHERE id = $2`),
-		listUsers: r(`SELECT u.id, u.slug, u.auth_key_hash, u.created_at, u.disabled_at,
+		listUsers: r(`SELECT u.id, u.slug, u.auth_key_hash, u.created_at, u.disabled_at, u.last_seen_at,
 				(SELECT count(*) FROM checks c WHERE c.user_id = u.id),
 				(SELECT max(c.last_ping) FROM checks c WHERE c.user_id = u.id)
 			FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2`),
@@ -77,11 +77,12 @@ func (s *Store) ListUsers(ctx context.Context, afterID int64, limit int) ([]pers
 			u                       persistence.UserSummary
 			hash                    []byte
 			created, disabled, ping sql.NullInt64
+			seen                    sql.NullInt64
 		)
-		err := row.Scan(&u.ID, &u.Slug, &hash, &created, &disabled, &u.Checks, &ping)
+		err := row.Scan(&u.ID, &u.Slug, &hash, &created, &disabled, &seen, &u.Checks, &ping)
 		// What a list shows of an access key: the first 8 hex digits of its hash.
 		u.KeyHashPrefix = hex.EncodeToString(hash[:min(len(hash), 4)])
-		u.CreatedAt, u.DisabledAt, u.LastPing = FromMS(created), FromMS(disabled), FromMS(ping)
+		u.CreatedAt, u.DisabledAt, u.LastPing, u.LastSeen = FromMS(created), FromMS(disabled), FromMS(ping), FromMS(seen)
 		return u, err
 	}, s.q.listUsers, afterID, limit)
 	if err != nil {
