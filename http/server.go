@@ -59,7 +59,11 @@ func NewServer(cfg Config, deps Deps) *Server {
 		s.deps.Accounts, _ = account.New(account.Deps{Store: st, Checks: s.deps.Checks, Users: users, Keys: keys, Ring: s.deps.Ring, Sessions: forget, Now: s.now})
 	}
 	router, ping := s.routes()
-	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
+	inner := pingsFirst(ping, s.healthchecksFirst(router))
+	s.handler = s.middleware(inner)
+	if p, ok := deps.Pages.(APIUser); ok {
+		p.UseAPI(inner)
+	}
 	return s
 }
 
