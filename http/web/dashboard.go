@@ -27,11 +27,12 @@ type dashQuery struct {
 	SortBy string // "" = status (failing first)
 	Dir    string // "" = asc
 	Cursor string
+	Size   string // "" = dashPageSize; the API allows 1 to 100
 }
 
 func parseDashQuery(v url.Values) dashQuery {
 	q := dashQuery{Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), SortBy: v.Get("sort_by"),
-		Dir: v.Get("sort_direction"), Cursor: v.Get("cursor")}
+		Dir: v.Get("sort_direction"), Cursor: v.Get("cursor"), Size: v.Get("size")}
 	for _, t := range v["tag"] {
 		for _, t := range strings.Split(t, ",") {
 			if t = strings.TrimSpace(t); t != "" && !slices.Contains(q.Tags, t) {
@@ -56,6 +57,7 @@ func (q dashQuery) values() url.Values {
 	set("sort_by", q.SortBy)
 	set("sort_direction", q.Dir)
 	set("cursor", q.Cursor)
+	set("size", q.Size)
 	return v
 }
 
@@ -71,7 +73,9 @@ func (q dashQuery) href() string {
 // the page was rendered from is the one the script sends back.
 func (q dashQuery) apiTarget() string {
 	v := q.values()
-	v.Set("size", strconv.Itoa(dashPageSize))
+	if q.Size == "" {
+		v.Set("size", strconv.Itoa(dashPageSize))
+	}
 	return "/api/v1/checks/aggregate?" + v.Encode()
 }
 
