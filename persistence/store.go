@@ -91,8 +91,9 @@ type CheckReader interface {
 	// checks, or of none, are left out.
 	PageChannels(ctx context.Context, userID int64, checkIDs []int64) ([]messages.Channel, error)
 	// RecentPings returns the newest perCheck pings of each of the user's checks among
-	// checkIDs, in one query, ordered by check id and then newest first, bodies left out
-	// (BodySize set). Ids of other users' checks are left out.
+	// checkIDs, in one query, ordered by check id and then newest first, with CheckID, N,
+	// At, Kind, ExitStatus and Reason set (the rest left zero: a strip needs no more). Ids
+	// of other users' checks are left out.
 	RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error)
 	// ListDeliveries returns the check's outbox rows, newest first, at most limit.
 	ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error)

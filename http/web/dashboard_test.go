@@ -154,17 +154,21 @@ func (e *dashEnv) do(tb testing.TB, method, path, body string, hdr map[string]st
 func (e *dashEnv) seed(tb testing.TB, n, pings int) {
 	tb.Helper()
 	now := time.Now()
+	checks := make([]messages.Check, n)
 	for i := range n {
-		c := storetest.NewCheck(tb, e.st, e.user.ID, func(c *messages.Check) {
+		checks[i] = storetest.NewCheck(tb, e.st, e.user.ID, func(c *messages.Check) {
 			c.Name = fmt.Sprintf("nightly backup of database server %03d", i)
 			c.Slug = fmt.Sprintf("backup-db-%03d", i)
 			c.Tags = []string{"prod", "db"}
 			c.IntervalSeconds, c.GraceSeconds = 300, 60
 		})
-		st := c.CheckState
-		var writes []persistence.Write
-		version := c.Version
-		for k := 1; k <= pings; k++ {
+	}
+	// Ping k of every check in one batch (a batch holds one write per check).
+	for k := 1; k <= pings; k++ {
+		writes := make([]persistence.Write, 0, n)
+		for i := range checks {
+			c := &checks[i]
+			st := c.CheckState
 			st.NPings = int64(k)
 			st.Status = messages.StatusUp
 			st.LastPing = storetest.Ms(now.Add(time.Duration(k-pings) * time.Minute))
@@ -183,19 +187,23 @@ func (e *dashEnv) seed(tb testing.TB, n, pings int) {
 			} else if k%4 == 0 {
 				kind = messages.KindStart
 			}
-			w := persistence.Write{CheckID: c.ID, ExpectVersion: version, State: st,
+			w := persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: st,
 				Ping: &messages.PingRecord{CheckID: c.ID, N: int64(k), At: st.LastPing, Kind: kind, ExitStatus: -1,
 					Method: "POST", RemoteIP: "192.0.2.1", RequestID: fmt.Sprintf("r-%d-%d", c.ID, k)}}
 			if k == 1 {
 				w.Channel = &messages.Channel{CheckID: c.ID, UserID: e.user.ID, Name: messages.ChannelWebhook, Enabled: true, ConfigEnc: []byte{1}}
 			}
 			writes = append(writes, w)
-			version++
+			c.Version++
+			c.CheckState = st
 		}
-		for _, w := range writes { // one at a time: each expects the version the previous made
-			out, err := e.st.Commit(context.Background(), []persistence.Write{w})
-			if err != nil || out[0].Kind != persistence.OutcomeCommitted {
-				tb.Fatalf("seed pings: %v %+v", err, out)
+		out, err := e.st.Commit(context.Background(), writes)
+		if err != nil {
+			tb.Fatalf("seed pings: %v", err)
+		}
+		for _, o := range out {
+			if o.Kind != persistence.OutcomeCommitted {
+				tb.Fatalf("seed pings: %+v", o)
 			}
 		}
 	}

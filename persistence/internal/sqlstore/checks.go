@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -77,7 +78,7 @@ func newCheckSQL(d *Dialect) checkSQL {
 		pageChannels: `SELECT ` + channelColumns + ` FROM channels WHERE user_id = ` + d.Param(1) + ` AND check_id IN (`,
 		// A ping's n is the check's n_pings when it was written (the write that appends it
 		// sets both), so the newest k pings are those above n_pings - k: an index range.
-		recentPings: `SELECT ` + prefixed("p.", PingColumns) + `, COALESCE(octet_length(p.body), 0)
+		recentPings: `SELECT p.check_id, p.n, p.at, p.kind, p.exit_status, p.reason
 			FROM checks c JOIN pings p ON p.check_id = c.id AND p.n > c.n_pings - ` + d.Param(1) + `
 			WHERE c.user_id = ` + d.Param(2) + ` AND c.id IN (`,
 		listChecks: `SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ` + d.Param(1),
@@ -306,7 +307,7 @@ func (s *Store) PageChannels(ctx context.Context, userID int64, checkIDs []int64
 }
 
 // RecentPings returns the newest perCheck pings of each of the user's checks among
-// checkIDs, bodies left out.
+// checkIDs: what the dashboard's strip shows of each (persistence.CheckReader).
 func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error) {
 	if err := CheckLimit(perCheck); err != nil {
 		return nil, err
@@ -316,9 +317,12 @@ func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64,
 	}
 	args := []any{int64(perCheck), userID} // in the order of their placeholders
 	out, err := query(ctx, s.cfg.Read, func(r Row) (messages.PingRecord, error) {
-		var size int64
-		p, err := scanPing(r, &size)
-		p.BodySize = size
+		var (
+			p  messages.PingRecord
+			at sql.NullInt64
+		)
+		err := r.Scan(&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.Reason)
+		p.At = FromMS(at)
 		return p, err
 	}, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY p.check_id, p.n DESC`, args...)
 	if err != nil {
@@ -341,15 +345,6 @@ func (s *Store) inList(args *[]any, ids []int64) string {
 		b.WriteString(s.q.param(len(*args)))
 	}
 	return b.String()
-}
-
-// prefixed qualifies each column of a comma-separated list with prefix ("p.").
-func prefixed(prefix, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }
 
 // containsPattern is a LIKE pattern matching text that contains q literally (\ escapes).
