@@ -34,10 +34,10 @@ var errNoActors = &messages.Error{Code: messages.EUnavailable, Message: "no chec
 
 func (noActors) Ping(context.Context, int64, *messages.Ping) (string, error) { return "", errNoActors }
 func (noActors) Edit(context.Context, int64, *messages.CheckEdit) error      { return errNoActors }
-func (noActors) Pause(context.Context, int64, int64, []int64) error         { return errNoActors }
-func (noActors) Resume(context.Context, int64, int64, []int64) error        { return errNoActors }
-func (noActors) TogglePause(context.Context, int64, int64, []int64) error   { return errNoActors }
-func (noActors) Delete(context.Context, int64, int64, []int64) error        { return errNoActors }
+func (noActors) Pause(context.Context, int64, int64, []int64) error          { return errNoActors }
+func (noActors) Resume(context.Context, int64, int64, []int64) error         { return errNoActors }
+func (noActors) TogglePause(context.Context, int64, int64, []int64) error    { return errNoActors }
+func (noActors) Delete(context.Context, int64, int64, []int64) error         { return errNoActors }
 func (noActors) SetChannel(context.Context, int64, int64, string, bool, []byte, bool) error {
 	return errNoActors
 }
