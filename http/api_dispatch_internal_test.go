@@ -92,7 +92,6 @@ func TestMatchCheckRoute(t *testing.T) {
 		{method: GET, rest: "/import", status: 405, allow: []string{POST}},
 		{method: POST, rest: "/import/other", status: 404},
 		{method: GET, rest: "/aggregate/1", status: 404},
-		{method: GET, rest: "/export", status: 404},
 		{method: PUT, rest: "/1/sms", status: 404},
 		{method: PUT, rest: "/1/Telegram", status: 404},
 		{method: PUT, rest: "/1/telegram/", status: 404},
