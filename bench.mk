@@ -18,6 +18,13 @@ bench-build:
 bench: bench-build ## full benchmark and scenarios (~11 min): results in docs/benchmarks.md and docs/bench-latest/
 	./.ci/ensure-postgres
 	./$(BIN)/ttr-bench run -bin $(BIN) -via 'make bench' $(BENCH_FLAGS)
+	$(MAKE) bench-dashboard
+
+# The dashboard's costs (docs/benchmarks.md "Dashboard"): a 100-row page of a 1,000-check
+# account rendered, and the aggregate's 304 answer to a poll, on one core.
+.PHONY: bench-dashboard
+bench-dashboard: ## dashboard render and 304-poll benchmarks (~1 min)
+	$(GO) test ./http/web/ -run '^$$' -bench 'Dashboard100Rows|Aggregate304' -benchtime 3s -cpu 1
 
 .PHONY: bench-quick
 bench-quick: bench-build ## benchmark smoke test, scenarios scaled down (~1.5 min): results in bin/bench-quick/

@@ -113,6 +113,8 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.importChecks
 	case opImportHC:
 		return s.importHealthchecks
+	case opAggregate:
+		return s.aggregate
 	}
 	return nil
 }

@@ -195,9 +195,18 @@ func (s *Server) checkStats(w http.ResponseWriter, r *http.Request, a apiArgs) e
 	if err != nil {
 		return err
 	}
-	act, err := s.deps.Store.CheckActivity(r.Context(), a.user.ID, now.Add(-statsWindow))
+	j, err := s.statsOf(r.Context(), a.user.ID, st, now)
 	if err != nil {
 		return err
+	}
+	return writeJSONTagged(w, r, a.user, j)
+}
+
+// statsOf completes the user's counts st with their activity of the last statsWindow.
+func (s *Server) statsOf(ctx context.Context, userID int64, st persistence.Stats, now time.Time) (statsJSON, error) {
+	act, err := s.deps.Store.CheckActivity(ctx, userID, now.Add(-statsWindow))
+	if err != nil {
+		return statsJSON{}, err
 	}
 	j := statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late,
 		Pings24h: act.Pings, Alerts24h: act.Alerts}
@@ -209,7 +218,7 @@ func (s *Server) checkStats(w http.ResponseWriter, r *http.Request, a apiArgs) e
 		j.AvgPingsPerCheck24h = float64(act.Pings) / float64(st.Total)
 		j.AvgAlertsPerCheck24h = float64(act.Alerts) / float64(st.Total)
 	}
-	return writeJSONTagged(w, r, a.user, j)
+	return j, nil
 }
 
 // checkTags: GET /api/v1/checks/tags → {"tags": [{tag, count}]}, sorted by tag.

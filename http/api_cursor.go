@@ -12,7 +12,7 @@ import (
 )
 
 // Sort columns of GET /api/v1/checks.
-var sortColumns = []string{"id", "name", "created_at", "next_deadline", "last_ping"}
+var sortColumns = []string{"id", "name", "created_at", "next_deadline", "last_ping", "status"}
 
 // maxCursorLen bounds a cursor before it is decoded.
 const maxCursorLen = 1024
@@ -87,6 +87,8 @@ func keyOf(c messages.Check, sortBy string) persistenceKey {
 		k.Int = timeKey(c.NextDeadline.UnixMilli(), c.NextDeadline.IsZero())
 	case "last_ping":
 		k.Int = timeKey(c.LastPing.UnixMilli(), c.LastPing.IsZero())
+	case "status":
+		k.Int = persistence.StatusKey(c.Status, c.NextDeadline)
 	}
 	return k
 }

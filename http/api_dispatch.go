@@ -36,6 +36,7 @@ const (
 	opExport
 	opImport
 	opImportHC
+	opAggregate
 )
 
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
@@ -70,6 +71,7 @@ var checkRoutes = []struct {
 	{[]string{"export"}, map[string]checkOp{http.MethodGet: opExport}},
 	{[]string{"import"}, map[string]checkOp{http.MethodPost: opImport}},
 	{[]string{"import", "healthchecks"}, map[string]checkOp{http.MethodPost: opImportHC}},
+	{[]string{"aggregate"}, map[string]checkOp{http.MethodGet: opAggregate}},
 	{[]string{segID}, map[string]checkOp{
 		http.MethodGet: opGet, http.MethodPut: opPut, http.MethodPatch: opPatch, http.MethodDelete: opDelete,
 	}},

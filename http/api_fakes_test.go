@@ -201,6 +201,8 @@ func apiKeyOf(c messages.Check, sortBy string) persistence.Key {
 		k.Int = t(c.NextDeadline)
 	case "last_ping":
 		k.Int = t(c.LastPing)
+	case "status":
+		k.Int = persistence.StatusKey(c.Status, c.NextDeadline)
 	}
 	return k
 }
@@ -235,6 +237,20 @@ func (s *apiStore) ListChecks(ctx context.Context, userID int64, q persistence.L
 		}
 		if !apiAllIn(q.Tags, c.Tags) {
 			continue
+		}
+		if q.Search != "" && !strings.Contains(strings.ToLower(c.Name), strings.ToLower(q.Search)) {
+			continue
+		}
+		switch q.Status {
+		case "":
+		case persistence.StatusLate:
+			if c.Status != messages.StatusUp || !q.Now.After(c.NextDue) || q.Now.After(c.NextDeadline) {
+				continue
+			}
+		default:
+			if c.Status != q.Status {
+				continue
+			}
 		}
 		if q.After != nil && dir*apiCompareKeys(apiKeyOf(c, q.SortBy), *q.After, q.SortBy) <= 0 {
 			continue
@@ -388,6 +404,36 @@ func (s *apiStore) Channels(_ context.Context, userID, checkID int64) ([]message
 		return nil, nil
 	}
 	return slices.Clone(s.channels[checkID]), nil
+}
+
+func (s *apiStore) PageChannels(_ context.Context, userID int64, ids []int64) ([]messages.Channel, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.Channel
+	for _, id := range ids {
+		if s.owns(userID, id) {
+			out = append(out, s.channels[id]...)
+		}
+	}
+	return out, nil
+}
+
+func (s *apiStore) RecentPings(_ context.Context, userID int64, ids []int64, perCheck int) ([]messages.PingRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.PingRecord
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		if !s.owns(userID, id) {
+			continue
+		}
+		ps := s.pings[id]
+		for i := len(ps) - 1; i >= 0 && i >= len(ps)-perCheck; i-- {
+			p := ps[i]
+			p.BodySize, p.Body = int64(len(p.Body)), nil
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func (s *apiStore) ListDeliveries(_ context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error) {

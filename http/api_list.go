@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/messages"
@@ -21,12 +23,17 @@ const (
 	maxPageSize     = 100
 )
 
+// maxSearchRunes bounds the name search q.
+const maxSearchRunes = 100
+
 // listParams are the validated query of GET /api/v1/checks.
 type listParams struct {
 	size   int
 	sortBy string
 	dir    string // asc | desc
 	tags   []string
+	search string // q: a part of the name
+	status string // one of persistence.ListStatuses, or ""
 	cursor *cursor
 }
 
@@ -65,6 +72,13 @@ func parseListParams(q url.Values) (listParams, error) {
 	if len(p.tags) > checkconfig.MaxTags {
 		return p, invalid("tag: at most %d tags", checkconfig.MaxTags)
 	}
+	p.search = strings.TrimSpace(q.Get("q"))
+	if utf8.RuneCountInString(p.search) > maxSearchRunes {
+		return p, invalid("q: at most %d characters", maxSearchRunes)
+	}
+	if p.status = q.Get("status"); p.status != "" && !slices.Contains(persistence.ListStatuses, p.status) {
+		return p, invalid("status must be one of %s", strings.Join(persistence.ListStatuses, ", "))
+	}
 	if q.Has("cursor") && q.Get("cursor") != "" {
 		c, err := decodeCursor(q.Get("cursor"), p.sortBy, p.dir)
 		if err != nil {
@@ -83,10 +97,7 @@ type checkPage struct {
 	Size       int         `json:"size"` // the page size asked for
 }
 
-// listChecks: GET /api/v1/checks. Keyset pages on (sort column, id): a forward page asks for
-// the rows after the cursor's key; a back page asks for the rows before it by reversing the
-// direction, then reverses them. One row more than the page tells whether another page
-// follows in that direction. The weak ETag covers the user, every query parameter (the
+// listChecks: GET /api/v1/checks. The weak ETag covers the user, every query parameter (the
 // cursor included), the rows' ids and versions and the answer itself (derived fields such as
 // late change with time, channel status without a version).
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) error {
@@ -95,7 +106,22 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) e
 	if err != nil {
 		return err
 	}
-	lq := persistence.ListQuery{SortBy: p.sortBy, Desc: p.dir == "desc", Tags: p.tags, Limit: p.size + 1}
+	page, rows, err := s.checkPage(r.Context(), a.user, p)
+	if err != nil {
+		return err
+	}
+	return writeListTagged(w, r, a.user, q, rows, page)
+}
+
+// checkPage reads one page of the user's checks. Keyset pages on (sort column, id): a
+// forward page asks for the rows after the cursor's key; a back page asks for the rows
+// before it by reversing the direction, then reverses them. One row more than the page
+// tells whether another page follows in that direction. The page's channels come from one
+// query, not one per row.
+func (s *Server) checkPage(ctx context.Context, u messages.User, p listParams) (checkPage, []messages.Check, error) {
+	now := s.now()
+	lq := persistence.ListQuery{SortBy: p.sortBy, Desc: p.dir == "desc", Tags: p.tags, Limit: p.size + 1,
+		Search: p.search, Status: p.status, Now: now}
 	back := p.cursor != nil && p.cursor.Back
 	if p.cursor != nil {
 		lq.After = p.cursor.Key.key()
@@ -103,9 +129,9 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) e
 			lq.Desc = !lq.Desc
 		}
 	}
-	rows, err := s.deps.Store.ListChecks(r.Context(), a.user.ID, lq)
+	rows, err := s.deps.Store.ListChecks(ctx, u.ID, lq)
 	if err != nil {
-		return err
+		return checkPage{}, nil, err
 	}
 	more := len(rows) > p.size
 	if more {
@@ -137,19 +163,35 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) e
 			page.NextCursor = at(last, false)
 		}
 	}
-	now := s.now()
-	for _, c := range rows {
-		chans, err := s.deps.Store.Channels(r.Context(), a.user.ID, c.ID)
-		if err != nil {
-			return err
-		}
-		page.Items = append(page.Items, s.renderCheck(a.user, c, chans, now))
+	chans, err := s.deps.Store.PageChannels(ctx, u.ID, checkIDs(rows))
+	if err != nil {
+		return checkPage{}, nil, err
 	}
-	body, err := json.Marshal(page)
+	byCheck := make(map[int64][]messages.Channel, len(rows))
+	for _, ch := range chans {
+		byCheck[ch.CheckID] = append(byCheck[ch.CheckID], ch)
+	}
+	for _, c := range rows {
+		page.Items = append(page.Items, s.renderCheck(u, c, byCheck[c.ID], now))
+	}
+	return page, rows, nil
+}
+
+func checkIDs(rows []messages.Check) []int64 {
+	ids := make([]int64, len(rows))
+	for i, c := range rows {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// writeListTagged answers v (a page of rows, or more around it) with listETag, or 304.
+func writeListTagged(w http.ResponseWriter, r *http.Request, u messages.User, q url.Values, rows []messages.Check, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	etag := listETag(a.user, q, rows, body)
+	etag := listETag(u, q, rows, body)
 	w.Header().Set("ETag", etag)
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)

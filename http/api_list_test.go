@@ -76,7 +76,7 @@ func TestListPagination(t *testing.T) {
 	seedChecks(t, e, u)
 	e.create(other, nil)
 
-	for _, sortBy := range []string{"id", "name", "created_at", "next_deadline", "last_ping"} {
+	for _, sortBy := range []string{"id", "name", "created_at", "next_deadline", "last_ping", "status"} {
 		for _, dir := range []string{"asc", "desc"} {
 			for _, tag := range []string{"", "even", "even,four"} {
 				for _, size := range []int{1, 5, 23, 100} {

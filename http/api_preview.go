@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/schedule"
@@ -9,6 +10,16 @@ import (
 
 // previewCount is how many due times a preview shows.
 const previewCount = 5
+
+// previewLocalLayout is RFC 3339 with the zone's offset, to the second.
+const previewLocalLayout = "2006-01-02T15:04:05-07:00"
+
+// previewJSON answers a preview: the due times in UTC, and the same times in tz.
+type previewJSON struct {
+	Next      []string `json:"next"`
+	TZ        string   `json:"tz"`
+	NextLocal []string `json:"next_local"`
+}
 
 // previewRequest is the body of POST /api/v1/schedule/preview.
 type previewRequest struct {
@@ -18,7 +29,8 @@ type previewRequest struct {
 	TZ              *string `json:"tz"`
 }
 
-// previewSchedule: POST /api/v1/schedule/preview → {"next": [5 RFC 3339 times]}, validated
+// previewSchedule: POST /api/v1/schedule/preview → {"next": [5 RFC 3339 UTC times], "tz",
+// "next_local": [the same in tz, with its offset]}, validated
 // as a check's schedule would be (missing fields take a check's defaults). An interval's due
 // times are now + k·interval. It needs X-Auth-Key like the rest of the API: the schedule
 // builder is part of the signed-in UI, and no anonymous caller needs the parser's CPU.
@@ -45,11 +57,18 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 	if err != nil {
 		return err
 	}
-	// An interval schedule is due interval after the time given: now + k·interval.
-	next := make([]string, 0, previewCount)
-	for _, t := range schedule.Preview(sch, now, previewCount) {
-		next = append(next, formatTime(t))
+	// The times in the check's zone too, as the schedule builder shows them (a zone written
+	// inside an OnCalendar expression governs the schedule; tz is still the zone shown).
+	loc, err := time.LoadLocation(cfg.TZ)
+	if err != nil {
+		loc = time.UTC
 	}
-	writeJSON(w, http.StatusOK, map[string][]string{"next": next})
+	// An interval schedule is due interval after the time given: now + k·interval.
+	out := previewJSON{TZ: loc.String(), Next: make([]string, 0, previewCount), NextLocal: make([]string, 0, previewCount)}
+	for _, t := range schedule.Preview(sch, now, previewCount) {
+		out.Next = append(out.Next, formatTime(t))
+		out.NextLocal = append(out.NextLocal, t.In(loc).Format(previewLocalLayout))
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

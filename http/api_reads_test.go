@@ -204,21 +204,24 @@ func TestPreview(t *testing.T) {
 		body   string
 		status int
 		want   string // first time, or detail substring
+		tz     string // the zone the local times are in
+		offset string
 	}{
-		{"interval", `{"schedule_type": "interval", "interval_seconds": 60}`, 200, "2030-01-02T03:05:05.000Z"},
-		{"defaults", `{}`, 200, "2030-01-03T03:04:05.000Z"},
-		{"cron", `{"schedule_type": "cron", "schedule": "0 12 * * *", "tz": "UTC"}`, 200, "2030-01-02T12:00:00.000Z"},
-		{"cron tz", `{"schedule_type": "cron", "schedule": "0 12 * * *", "tz": "Asia/Tokyo"}`, 200, "2030-01-03T03:00:00.000Z"},
-		{"oncalendar", `{"schedule_type": "oncalendar", "schedule": "*-*-* 06:00:00"}`, 200, "2030-01-02T06:00:00.000Z"},
-		{"bad cron", `{"schedule_type": "cron", "schedule": "* * *"}`, 400, "schedule: "},
-		{"never", `{"schedule_type": "cron", "schedule": "0 0 30 2 *"}`, 400, "never"},
-		{"no expression", `{"schedule_type": "cron"}`, 400, "schedule is required"},
-		{"bad type", `{"schedule_type": "hourly"}`, 400, "schedule_type must be"},
-		{"bad tz", `{"schedule_type": "cron", "schedule": "* * * * *", "tz": "Nowhere/City"}`, 400, "tz: unknown time zone"},
-		{"interval 0", `{"interval_seconds": 0}`, 400, "interval_seconds must be between 1 and"},
-		{"interval string", `{"interval_seconds": "60"}`, 400, `field "interval_seconds" must be an integer`},
-		{"unknown field", `{"grace_seconds": 5}`, 400, `unknown field "grace_seconds"`},
-		{"malformed", `{"schedule_type": `, 400, "malformed JSON"},
+		{"interval", `{"schedule_type": "interval", "interval_seconds": 60}`, 200, "2030-01-02T03:05:05.000Z", "UTC", "+00:00"},
+		{"defaults", `{}`, 200, "2030-01-03T03:04:05.000Z", "UTC", "+00:00"},
+		{"cron", `{"schedule_type": "cron", "schedule": "0 12 * * *", "tz": "UTC"}`, 200, "2030-01-02T12:00:00.000Z", "UTC", "+00:00"},
+		{"cron tz", `{"schedule_type": "cron", "schedule": "0 12 * * *", "tz": "Asia/Tokyo"}`, 200, "2030-01-03T03:00:00.000Z", "Asia/Tokyo", "+09:00"},
+		{"cron Berlin", `{"schedule_type": "cron", "schedule": "0 3 * * *", "tz": "Europe/Berlin"}`, 200, "2030-01-03T02:00:00.000Z", "Europe/Berlin", "+01:00"},
+		{"oncalendar", `{"schedule_type": "oncalendar", "schedule": "*-*-* 06:00:00"}`, 200, "2030-01-02T06:00:00.000Z", "UTC", "+00:00"},
+		{"bad cron", `{"schedule_type": "cron", "schedule": "* * *"}`, 400, "schedule: ", "", ""},
+		{"never", `{"schedule_type": "cron", "schedule": "0 0 30 2 *"}`, 400, "never", "", ""},
+		{"no expression", `{"schedule_type": "cron"}`, 400, "schedule is required", "", ""},
+		{"bad type", `{"schedule_type": "hourly"}`, 400, "schedule_type must be", "", ""},
+		{"bad tz", `{"schedule_type": "cron", "schedule": "* * * * *", "tz": "Nowhere/City"}`, 400, "tz: unknown time zone", "", ""},
+		{"interval 0", `{"interval_seconds": 0}`, 400, "interval_seconds must be between 1 and", "", ""},
+		{"interval string", `{"interval_seconds": "60"}`, 400, `field "interval_seconds" must be an integer`, "", ""},
+		{"unknown field", `{"grace_seconds": 5}`, 400, `unknown field "grace_seconds"`, "", ""},
+		{"malformed", `{"schedule_type": `, 400, "malformed JSON", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,11 +236,24 @@ func TestPreview(t *testing.T) {
 				return
 			}
 			var got struct {
-				Next []string `json:"next"`
+				Next      []string `json:"next"`
+				TZ        string   `json:"tz"`
+				NextLocal []string `json:"next_local"`
 			}
 			apiJSON(t, rec, &got)
 			if len(got.Next) != 5 || got.Next[0] != tt.want {
 				t.Errorf("next %v, want 5 starting %s", got.Next, tt.want)
+			}
+			// The same instants in the zone, with its offset.
+			for i, l := range got.NextLocal {
+				lt, err := time.Parse(time.RFC3339, l)
+				ut, _ := time.Parse(time.RFC3339, got.Next[i])
+				if err != nil || !lt.Equal(ut) || !strings.HasSuffix(l, tt.offset) {
+					t.Errorf("next_local[%d] %q, want %s with offset %s", i, l, got.Next[i], tt.offset)
+				}
+			}
+			if len(got.NextLocal) != 5 || got.TZ != tt.tz {
+				t.Errorf("tz %q next_local %v, want %s", got.TZ, got.NextLocal, tt.tz)
 			}
 			for i := 1; i < len(got.Next); i++ {
 				a, _ := time.Parse(time.RFC3339, got.Next[i-1])

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/julienschmidt/httprouter"
+
+	"github.com/ttr-rip/ttr/persistence"
 )
 
 // routeSummary is the metrics summary.
@@ -91,20 +93,24 @@ func (s *Server) authedSummary(w http.ResponseWriter, r *http.Request, _ httprou
 		if err != nil {
 			return err
 		}
-		checks := statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
-		online := 1
-		if s.deps.Admin != nil && s.deps.Admin.Nodes != nil {
-			online = 0
-			for _, n := range s.deps.Admin.Nodes() {
-				if n.State == "active" && n.StoreOK {
-					online++
-				}
+		return writeETagged(w, r, s.userSummary(st))
+	})(w, r, nil)
+}
+
+// userSummary is a user's metrics summary: their check counts, the nodes online, health.
+func (s *Server) userSummary(st persistence.Stats) summaryJSON {
+	checks := statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
+	online := 1
+	if s.deps.Admin != nil && s.deps.Admin.Nodes != nil {
+		online = 0
+		for _, n := range s.deps.Admin.Nodes() {
+			if n.State == "active" && n.StoreOK {
+				online++
 			}
 		}
-		out := summaryJSON{Scope: "user", Checks: checks, NodesOnline: online,
-			Health: map[string]string{"checks": checksHealth(checks)}}
-		return writeETagged(w, r, out)
-	})(w, r, nil)
+	}
+	return summaryJSON{Scope: "user", Checks: checks, NodesOnline: online,
+		Health: map[string]string{"checks": checksHealth(checks)}}
 }
 
 // writeETagged answers v as JSON with a weak ETag over its body, or 304 when If-None-Match

@@ -173,6 +173,14 @@ type Pages interface {
 	NotFound(w http.ResponseWriter, r *http.Request)
 }
 
+// APIUser is a web UI that calls the edge's own routes in-process (the REST API, the ping
+// routes) with the browser's credentials, so a page and a script see the same rules, errors
+// and answers. NewServer hands it the routes without the outer middleware (the page's own
+// request already went through it).
+type APIUser interface {
+	UseAPI(h http.Handler)
+}
+
 // PageRoute is one route of the web UI.
 type PageRoute struct {
 	Method  string

@@ -165,6 +165,14 @@ func (f *fakePingStore) Channels(ctx context.Context, userID, checkID int64) ([]
 	return f.ChannelsFunc(ctx, userID, checkID)
 }
 
+func (f *fakePingStore) PageChannels(context.Context, int64, []int64) ([]messages.Channel, error) {
+	return nil, notSet("PageChannels")
+}
+
+func (f *fakePingStore) RecentPings(context.Context, int64, []int64, int) ([]messages.PingRecord, error) {
+	return nil, notSet("RecentPings")
+}
+
 func (f *fakePingStore) ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error) {
 	if f.ListDeliveriesFunc == nil {
 		return nil, notSet("ListDeliveries")

@@ -147,3 +147,18 @@ func jsonKind(k string) string {
 	}
 	return "of another type"
 }
+
+// CodeOfStatus is statusOf read backwards: the application error code of an HTTP error
+// status the edge answers (the web UI reads the API's answers in-process). 503 is
+// EUnavailable; a status the table does not hold is EInternal.
+func CodeOfStatus(status int) messages.ErrCode {
+	if status == http.StatusServiceUnavailable {
+		return messages.EUnavailable
+	}
+	for code, s := range statusOf {
+		if s == status {
+			return code
+		}
+	}
+	return messages.EInternal
+}

@@ -80,7 +80,11 @@ func NewServer(cfg Config, deps Deps) *Server {
 		s.deps.Admin = &own
 	}
 	router, ping := s.routes()
-	s.handler = s.middleware(pingsFirst(ping, s.healthchecksFirst(router)))
+	inner := pingsFirst(ping, s.healthchecksFirst(router))
+	s.handler = s.middleware(inner)
+	if p, ok := deps.Pages.(APIUser); ok {
+		p.UseAPI(inner)
+	}
 	return s
 }
 

@@ -86,6 +86,15 @@ type CheckReader interface {
 	ListFlips(ctx context.Context, userID, checkID int64, limit int) ([]messages.Flip, error)
 	// Channels returns the check's channels (any order).
 	Channels(ctx context.Context, userID, checkID int64) ([]messages.Channel, error)
+	// PageChannels returns the channels of the user's checks among checkIDs (any order), in
+	// one query: a page of the check list without a query per row. Ids of other users'
+	// checks, or of none, are left out.
+	PageChannels(ctx context.Context, userID int64, checkIDs []int64) ([]messages.Channel, error)
+	// RecentPings returns the newest perCheck pings of each of the user's checks among
+	// checkIDs, in one query, ordered by check id and then newest first, with CheckID, N,
+	// At, Kind, ExitStatus and Reason set (the rest left zero: a strip needs no more). Ids
+	// of other users' checks are left out.
+	RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error)
 	// ListDeliveries returns the check's outbox rows, newest first, at most limit.
 	ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error)
 }
@@ -223,18 +232,62 @@ type OutboxResult struct {
 // direction; NULL times sort after every time in ascending order. After, when set, is the
 // key of the last row of the previous page.
 type ListQuery struct {
-	SortBy string // id | name | created_at | next_deadline | last_ping
+	SortBy string // id | name | created_at | next_deadline | last_ping | status
 	Desc   bool
 	Tags   []string // every tag must be present
+	// Search, when set, keeps the checks whose name contains it (ASCII letters compared
+	// case-insensitively).
+	Search string
+	// Status, when set, keeps the checks in one status: new, up, down or paused (stored), or
+	// late (up, past the expected time at Now but within grace; up includes late).
+	Status string
+	Now    time.Time // the time late is judged at
 	After  *Key
 	Limit  int
 }
 
+// Statuses a ListQuery can filter on.
+var ListStatuses = []string{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused, StatusLate}
+
+// StatusLate is the derived status of an up check past its expected time, within its grace.
+const StatusLate = "late"
+
 // Key is a position in a keyset order: the sort column's value and the id.
 type Key struct {
-	Int int64  // for id and time columns (unix ms; NULL time = math.MaxInt64)
+	Int int64  // for id, time and status columns (unix ms; NULL time = math.MaxInt64; see StatusKey)
 	Str string // for name
 	ID  int64
+}
+
+// StatusRank orders stored statuses failing first: down, up, new, paused. Unknown statuses
+// sort last.
+func StatusRank(status string) int64 {
+	switch status {
+	case messages.StatusDown:
+		return 0
+	case messages.StatusUp:
+		return 1
+	case messages.StatusNew:
+		return 2
+	case messages.StatusPaused:
+		return 3
+	}
+	return 4
+}
+
+// statusDeadlineBits is how many low bits of a status key hold the deadline (unix ms below
+// 2^50: the year 37648).
+const statusDeadlineBits = 50
+
+// StatusKey is a check's position in the status order as one integer: the status rank in
+// the high bits, then the next deadline (NULL after every time), so that one keyset column
+// orders by rank, then deadline, then id. The stores compute the same value in SQL.
+func StatusKey(status string, nextDeadline time.Time) int64 {
+	d := int64(1)<<statusDeadlineBits - 1
+	if !nextDeadline.IsZero() {
+		d = min(max(nextDeadline.UnixMilli(), 0), d)
+	}
+	return StatusRank(status)<<statusDeadlineBits | d
 }
 
 // Stats counts a user's checks.

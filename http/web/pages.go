@@ -133,13 +133,6 @@ func (p *Pages) setTheme(w http.ResponseWriter, r *http.Request, pr *session.Pri
 	return nil
 }
 
-// dashboard: GET /dashboard — for now a placeholder in the shell.
-func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
-	v := p.newView(w, r, pr, "Dashboard")
-	p.render(w, r, http.StatusOK, "dashboard", v)
-	return nil
-}
-
 // accountData is the account page's data.
 type accountData struct {
 	Me             account.Me

@@ -23,6 +23,8 @@ type view struct {
 	Path     string // the page's own path (theme form's way back)
 	Notice   string // a success message
 	Error    string // what went wrong with the last form
+	Wide     bool   // the page is a wide table (the dashboard)
+	Alarm    bool   // a check is down: the favicon turns red
 	Data     any    // the page's own data
 }
 

@@ -61,12 +61,14 @@ type Pages struct {
 	log    *slog.Logger
 	assets *assets
 	pages  map[string]*template.Template
+	// api serves the edge's routes in-process (UseAPI; see apicall.go).
+	api http.Handler
 }
 
 var _ ttrhttp.Pages = (*Pages)(nil)
 
 // pageNames are the templates under templates/ that render a whole page in the shell.
-var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error"}
+var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error", "checkform", "checkdelete"}
 
 // New parses the templates and loads the assets.
 func New(cfg Config, d Deps) (*Pages, error) {
@@ -93,6 +95,15 @@ func New(cfg Config, d Deps) (*Pages, error) {
 		"modes":  func() []string { return account.Modes },
 		"title":  func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
 		"when":   when,
+		"list":   func(s ...string) []string { return s },
+		"join":   strings.Join,
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 	}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -125,6 +136,8 @@ func (p *Pages) Routes() []ttrhttp.PageRoute {
 		r(post, "/signout", p.form(p.signout, false)),
 		r(post, "/theme", p.form(p.setTheme, false)),
 		r(get, "/dashboard", p.signedIn(p.dashboard)),
+		r(get, "/checks/*rest", p.checkPages(false)),
+		r(post, "/checks/*rest", p.checkPages(true)),
 		r(get, "/account", p.signedIn(p.accountPage)),
 		r(post, "/account/key", p.form(p.rotateKey, true)),
 		r(post, "/account/ping-key", p.form(p.rotatePingKey, true)),

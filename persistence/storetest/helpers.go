@@ -255,6 +255,8 @@ func KeyOf(c messages.Check, sortBy string) persistence.Key {
 		k.Int = timeKey(c.NextDeadline)
 	case "last_ping":
 		k.Int = timeKey(c.LastPing)
+	case "status":
+		k.Int = persistence.StatusKey(c.Status, c.NextDeadline)
 	}
 	return k
 }

@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"ListChecksPagination", testListChecksPagination},
 		{"ListChecksTags", testListChecksTags},
 		{"ListChecksInvalid", testListChecksInvalid},
+		{"ListChecksFilters", testListChecksFilters},
+		{"ListChecksStatusOrder", testListChecksStatusOrder},
+		{"RecentPings", testRecentPings},
+		{"PageChannels", testPageChannels},
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
 		{"ConfigVersion", testConfigVersion},
@@ -381,9 +385,10 @@ func testListChecksPagination(t *testing.T, s persistence.Store) {
 				c.NextDeadline = Ms(t0.Add(time.Duration(i%4) * time.Minute))
 				c.LastPing = Ms(t0.Add(-time.Duration(i%6) * time.Minute))
 			}
+			c.Status = []string{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused}[i%4]
 		}))
 	}
-	for _, sortBy := range []string{"id", "name", "created_at", "next_deadline", "last_ping"} {
+	for _, sortBy := range []string{"id", "name", "created_at", "next_deadline", "last_ping", "status"} {
 		for _, desc := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s desc=%v", sortBy, desc), func(t *testing.T) {
 				want := slices.Clone(all)

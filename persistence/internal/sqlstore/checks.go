@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,6 +21,8 @@ const nullLast = "9223372036854775807"
 type checkSQL struct {
 	insertCheck, insertCheckIfMissing, checkBySlug, getCheck, checkStats, checkTags, slugTaken, owned string
 	listPings, getPing, listFlips, channels, listDeliveries                                           string
+	// pageChannels and recentPings end with "IN (" and take the ids, then their own end.
+	pageChannels, recentPings string
 	// sortExprs are the keyset sort expressions of ListChecks; listChecks its fixed start and
 	// hasTag the condition for each tag (text built per call: its shape depends on the query).
 	sortExprs          map[string]string
@@ -68,7 +71,16 @@ func newCheckSQL(d *Dialect) checkSQL {
 			"created_at":    "COALESCE(created_at, " + nullLast + ")",
 			"next_deadline": "COALESCE(next_deadline, " + nullLast + ")",
 			"last_ping":     "COALESCE(last_ping, " + nullLast + ")",
+			// persistence.StatusKey: the rank in the high bits, then the deadline.
+			"status": `((CASE status WHEN 'down' THEN 0 WHEN 'up' THEN 1 WHEN 'new' THEN 2 WHEN 'paused' THEN 3 ELSE 4 END)
+				* 1125899906842624 + COALESCE(next_deadline, 1125899906842623))`,
 		},
+		pageChannels: `SELECT ` + channelColumns + ` FROM channels WHERE user_id = ` + d.Param(1) + ` AND check_id IN (`,
+		// A ping's n is the check's n_pings when it was written (the write that appends it
+		// sets both), so the newest k pings are those above n_pings - k: an index range.
+		recentPings: `SELECT p.check_id, p.n, p.at, p.kind, p.exit_status, p.reason
+			FROM checks c JOIN pings p ON p.check_id = c.id AND p.n > c.n_pings - ` + d.Param(1) + `
+			WHERE c.user_id = ` + d.Param(2) + ` AND c.id IN (`,
 		listChecks: `SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ` + d.Param(1),
 		hasTag:     d.Contains("tags", "%s"),
 		param:      d.Param,
@@ -148,6 +160,19 @@ func (s *Store) ListChecks(ctx context.Context, userID int64, q persistence.List
 		if t != "" {
 			fmt.Fprintf(&b, " AND "+s.q.hasTag, arg(" "+t+" "))
 		}
+	}
+	if q.Search != "" {
+		b.WriteString(` AND name ` + s.cfg.Dialect.ILike + ` ` + arg(containsPattern(q.Search)) + ` ESCAPE '\'`)
+	}
+	switch q.Status {
+	case "":
+	case persistence.StatusLate:
+		now := q.Now.UnixMilli()
+		b.WriteString(` AND status = 'up' AND next_due < ` + arg(now) + ` AND next_deadline > ` + arg(now))
+	case messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused:
+		b.WriteString(` AND status = ` + arg(q.Status))
+	default:
+		return nil, messages.Errorf(messages.EInvalid, "unknown status %q", q.Status)
 	}
 	op, dir := ">", "ASC"
 	if q.Desc {
@@ -266,6 +291,65 @@ func (s *Store) ListFlips(ctx context.Context, userID, checkID int64, limit int)
 func (s *Store) Channels(ctx context.Context, userID, checkID int64) ([]messages.Channel, error) {
 	out, err := query(ctx, s.cfg.Read, ScanChannel, s.q.channels, checkID, userID)
 	return ownedList(ctx, s, "channels", out, err, userID, checkID)
+}
+
+// PageChannels returns the channels of the user's checks among checkIDs.
+func (s *Store) PageChannels(ctx context.Context, userID int64, checkIDs []int64) ([]messages.Channel, error) {
+	if len(checkIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{userID}
+	out, err := query(ctx, s.cfg.Read, ScanChannel, s.q.pageChannels+s.inList(&args, checkIDs)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("page channels: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// RecentPings returns the newest perCheck pings of each of the user's checks among
+// checkIDs: what the dashboard's strip shows of each (persistence.CheckReader).
+func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error) {
+	if err := CheckLimit(perCheck); err != nil {
+		return nil, err
+	}
+	if len(checkIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{int64(perCheck), userID} // in the order of their placeholders
+	out, err := query(ctx, s.cfg.Read, func(r Row) (messages.PingRecord, error) {
+		var (
+			p  messages.PingRecord
+			at sql.NullInt64
+		)
+		err := r.Scan(&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.Reason)
+		p.At = FromMS(at)
+		return p, err
+	}, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY p.check_id, p.n DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("recent pings: %w", s.mapErr(err))
+	}
+	return out, nil
+}
+
+// maxInList bounds the ids one IN list takes (a page of checks is at most a few hundred).
+const maxInList = 1000
+
+// inList appends ids to args and returns their placeholders, comma-separated.
+func (s *Store) inList(args *[]any, ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids[:min(len(ids), maxInList)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		*args = append(*args, id)
+		b.WriteString(s.q.param(len(*args)))
+	}
+	return b.String()
+}
+
+// containsPattern is a LIKE pattern matching text that contains q literally (\ escapes).
+func containsPattern(q string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(CleanText(q)) + "%"
 }
 
 // ListDeliveries returns the newest outbox rows of the user's check.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
@@ -97,7 +96,7 @@ func (s *Store) SearchChecks(ctx context.Context, q string, afterID int64, limit
 	if err := CheckLimit(limit); err != nil {
 		return nil, err
 	}
-	pattern := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(CleanText(q)) + "%"
+	pattern := containsPattern(q)
 	out, err := query(ctx, s.cfg.Read, func(row Row) (persistence.CheckSummary, error) {
 		var (
 			c    persistence.CheckSummary

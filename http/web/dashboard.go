@@ -1,0 +1,438 @@
+package web
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/http/session"
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// dashPageSize is how many checks a dashboard page shows.
+const dashPageSize = 25
+
+// dashQuery is the dashboard's URL: its filters, order and page, passed to the API as they are
+// (the API validates them and its errors are shown on the page).
+type dashQuery struct {
+	Q      string
+	Status string
+	Tags   []string
+	SortBy string // "" = status (failing first)
+	Dir    string // "" = asc
+	Cursor string
+	Size   string // "" = dashPageSize; the API allows 1 to 100
+}
+
+func parseDashQuery(v url.Values) dashQuery {
+	q := dashQuery{Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), SortBy: v.Get("sort_by"),
+		Dir: v.Get("sort_direction"), Cursor: v.Get("cursor"), Size: v.Get("size")}
+	for _, t := range v["tag"] {
+		for _, t := range strings.Split(t, ",") {
+			if t = strings.TrimSpace(t); t != "" && !slices.Contains(q.Tags, t) {
+				q.Tags = append(q.Tags, t)
+			}
+		}
+	}
+	return q
+}
+
+// values renders the query as URL parameters (empty ones left out).
+func (q dashQuery) values() url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("q", q.Q)
+	set("status", q.Status)
+	set("tag", strings.Join(q.Tags, ","))
+	set("sort_by", q.SortBy)
+	set("sort_direction", q.Dir)
+	set("cursor", q.Cursor)
+	set("size", q.Size)
+	return v
+}
+
+// href is the dashboard at q.
+func (q dashQuery) href() string {
+	if e := q.values().Encode(); e != "" {
+		return "/dashboard?" + e
+	}
+	return "/dashboard"
+}
+
+// apiTarget is the aggregate the page reads and the script polls: the same URL, so the ETag
+// the page was rendered from is the one the script sends back.
+func (q dashQuery) apiTarget() string {
+	v := q.values()
+	if q.Size == "" {
+		v.Set("size", strconv.Itoa(dashPageSize))
+	}
+	return "/api/v1/checks/aggregate?" + v.Encode()
+}
+
+// filtered reports whether any filter narrows the list.
+func (q dashQuery) filtered() bool { return q.Q != "" || q.Status != "" || len(q.Tags) > 0 }
+
+// link is a labelled URL that may be the current one.
+type link struct {
+	Label  string
+	Href   string
+	N      int64
+	Active bool
+}
+
+// dashRow is one check's row.
+type dashRow struct {
+	ID                             int64
+	Sig                            string // changes when anything the row shows changes
+	Name, Slug, Desc               string
+	Tags                           []string
+	Status, StatusWord, StatusIcon string
+	PingURL                        string
+	Schedule, Grace                string
+	LastPingISO, LastPingAbs       string
+	LastPingRel                    string
+	Duration                       string
+	DeadlineISO, DeadlineText      string
+	Strip                          []string // CSS classes, oldest first
+	StripLabel                     string
+	Channels                       []chanCell
+	Paused                         bool
+	LastReason                     string
+	NameIsBlank                    bool
+}
+
+// chanCell is one configured channel of a row with its last delivery.
+type chanCell struct {
+	Name  string
+	State string // ok | error | none | off
+	Title string
+}
+
+// dashData is the dashboard's data.
+type dashData struct {
+	Query      dashQuery
+	Self       string // this page's URL (forms come back to it)
+	Counters   []link
+	Tags       []link
+	Sort       map[string]link // by column: name, status, last_ping, next_deadline
+	Rows       []dashRow
+	NextHref   string
+	PrevHref   string
+	Total      int64
+	Down       int64
+	Empty      bool // no check at all
+	NoMatch    bool // checks, but none matches the filters
+	ClearHref  string
+	PingBase   string
+	Crontab    string
+	Poll       string // the aggregate's URL
+	ETag       string // the aggregate's ETag when the page was rendered
+	Now        string // the server's clock (RFC 3339), for the countdowns' offset
+	Done       string
+	AccountURL string
+}
+
+// statusWords are the status words and icons (never colour alone).
+var statusWords = map[string][2]string{
+	messages.StatusUp:     {"up", "✔"},
+	messages.StatusDown:   {"down", "✖"},
+	messages.StatusNew:    {"new", "○"},
+	messages.StatusPaused: {"paused", "⏸"},
+	"late":                {"late", "⚠"},
+	"started":             {"running", "▶"},
+}
+
+// doneNotices are the notices a redirect after a row action names (fixed texts: the URL
+// chooses one, it cannot write one).
+var doneNotices = map[string]string{
+	"created": "Check created.",
+	"saved":   "Check saved.",
+	"deleted": "Check deleted.",
+	"paused":  "Check paused.",
+	"resumed": "Check resumed.",
+	"pinged":  "Ping sent.",
+}
+
+// dashboard: GET /dashboard — every check at a glance.
+func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
+	q := parseDashQuery(r.URL.Query())
+	var agg apiAggregate
+	ans, err := p.callJSON(r, http.MethodGet, q.apiTarget(), nil, &agg)
+	v := p.newView(w, r, pr, "Dashboard")
+	v.Wide = true
+	if err != nil {
+		if messages.CodeOf(err) != messages.EInvalid {
+			return err
+		}
+		// A filter or cursor the API refused (an old bookmark): say so, offer a way out.
+		v.Error = messages.MessageOf(err)
+		v.Data = dashData{Query: q, Self: q.href(), ClearHref: "/dashboard", NoMatch: true, Sort: map[string]link{}}
+		p.render(w, r, http.StatusBadRequest, "dashboard", v)
+		return nil
+	}
+	d := p.dashData(q, agg, p.d.Now())
+	d.ETag = ans.header.Get("ETag")
+	d.Done = doneNotices[r.URL.Query().Get("done")]
+	v.Notice = d.Done
+	if d.Down > 0 {
+		v.Title = fmt.Sprintf("%d down · Dashboard", d.Down)
+		v.Alarm = true
+	}
+	v.Data = d
+	p.render(w, r, http.StatusOK, "dashboard", v)
+	return nil
+}
+
+// dashData builds the page from the aggregate at now (a pure function of its inputs).
+func (p *Pages) dashData(q dashQuery, agg apiAggregate, now time.Time) dashData {
+	st := agg.Stats
+	d := dashData{
+		Query: q, Self: q.href(), Total: st.Total, Down: st.Down, Poll: q.apiTarget(),
+		Empty: st.Total == 0, NoMatch: st.Total > 0 && len(agg.Checks.Items) == 0,
+		ClearHref: "/dashboard", PingBase: agg.PingBaseURL, Now: now.UTC().Format(time.RFC3339),
+		Sort: map[string]link{},
+	}
+	d.Crontab = "*/5 * * * * /path/to/job.sh && curl -fsS -m 10 --retry 5 -o /dev/null " + agg.PingBaseURL + "my-job"
+	// Counters filter by status; the active one clears its filter.
+	base := q
+	base.Cursor = ""
+	for _, c := range []struct {
+		status string
+		n      int64
+	}{{"", st.Total}, {messages.StatusUp, st.Up}, {messages.StatusDown, st.Down}, {"late", st.Late}, {messages.StatusNew, st.New}, {messages.StatusPaused, st.Paused}} {
+		lq := base
+		lq.Status = c.status
+		label := "all"
+		if c.status != "" {
+			label = statusWords[c.status][0]
+		}
+		d.Counters = append(d.Counters, link{Label: label, Href: lq.href(), N: c.n, Active: q.Status == c.status})
+	}
+	// Tags filter with AND: a tag link adds its tag, or removes it when it is on.
+	for _, t := range agg.Tags {
+		tq := base
+		on := slices.Contains(q.Tags, t.Tag)
+		if on {
+			tq.Tags = slices.DeleteFunc(slices.Clone(q.Tags), func(s string) bool { return s == t.Tag })
+		} else {
+			tq.Tags = append(slices.Clone(q.Tags), t.Tag)
+		}
+		d.Tags = append(d.Tags, link{Label: t.Tag, Href: tq.href(), N: t.Count, Active: on})
+	}
+	// Sortable columns: a click sorts by it, a second click reverses.
+	for _, col := range []string{"name", "status", "last_ping", "next_deadline"} {
+		sq := base
+		cur := q.SortBy
+		if cur == "" {
+			cur = "status"
+		}
+		sq.SortBy, sq.Dir = col, ""
+		active := cur == col
+		if active && q.Dir != "desc" {
+			sq.Dir = "desc"
+		}
+		dir := "none"
+		if active {
+			dir = "ascending"
+			if q.Dir == "desc" {
+				dir = "descending"
+			}
+		}
+		d.Sort[col] = link{Label: dir, Href: sq.href(), Active: active}
+	}
+	if c := agg.Checks.NextCursor; c != nil {
+		nq := q
+		nq.Cursor = *c
+		d.NextHref = nq.href()
+	}
+	if c := agg.Checks.PrevCursor; c != nil {
+		pq := q
+		pq.Cursor = *c
+		d.PrevHref = pq.href()
+	}
+	for _, c := range agg.Checks.Items {
+		d.Rows = append(d.Rows, rowOf(c, now))
+	}
+	return d
+}
+
+// rowOf is one check's row at now.
+func rowOf(c apiCheck, now time.Time) dashRow {
+	st := c.displayStatus()
+	words, ok := statusWords[st]
+	if !ok {
+		words = [2]string{st, "?"}
+	}
+	row := dashRow{
+		ID: c.ID, Name: c.Name, Slug: c.Slug, Desc: c.Desc, Tags: c.Tags, Status: st,
+		StatusWord: words[0], StatusIcon: words[1], PingURL: c.PingURL,
+		Schedule:    scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds),
+		Grace:       spanText(c.GraceSeconds),
+		LastPingRel: relTime(c.LastPing, now),
+		Paused:      c.Status == messages.StatusPaused,
+		LastReason:  c.LastReason,
+		NameIsBlank: strings.TrimSpace(c.Name) == "",
+	}
+	if !c.LastPing.IsZero() {
+		row.LastPingISO = c.LastPing.UTC().Format(time.RFC3339)
+		row.LastPingAbs = c.LastPing.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	if c.LastDurationSeconds != nil {
+		row.Duration = durationText(*c.LastDurationSeconds)
+	}
+	if !c.NextDeadline.IsZero() && c.Status != messages.StatusPaused {
+		row.DeadlineISO = c.NextDeadline.UTC().Format(time.RFC3339)
+		row.DeadlineText = countdownText(c.NextDeadline, now)
+	}
+	// The strip: oldest first, so it reads left to right like time.
+	counts := map[string]int{}
+	for i := len(c.RecentPings) - 1; i >= 0; i-- {
+		cls := stripClass(c.RecentPings[i])
+		row.Strip = append(row.Strip, cls)
+		counts[cls]++
+	}
+	row.StripLabel = stripLabel(len(c.RecentPings), counts)
+	for _, name := range channelOrder {
+		ch, ok := c.Channels[name]
+		if !ok || !ch.Configured {
+			continue
+		}
+		cell := chanCell{Name: name, State: "none", Title: name + ": no alert sent yet"}
+		if !ch.Enabled {
+			cell.State, cell.Title = "off", name+": turned off"
+		} else if ch.LastStatus != nil {
+			cell.State = *ch.LastStatus
+			cell.Title = name + ": last alert " + *ch.LastStatus
+			if ch.LastMsg != nil && *ch.LastMsg != "" {
+				cell.Title += " (" + *ch.LastMsg + ")"
+			}
+			if !ch.LastAt.IsZero() {
+				cell.Title += ", " + relTime(ch.LastAt, now)
+			}
+		}
+		row.Channels = append(row.Channels, cell)
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%d|%s|%s|%s|%s|%v|%v|%d|%s", c.ID, c.ConfigVersion, st, row.LastPingISO, row.DeadlineISO,
+		row.Duration, row.Strip, row.Channels, len(c.RecentPings), c.LastReason)
+	if len(c.RecentPings) > 0 {
+		fmt.Fprintf(h, "|%d", c.RecentPings[0].N)
+	}
+	row.Sig = strconv.FormatUint(h.Sum64(), 36)
+	return row
+}
+
+// channelOrder is the order channels are shown in.
+var channelOrder = []string{messages.ChannelWebhook, messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord, messages.ChannelEmail}
+
+// stripClass is a ping's mark in the strip.
+func stripClass(p apiPing) string {
+	switch {
+	case p.Failed || p.Kind == messages.KindFail:
+		return "fail"
+	case p.Kind == messages.KindStart:
+		return "start"
+	case p.Kind == messages.KindLog:
+		return "log"
+	}
+	return "ok"
+}
+
+// stripLabel is the strip in words (for screen readers and the tooltip).
+func stripLabel(n int, counts map[string]int) string {
+	if n == 0 {
+		return "No pings yet"
+	}
+	var parts []string
+	for _, k := range []struct{ cls, word string }{{"ok", "success"}, {"fail", "failed"}, {"start", "start"}, {"log", "log"}} {
+		if counts[k.cls] > 0 {
+			parts = append(parts, strconv.Itoa(counts[k.cls])+" "+k.word)
+		}
+	}
+	return "Last " + strconv.Itoa(n) + " pings: " + strings.Join(parts, ", ")
+}
+
+// durationText is a run's duration: "850 ms", "12.3 s", "4 min 5 s".
+func durationText(secs float64) string {
+	switch {
+	case secs < 1:
+		return strconv.Itoa(int(secs*1000)) + " ms"
+	case secs < 60:
+		return strconv.FormatFloat(secs, 'f', 1, 64) + " s"
+	}
+	return spanText(int64(secs))
+}
+
+// countdownText is the time left to a deadline, or how long it has passed.
+func countdownText(deadline, now time.Time) string {
+	d := deadline.Sub(now)
+	if d < 0 {
+		return "overdue " + spanText(int64(-d/time.Second))
+	}
+	return "in " + spanText(int64(d/time.Second))
+}
+
+// rowAction: POST /checks/{id}/pause, /resume, /ping, /delete from the dashboard's rows; back
+// to the page the form came from.
+func (p *Pages) rowAction(action string) func(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
+	return func(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
+		path := "/api/v1/checks/" + strconv.FormatInt(id, 10)
+		done := action
+		switch action {
+		case "pause":
+			done = "paused"
+			if _, err := p.callJSON(r, http.MethodPost, path+"/pause", nil, nil); err != nil {
+				return err
+			}
+		case "resume":
+			done = "resumed"
+			if _, err := p.callJSON(r, http.MethodPost, path+"/resume", nil, nil); err != nil {
+				return err
+			}
+		case "delete":
+			done = "deleted"
+			if _, err := p.callJSON(r, http.MethodDelete, path, nil, nil); err != nil {
+				return err
+			}
+		case "ping":
+			done = "pinged"
+			// The check must be the user's before its ping URL is used: read it first.
+			var c apiCheck
+			if _, err := p.callJSON(r, http.MethodGet, path, nil, &c); err != nil {
+				return err
+			}
+			a, err := p.call(r, http.MethodPost, "/ping/"+url.PathEscape(c.UUID), nil)
+			if err != nil {
+				return err
+			}
+			if a.status != http.StatusOK {
+				return messages.Errorf(ttrhttp.CodeOfStatus(a.status), "the ping was refused: %s", strings.TrimSpace(string(a.body)))
+			}
+		}
+		next := localPath(r.PostFormValue("next"), "/dashboard")
+		http.Redirect(w, r, withDone(next, done), http.StatusSeeOther)
+		return nil
+	}
+}
+
+// withDone adds done=<what> to a local URL, replacing an earlier one.
+func withDone(next, done string) string {
+	u, err := url.Parse(next)
+	if err != nil {
+		return "/dashboard?done=" + done
+	}
+	q := u.Query()
+	q.Set("done", done)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
