@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"net/netip"
@@ -174,7 +175,12 @@ func (s *Server) putChannel(w http.ResponseWriter, r *http.Request, a apiArgs) e
 // a URL whose host is an address (or localhost) that deliveries may not reach. A host name is
 // left to the delivery, which checks what it resolves to.
 func (s *Server) usable(spec channelSpec, plan channelPlan) error {
-	if spec.name == messages.ChannelEmail && !s.cfg.EmailEnabled && (plan.enabled || plan.config != nil) {
+	return channelUsable(s.cfg, spec, plan)
+}
+
+// channelUsable is usable under the edge's configuration cfg (the import service shares it).
+func channelUsable(cfg Config, spec channelSpec, plan channelPlan) error {
+	if spec.name == messages.ChannelEmail && !cfg.EmailEnabled && (plan.enabled || plan.config != nil) {
 		return errNoSMTP
 	}
 	if plan.config == nil || plan.config.URL == "" {
@@ -184,7 +190,7 @@ func (s *Server) usable(spec channelSpec, plan channelPlan) error {
 	if err != nil { // parseChannelURL accepted it already
 		return invalid("%s must be an http or https URL with a host", spec.fields[0].name)
 	}
-	if refused, ok := ssrf.HostAllowed(u.Hostname(), s.cfg.WebhookAllowNets); !ok {
+	if refused, ok := ssrf.HostAllowed(u.Hostname(), cfg.WebhookAllowNets); !ok {
 		host := u.Hostname()
 		if a, err := netip.ParseAddr(host); err != nil || a != refused {
 			host += " (" + refused.String() + ")"
@@ -357,16 +363,22 @@ func (s *Server) loadChannel(ctx context.Context, a apiArgs) (messages.Check, me
 // openChannel opens a channel's stored settings: errUndecryptable when the key ring cannot
 // (logged here, since the client only learns that it must set them again).
 func (s *Server) openChannel(ctx context.Context, a apiArgs, ch messages.Channel) (messages.ChannelConfig, error) {
-	if s.deps.Ring == nil {
+	return openChannel(ctx, s.deps.Ring, s.log, a, ch)
+}
+
+// openChannel is Server.openChannel with its key ring and logger named (the import service
+// shares it).
+func openChannel(ctx context.Context, ring *keyring.Ring, log *slog.Logger, a apiArgs, ch messages.Channel) (messages.ChannelConfig, error) {
+	if ring == nil {
 		return messages.ChannelConfig{}, errors.New("open channel settings: no key ring configured")
 	}
 	var cfg messages.ChannelConfig
-	plain, err := s.deps.Ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.user.ID, a.checkID, ch.Name))
+	plain, err := ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.user.ID, a.checkID, ch.Name))
 	if err == nil {
 		err = json.Unmarshal(plain, &cfg)
 	}
 	if err != nil {
-		s.log.WarnContext(ctx, "channel settings cannot be decrypted",
+		log.WarnContext(ctx, "channel settings cannot be decrypted",
 			"request_id", RequestIDFrom(ctx), "check_id", a.checkID, "channel", ch.Name, "err", err)
 		return messages.ChannelConfig{}, errUndecryptable
 	}
@@ -375,14 +387,19 @@ func (s *Server) openChannel(ctx context.Context, a apiArgs, ch messages.Channel
 
 // sealChannel seals a channel's settings for its row.
 func (s *Server) sealChannel(a apiArgs, cfg messages.ChannelConfig) ([]byte, error) {
-	if s.deps.Ring == nil {
+	return sealChannel(s.deps.Ring, a, cfg)
+}
+
+// sealChannel is Server.sealChannel with its key ring named (the import service shares it).
+func sealChannel(ring *keyring.Ring, a apiArgs, cfg messages.ChannelConfig) ([]byte, error) {
+	if ring == nil {
 		return nil, errors.New("seal channel settings: no key ring configured")
 	}
 	plain, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return s.deps.Ring.Seal(plain, keyring.ChannelAD(a.user.ID, a.checkID, a.channel))
+	return ring.Seal(plain, keyring.ChannelAD(a.user.ID, a.checkID, a.channel))
 }
 
 // parseChannelURL accepts an http or https URL with a host, at most 2,000 characters,

@@ -8,13 +8,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/ttr-rip/ttr/http/credential"
-	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/transfer"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -47,32 +44,24 @@ func (s *Server) exportChecks(w http.ResponseWriter, r *http.Request, a apiArgs)
 	if err != nil {
 		return err
 	}
-	var sealer *transfer.Sealer
+	pass := ""
 	if secrets {
 		if err := needScope(r, credential.Channels); err != nil {
 			return err
 		}
-		pass := r.Header.Get(HeaderPassphrase)
-		if pass == "" {
+		if pass = r.Header.Get(HeaderPassphrase); pass == "" {
 			return invalid("secrets=1 needs a passphrase in the %s header: the settings are sealed with it", HeaderPassphrase)
 		}
-		if sealer, err = transfer.NewSealer(pass); err != nil {
-			return err
-		}
 	}
-	doc, err := s.exportDoc(r.Context(), a.user, sealer)
+	doc, err := s.transfer.Export(r.Context(), a.user, pass)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+exportFilename(a.user.Slug, s.now().UTC().Format("20060102"))+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+ExportFilename(a.user.Slug, s.now())+`"`)
 	writeJSON(w, http.StatusOK, doc)
 	return nil
 }
-
-// exportFilename names a download: ttr-export-<user slug>-<date>.json (the slug's bytes are
-// [a-z0-9_-], nothing to escape).
-func exportFilename(slug, date string) string { return "ttr-export-" + slug + "-" + date + ".json" }
 
 // importChecks: POST /api/v1/checks/import[?dry_run=1] with a document as the JSON body or
 // as the multipart field "file". An upload never keeps UUIDs (keep_uuids is an operator's:
@@ -86,7 +75,7 @@ func (s *Server) importChecks(w http.ResponseWriter, r *http.Request, a apiArgs)
 	if err != nil {
 		return err
 	}
-	rep, err := s.importUpload(w, r, a.user, importOptions{dryRun: dry})
+	rep, err := s.importUpload(w, r, a.user, ImportOptions{DryRun: dry})
 	if err != nil {
 		return err
 	}
@@ -94,34 +83,23 @@ func (s *Server) importChecks(w http.ResponseWriter, r *http.Request, a apiArgs)
 	return nil
 }
 
-// importUpload reads a document (JSON body or multipart), opens its secrets and imports it.
-func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, u messages.User, opt importOptions) (importReport, error) {
+// importUpload reads a document (JSON body or multipart) and imports it; opening its
+// secrets needs the channels scope.
+func (s *Server) importUpload(w http.ResponseWriter, r *http.Request, u messages.User, opt ImportOptions) (ImportReport, error) {
 	body, pass, err := s.readDocument(w, r)
 	if err != nil {
-		return importReport{}, err
+		return ImportReport{}, err
 	}
 	doc, err := transfer.Parse(body)
 	if err != nil {
-		return importReport{}, err
+		return ImportReport{}, err
 	}
-	var sealer *transfer.Sealer
 	if doc.Secrets != nil && pass != "" {
 		if err := needScope(r, credential.Channels); err != nil {
-			return importReport{}, err
-		}
-		if sealer, err = transfer.OpenSealer(*doc.Secrets, pass); err != nil {
-			return importReport{}, err
+			return ImportReport{}, err
 		}
 	}
-	rep, err := s.runImport(r.Context(), u, docItems(doc, sealer), opt)
-	if err != nil {
-		return importReport{}, err
-	}
-	for i := range doc.StatusPages {
-		rep.StatusPages = append(rep.StatusPages, importResult{Slug: "#" + strconv.Itoa(i+1), Result: importFailed,
-			Detail: "status pages are not imported by this server yet"})
-	}
-	return rep, nil
+	return s.transfer.ImportDocument(r.Context(), u, doc, pass, opt)
 }
 
 // readDocument returns the document's bytes and the passphrase: a JSON body with the
@@ -180,145 +158,20 @@ func (s *Server) readDocument(w http.ResponseWriter, r *http.Request) ([]byte, s
 	return nil, "", invalid("Content-Type must be application/json (the document) or multipart/form-data (a field \"file\")")
 }
 
-// hcImportRequest is the body of a healthchecks import.
-type hcImportRequest struct {
-	URL       string `json:"url"`
-	APIKey    string `json:"api_key"`
-	KeepUUIDs bool   `json:"keep_uuids"`
-	DryRun    bool   `json:"dry_run"`
-}
-
 // importHealthchecks: POST /api/v1/checks/import/healthchecks {url, api_key, keep_uuids,
 // dry_run} fetches the project's checks with its API key from a healthchecks server the
-// operator lists (--import-hc-servers; any other is 400) and imports them. Keeping UUIDs is
-// allowed here because ttr fetched them itself, with the project's key, from a server it
-// trusts: the key proves ownership of the checks.
+// operator lists (--import-hc-servers; any other is 400) and imports them.
 func (s *Server) importHealthchecks(w http.ResponseWriter, r *http.Request, a apiArgs) error {
-	var in hcImportRequest
+	var in HCImportRequest
 	if err := decodeJSON(w, r, s.cfg.APIBodyLimit, &in); err != nil {
 		return err
 	}
-	server, err := s.hcServer(in.URL)
-	if err != nil {
-		return err
-	}
-	if !transfer.ServerAllowed(server, s.cfg.ImportHCServers) {
-		return invalid("%s is not a healthchecks server this ttr imports from (the operator lists them with --import-hc-servers)", server)
-	}
-	rep, err := s.importFromHC(r.Context(), a.user, server, in)
+	rep, err := s.transfer.ImportHealthchecks(r.Context(), a.user, in, false)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
-}
-
-// hcServer normalizes a request's server address (the default when empty).
-func (s *Server) hcServer(raw string) (string, error) {
-	if strings.TrimSpace(raw) == "" {
-		raw = transfer.DefaultHCServer
-	}
-	return transfer.NormalizeServer(raw)
-}
-
-// maxHCAnswer bounds what is read of one answer of a healthchecks server.
-const maxHCAnswer = 32 << 20
-
-// importFromHC fetches a healthchecks project's checks and integrations and imports the
-// checks; the integrations are listed for the user to set up (healthchecks' API does not
-// return their settings).
-func (s *Server) importFromHC(ctx context.Context, u messages.User, server string, in hcImportRequest) (importReport, error) {
-	if in.APIKey == "" || len(in.APIKey) > 256 || strings.ContainsFunc(in.APIKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return importReport{}, invalid("api_key is required: the project's API key (Project Settings → API Access)")
-	}
-	checksBody, err := s.hcGet(ctx, server+"/api/v3/checks/", in.APIKey)
-	if err != nil {
-		return importReport{}, err
-	}
-	checks, err := transfer.ParseHCChecks(checksBody)
-	if err != nil {
-		return importReport{}, err
-	}
-	var chans []transfer.HCChannel
-	if b, err := s.hcGet(ctx, server+"/api/v3/channels/", in.APIKey); err == nil {
-		chans, _ = transfer.ParseHCChannels(b) // a read-only key may not list them: a note is lost, nothing else
-	}
-	names := map[string]transfer.HCChannel{}
-	for _, c := range chans {
-		names[c.ID] = c
-	}
-	now := s.now()
-	items := make([]importItem, 0, len(checks))
-	for _, c := range checks {
-		it := importItem{slug: c.Slug, name: c.Name, uuid: c.UUID}
-		edit, paused, err := hcapi.ImportEdit(c.Body, now)
-		if err != nil {
-			it.err = err
-		} else {
-			if edit.GetSlug() == "" {
-				edit.Slug = nil // no slug on healthchecks: the check's UUID here
-			}
-			it.edit, it.paused = edit, &paused
-		}
-		for _, id := range c.Channels {
-			n := id
-			if ch, ok := names[id]; ok {
-				n = ch.Name + " (" + ch.Kind + ")"
-			}
-			it.notes = append(it.notes, "notified "+n+" on healthchecks: set up its channel here")
-		}
-		items = append(items, it)
-	}
-	rep, err := s.runImport(ctx, u, items, importOptions{dryRun: in.DryRun, keepUUIDs: in.KeepUUIDs})
-	if err != nil {
-		return importReport{}, err
-	}
-	rep.Channels = chans
-	return rep, nil
-}
-
-// hcGet fetches one answer of a healthchecks server's API through the client that refuses
-// private addresses (the SSRF-safe one alerts use). Redirects are not followed: the API key
-// must go to the server named, and nowhere else.
-func (s *Server) hcGet(ctx context.Context, u, key string) ([]byte, error) {
-	if s.deps.HCClient == nil {
-		return nil, messages.Errorf(messages.EUnavailable, "imports from healthchecks are not available on this server")
-	}
-	c := *s.deps.HCClient
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, invalid("url is not a valid address")
-	}
-	req.Header.Set("X-Api-Key", key)
-	req.Header.Set("Accept", "application/json")
-	res, err := c.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		host := ""
-		if pu, perr := url.Parse(u); perr == nil {
-			host = pu.Host
-		}
-		s.log.InfoContext(ctx, "healthchecks import: fetch failed", "request_id", RequestIDFrom(ctx), "host", host, "err", err)
-		return nil, messages.Errorf(messages.EInvalid, "could not fetch from the healthchecks server %s (unreachable, or an address this server may not connect to)", host)
-	}
-	defer res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		return nil, invalid("the healthchecks server refused the API key (%d)", res.StatusCode)
-	case res.StatusCode != http.StatusOK:
-		return nil, invalid("the healthchecks server answered %d", res.StatusCode)
-	}
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxHCAnswer+1))
-	if err != nil {
-		return nil, invalid("reading the healthchecks server's answer failed")
-	}
-	if len(b) > maxHCAnswer {
-		return nil, invalid("the healthchecks server's answer is larger than %d bytes", maxHCAnswer)
-	}
-	return b, nil
 }
 
 // adminImport: POST /api/v1/admin/users/{id}/import[?keep_uuids=1&dry_run=1] imports a
@@ -338,12 +191,12 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request, a adminArgs
 	if err != nil {
 		return err
 	}
-	rep, err := s.importUpload(w, r, u, importOptions{dryRun: dry, keepUUIDs: keep})
+	rep, err := s.importUpload(w, r, u, ImportOptions{DryRun: dry, KeepUUIDs: keep})
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "admin action", "request_id", RequestIDFrom(r.Context()), "admin", a.admin.Username,
-		"action", "import", "user_id", u.ID, "dry_run", dry, "keep_uuids", keep, "created", rep.Summary[importCreated])
+		"action", "import", "user_id", u.ID, "dry_run", dry, "keep_uuids", keep, "created", rep.Summary[ImportCreated])
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
@@ -356,20 +209,16 @@ func (s *Server) adminImportHC(w http.ResponseWriter, r *http.Request, a adminAr
 	if err != nil {
 		return err
 	}
-	var in hcImportRequest
+	var in HCImportRequest
 	if err := decodeJSON(w, r, s.cfg.APIBodyLimit, &in); err != nil {
 		return err
 	}
-	server, err := s.hcServer(in.URL)
-	if err != nil {
-		return err
-	}
-	rep, err := s.importFromHC(r.Context(), u, server, in)
+	rep, err := s.transfer.ImportHealthchecks(r.Context(), u, in, true)
 	if err != nil {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "admin action", "request_id", RequestIDFrom(r.Context()), "admin", a.admin.Username,
-		"action", "import healthchecks", "user_id", u.ID, "dry_run", in.DryRun, "keep_uuids", in.KeepUUIDs, "created", rep.Summary[importCreated])
+		"action", "import healthchecks", "user_id", u.ID, "dry_run", in.DryRun, "keep_uuids", in.KeepUUIDs, "created", rep.Summary[ImportCreated])
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }

@@ -160,6 +160,9 @@ type Deps struct {
 	// refuses private, loopback and metadata addresses after DNS resolution (SSRF); nil =
 	// imports from healthchecks are unavailable.
 	HCClient *http.Client
+	// Transfer runs exports and imports (the web UI shares it); nil = one built from Store,
+	// Checks, Ring and HCClient under the edge's Config.
+	Transfer *Transfer
 	// Pages serves the web UI's HTML routes; nil = none (every unknown path answers JSON).
 	Pages Pages
 }

@@ -28,6 +28,8 @@ type Server struct {
 	hc *hcapi.Handler
 	// tokens makes API tokens and sets key networks (shared with the account page).
 	tokens *account.Tokens
+	// transfer runs exports and imports (the web UI calls the same service).
+	transfer *Transfer
 }
 
 // NewServer builds the edge. Call Handler to serve it.
@@ -41,6 +43,10 @@ func NewServer(cfg Config, deps Deps) *Server {
 	}
 	if deps.HCKeys == nil {
 		deps.HCKeys = hcKeys{s: s}
+	}
+	if s.transfer = deps.Transfer; s.transfer == nil {
+		s.transfer = NewTransfer(cfg, TransferDeps{Store: deps.Store, Checks: deps.Checks, Ring: deps.Ring,
+			HCClient: deps.HCClient, Logger: s.log, Now: s.now})
 	}
 	s.hc = hcapi.New(hcapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.APIBodyLimit, Quotas: cfg.Quotas,

@@ -4,41 +4,134 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/checklogic"
+	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/transfer"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
+	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 // Export and import of a user's checks (docs/api.md, "Export and import"). The document's
-// shape and its sealing live in http/transfer; this file runs them against the store and the
-// check actors: a new check is written to the store as POST /api/v1/checks writes it, and
-// every change to an existing one is an edit, a pause or a channel setting sent to its actor.
+// shape and its sealing live in http/transfer; the Transfer service runs them against the
+// store and the check actors: a new check is written to the store as POST /api/v1/checks
+// writes it, and every change to an existing one is an edit, a pause or a channel setting
+// sent to its actor. The API handlers (api_transfer.go) and the web UI's account page call
+// the same service, so both follow one set of rules. It lives in this package because it
+// reads checks and channels by the API's own rules (checkEditFrom, the channel specs).
 
-// Results of one check of an import.
+// Transfer exports and imports users' checks. It is safe for concurrent use.
+type Transfer struct {
+	cfg Config
+	d   TransferDeps
+	log *slog.Logger
+	now func() time.Time
+}
+
+// TransferDeps are the service's collaborators.
+type TransferDeps struct {
+	Store  Store
+	Checks Checks
+	// Ring opens the channels' stored settings for a secrets export and seals imported ones.
+	Ring *keyring.Ring
+	// HCClient fetches from healthchecks servers (the SSRF-safe client alerts use); nil =
+	// imports from healthchecks are unavailable.
+	HCClient *http.Client
+	Logger   *slog.Logger
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+}
+
+// NewTransfer builds the service under the edge's configuration (quotas, channel rules,
+// ImportBodyLimit, ImportHCServers).
+func NewTransfer(cfg Config, d TransferDeps) *Transfer {
+	t := &Transfer{cfg: cfg, d: d, log: d.Logger, now: d.Now}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	return t
+}
+
+// DocumentLimit is the largest document an import reads (bytes).
+func (t *Transfer) DocumentLimit() int64 { return t.cfg.ImportBodyLimit }
+
+// HCServers are the healthchecks servers a user's import may fetch from.
+func (t *Transfer) HCServers() []string { return slices.Clone(t.cfg.ImportHCServers) }
+
+// Export builds user u's document; with a passphrase ("" = none) the channels' settings are
+// sealed under it.
+func (t *Transfer) Export(ctx context.Context, u messages.User, passphrase string) (transfer.Document, error) {
+	var sealer *transfer.Sealer
+	if passphrase != "" {
+		var err error
+		if sealer, err = transfer.NewSealer(passphrase); err != nil {
+			return transfer.Document{}, err
+		}
+	}
+	return t.exportDoc(ctx, u, sealer)
+}
+
+// ExportFilename names user u's download of a document exported at now.
+func ExportFilename(slug string, now time.Time) string {
+	// The slug's bytes are [a-z0-9_-]: nothing to escape in a header.
+	return "ttr-export-" + slug + "-" + now.UTC().Format("20060102") + ".json"
+}
+
+// ImportDocument imports a parsed document for user u. passphrase opens its sealed channel
+// settings ("" = leave them out, each noted); a wrong one is an error before anything
+// changes.
+func (t *Transfer) ImportDocument(ctx context.Context, u messages.User, doc transfer.Document, passphrase string, opt ImportOptions) (ImportReport, error) {
+	var sealer *transfer.Sealer
+	if doc.Secrets != nil && passphrase != "" {
+		var err error
+		if sealer, err = transfer.OpenSealer(*doc.Secrets, passphrase); err != nil {
+			return ImportReport{}, err
+		}
+	}
+	rep, err := t.runImport(ctx, u, docItems(doc, sealer), opt)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	for i := range doc.StatusPages {
+		rep.StatusPages = append(rep.StatusPages, ImportResult{Slug: "#" + strconv.Itoa(i+1), Result: ImportFailed,
+			Detail: "status pages are not imported by this server yet"})
+	}
+	return rep, nil
+}
+
+// Results of one check of an import (ImportResult.Result).
 const (
-	importCreated   = "created"
-	importUpdated   = "updated"
-	importUnchanged = "unchanged"
-	importFailed    = "error"
+	ImportCreated   = "created"
+	ImportUpdated   = "updated"
+	ImportUnchanged = "unchanged"
+	ImportFailed    = "error"
 )
 
 // exportPage is how many checks one store read returns while an export walks them all.
 const exportPage = 500
 
 // allChecks returns every check of the user in id order.
-func (s *Server) allChecks(ctx context.Context, userID int64) ([]messages.Check, error) {
+func (t *Transfer) allChecks(ctx context.Context, userID int64) ([]messages.Check, error) {
 	var out []messages.Check
 	q := persistence.ListQuery{SortBy: "id", Limit: exportPage}
 	for {
-		page, err := s.deps.Store.ListChecks(ctx, userID, q)
+		page, err := t.d.Store.ListChecks(ctx, userID, q)
 		if err != nil {
 			return nil, err
 		}
@@ -54,20 +147,20 @@ func (s *Server) allChecks(ctx context.Context, userID int64) ([]messages.Check,
 // exportDoc builds the user's document. With a sealer, each configured channel's settings
 // are opened from the key ring and sealed under the document's passphrase; settings the key
 // ring cannot open are left out (the channel shows configured without settings).
-func (s *Server) exportDoc(ctx context.Context, u messages.User, sealer *transfer.Sealer) (transfer.Document, error) {
-	checks, err := s.allChecks(ctx, u.ID)
+func (t *Transfer) exportDoc(ctx context.Context, u messages.User, sealer *transfer.Sealer) (transfer.Document, error) {
+	checks, err := t.allChecks(ctx, u.ID)
 	if err != nil {
 		return transfer.Document{}, err
 	}
 	doc := transfer.Document{
-		Version: transfer.Version, UserSlug: u.Slug, ExportedAt: formatTime(s.now()),
+		Version: transfer.Version, UserSlug: u.Slug, ExportedAt: formatTime(t.now()),
 		Checks: make([]json.RawMessage, 0, len(checks)), StatusPages: []json.RawMessage{},
 	}
 	if sealer != nil {
 		doc.Secrets = sealer.Header()
 	}
 	for _, c := range checks {
-		chans, err := s.deps.Store.Channels(ctx, u.ID, c.ID)
+		chans, err := t.d.Store.Channels(ctx, u.ID, c.ID)
 		if err != nil {
 			return transfer.Document{}, err
 		}
@@ -79,7 +172,7 @@ func (s *Server) exportDoc(ctx context.Context, u messages.User, sealer *transfe
 			}
 			e := transfer.Channel{Enabled: ch.Enabled, Configured: len(ch.ConfigEnc) > 0}
 			if sealer != nil && e.Configured {
-				cfg, err := s.openChannel(ctx, apiArgs{user: u, checkID: c.ID}, ch)
+				cfg, err := openChannel(ctx, t.d.Ring, t.log, apiArgs{user: u, checkID: c.ID}, ch)
 				if err == nil {
 					if e.Settings, err = sealer.SealChannel(c.Slug, ch.Name, cfg); err != nil {
 						return transfer.Document{}, err
@@ -97,12 +190,13 @@ func (s *Server) exportDoc(ctx context.Context, u messages.User, sealer *transfe
 	return doc, nil
 }
 
-// importOptions say how an import runs.
-type importOptions struct {
-	dryRun bool
-	// keepUUIDs creates checks under the UUIDs the source gave (an admin's restore, or a
+// ImportOptions say how an import runs.
+type ImportOptions struct {
+	// DryRun reports what would change and changes nothing.
+	DryRun bool
+	// KeepUUIDs creates checks under the UUIDs the source gave (an admin's restore, or a
 	// healthchecks import ttr fetched itself) and matches existing checks by UUID first.
-	keepUUIDs bool
+	KeepUUIDs bool
 }
 
 // importItem is one check to import, read from a document or a healthchecks project.
@@ -124,8 +218,8 @@ type importChannel struct {
 	config  *messages.ChannelConfig
 }
 
-// importResult is one check's line of an import report.
-type importResult struct {
+// ImportResult is one check's line of an import report.
+type ImportResult struct {
 	Slug   string   `json:"slug"`
 	Name   string   `json:"name,omitempty"`
 	UUID   string   `json:"uuid,omitempty"` // the check's UUID here (a dry run's new ones are not known yet)
@@ -135,39 +229,39 @@ type importResult struct {
 	Notes  []string `json:"notes,omitempty"`
 }
 
-// importReport answers an import.
-type importReport struct {
+// ImportReport answers an import.
+type ImportReport struct {
 	DryRun    bool           `json:"dry_run"`
 	KeepUUIDs bool           `json:"keep_uuids"`
 	Summary   map[string]int `json:"summary"`
-	Checks    []importResult `json:"checks"`
+	Checks    []ImportResult `json:"checks"`
 	// StatusPages reports the document's status pages (this release imports none).
-	StatusPages []importResult `json:"status_pages"`
+	StatusPages []ImportResult `json:"status_pages"`
 	// Channels are the source's integrations the user sets up here (healthchecks).
 	Channels []transfer.HCChannel `json:"channels_to_set_up,omitempty"`
 }
 
 // runImport imports items for user u, in order; one item's failure never stops the others.
-func (s *Server) runImport(ctx context.Context, u messages.User, items []importItem, opt importOptions) (importReport, error) {
-	rep := importReport{DryRun: opt.dryRun, KeepUUIDs: opt.keepUUIDs, Checks: make([]importResult, 0, len(items)),
-		StatusPages: []importResult{}, Summary: map[string]int{importCreated: 0, importUpdated: 0, importUnchanged: 0, importFailed: 0}}
+func (t *Transfer) runImport(ctx context.Context, u messages.User, items []importItem, opt ImportOptions) (ImportReport, error) {
+	rep := ImportReport{DryRun: opt.DryRun, KeepUUIDs: opt.KeepUUIDs, Checks: make([]ImportResult, 0, len(items)),
+		StatusPages: []ImportResult{}, Summary: map[string]int{ImportCreated: 0, ImportUpdated: 0, ImportUnchanged: 0, ImportFailed: 0}}
 	seen := map[string]bool{} // slugs and UUIDs met so far: a second one is an error
-	now := s.now()
+	now := t.now()
 	var total int64 = -1 // the user's check count, read before the first create
 	for _, it := range items {
-		res := importResult{Slug: it.slug, Name: it.name, Notes: it.notes}
+		res := ImportResult{Slug: it.slug, Name: it.name, Notes: it.notes}
 		err := it.err
 		if err == nil {
-			err = s.importOne(ctx, u, it, opt, now, seen, &total, &res)
+			err = t.importOne(ctx, u, it, opt, now, seen, &total, &res)
 		}
 		if err != nil {
 			if messages.CodeOf(err) == messages.EInternal {
 				if ctx.Err() != nil {
-					return importReport{}, err // out of time: the rest would fail alike
+					return ImportReport{}, err // out of time: the rest would fail alike
 				}
-				s.log.ErrorContext(ctx, "import a check", "request_id", RequestIDFrom(ctx), "user_id", u.ID, "err", err)
+				t.log.ErrorContext(ctx, "import a check", "request_id", RequestIDFrom(ctx), "user_id", u.ID, "err", err)
 			}
-			res.Result, res.Detail = importFailed, messages.MessageOf(err)
+			res.Result, res.Detail = ImportFailed, messages.MessageOf(err)
 			if messages.CodeOf(err) == messages.EInternal {
 				res.Detail = "internal error"
 			}
@@ -179,9 +273,9 @@ func (s *Server) runImport(ctx context.Context, u messages.User, items []importI
 }
 
 // importOne imports one item and fills res (its result, UUID, id and notes).
-func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, opt importOptions, now time.Time,
-	seen map[string]bool, total *int64, res *importResult) error {
-	if opt.keepUUIDs && it.uuid == "" {
+func (t *Transfer) importOne(ctx context.Context, u messages.User, it importItem, opt ImportOptions, now time.Time,
+	seen map[string]bool, total *int64, res *ImportResult) error {
+	if opt.KeepUUIDs && it.uuid == "" {
 		return invalid("the source gave no UUID for this check, so its UUID cannot be kept")
 	}
 	for _, k := range []string{"slug:" + it.slug, "uuid:" + it.uuid} {
@@ -195,12 +289,12 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 	if it.uuid != "" {
 		seen["uuid:"+it.uuid] = true
 	}
-	cur, found, err := s.importTarget(ctx, u, it, opt)
+	cur, found, err := t.importTarget(ctx, u, it, opt)
 	if err != nil {
 		return err
 	}
 	edit := it.edit
-	if it.slug == "" || (it.slug == it.uuid && !opt.keepUUIDs) {
+	if it.slug == "" || (it.slug == it.uuid && !opt.KeepUUIDs) {
 		// The check's slug was its UUID (the default): a new check's is its new UUID.
 		edit.Slug = nil
 	}
@@ -216,19 +310,19 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 		}
 		if !sameConfig(cur.CheckConfig, next) {
 			changed = true
-			if !opt.dryRun {
+			if !opt.DryRun {
 				edit.UserId = u.ID
-				if err := s.deps.Checks.Edit(ctx, cur.ID, edit); err != nil {
+				if err := t.d.Checks.Edit(ctx, cur.ID, edit); err != nil {
 					return slugConflict(err, next.Slug)
 				}
 			}
 		}
 		if it.paused != nil && *it.paused != (cur.Status == messages.StatusPaused) {
 			changed = true
-			if !opt.dryRun {
-				run := s.deps.Checks.Resume
+			if !opt.DryRun {
+				run := t.d.Checks.Resume
 				if *it.paused {
-					run = s.deps.Checks.Pause
+					run = t.d.Checks.Pause
 				}
 				if err := run(ctx, u.ID, cur.ID, nil); err != nil {
 					return err
@@ -237,7 +331,7 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 		}
 	} else {
 		id := it.uuid
-		if !opt.keepUUIDs {
+		if !opt.KeepUUIDs {
 			v, err := uuid.NewRandom()
 			if err != nil {
 				return err
@@ -248,34 +342,34 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 		if err != nil {
 			return err
 		}
-		if s.cfg.Quotas.Checks > 0 {
+		if t.cfg.Quotas.Checks > 0 {
 			if *total < 0 {
-				st, err := s.deps.Store.CheckStats(ctx, u.ID, now)
+				st, err := t.d.Store.CheckStats(ctx, u.ID, now)
 				if err != nil {
 					return err
 				}
 				*total = st.Total
 			}
-			if err := s.cfg.Quotas.AllowCheck(*total, 1); err != nil {
+			if err := t.cfg.Quotas.AllowCheck(*total, 1); err != nil {
 				return err
 			}
 		}
 		changed = true
-		if opt.keepUUIDs || !opt.dryRun {
+		if opt.KeepUUIDs || !opt.DryRun {
 			res.UUID = id
 		}
-		if !opt.dryRun {
+		if !opt.DryRun {
 			c := checklogic.NewCheck(u.ID, id, cfg, now)
-			if err := s.deps.Store.CreateCheck(ctx, &c); err != nil {
+			if err := t.d.Store.CreateCheck(ctx, &c); err != nil {
 				if messages.CodeOf(err) == messages.EConflict {
 					return messages.Errorf(messages.EConflict, "slug %q or UUID %s is already taken", cfg.Slug, id)
 				}
 				return err
 			}
-			s.deps.Checks.Created(c.ID)
+			t.d.Checks.Created(c.ID)
 			cur, res.ID = c, c.ID
 			if it.paused != nil && *it.paused {
-				if err := s.deps.Checks.Pause(ctx, u.ID, c.ID, nil); err != nil {
+				if err := t.d.Checks.Pause(ctx, u.ID, c.ID, nil); err != nil {
 					return err
 				}
 			}
@@ -284,30 +378,30 @@ func (s *Server) importOne(ctx context.Context, u messages.User, it importItem, 
 			*total++
 		}
 	}
-	chChanged, notes := s.importChannels(ctx, u, cur, found || !opt.dryRun, it.channels, opt.dryRun)
+	chChanged, notes := t.importChannels(ctx, u, cur, found || !opt.DryRun, it.channels, opt.DryRun)
 	res.Notes = append(res.Notes, notes...)
 	switch {
 	case !found:
-		res.Result = importCreated
+		res.Result = ImportCreated
 	case changed || chChanged:
-		res.Result = importUpdated
+		res.Result = ImportUpdated
 	default:
-		res.Result = importUnchanged
+		res.Result = ImportUnchanged
 	}
 	return nil
 }
 
 // importTarget finds the user's check an item updates: by UUID first when UUIDs are kept (a
 // UUID of another user's check is an error: it is never taken over), then by slug.
-func (s *Server) importTarget(ctx context.Context, u messages.User, it importItem, opt importOptions) (messages.Check, bool, error) {
-	if opt.keepUUIDs {
-		ref, err := s.deps.Store.ResolveUUID(ctx, it.uuid)
+func (t *Transfer) importTarget(ctx context.Context, u messages.User, it importItem, opt ImportOptions) (messages.Check, bool, error) {
+	if opt.KeepUUIDs {
+		ref, err := t.d.Store.ResolveUUID(ctx, it.uuid)
 		switch {
 		case err == nil && ref.UserID != u.ID:
 			return messages.Check{}, false, messages.Errorf(messages.EConflict,
 				"UUID %s belongs to a check of another account; it was not imported", it.uuid)
 		case err == nil:
-			c, err := s.deps.Store.GetCheck(ctx, u.ID, ref.ID)
+			c, err := t.d.Store.GetCheck(ctx, u.ID, ref.ID)
 			return c, err == nil, err
 		case messages.CodeOf(err) != messages.ENotFound:
 			return messages.Check{}, false, err
@@ -315,24 +409,24 @@ func (s *Server) importTarget(ctx context.Context, u messages.User, it importIte
 	}
 	slug := it.slug
 	if slug == "" {
-		if opt.keepUUIDs {
+		if opt.KeepUUIDs {
 			slug = it.uuid
 		} else {
 			return messages.Check{}, false, nil
 		}
 	}
-	ref, err := s.deps.Store.ResolveSlug(ctx, u.ID, slug)
+	ref, err := t.d.Store.ResolveSlug(ctx, u.ID, slug)
 	if messages.CodeOf(err) == messages.ENotFound {
 		return messages.Check{}, false, nil
 	}
 	if err != nil {
 		return messages.Check{}, false, err
 	}
-	if opt.keepUUIDs && ref.UUID != it.uuid {
+	if opt.KeepUUIDs && ref.UUID != it.uuid {
 		return messages.Check{}, false, messages.Errorf(messages.EConflict,
 			"slug %q is used by another of this account's checks (UUID %s); the check was not imported", slug, ref.UUID)
 	}
-	c, err := s.deps.Store.GetCheck(ctx, u.ID, ref.ID)
+	c, err := t.d.Store.GetCheck(ctx, u.ID, ref.ID)
 	return c, err == nil, err
 }
 
@@ -350,7 +444,7 @@ func sameConfig(a, b messages.CheckConfig) bool {
 // importChannels applies an item's channel settings to check c (exists: whether c is a
 // stored check; a dry run's new check is not). Problems are notes, not failures of the
 // check: it was imported, and the note says which channel to set up.
-func (s *Server) importChannels(ctx context.Context, u messages.User, c messages.Check, exists bool,
+func (t *Transfer) importChannels(ctx context.Context, u messages.User, c messages.Check, exists bool,
 	chans map[string]importChannel, dryRun bool) (changed bool, notes []string) {
 	if len(chans) == 0 {
 		return false, nil
@@ -358,7 +452,7 @@ func (s *Server) importChannels(ctx context.Context, u messages.User, c messages
 	var stored []messages.Channel
 	if exists && c.ID != 0 {
 		var err error
-		if stored, err = s.deps.Store.Channels(ctx, u.ID, c.ID); err != nil {
+		if stored, err = t.d.Store.Channels(ctx, u.ID, c.ID); err != nil {
 			return false, []string{"channels: internal error reading this check's channels"}
 		}
 	}
@@ -374,7 +468,7 @@ func (s *Server) importChannels(ctx context.Context, u messages.User, c messages
 		}
 		cfg, err := cleanChannel(spec, *in.config)
 		if err == nil {
-			err = s.usable(spec, channelPlan{enabled: in.enabled, config: &cfg})
+			err = channelUsable(t.cfg, spec, channelPlan{enabled: in.enabled, config: &cfg})
 		}
 		if err != nil {
 			notes = append(notes, name+": "+messages.MessageOf(err))
@@ -382,7 +476,7 @@ func (s *Server) importChannels(ctx context.Context, u messages.User, c messages
 		}
 		a := apiArgs{user: u, checkID: c.ID, channel: name}
 		if i := slices.IndexFunc(stored, func(ch messages.Channel) bool { return ch.Name == name }); i >= 0 && len(stored[i].ConfigEnc) > 0 {
-			if prev, err := s.openChannel(ctx, a, stored[i]); err == nil && prev == cfg && stored[i].Enabled == in.enabled {
+			if prev, err := openChannel(ctx, t.d.Ring, t.log, a, stored[i]); err == nil && prev == cfg && stored[i].Enabled == in.enabled {
 				continue // as the source has it
 			}
 		}
@@ -390,12 +484,12 @@ func (s *Server) importChannels(ctx context.Context, u messages.User, c messages
 		if dryRun {
 			continue
 		}
-		enc, err := s.sealChannel(a, cfg)
+		enc, err := sealChannel(t.d.Ring, a, cfg)
 		if err == nil {
-			err = s.deps.Checks.SetChannel(ctx, u.ID, c.ID, name, in.enabled, enc, false)
+			err = t.d.Checks.SetChannel(ctx, u.ID, c.ID, name, in.enabled, enc, false)
 		}
 		if err != nil {
-			s.log.WarnContext(ctx, "import a channel", "request_id", RequestIDFrom(ctx), "check_id", c.ID, "channel", name, "err", err)
+			t.log.WarnContext(ctx, "import a channel", "request_id", RequestIDFrom(ctx), "check_id", c.ID, "channel", name, "err", err)
 			notes = append(notes, name+": not set: "+messages.MessageOf(err))
 		}
 	}
@@ -499,4 +593,133 @@ func docItem(raw json.RawMessage, sealed bool, sealer *transfer.Sealer) importIt
 	}
 	it.edit = edit
 	return it
+}
+
+// HCImportRequest is an import from a healthchecks project (the body of POST
+// /api/v1/checks/import/healthchecks).
+type HCImportRequest struct {
+	URL       string `json:"url"`
+	APIKey    string `json:"api_key"`
+	KeepUUIDs bool   `json:"keep_uuids"`
+	DryRun    bool   `json:"dry_run"`
+}
+
+// ImportHealthchecks fetches a healthchecks project's checks with its API key and imports
+// them for user u. A user's import (operator false) may fetch only from a server the
+// operator lists (--import-hc-servers; any other is EInvalid): keeping UUIDs is allowed
+// because ttr fetched them itself, with the project's key, from a server it trusts. An
+// operator may name any server. Either way it is reached through the SSRF-safe client.
+func (t *Transfer) ImportHealthchecks(ctx context.Context, u messages.User, in HCImportRequest, operator bool) (ImportReport, error) {
+	raw := in.URL
+	if strings.TrimSpace(raw) == "" {
+		raw = transfer.DefaultHCServer
+	}
+	server, err := transfer.NormalizeServer(raw)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	if !operator && !transfer.ServerAllowed(server, t.cfg.ImportHCServers) {
+		return ImportReport{}, invalid("%s is not a healthchecks server this ttr imports from (the operator lists them with --import-hc-servers)", server)
+	}
+	return t.importFromHC(ctx, u, server, in)
+}
+
+// maxHCAnswer bounds what is read of one answer of a healthchecks server.
+const maxHCAnswer = 32 << 20
+
+// importFromHC fetches a healthchecks project's checks and integrations and imports the
+// checks; the integrations are listed for the user to set up (healthchecks' API does not
+// return their settings).
+func (t *Transfer) importFromHC(ctx context.Context, u messages.User, server string, in HCImportRequest) (ImportReport, error) {
+	if in.APIKey == "" || len(in.APIKey) > 256 || strings.ContainsFunc(in.APIKey, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return ImportReport{}, invalid("api_key is required: the project's API key (Project Settings → API Access)")
+	}
+	checksBody, err := t.hcGet(ctx, server+"/api/v3/checks/", in.APIKey)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	checks, err := transfer.ParseHCChecks(checksBody)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	var chans []transfer.HCChannel
+	if b, err := t.hcGet(ctx, server+"/api/v3/channels/", in.APIKey); err == nil {
+		chans, _ = transfer.ParseHCChannels(b) // a read-only key may not list them: a note is lost, nothing else
+	}
+	names := map[string]transfer.HCChannel{}
+	for _, c := range chans {
+		names[c.ID] = c
+	}
+	now := t.now()
+	items := make([]importItem, 0, len(checks))
+	for _, c := range checks {
+		it := importItem{slug: c.Slug, name: c.Name, uuid: c.UUID}
+		edit, paused, err := hcapi.ImportEdit(c.Body, now)
+		if err != nil {
+			it.err = err
+		} else {
+			if edit.GetSlug() == "" {
+				edit.Slug = nil // no slug on healthchecks: the check's UUID here
+			}
+			it.edit, it.paused = edit, &paused
+		}
+		for _, id := range c.Channels {
+			n := id
+			if ch, ok := names[id]; ok {
+				n = ch.Name + " (" + ch.Kind + ")"
+			}
+			it.notes = append(it.notes, "notified "+n+" on healthchecks: set up its channel here")
+		}
+		items = append(items, it)
+	}
+	rep, err := t.runImport(ctx, u, items, ImportOptions{DryRun: in.DryRun, KeepUUIDs: in.KeepUUIDs})
+	if err != nil {
+		return ImportReport{}, err
+	}
+	rep.Channels = chans
+	return rep, nil
+}
+
+// hcGet fetches one answer of a healthchecks server's API through the client that refuses
+// private addresses (the SSRF-safe one alerts use). Redirects are not followed: the API key
+// must go to the server named, and nowhere else.
+func (t *Transfer) hcGet(ctx context.Context, u, key string) ([]byte, error) {
+	if t.d.HCClient == nil {
+		return nil, messages.Errorf(messages.EUnavailable, "imports from healthchecks are not available on this server")
+	}
+	c := *t.d.HCClient
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, invalid("url is not a valid address")
+	}
+	req.Header.Set("X-Api-Key", key)
+	req.Header.Set("Accept", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		host := ""
+		if pu, perr := url.Parse(u); perr == nil {
+			host = pu.Host
+		}
+		t.log.InfoContext(ctx, "healthchecks import: fetch failed", "request_id", RequestIDFrom(ctx), "host", host, "err", err)
+		return nil, messages.Errorf(messages.EInvalid, "could not fetch from the healthchecks server %s (unreachable, or an address this server may not connect to)", host)
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+		return nil, invalid("the healthchecks server refused the API key (%d)", res.StatusCode)
+	case res.StatusCode != http.StatusOK:
+		return nil, invalid("the healthchecks server answered %d", res.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxHCAnswer+1))
+	if err != nil {
+		return nil, invalid("reading the healthchecks server's answer failed")
+	}
+	if len(b) > maxHCAnswer {
+		return nil, invalid("the healthchecks server's answer is larger than %d bytes", maxHCAnswer)
+	}
+	return b, nil
 }
