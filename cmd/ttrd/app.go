@@ -321,7 +321,10 @@ func (m *Main) serve() error {
 	pruner.Start()
 	m.defer_(pruner.Stop)
 	checks := check.NewClient(m.router)
-	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder})
+	// Exports and imports: one service for the API and the account page.
+	xfer := ttrhttp.NewTransfer(edge, ttrhttp.TransferDeps{Store: m.store, Checks: checks, Ring: m.ring,
+		HCClient: notify.NewHTTPClient(hcCfg), Logger: m.log})
+	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder, transfer: xfer})
 	if err != nil {
 		return err
 	}
@@ -330,7 +333,7 @@ func (m *Main) serve() error {
 		Notifiers: notify.NewClient(m.router, notify.NewRouterPoker(m.router, m.log)), Outbox: m.store,
 		OwnerOf:    m.ownerOf,
 		Registerer: m.reg, Ready: m.readiness,
-		Limits: limits, Credentials: m.store, Activity: recorder, HCClient: notify.NewHTTPClient(hcCfg),
+		Limits: limits, Credentials: m.store, Activity: recorder, Transfer: xfer,
 		Admin:    admin,
 		Sessions: sessions, Accounts: accounts, Pages: pages,
 	})

@@ -24,6 +24,7 @@ type webDeps struct {
 	limits   *limit.Limits
 	admin    *ttrhttp.AdminDeps // nil: no admin pages
 	activity *activity.Recorder
+	transfer web.Transfer // exports and imports (the account page's section)
 }
 
 // webUI builds the web UI's sessions, the account service and the pages (with the admin
@@ -48,7 +49,7 @@ func (m *Main) webUI(d webDeps) (*session.Manager, *account.Service, *web.Pages,
 		return nil, nil, nil, err
 	}
 	wd := web.Deps{Sessions: sessions, Accounts: accounts, Limits: d.limits, Logger: m.log,
-		Activity: d.activity, Credentials: m.store}
+		Activity: d.activity, Credentials: m.store, Transfer: d.transfer, Ring: m.ring}
 	if d.admin != nil {
 		site, err := siteadmin.New(siteadmin.Deps{Store: m.store, Checks: d.checks, Verifier: d.admin.Verifier, Limits: d.limits,
 			Activity: d.activity, Sessions: sessions, Logger: m.log, Nodes: d.admin.Nodes, Ready: m.readiness})

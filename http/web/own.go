@@ -8,14 +8,9 @@ import (
 // The pages beyond the shell's (admin pages, the account page's credential sections, Login
 // with Telegram) register here, so web.go's lists stay short.
 
-// parseOwnPages parses the admin and Telegram templates, and the account page again with
-// its credential and Telegram sections.
+// parseOwnPages parses the admin and Telegram templates (the account page's sections,
+// templates/account_*.html, come with it in New).
 func (p *Pages) parseOwnPages(funcs template.FuncMap) error {
-	t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/account.html", "templates/account_credentials.html")
-	if err != nil {
-		return err
-	}
-	p.pages["account"] = t
 	if err := p.parseAdminPages(funcs); err != nil {
 		return err
 	}

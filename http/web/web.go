@@ -4,7 +4,9 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
+	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
 //go:embed templates
@@ -50,8 +53,13 @@ type Deps struct {
 	Credentials Credentials
 	// Telegram is Login with Telegram; nil = off.
 	Telegram *TelegramDeps
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Transfer exports and imports checks (the account page's "Export and import"); nil =
+	// the section is not shown. It needs Ring.
+	Transfer Transfer
+	// Ring seals the import preview's confirmation token (transfer.go).
+	Ring   *keyring.Ring
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Pages is the web UI. It implements ttrhttp.Pages.
@@ -68,12 +76,15 @@ type Pages struct {
 var _ ttrhttp.Pages = (*Pages)(nil)
 
 // pageNames are the templates under templates/ that render a whole page in the shell.
-var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error", "checkform", "checkdelete"}
+var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error", "checkform", "checkdelete", "import"}
 
 // New parses the templates and loads the assets.
 func New(cfg Config, d Deps) (*Pages, error) {
 	if d.Sessions == nil || d.Accounts == nil {
 		return nil, errors.New("web: Sessions and Accounts are required")
+	}
+	if d.Transfer != nil && d.Ring == nil {
+		return nil, errors.New("web: Transfer needs Ring")
 	}
 	if cfg.FormLimit <= 0 {
 		cfg.FormLimit = 16 << 10
@@ -105,8 +116,15 @@ func New(cfg Config, d Deps) (*Pages, error) {
 			return m
 		},
 	}
+	maps.Copy(funcs, p.transferFuncs())
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		// A page's sections in files of their own, templates/<page>_*.html, come with it.
+		parts, err := fs.Glob(templateFS, "templates/"+name+"_*.html")
+		if err != nil {
+			return nil, err
+		}
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, parts...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, err
 		}
@@ -128,6 +146,7 @@ func (p *Pages) Routes() []ttrhttp.PageRoute {
 	for _, d := range p.ownRoutes() {
 		own = append(own, r(d.method, d.pattern, d.h))
 	}
+	own = append(own, p.transferRoutes()...)
 	return append(own, []ttrhttp.PageRoute{
 		r(get, "/", p.landing),
 		r(post, "/signup", p.form(p.signup, false)),
