@@ -95,6 +95,8 @@ func Parse(b []byte) (Document, error) {
 		return Document{}, messages.Errorf(messages.EInvalid, "the document has no checks list")
 	case len(d.Checks) > MaxChecks:
 		return Document{}, messages.Errorf(messages.EInvalid, "the document has %d checks; at most %d may be imported at once", len(d.Checks), MaxChecks)
+	case len(d.StatusPages) > MaxStatusPages:
+		return Document{}, messages.Errorf(messages.EInvalid, "the document has %d status pages; at most %d may be imported at once", len(d.StatusPages), MaxStatusPages)
 	}
 	if d.Secrets != nil {
 		if err := d.Secrets.validate(); err != nil {

@@ -125,3 +125,19 @@ func TestParseHCChecksFindsUUIDs(t *testing.T) {
 		t.Error("an answer without checks parsed")
 	}
 }
+
+func TestParseStatusPage(t *testing.T) {
+	p, err := transfer.ParseStatusPage(json.RawMessage(`{"slug":"public","name":"Public","description":"","layout":"grid","show_activity":true,"checks":["nightly","db"]}`))
+	if err != nil || p.Slug != "public" || p.Layout != "grid" || !p.ShowActivity || len(p.Checks) != 2 || p.Checks[1] != "db" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for _, bad := range []string{`[]`, `"x"`, `{"slug":"a","checks":[1]}`, `{"slug":"a","check_ids":[1]}`, ``} {
+		if _, err := transfer.ParseStatusPage(json.RawMessage(bad)); messages.CodeOf(err) != messages.EInvalid {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	many := `{"version":1,"user_slug":"u","checks":[],"status_pages":[` + strings.Repeat(`{},`, transfer.MaxStatusPages) + `{}]}`
+	if _, err := transfer.Parse([]byte(many)); err == nil || !strings.Contains(err.Error(), "status pages") {
+		t.Errorf("too many status pages: %v", err)
+	}
+}
