@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +49,10 @@ type TransferDeps struct {
 	// HCClient fetches from healthchecks servers (the SSRF-safe client alerts use); nil =
 	// imports from healthchecks are unavailable.
 	HCClient *http.Client
-	Logger   *slog.Logger
+	// Pages are the status pages; nil = none are exported, and a document's are reported as
+	// not imported.
+	Pages  TransferPages
+	Logger *slog.Logger
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
 }
@@ -104,13 +106,13 @@ func (t *Transfer) ImportDocument(ctx context.Context, u messages.User, doc tran
 			return ImportReport{}, err
 		}
 	}
-	rep, err := t.runImport(ctx, u, docItems(doc, sealer), opt)
+	items := docItems(doc, sealer)
+	rep, err := t.runImport(ctx, u, items, opt)
 	if err != nil {
 		return ImportReport{}, err
 	}
-	for i := range doc.StatusPages {
-		rep.StatusPages = append(rep.StatusPages, ImportResult{Slug: "#" + strconv.Itoa(i+1), Result: ImportFailed,
-			Detail: "status pages are not imported by this server yet"})
+	if rep.StatusPages, err = t.importPages(ctx, u, doc.StatusPages, items, rep.Checks, opt.DryRun); err != nil {
+		return ImportReport{}, err
 	}
 	return rep, nil
 }
@@ -154,7 +156,10 @@ func (t *Transfer) exportDoc(ctx context.Context, u messages.User, sealer *trans
 	}
 	doc := transfer.Document{
 		Version: transfer.Version, UserSlug: u.Slug, ExportedAt: formatTime(t.now()),
-		Checks: make([]json.RawMessage, 0, len(checks)), StatusPages: []json.RawMessage{},
+		Checks: make([]json.RawMessage, 0, len(checks)),
+	}
+	if doc.StatusPages, err = t.exportPages(ctx, u, checks); err != nil {
+		return transfer.Document{}, err
 	}
 	if sealer != nil {
 		doc.Secrets = sealer.Header()
@@ -235,7 +240,7 @@ type ImportReport struct {
 	KeepUUIDs bool           `json:"keep_uuids"`
 	Summary   map[string]int `json:"summary"`
 	Checks    []ImportResult `json:"checks"`
-	// StatusPages reports the document's status pages (this release imports none).
+	// StatusPages reports the document's status pages, in its order.
 	StatusPages []ImportResult `json:"status_pages"`
 	// Channels are the source's integrations the user sets up here (healthchecks).
 	Channels []transfer.HCChannel `json:"channels_to_set_up,omitempty"`

@@ -299,6 +299,9 @@ func newImportPage(source string, rep ttrhttp.ImportReport) importPage {
 	}
 	for _, r := range rep.StatusPages {
 		v.Pages = append(v.Pages, row(r))
+		if r.Result == ttrhttp.ImportCreated || r.Result == ttrhttp.ImportUpdated {
+			v.Changes++
+		}
 	}
 	return v
 }
