@@ -156,8 +156,6 @@ type browserish struct {
 	csrf string
 }
 
-var csrfMetaRE = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
-
 func (s *transferSite) signUp(t *testing.T) *browserish {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
