@@ -141,6 +141,7 @@ type accountData struct {
 	PingURLBase    string
 	PingKeyURLBase string
 	NewPingKey     bool
+	Badge          badgeKeyDoc
 }
 
 // accountPage: GET /account.
@@ -166,9 +167,13 @@ func (p *Pages) renderAccountWith(w http.ResponseWriter, r *http.Request, pr *se
 	// The page shows what was just saved, not the session's cached copy.
 	pr.User.Slug = me.UserSlug
 	pr.Prefs = messagesPrefs(me)
+	badge, err := p.badgeKey(r)
+	if err != nil {
+		return err
+	}
 	v := p.newView(w, r, pr, "Account")
 	v.Notice, v.Error = notice, errMsg
-	v.Data = accountData{Me: me, Creds: creds, Telegram: p.telegramSection(r.Context(), pr.User.ID), PingURLBase: p.cfg.PublicURL + "/p/" + me.UserSlug + "/", PingKeyURLBase: p.cfg.PublicURL + "/ping/" + me.PingKey + "/"}
+	v.Data = accountData{Me: me, Creds: creds, Telegram: p.telegramSection(r.Context(), pr.User.ID), PingURLBase: p.cfg.PublicURL + "/p/" + me.UserSlug + "/", PingKeyURLBase: p.cfg.PublicURL + "/ping/" + me.PingKey + "/", Badge: badge}
 	p.render(w, r, status, "account", v)
 	return nil
 }

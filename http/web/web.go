@@ -76,7 +76,7 @@ type Pages struct {
 var _ ttrhttp.Pages = (*Pages)(nil)
 
 // pageNames are the templates under templates/ that render a whole page in the shell.
-var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error", "checkform", "checkdelete", "import"}
+var pageNames = []string{"landing", "signin", "key", "dashboard", "account", "error", "checkform", "checkdelete", "import", "check", "integrations"}
 
 // New parses the templates and loads the assets.
 func New(cfg Config, d Deps) (*Pages, error) {
@@ -158,6 +158,7 @@ func (p *Pages) Routes() []ttrhttp.PageRoute {
 		r(get, "/checks/*rest", p.checkPages(false)),
 		r(post, "/checks/*rest", p.checkPages(true)),
 		r(get, "/account", p.signedIn(p.accountPage)),
+		r(post, "/account/badge-key", p.form(p.rotateBadgeKey, true)),
 		r(post, "/account/key", p.form(p.rotateKey, true)),
 		r(post, "/account/ping-key", p.form(p.rotatePingKey, true)),
 		r(post, "/account/slug", p.form(p.changeSlug, true)),
