@@ -42,6 +42,11 @@ test-web: ## the web UI's tests: pages, sessions, and the browser journeys in he
 	$(GO) test -count=1 ./http/session/ ./http/account/ ./http/web/...
 	$(GO) test -count=1 -run 'TestWeb|TestCookie' ./cmd/ttrd/
 
+.PHONY: screenshots
+screenshots: ## every web UI page in light and dark as PNGs in docs/screenshots/ (headless Chromium)
+	./.ci/ensure-chromium
+	TTR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./cmd/ttrd/
+
 .PHONY: generate
 generate: ## regenerate protobuf code with the pinned tools (no system protoc)
 	cd messages && $(GO) tool buf generate

@@ -319,7 +319,9 @@ func badgeSnippets(name, svg, jsonURL, shields string) []snippet {
 	if name == "" {
 		alt = "check status"
 	}
-	md := strings.NewReplacer("[", "\\[", "]", "\\]").Replace(alt)
+	// Markdown's backslash escapes keep the name text (a bracket would end the alt text, an
+	// angle bracket could start inline HTML).
+	md := strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`).Replace(alt)
 	return []snippet{
 		{"badge-md", "Markdown", "![" + md + "](" + svg + ")"},
 		{"badge-html", "HTML", `<img src="` + template.HTMLEscapeString(svg) + `" alt="` + template.HTMLEscapeString(alt) + `">`},

@@ -202,8 +202,8 @@ func (e *checkEdge) newCheck(t *testing.T, userID int64, name string) messages.C
 	pings := []messages.PingRecord{
 		{Kind: messages.KindStart, At: t0, ExitStatus: -1, Method: "GET", RemoteIP: "192.0.2.7", UserAgent: "curl/8.5"},
 		{Kind: messages.KindSuccess, At: t0.Add(5 * time.Second), ExitStatus: 0, Method: "POST", RemoteIP: "192.0.2.7", UserAgent: "curl/8.5", Body: []byte("hello <b>world</b>")},
-		{Kind: messages.KindStart, At: t0.Add(time.Minute), ExitStatus: -1, Method: "GET", RID: "run-2"},
-		{Kind: messages.KindFail, At: t0.Add(time.Minute + 2500*time.Millisecond), ExitStatus: 3, Method: "GET", RID: "run-2", Reason: "exit status 3"},
+		{Kind: messages.KindStart, At: t0.Add(time.Minute), ExitStatus: -1, Method: "GET", RID: "0d8a57a1-3c1e-4e52-9a41-2f7c1b9e6d30"},
+		{Kind: messages.KindFail, At: t0.Add(time.Minute + 2500*time.Millisecond), ExitStatus: 3, Method: "GET", RID: "0d8a57a1-3c1e-4e52-9a41-2f7c1b9e6d30", Reason: "exit status 3"},
 	}
 	st := c.CheckState
 	for i, p := range pings {
@@ -267,7 +267,7 @@ func TestCheckPage(t *testing.T) {
 		`<svg xmlns="http://www.w3.org/2000/svg" class="runchart"`, `role="img"`, "2 runs, 1 failed.",
 		"<td>5.0 s</td>", "<td>2.5 s</td>", // run durations on the ending pings
 		"hello &lt;b&gt;world&lt;/b&gt;", `href="/api/v1/checks/` + strconv.FormatInt(c.ID, 10) + `/pings/2/body"`,
-		"<code>run-2</code>", "192.0.2.7", "curl/8.5", "exit status 3",
+		"<code>0d8a57a1-3c1e-4e52-9a41-2f7c1b9e6d30</code>", "192.0.2.7", "curl/8.5", "exit status 3",
 		"The badge is off.",
 	} {
 		if !strings.Contains(body, want) {
