@@ -94,6 +94,10 @@ func TestScreenshots(t *testing.T) {
 	b.Navigate(t, check+"/integrations")
 	b.Submit(t, `#ch-webhook button[value="test"]`)
 	shoot(b, "integrations")
+	b.Navigate(t, check+"/edit")
+	shoot(b, "check-edit")
+	b.Navigate(t, d.URL+"/checks/new")
+	shoot(b, "check-new")
 	b.Navigate(t, d.URL+"/account")
 	shoot(b, "account")
 }
