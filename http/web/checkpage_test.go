@@ -132,7 +132,6 @@ type browser struct {
 	csrf    string
 }
 
-
 // signIn makes a user and signs a browser in with its key.
 func (e *checkEdge) signIn(t *testing.T) *browser {
 	t.Helper()
