@@ -362,37 +362,40 @@ func (h *pingHandler) deliver(ctx context.Context, key LookupKey, create bool, p
 	}
 }
 
+// pingResultOf names the error codes a ping is answered with (their status from StatusOf, the
+// one table the API uses too) and the metrics result of each; any other code is internal.
+var pingResultOf = map[messages.ErrCode]int{
+	messages.ENotFound:    resultNotFound,
+	messages.EInvalid:     resultBadRequest,
+	messages.EForbidden:   resultBadRequest, // a quota (?create=1)
+	messages.EUnavailable: resultUnavailable,
+	messages.ERateLimited: resultUnavailable,
+}
+
 // fail answers an error of the resolver or the actor and returns its metrics result.
 func (h *pingHandler) fail(w http.ResponseWriter, r *http.Request, err error, checkID int64) int {
-	switch messages.CodeOf(err) {
+	code := messages.CodeOf(err)
+	result, answered := pingResultOf[code]
+	if !answered && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		err = &messages.Error{Code: messages.EUnavailable, Message: "timed out, try again", RetryAfter: time.Second}
+		code, result, answered = messages.EUnavailable, resultUnavailable, true
+	}
+	if !answered {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "ping failed",
+			slog.Int64("check_id", checkID), slog.String("request_id", RequestIDFrom(r.Context())),
+			slog.Any("err", err))
+		h.text(w, r, http.StatusInternalServerError, "internal error")
+		return resultError
+	}
+	msg := messages.MessageOf(err)
+	switch code {
 	case messages.ENotFound:
-		h.text(w, r, http.StatusNotFound, "not found")
-		return resultNotFound
-	case messages.EInvalid:
-		h.text(w, r, http.StatusBadRequest, messages.MessageOf(err))
-		return resultBadRequest
-	case messages.EForbidden: // a quota (?create=1)
-		h.text(w, r, http.StatusForbidden, messages.MessageOf(err))
-		return resultBadRequest
+		msg = "not found" // the same for every ping URL that resolves to nothing
 	case messages.EUnavailable, messages.ERateLimited:
-		status := http.StatusServiceUnavailable
-		if messages.CodeOf(err) == messages.ERateLimited {
-			status = http.StatusTooManyRequests
-		}
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(err), 10))
-		h.text(w, r, status, messages.MessageOf(err))
-		return resultUnavailable
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		w.Header().Set("Retry-After", "1")
-		h.text(w, r, http.StatusServiceUnavailable, "timed out, try again")
-		return resultUnavailable
-	}
-	h.log.LogAttrs(r.Context(), slog.LevelError, "ping failed",
-		slog.Int64("check_id", checkID), slog.String("request_id", RequestIDFrom(r.Context())),
-		slog.Any("err", err))
-	h.text(w, r, http.StatusInternalServerError, "internal error")
-	return resultError
+	h.text(w, r, StatusOf(err), msg)
+	return result
 }
 
 // retryAfterSeconds is the error's RetryAfter in whole seconds, rounded up, at least 1.

@@ -679,3 +679,29 @@ func TestPingMetrics(t *testing.T) {
 	// A second edge on the same registry reuses the collectors.
 	_ = http.NewServer(http.DefaultConfig(), http.Deps{Store: e.world.store(), Checks: &fakePingChecks{}, Ring: e.world.ring, Registerer: e.reg})
 }
+
+// TestPingErrorsMapLikeTheAPI: a ping answers an error code with the status of the one table
+// the API uses (http.StatusOf); a code a ping cannot cause is internal, its detail hidden.
+// (The healthchecks-compatible /ping/ routes answer a quota with 404, as the original does.)
+func TestPingErrorsMapLikeTheAPI(t *testing.T) {
+	for _, tc := range []struct {
+		code messages.ErrCode
+		want int
+	}{
+		{messages.ENotFound, 404}, {messages.EInvalid, 400}, {messages.EForbidden, 403},
+		{messages.EUnavailable, 503}, {messages.ERateLimited, 429}, {messages.EConflict, 500},
+	} {
+		t.Run(string(tc.code), func(t *testing.T) {
+			e := newPingEnv(t)
+			err := &messages.Error{Code: tc.code, Message: "detail"}
+			e.setAnswer(func(context.Context, int64, *messages.Ping) (string, error) { return "", err })
+			w := e.do("GET", "/p/alice/backup", nil)
+			if w.Code != tc.want || (tc.want != 500 && http.StatusOf(err) != tc.want) {
+				t.Errorf("ping: %d %q, API: %d, want %d", w.Code, w.Body.String(), http.StatusOf(err), tc.want)
+			}
+			if retry := w.Header().Get("Retry-After"); (tc.want == 503 || tc.want == 429) != (retry != "") {
+				t.Errorf("Retry-After %q", retry)
+			}
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -50,10 +49,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	status := StatusOf(err)
 	var e *messages.Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
-	} else if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+	if (errors.As(err, &e) && e.RetryAfter > 0) || status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(err), 10))
 	}
 	writeJSON(w, status, map[string]string{"detail": messages.MessageOf(err)})
 }
