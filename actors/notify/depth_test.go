@@ -9,6 +9,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/census"
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/messages"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestNotifierCountsPendingRows: a notifier reports its destination's pending rows to
@@ -40,7 +41,7 @@ func TestNotifierCountsPendingRows(t *testing.T) {
 
 	// A writer commits two more and says so; a sweep's poke (no rows) counts nothing new.
 	ids = append(ids, h.add(dest, s.srv.URL, "k3"), h.add(dest, s.srv.URL, "k4"))
-	h.sys.Root.Send(pid, &messages.Poke{Rows: 2})
+	h.sys.Root.Send(pid, pokeEnvelope(t, 2))
 	waitFor(t, 5*time.Second, "5 rows counted", func() bool { return depth.Depth() == 5 })
 
 	down.Store(false)
@@ -51,7 +52,7 @@ func TestNotifierCountsPendingRows(t *testing.T) {
 
 	// A notifier that stops with rows left reports none: their next owner counts them.
 	h.add(dest, s.srv.URL, "k5", func(r *messages.OutboxRow) { r.NextAttemptAt = time.Now().Add(time.Hour) })
-	h.sys.Root.Send(pid, &messages.Poke{Rows: 1})
+	h.sys.Root.Send(pid, pokeEnvelope(t, 1))
 	waitFor(t, 5*time.Second, "the waiting row counted", func() bool { return depth.Depth() == 1 })
 	if err := h.sys.Root.StopFuture(pid).Wait(); err != nil {
 		t.Fatal(err)
@@ -59,4 +60,14 @@ func TestNotifierCountsPendingRows(t *testing.T) {
 	if d := depth.Depth(); d != 0 {
 		t.Errorf("depth after the notifier stopped = %d, want 0", d)
 	}
+}
+
+// pokeEnvelope is the Poke a writer sends after committing rows rows, as the router delivers it.
+func pokeEnvelope(t *testing.T, rows uint32) *messages.Envelope {
+	t.Helper()
+	b, err := proto.Marshal(&messages.Poke{Rows: rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &messages.Envelope{Type: messages.TypePoke, Version: 1, Body: b}
 }

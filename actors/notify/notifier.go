@@ -86,7 +86,7 @@ const detailUndecryptable = "destination secret cannot be decrypted"
 // dependency is missing or the configuration is invalid: both are wiring errors.
 //
 // A notifier handles these envelopes (*messages.Envelope):
-//   - TypePoke (or a bare *messages.Poke): it has due rows; answered with Reply{OK} when the
+//   - TypePoke (messages.Poke): it has due rows; answered with Reply{OK} when the
 //     envelope has a sender.
 //   - TypeTestSend (messages.TestSend): send the row now, ahead of the backlog, under the rate
 //     limit; answered, when the attempt ends, with OKWith(ReplySendResult, SendResult). A
@@ -231,11 +231,6 @@ func (n *notifier) Receive(c actor.Context) {
 		n.shutdown()
 	case *messages.Envelope:
 		n.envelope(c, m)
-	case *messages.Poke:
-		if c.Sender() != nil {
-			c.Respond(cluster.OK())
-		}
-		n.poke(c, m.GetRows())
 	case *wakeMsg:
 		if m.n != n || m.gen != n.wakeGen {
 			return // a timer that was replaced, or of a previous incarnation
