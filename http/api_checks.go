@@ -290,6 +290,8 @@ type pingJSON struct {
 	BodyURL    *string `json:"body_url"` // path of the raw body, when there is one
 	RequestID  string  `json:"request_id"`
 	Reason     *string `json:"reason"` // why it counted as a failure (content rule)
+	// ForwardedProto is the X-Forwarded-Proto of a trusted proxy (--trust-proxy), else null.
+	ForwardedProto *string `json:"forwarded_proto"`
 }
 
 // listPings: GET /api/v1/checks/{id}/pings?limit= → {"pings": [...]}, newest first.
@@ -310,7 +312,7 @@ func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) er
 		j := pingJSON{
 			N: p.N, At: apiTime(p.At), Kind: p.Kind, RID: nullString(p.RID), Method: p.Method,
 			RemoteIP: p.RemoteIP, UserAgent: p.UserAgent, BodySize: p.BodySize, RequestID: p.RequestID,
-			Reason: nullString(p.Reason),
+			Reason: nullString(p.Reason), ForwardedProto: nullString(p.ForwardedProto),
 		}
 		if p.ExitStatus >= 0 {
 			e := p.ExitStatus

@@ -85,7 +85,7 @@ func TestPingsFlipsDeliveries(t *testing.T) {
 	base := "/api/v1/checks/" + apiItoa(id)
 	at := apiEpoch.Add(time.Second)
 	e.store.pings[id] = []messages.PingRecord{
-		{CheckID: id, N: 1, At: at, Kind: "start", ExitStatus: -1, RID: "r1", Method: "GET", RemoteIP: "192.0.2.1", UserAgent: "curl"},
+		{CheckID: id, N: 1, At: at, Kind: "start", ExitStatus: -1, RID: "r1", Method: "GET", RemoteIP: "192.0.2.1", UserAgent: "curl", ForwardedProto: "https"},
 		{CheckID: id, N: 2, At: at.Add(time.Second), Kind: "fail", ExitStatus: 3, Method: "POST", Body: []byte("<script>\x00x"), Reason: "exit status 3", RequestID: "req"},
 		{CheckID: id, N: 3, At: at.Add(2 * time.Second), Kind: "success", ExitStatus: 0, Method: "POST", Body: []byte("ok")},
 	}
@@ -112,10 +112,10 @@ func TestPingsFlipsDeliveries(t *testing.T) {
 	p2 := pings.Pings[1]
 	if p2["kind"] != "fail" || p2["exit_status"] != json.Number("3") || p2["body_size"] != json.Number("10") ||
 		p2["body_url"] != base+"/pings/2/body" || p2["reason"] != "exit status 3" || p2["request_id"] != "req" ||
-		p2["at"] != "2030-01-02T03:04:07.000Z" || p2["rid"] != nil {
+		p2["at"] != "2030-01-02T03:04:07.000Z" || p2["rid"] != nil || p2["forwarded_proto"] != nil {
 		t.Errorf("ping 2 %v", p2)
 	}
-	if p1 := pings.Pings[2]; p1["exit_status"] != nil || p1["body_url"] != nil || p1["rid"] != "r1" || p1["remote_ip"] != "192.0.2.1" {
+	if p1 := pings.Pings[2]; p1["exit_status"] != nil || p1["body_url"] != nil || p1["rid"] != "r1" || p1["remote_ip"] != "192.0.2.1" || p1["forwarded_proto"] != "https" {
 		t.Errorf("ping 1 %v", p1)
 	}
 	apiJSON(t, e.do("GET", base+"/pings?limit=1", u.Key, nil), &pings)

@@ -294,7 +294,7 @@ func TestCostlyContentRuleRefused(t *testing.T) {
 		t.Errorf("%d %s, want 400 naming the limit", rec.Code, rec.Body)
 	}
 	rec = e.do("POST", "/api/v1/checks", u.Key, map[string]any{"content_rule": map[string]any{"type": "absent", "pattern": "(?:[a-z]{1,100}){3}Q", "regex": true}})
-	if rec.Code != 400 || !strings.Contains(apiDetail(t, rec), "the limit is 300") {
+	if rec.Code != 400 || !strings.Contains(apiDetail(t, rec), "the limit is 150") {
 		t.Errorf("%d %s, want 400 naming the limit", rec.Code, rec.Body)
 	}
 }

@@ -169,6 +169,9 @@ type PingRecord struct {
 	BodySize   int64 // size of the stored body (ListPings leaves Body nil)
 	RequestID  string
 	Reason     string // why the ping counted as a failure (content rule), or ""
+	// ForwardedProto is the scheme a trusted proxy says the ping came in with ("http" or
+	// "https"), or "" (direct, or no trusted proxy: docs/operations.md "Abuse limits").
+	ForwardedProto string
 }
 
 // Flip is a recorded status change.

@@ -354,7 +354,7 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		State:   st,
 		Ping: &messages.PingRecord{
 			CheckID: a.id, N: st.NPings, At: now, Kind: eff.Kind, ExitStatus: p.ExitStatus, RID: p.Rid,
-			Method: p.Method, RemoteIP: p.RemoteIp, UserAgent: p.UserAgent, Body: p.Body,
+			Method: p.Method, RemoteIP: p.RemoteIp, ForwardedProto: p.ForwardedProto, UserAgent: p.UserAgent, Body: p.Body,
 			RequestID: env.RequestId, Reason: reason,
 		},
 		Flip:   eff.Flip,

@@ -99,7 +99,7 @@ func Compile(id int64, cfg messages.CheckConfig) (Config, error) {
 	if err != nil {
 		return Config{}, invalid("schedule", err)
 	}
-	rule, err := contentrule.Compile(cfg.ContentRule)
+	rule, err := contentrule.CompileStored(cfg.ContentRule) // what a user saves was checked by Compile
 	if err != nil {
 		return Config{}, invalid("content rule", err)
 	}

@@ -26,10 +26,14 @@ const MaxPatternLen = 1000
 // worst accepted pattern to milliseconds on a 10 KB ping (see the benchmark in rule_test.go
 // and docs/operations.md "Abuse limits").
 const (
-	// MaxProgramInsts is the largest compiled program (regexp/syntax instructions) accepted.
-	MaxProgramInsts = 300
+	// MaxProgramInsts is the largest compiled program (regexp/syntax instructions) accepted
+	// in a new or edited rule: the worst pattern within it costs about 20 ms on a 10 KB ping.
+	MaxProgramInsts = 150
 	// MaxRepeat is the largest count accepted in a counted repeat such as {1,100}.
 	MaxRepeat = 100
+	// storedProgramInsts is the bound of the releases before MaxProgramInsts was lowered:
+	// a rule they accepted still loads (CompileStored), so its check keeps working.
+	storedProgramInsts = 300
 )
 
 // DefaultSubjectLimit is how many bytes of a ping are matched when the caller names no
@@ -52,9 +56,15 @@ type Rule struct {
 	quoted  string         // the pattern as quoted in reasons
 }
 
-// Compile validates r and compiles it. A nil r means "no rule": Compile returns nil and no
-// error. Errors are messages.EInvalid and name the problem.
-func Compile(r *messages.ContentRule) (*Rule, error) {
+// Compile validates r, a rule a user gives, and compiles it. A nil r means "no rule":
+// Compile returns nil and no error. Errors are messages.EInvalid and name the problem.
+func Compile(r *messages.ContentRule) (*Rule, error) { return compile(r, MaxProgramInsts) }
+
+// CompileStored compiles a stored rule as Compile does, but accepts the larger programs
+// earlier releases accepted (storedProgramInsts), so no stored check stops loading.
+func CompileStored(r *messages.ContentRule) (*Rule, error) { return compile(r, storedProgramInsts) }
+
+func compile(r *messages.ContentRule, maxInsts int) (*Rule, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -77,7 +87,7 @@ func Compile(r *messages.ContentRule) (*Rule, error) {
 	}
 	rule := &Rule{present: present, pattern: r.Pattern, quoted: quote(r.Pattern)}
 	if r.Regex {
-		if err := checkCost(r.Pattern); err != nil {
+		if err := checkCost(r.Pattern, maxInsts); err != nil {
 			return nil, err
 		}
 		re, err := regexp.Compile(r.Pattern)
@@ -91,7 +101,7 @@ func Compile(r *messages.ContentRule) (*Rule, error) {
 
 // checkCost refuses a pattern whose counted repeats or compiled program exceed the bounds.
 // It parses as regexp.Compile does (Perl syntax), so what it measures is what would run.
-func checkCost(pattern string) error {
+func checkCost(pattern string, maxInsts int) error {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
 		// regexp's messages name the problem and the offending fragment.
@@ -104,8 +114,8 @@ func checkCost(pattern string) error {
 	if err != nil {
 		return messages.Errorf(messages.EInvalid, "content rule: invalid regular expression: %v", err)
 	}
-	if n := len(prog.Inst); n > MaxProgramInsts {
-		return messages.Errorf(messages.EInvalid, "content rule: regular expression too complex: it compiles to %d instructions, the limit is %d", n, MaxProgramInsts)
+	if n := len(prog.Inst); n > maxInsts {
+		return messages.Errorf(messages.EInvalid, "content rule: regular expression too complex: it compiles to %d instructions, the limit is %d", n, maxInsts)
 	}
 	return nil
 }

@@ -30,8 +30,9 @@ func TestCompile(t *testing.T) {
 		{name: "the audit's costly pattern", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,1000}", 20) + "Q", Regex: true}, wantErr: "repeat count 1000 exceeds the limit of 100"},
 		{name: "repeat count at the limit", rule: &messages.ContentRule{Type: "absent", Pattern: "x{100}", Regex: true}},
 		{name: "repeat count over the limit", rule: &messages.ContentRule{Type: "absent", Pattern: "x{2,101}", Regex: true}, wantErr: "repeat count 101 exceeds the limit of 100"},
-		{name: "repeated repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "(?:[a-z]{1,100}){3}Q", Regex: true}, wantErr: "compiles to 600 instructions, the limit is 300"},
-		{name: "nested small repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "((a{10}){10}){10}", Regex: true}, wantErr: "the limit is 300"},
+		{name: "repeated repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "(?:[a-z]{1,100}){3}Q", Regex: true}, wantErr: "compiles to 600 instructions, the limit is 150"},
+		{name: "nested small repeats compile too large", rule: &messages.ContentRule{Type: "absent", Pattern: "((a{10}){10}){10}", Regex: true}, wantErr: "the limit is 150"},
+		{name: "the previous bound's worst pattern", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,15}", 10) + "Q", Regex: true}, wantErr: "compiles to 293 instructions, the limit is 150"},
 		{name: "worst accepted pattern", rule: &messages.ContentRule{Type: "absent", Pattern: worstAccepted, Regex: true}},
 		{name: "one optional more is refused", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]?", 150) + "Q", Regex: true}, wantErr: "compiles to 303 instructions"},
 		{name: "a long substring is no regex", rule: &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,1000}", 20)}},
@@ -112,9 +113,11 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// worstAccepted is the costliest pattern found within the bounds (293 instructions): the
-// audit's pattern cut down to them.
-var worstAccepted = strings.Repeat("[a-z]{1,15}", 10) + "Q"
+// worstAccepted is the costliest pattern found within the bounds (148 instructions): counted
+// repeats of a class that matches every byte of the input, so every thread of the match
+// stays alive (the audit's pattern cut down to the bounds costs about the same per
+// instruction).
+var worstAccepted = strings.Repeat("[^Q]{1,15}", 5) + "Q"
 
 func TestSubject(t *testing.T) {
 	tests := []struct {
@@ -230,5 +233,21 @@ func TestCheckReasonTruncatesLongPattern(t *testing.T) {
 	want := `content rule: "` + strings.Repeat("x", 100) + `"… not found`
 	if ok || reason != want {
 		t.Errorf("Check() = (%v, %q), want (false, %q)", ok, reason, want)
+	}
+}
+
+// TestCompileStoredKeepsEarlierRules: a rule saved under the earlier bound of 300
+// instructions still compiles for its check (so the check keeps loading), though a new
+// rule that large is refused.
+func TestCompileStoredKeepsEarlierRules(t *testing.T) {
+	earlier := &messages.ContentRule{Type: "absent", Pattern: strings.Repeat("[a-z]{1,15}", 10) + "Q", Regex: true}
+	if _, err := contentrule.Compile(earlier); err == nil {
+		t.Error("Compile accepted a 293-instruction pattern")
+	}
+	if r, err := contentrule.CompileStored(earlier); err != nil || r == nil {
+		t.Errorf("CompileStored: %v", err)
+	}
+	if _, err := contentrule.CompileStored(&messages.ContentRule{Type: "absent", Pattern: "(?:[a-z]{1,100}){3}Q", Regex: true}); err == nil {
+		t.Error("CompileStored accepted a 600-instruction pattern")
 	}
 }

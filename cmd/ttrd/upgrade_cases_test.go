@@ -762,3 +762,62 @@ func verifyAdminSessions(t *testing.T, cur *daemon, w *upgradeWorld) {
 		t.Errorf("00017_admin_sessions: admin_sessions rows: %d (%v), want 1", n, err)
 	}
 }
+
+// ---- 00015_ping_forwarded_proto ----
+
+// upNewestPing is the newest row of a check's ping log on d.
+func upNewestPing(t *testing.T, d *daemon, key string, id int64) map[string]any {
+	t.Helper()
+	var out struct {
+		Pings []map[string]any `json:"pings"`
+	}
+	if code := d.api(key, "GET", upCheckPath(id)+"/pings?limit=1", nil, &out); code != 200 || len(out.Pings) != 1 {
+		t.Fatalf("newest ping of check %d on %s: %d, %d rows", id, d.name(), code, len(out.Pings))
+	}
+	return out.Pings[0]
+}
+
+func fillForwardedProto(t *testing.T, old *daemon, w *upgradeWorld) {
+	w.checks["proto"] = old.createCheck(w.user.AuthKey, map[string]any{"name": "proto", "slug": "proto", "interval_seconds": 3600}).ID
+	if code, body, _ := old.ping("POST", "/p/"+w.user.UserSlug+"/proto", "before"); code != 200 {
+		t.Fatalf("ping: %d %s", code, body)
+	}
+}
+
+// verifyForwardedProto: the previous release's pings have no forwarded scheme, and a ping
+// whose X-Forwarded-Proto comes from a peer that is not a trusted proxy records none either.
+func verifyForwardedProto(t *testing.T, cur *daemon, w *upgradeWorld) {
+	for id, pings := range w.migrated.pings {
+		for _, p := range pings {
+			if v, ok := p["forwarded_proto"]; !ok || v != nil {
+				t.Errorf("00015_ping_forwarded_proto: ping %v of check %d: forwarded_proto = %#v (present %v), want null", p["n"], id, v, ok)
+			}
+		}
+	}
+	var n int
+	if err := w.db(t).QueryRow(`SELECT count(*) FROM pings WHERE forwarded_proto <> ''`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("00015_ping_forwarded_proto: %d migrated rows with a scheme (%v), want 0", n, err)
+	}
+	id := w.checks["proto"]
+	if code, _, _ := upCall(t, cur, "", "POST", "/p/"+w.user.UserSlug+"/proto", nil, map[string]string{"X-Forwarded-Proto": "https"}); code != 200 {
+		t.Fatalf("00015_ping_forwarded_proto: ping: %d", code)
+	}
+	if p := upNewestPing(t, cur, w.user.AuthKey, id); p["forwarded_proto"] != nil {
+		t.Errorf("00015_ping_forwarded_proto: an untrusted peer's X-Forwarded-Proto was recorded: %#v", p["forwarded_proto"])
+	}
+}
+
+// mixedForwardedProto: the previous release still logs pings on the migrated schema.
+func mixedForwardedProto(t *testing.T, old *daemon, w *upgradeWorld) {
+	if code, body, _ := old.ping("POST", "/p/"+w.user.UserSlug+"/proto", "mixed"); code != 200 {
+		t.Errorf("00015_ping_forwarded_proto: the previous release refused a ping: %d %s", code, body)
+	}
+}
+
+// finalForwardedProto: the previous release's ping reads back with no scheme.
+func finalForwardedProto(t *testing.T, cur *daemon, w *upgradeWorld) {
+	p := upNewestPing(t, cur, w.user.AuthKey, w.checks["proto"])
+	if p["body_size"] != float64(len("mixed")) || p["forwarded_proto"] != nil {
+		t.Errorf("00015_ping_forwarded_proto: the previous release's ping reads %v", p)
+	}
+}

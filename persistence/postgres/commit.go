@@ -79,11 +79,11 @@ var (
 		WHERE c.id = v.id AND c.version = v.version
 		RETURNING c.id`
 
-	sqlInsPings = `INSERT INTO pings (check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, body, request_id, reason)
-		SELECT v.check_id, v.n, v.at, v.kind, v.exit_status, v.rid, v.method, v.remote_ip, v.user_agent, v.body, v.request_id, v.reason
+	sqlInsPings = `INSERT INTO pings (check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, body, request_id, reason, forwarded_proto)
+		SELECT v.check_id, v.n, v.at, v.kind, v.exit_status, v.rid, v.method, v.remote_ip, v.user_agent, v.body, v.request_id, v.reason, v.forwarded_proto
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::integer[], $6::text[], $7::text[],
-			$8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[])
-			AS v(check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, body, request_id, reason)`
+			$8::text[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[])
+			AS v(check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, body, request_id, reason, forwarded_proto)`
 
 	sqlPruneBatch = `DELETE FROM pings p USING unnest($1::bigint[], $2::bigint[]) AS v(check_id, n)
 		WHERE p.check_id = v.check_id AND p.n <= v.n`
@@ -380,7 +380,7 @@ func queueBulk(r *run, writes []persistence.Write, live []int) {
 		o.add(w)
 	}
 	if len(p.checkID) > 0 {
-		r.queue(badBulk, nil, sqlInsPings, p.checkID, p.n, p.at, p.kind, p.exit, p.rid, p.method, p.ip, p.ua, p.body, p.reqID, p.reason)
+		r.queue(badBulk, nil, sqlInsPings, p.checkID, p.n, p.at, p.kind, p.exit, p.rid, p.method, p.ip, p.ua, p.body, p.reqID, p.reason, p.proto)
 	}
 	if len(pruneC) > 0 {
 		r.queue(badBulk, nil, sqlPruneBatch, pruneC, pruneN)
@@ -507,6 +507,7 @@ type pingCols struct {
 	checkID, n                               []int64
 	at                                       []*int64
 	kind, rid, method, ip, ua, reqID, reason []string
+	proto                                    []string
 	exit                                     []int32
 	body                                     [][]byte
 }
@@ -524,6 +525,7 @@ func (c *pingCols) add(checkID int64, p *messages.PingRecord) {
 	c.body = append(c.body, blob(p.Body))
 	c.reqID = append(c.reqID, sqlstore.CleanText(p.RequestID))
 	c.reason = append(c.reason, sqlstore.CleanText(p.Reason))
+	c.proto = append(c.proto, sqlstore.CleanText(p.ForwardedProto))
 }
 
 type flipCols struct {

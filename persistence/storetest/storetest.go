@@ -177,7 +177,7 @@ func upWrite(c messages.Check, at time.Time) persistence.Write {
 		Ping: &messages.PingRecord{
 			CheckID: c.ID, N: st.NPings, At: Ms(at), Kind: messages.KindSuccess, ExitStatus: -1,
 			Method: "POST", RemoteIP: "192.0.2.1", UserAgent: "curl/8", RequestID: fmt.Sprintf("req-%d-%d", c.ID, st.NPings),
-			Body: []byte("ok"),
+			Body: []byte("ok"), ForwardedProto: "https",
 		},
 	}
 }
@@ -732,6 +732,9 @@ func testPingBodies(t *testing.T, s persistence.Store) {
 		w.Ping.Kind = messages.KindFail
 		// Request-derived text is stored as valid UTF-8 without NUL.
 		w.Ping.UserAgent = "agent\x00\xff"
+		if i%2 == 1 {
+			w.Ping.ForwardedProto = "" // reached ttr directly
+		}
 		wantKinds(t, commit(t, s, w), persistence.OutcomeCommitted)
 		cur = applied(cur, w)
 
@@ -752,6 +755,9 @@ func testPingBodies(t *testing.T, s persistence.Store) {
 		body := bodies[len(bodies)-1-i]
 		if p.N != int64(len(bodies)-i) || p.Body != nil || p.BodySize != int64(len(body)) {
 			t.Errorf("listed ping %d: n %d, body %q, size %d (want size %d)", i, p.N, p.Body, p.BodySize, len(body))
+		}
+		if want := map[bool]string{true: "https", false: ""}[(p.N-1)%2 == 0]; p.ForwardedProto != want {
+			t.Errorf("listed ping %d: forwarded proto %q, want %q", i, p.ForwardedProto, want)
 		}
 	}
 	_, err := s.GetPing(ctx, u.ID, c.ID, 99)

@@ -93,7 +93,7 @@ func scanRef(row Row) (messages.CheckRef, error) {
 const refColumns = `id, user_id, uuid, slug`
 
 // PingColumns are the columns of a ping but its body.
-const PingColumns = `check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, request_id, reason`
+const PingColumns = `check_id, n, at, kind, exit_status, rid, method, remote_ip, user_agent, request_id, reason, forwarded_proto`
 
 func scanPing(row Row, extra ...any) (messages.PingRecord, error) {
 	var (
@@ -101,7 +101,7 @@ func scanPing(row Row, extra ...any) (messages.PingRecord, error) {
 		at sql.NullInt64
 	)
 	dest := append([]any{&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.RID, &p.Method,
-		&p.RemoteIP, &p.UserAgent, &p.RequestID, &p.Reason}, extra...)
+		&p.RemoteIP, &p.UserAgent, &p.RequestID, &p.Reason, &p.ForwardedProto}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return messages.PingRecord{}, err
 	}
@@ -114,7 +114,7 @@ func scanPing(row Row, extra ...any) (messages.PingRecord, error) {
 func PingArgs(dst []any, checkID int64, p *messages.PingRecord) []any {
 	return append(dst, checkID, p.N, MS(p.At), CleanText(p.Kind), p.ExitStatus, CleanText(p.RID),
 		CleanText(p.Method), CleanText(p.RemoteIP), CleanText(p.UserAgent),
-		CleanText(p.RequestID), CleanText(p.Reason), Blob(p.Body))
+		CleanText(p.RequestID), CleanText(p.Reason), CleanText(p.ForwardedProto), Blob(p.Body))
 }
 
 // FlipColumns are the columns of a flip.

@@ -41,7 +41,7 @@ func (d *Dialect) CommitSQL() [NCommitSQL]string {
 		UpdStateConfig: fmt.Sprintf(`UPDATE checks SET %s, %s, version = version + 1 WHERE id = $%d AND version = $%d`,
 			SetList(schema.StateColumns, 1), SetList(schema.ConfigColumns, nState+1), nState+nConfig+1, nState+nConfig+2),
 		DelCheck:  `DELETE FROM checks WHERE id = $1 AND version = $2`,
-		InsPing:   `INSERT INTO pings (` + PingColumns + `, body) VALUES (` + Params(1, 12) + `)`,
+		InsPing:   `INSERT INTO pings (` + PingColumns + `, body) VALUES (` + Params(1, 13) + `)`,
 		Prune:     `DELETE FROM pings WHERE check_id = $1 AND n <= $2`,
 		InsFlip:   `INSERT INTO flips (` + FlipColumns + `) VALUES (` + Params(1, 7) + `)`,
 		InsOutbox: insertOutboxSQL,
