@@ -3,10 +3,14 @@ package main_test
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/persistence/keyring"
+	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
 // scrape returns the samples of the internal listener's /metrics whose name (with labels,
@@ -133,4 +137,76 @@ func TestCountSeries(t *testing.T) {
 	// A restart counts from the store: the same values.
 	d.restart()
 	waitCounts(t, internal, "after a restart", [4]int{0, 2, 0, 2}, 0)
+}
+
+// TestCountSeriesHandover: in a cluster each node counts only the checks it owns. When a
+// second node joins, the checks that move to it are counted there and no longer on the
+// first (no check counted twice, none lost); when it leaves, the first counts them again.
+func TestCountSeriesHandover(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	env := append(os.Environ(), "TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(), "TTR_SECRET_KEY="+keyring.NewKey())
+	gossip := []string{freeAddr(t), freeAddr(t)}
+	internal := []string{freeAddr(t), freeAddr(t)}
+	node := func(i int) *daemon {
+		addr := freeAddr(t)
+		args := []string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeAddr(t),
+			"--gossip-addr", gossip[i], "--cluster-name", "census-e2e", "--node-name", fmt.Sprintf("n%d", i+1),
+			"--internal-addr", internal[i], "--gossip-probe-interval", "500ms", "--gossip-probe-timeout", "300ms",
+			"--log-level", "info", "--log-format", "text"}
+		if i > 0 {
+			args = append(args, "--join", gossip[0])
+		}
+		d := &daemon{t: t, addr: addr, URL: "http://" + addr, env: env, args: append(args, harnessLimits()...)}
+		d.start()
+		t.Cleanup(d.kill)
+		return d
+	}
+	const n = 16
+	a := node(0)
+	u := a.newUser()
+	var ids []int64
+	for i := range n {
+		ids = append(ids, a.createCheck(u.AuthKey, map[string]any{"slug": fmt.Sprintf("c%d", i)}).ID)
+		if code, _, _ := a.ping("GET", fmt.Sprintf("/p/%s/c%d", u.UserSlug, i), ""); code != 200 {
+			t.Fatalf("ping c%d: %d", i, code)
+		}
+	}
+	waitCounts(t, internal[0], "one node owns every check", [4]int{0, n, 0, 0}, 0)
+
+	b := node(1)
+	// owners counts the checks each node owns, as the API reports it.
+	owners := func() map[string]int {
+		out := map[string]int{}
+		for _, id := range ids {
+			var c struct {
+				Owner string `json:"owner_node"`
+			}
+			if code := b.api(u.AuthKey, "GET", fmt.Sprintf("/api/v1/checks/%d", id), nil, &c); code != 200 {
+				t.Fatalf("GET check %d: %d", id, code)
+			}
+			out[c.Owner]++
+		}
+		return out
+	}
+	up := func(i int) int { m, _ := counts(t, internal[i]); return m["up"] }
+	var own map[string]int
+	waitUntil(t, 30*time.Second, "the checks split between the nodes and counted where they are owned", func() bool {
+		own = owners()
+		return own["n1"] > 0 && own["n2"] > 0 && own["n1"]+own["n2"] == n && up(0) == own["n1"] && up(1) == own["n2"]
+	})
+	// Settled: it stays so, and the pings the second node routes change nothing.
+	for i := range n {
+		if code, _, _ := b.ping("GET", fmt.Sprintf("/p/%s/c%d", u.UserSlug, i), ""); code != 200 {
+			t.Fatalf("ping c%d through n2: %d", i, code)
+		}
+	}
+	for range 10 {
+		if u0, u1 := up(0), up(1); u0+u1 != n || u0 != own["n1"] {
+			t.Fatalf("after the handover: n1 counts %d up, n2 %d; owners %v", u0, u1, own)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	b.stop()
+	waitCounts(t, internal[0], "the second node left: the first owns every check again", [4]int{0, n, 0, 0}, 0)
 }
