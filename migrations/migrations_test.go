@@ -19,7 +19,7 @@ import (
 
 // tables are the tables every dialect must create.
 var tables = []string{"users", "checks", "pings", "flips", "channels", "outbox", "nodes", "notifier_state",
-	"api_tokens", "retired_credentials", "key_networks", "auth_activity", "destinations", "sessions", "slug_holds"}
+	"api_tokens", "retired_credentials", "key_networks", "auth_activity", "destinations", "sessions", "slug_holds", "status_pages", "status_page_checks", "uptime_marks"}
 
 func TestUpSQLite(t *testing.T) {
 	ctx := context.Background()
