@@ -33,6 +33,7 @@ type Store interface {
 	CleanupStore
 	TelegramStore
 	DestinationStore
+	StatusPageStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,

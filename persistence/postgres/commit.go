@@ -387,6 +387,13 @@ func queueBulk(r *run, writes []persistence.Write, live []int) {
 	}
 	if len(f.id) > 0 {
 		r.queue(badBulk, nil, sqlInsFlips, f.id, f.checkID, f.at, f.from, f.to, f.reason, f.node)
+		// Each mark reads the one before it: one statement per flip, in the writes' order
+		// (two flips of a check in one batch stay in order). Flips are rare next to pings.
+		for _, i := range live {
+			if w := &writes[i]; !w.Delete && w.Flip != nil {
+				r.queue(i, nil, commitSQL[sqlstore.InsMark], sqlstore.MarkArgs(w.CheckID, w.Flip)...)
+			}
+		}
 	}
 	if len(o.userID) > 0 {
 		r.queue(badBulk, nil, sqlInsOutboxes, o.userID, o.checkID, o.kind, o.channel, o.destHash, o.destEnc,
@@ -408,6 +415,8 @@ func queueWrite(r *run, w *persistence.Write, i int, appends bool) {
 		q(sqlstore.DelPings, w.CheckID)
 		q(sqlstore.DelFlips, w.CheckID)
 		q(sqlstore.DelChannels, w.CheckID)
+		q(sqlstore.DelMarks, w.CheckID)
+		q(sqlstore.DelPageChecks, w.CheckID)
 		if appends {
 			outbox() // alerts already due are still delivered: outbox rows outlive the check
 		}
@@ -422,6 +431,7 @@ func queueWrite(r *run, w *persistence.Write, i int, appends bool) {
 		}
 		if f := w.Flip; f != nil {
 			q(sqlstore.InsFlip, sqlstore.FlipArgs(nil, w.CheckID, f)...)
+			q(sqlstore.InsMark, sqlstore.MarkArgs(w.CheckID, f)...)
 		}
 		outbox()
 	}

@@ -165,6 +165,8 @@ func unique(err error) sqlstore.Constraint {
 		return sqlstore.TelegramID
 	case "destinations_code_key":
 		return sqlstore.DestinationCode
+	case "status_pages_user_slug_key":
+		return sqlstore.StatusPageSlug
 	}
 	return sqlstore.OtherUnique
 }

@@ -119,7 +119,7 @@ func (b *batchTx) apply(w *persistence.Write) (persistence.OutcomeKind, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return persistence.OutcomeFenced, nil
 		}
-		for _, st := range []int{sqlstore.DelPings, sqlstore.DelFlips, sqlstore.DelChannels} {
+		for _, st := range []int{sqlstore.DelPings, sqlstore.DelFlips, sqlstore.DelChannels, sqlstore.DelMarks, sqlstore.DelPageChecks} {
 			if _, err := b.exec(st, w.CheckID); err != nil {
 				return 0, err
 			}
@@ -156,6 +156,9 @@ func (b *batchTx) apply(w *persistence.Write) (persistence.OutcomeKind, error) {
 	}
 	if f := w.Flip; f != nil {
 		if _, err := b.exec(sqlstore.InsFlip, sqlstore.FlipArgs(buf[:0], w.CheckID, f)...); err != nil {
+			return 0, err
+		}
+		if _, err := b.exec(sqlstore.InsMark, sqlstore.MarkArgs(w.CheckID, f)...); err != nil {
 			return 0, err
 		}
 	}

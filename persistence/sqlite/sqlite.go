@@ -233,6 +233,7 @@ var uniqueColumns = []struct {
 	{"admins.username", sqlstore.AdminUsername},
 	{"telegram_links.telegram_id", sqlstore.TelegramID},
 	{"destinations.code", sqlstore.DestinationCode},
+	{"status_pages.user_id, status_pages.slug", sqlstore.StatusPageSlug},
 }
 
 // unique names the constraint a UNIQUE or PRIMARY KEY violation names by its columns.

@@ -22,6 +22,9 @@ const (
 	DelPings              // check id
 	DelFlips              // check id
 	DelChannels           // check id
+	InsMark               // MarkArgs: the uptime mark of a flip, after the flip
+	DelMarks              // check id
+	DelPageChecks         // check id: the check leaves every status page
 	NCommitSQL
 )
 
@@ -52,6 +55,10 @@ func (d *Dialect) CommitSQL() [NCommitSQL]string {
 		DelPings:    `DELETE FROM pings WHERE check_id = $1`,
 		DelFlips:    `DELETE FROM flips WHERE check_id = $1`,
 		DelChannels: `DELETE FROM channels WHERE check_id = $1`,
+		InsMark:     insertMarkSQL,
+		DelMarks:    `DELETE FROM uptime_marks WHERE check_id = $1`,
+		// A check id is never reused in a page: the row goes with the check.
+		DelPageChecks: `DELETE FROM status_page_checks WHERE check_id = $1`,
 	}
 	for i := range q {
 		q[i] = d.Rebind(q[i])

@@ -52,6 +52,7 @@ const (
 	AdminUsername              // admins.username
 	TelegramID                 // telegram_links.telegram_id: an account linked to one user
 	DestinationCode            // destinations.code
+	StatusPageSlug             // status_pages (user_id, slug)
 	OtherUnique                // any other unique or primary key
 )
 

@@ -53,6 +53,7 @@ type queries struct {
 	credentialSQL
 	destinationSQL
 	accountSQL
+	statusPageSQL
 }
 
 // New builds the shared part of a store; every query is rendered for the dialect here.
@@ -81,6 +82,7 @@ func New(cfg Config) *Store {
 	s.q.credentialSQL = newCredentialSQL(r)
 	s.q.destinationSQL = newDestinationSQL(r)
 	s.q.accountSQL = newAccountSQL(cfg.Dialect)
+	s.q.statusPageSQL = newStatusPageSQL(cfg.Dialect)
 	return s
 }
 
