@@ -115,6 +115,8 @@ func (s *Server) checkHandler(op checkOp) apiFunc {
 		return s.importHealthchecks
 	case opAggregate:
 		return s.aggregate
+	case opUptime:
+		return s.checkUptime
 	}
 	return nil
 }

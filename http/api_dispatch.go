@@ -37,6 +37,7 @@ const (
 	opImport
 	opImportHC
 	opAggregate
+	opUptime
 )
 
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
@@ -83,6 +84,7 @@ var checkRoutes = []struct {
 	{[]string{segID, "pings"}, map[string]checkOp{http.MethodGet: opPings}},
 	{[]string{segID, "pings", segN, "body"}, map[string]checkOp{http.MethodGet: opPingBody}},
 	{[]string{segID, "flips"}, map[string]checkOp{http.MethodGet: opFlips}},
+	{[]string{segID, "uptime"}, map[string]checkOp{http.MethodGet: opUptime}},
 	{[]string{segID, "deliveries"}, map[string]checkOp{http.MethodGet: opDeliveries}},
 	{[]string{segID, segChannel}, map[string]checkOp{http.MethodPut: opChannelPut}},
 	{[]string{segID, segChannel, "test"}, map[string]checkOp{http.MethodPost: opChannelTest}},

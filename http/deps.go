@@ -15,6 +15,7 @@ import (
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/http/transfer"
+	"github.com/ttr-rip/ttr/http/statuspage"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -165,6 +166,10 @@ type Deps struct {
 	Transfer *Transfer
 	// Pages serves the web UI's HTML routes; nil = none (every unknown path answers JSON).
 	Pages Pages
+	// StatusPages manages status pages and computes their public views (one per node, shared
+	// with the web UI for its cache); nil = one built from Store when it is a
+	// statuspage.Store, as persistence.Store is.
+	StatusPages *statuspage.Service
 }
 
 // Pages is the web UI (package http/web), mounted on the edge's router.

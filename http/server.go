@@ -11,6 +11,7 @@ import (
 	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/hcapi"
 	"github.com/ttr-rip/ttr/http/siteadmin"
+	"github.com/ttr-rip/ttr/http/statuspage"
 )
 
 // Server is the public edge.
@@ -85,6 +86,9 @@ func NewServer(cfg Config, deps Deps) *Server {
 			Nodes: ad.Nodes, Ready: s.deps.Ready})
 		s.deps.Admin = &own
 	}
+	if st, ok := s.deps.Store.(statuspage.Store); ok && s.deps.StatusPages == nil {
+		s.deps.StatusPages, _ = statuspage.New(statuspage.Config{Quotas: cfg.Quotas}, statuspage.Deps{Store: st, Now: s.now})
+	}
 	router, ping := s.routes()
 	inner := pingsFirst(ping, s.healthchecksFirst(router))
 	s.handler = s.middleware(inner)
@@ -103,6 +107,7 @@ func (s *Server) routes() (*httprouter.Router, *pingHandler) {
 	ping := s.pingRoutes(r)
 	s.apiRoutes(r)
 	s.badgeRoutes(r)
+	s.statusPageRoutes(r)
 	s.adminAuthRoutes(r)
 	s.adminRoutes(r)
 	s.adminTransferRoutes(r)
