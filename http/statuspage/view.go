@@ -15,6 +15,7 @@ import (
 	"github.com/ttr-rip/ttr/http/badge"
 	"github.com/ttr-rip/ttr/http/uptime"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/persistence"
 )
 
 // HistoryDays is how many of the owner's days a page's bar shows.
@@ -85,9 +86,9 @@ type PingView struct {
 // Bundle is a computed view with its JSON encoding and weak ETag, shared by every viewer
 // until it expires.
 type Bundle struct {
-	View *View
-	JSON []byte
-	ETag string
+	View   *View
+	JSON   []byte
+	ETag   string
 	PageID int64
 }
 
@@ -158,7 +159,22 @@ func (s *Service) compute(ctx context.Context, userSlug, pageSlug string, now ti
 	if err != nil {
 		return nil, err
 	}
-	loc, tzName := location(pp.TZ)
+	v, err := s.build(ctx, p, checks, pp.TZ, now)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	return &Bundle{View: v, JSON: body, ETag: `W/"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`, PageID: p.ID}, nil
+}
+
+// build computes the view of page p showing checks (in order), with days in the zone tz:
+// one query for the uptime marks at every instant it needs, one for the last pings.
+func (s *Service) build(ctx context.Context, p messages.StatusPage, checks []messages.Check, tz string, now time.Time) (*View, error) {
+	loc, tzName := location(tz)
 	ids := make([]int64, len(checks))
 	for i, c := range checks {
 		ids[i] = c.ID
@@ -188,12 +204,35 @@ func (s *Service) compute(ctx context.Context, userSlug, pageSlug string, now ti
 		v.Checks = append(v.Checks, cv)
 	}
 	v.Overall, v.OverallText = overall(statuses)
-	body, err := json.Marshal(v)
+	return v, nil
+}
+
+// Preview computes the view a page with in's settings would show now, for its owner's
+// editor: nothing is saved or cached. A check id that is not the user's is ENotFound.
+func (s *Service) Preview(ctx context.Context, userID int64, in Input) (*View, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	_, prefs, err := s.d.Store.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(body)
-	return &Bundle{View: v, JSON: body, ETag: `W/"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`, PageID: p.ID}, nil
+	checks := make([]messages.Check, 0, len(in.CheckIDs))
+	for _, id := range in.CheckIDs { // at most MaxChecks reads, for the owner alone
+		c, err := s.d.Store.GetCheck(ctx, userID, id)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, c)
+	}
+	p := messages.StatusPage{UserID: userID, Slug: in.Slug, Name: in.Name, Description: in.Description,
+		Layout: in.Layout, ShowActivity: in.ShowActivity, CheckIDs: in.CheckIDs}
+	return s.build(ctx, p, checks, prefs.TZ, s.now())
+}
+
+// UserChecks lists the user's checks by name (at most 1,000), for the editor to pick from.
+func (s *Service) UserChecks(ctx context.Context, userID int64) ([]messages.Check, error) {
+	return s.d.Store.ListChecks(ctx, userID, persistence.ListQuery{SortBy: "name", Limit: 1000})
 }
 
 // location is the owner's zone; an unknown name (a zone database older than the one that
