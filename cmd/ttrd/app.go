@@ -324,7 +324,11 @@ func (m *Main) serve() error {
 	// Exports and imports: one service for the API and the account page.
 	xfer := ttrhttp.NewTransfer(edge, ttrhttp.TransferDeps{Store: m.store, Checks: checks, Ring: m.ring,
 		HCClient: notify.NewHTTPClient(hcCfg), Logger: m.log})
-	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder, transfer: xfer})
+	statusPages, err := m.statusPages()
+	if err != nil {
+		return err
+	}
+	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder, transfer: xfer, statusPages: statusPages})
 	if err != nil {
 		return err
 	}
@@ -335,7 +339,7 @@ func (m *Main) serve() error {
 		Registerer: m.reg, Ready: m.readiness,
 		Limits: limits, Credentials: m.store, Activity: recorder, Transfer: xfer,
 		Admin:    admin,
-		Sessions: sessions, Accounts: accounts, Pages: pages,
+		Sessions: sessions, Accounts: accounts, Pages: pages, StatusPages: statusPages,
 	})
 	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
 	if err != nil {

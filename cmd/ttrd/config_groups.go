@@ -238,12 +238,14 @@ type WebConfig struct {
 	InsecureCookies bool          // allow session cookies without Secure on a non-loopback http:// public URL
 	SessionIdle     time.Duration // web sessions end after this long unused
 	SessionMaxAge   time.Duration // web sessions end this long after sign-in
+	GeoIPDB         string        // --geoip-db: MaxMind country database for status pages' last pings ("" = none)
 }
 
 func (c *WebConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", false, "allow the web UI's session cookie without Secure when --public-url is plain http on a non-loopback address (anyone on the network path can steal sessions)")
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", 7*24*time.Hour, "a web session not used for this long ends")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", 30*24*time.Hour, "a web session ends this long after sign-in")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) giving the country of the last pings a status page shows; empty = no countries")
 }
 
 // Validate names the session settings the daemon refuses.

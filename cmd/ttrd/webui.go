@@ -11,6 +11,7 @@ import (
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/http/siteadmin"
+	"github.com/ttr-rip/ttr/http/statuspage"
 	"github.com/ttr-rip/ttr/http/tglogin"
 	"github.com/ttr-rip/ttr/http/web"
 )
@@ -25,6 +26,8 @@ type webDeps struct {
 	admin    *ttrhttp.AdminDeps // nil: no admin pages
 	activity *activity.Recorder
 	transfer web.Transfer // exports and imports (the account page's section)
+	// statusPages serves status pages and their editor (shared with the edge: one cache).
+	statusPages *statuspage.Service
 }
 
 // webUI builds the web UI's sessions, the account service and the pages (with the admin
@@ -66,6 +69,7 @@ func (m *Main) webUI(d webDeps) (*session.Manager, *account.Service, *web.Pages,
 		}
 		wd.Telegram = &web.TelegramDeps{BotName: tg.BotName, Verifier: v, Store: m.store}
 	}
+	wd.StatusPages = d.statusPages
 	pages, err := web.New(web.Config{PublicURL: m.cfg.HTTP.PublicURL, Quotas: m.cfg.Abuse.Quotas}, wd)
 	if err != nil {
 		return nil, nil, nil, err

@@ -14,6 +14,9 @@ func (p *Pages) parseOwnPages(funcs template.FuncMap) error {
 	if err := p.parseAdminPages(funcs); err != nil {
 		return err
 	}
+	if err := p.loadStatusTemplates(funcs); err != nil {
+		return err
+	}
 	return p.parseTelegramPages(funcs)
 }
 
@@ -23,6 +26,7 @@ func (p *Pages) ownRoutes() []routeDef {
 	var out []routeDef
 	out = append(out, p.adminRoutes()...)
 	out = append(out, p.credentialRoutes()...)
+	out = append(out, p.statusRoutes()...)
 	return append(out, p.telegramRoutes()...)
 }
 

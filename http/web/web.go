@@ -16,6 +16,7 @@ import (
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/session"
+	"github.com/ttr-rip/ttr/http/statuspage"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
@@ -60,6 +61,8 @@ type Deps struct {
 	Ring   *keyring.Ring
 	Logger *slog.Logger
 	Now    func() time.Time
+	// StatusPages serves status pages and their editor; nil = neither.
+	StatusPages *statuspage.Service
 }
 
 // Pages is the web UI. It implements ttrhttp.Pages.

@@ -226,4 +226,66 @@ if (form) {
     const have = new Set([...zones.options].map((o) => o.value));
     zones.append(...Intl.supportedValuesOf("timeZone").filter((z) => !have.has(z)).map((z) => new Option(z)));
   }
+// A status page refreshes itself from its JSON feed (the same view the server rendered):
+// every 10 s, revalidated with its ETag (the browser sends If-None-Match; a 304 costs
+// nothing). Only text and class names change, never styles (the CSP forbids inline ones).
+const statusPage = document.querySelector("[data-status-page][data-url]");
+if (statusPage) {
+  const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+  const setClass = (el, prefix, value) => {
+    if (!el) return;
+    for (const c of [...el.classList]) if (c.startsWith(prefix)) el.classList.remove(c);
+    el.classList.add(prefix + value);
+  };
+  const apply = (v) => {
+    const banner = statusPage.querySelector("[data-overall]");
+    if (banner) {
+      banner.textContent = v.overall_text;
+      setClass(banner, "ov-", v.overall);
+    }
+    if (v.checks.length !== statusPage.querySelectorAll("[data-check]").length) {
+      location.reload(); // checks were added or removed: the server renders the new set
+      return;
+    }
+    v.checks.forEach((c, i) => {
+      const el = statusPage.querySelector(`[data-check="${i}"]`);
+      if (!el) return;
+      const pill = el.querySelector('[data-field="status"]');
+      if (pill) {
+        pill.textContent = cap(c.status);
+        setClass(pill, "st-", c.status);
+      }
+      if (el.classList.contains("sp-tile")) setClass(el, "st-", c.status);
+      const ago = el.querySelector('[data-field="ago"]');
+      if (ago) ago.textContent = c.last_ping_ago;
+      for (const w of c.uptime) {
+        const u = el.querySelector(`[data-field="u-${w.window}"]`);
+        if (u) u.textContent = w.text;
+      }
+      const days = el.querySelectorAll(".sp-bar .day");
+      if (days.length === c.days.length) {
+        c.days.forEach((d, k) => {
+          setClass(days[k], "lv-", d.level);
+          days[k].setAttribute("aria-label", d.label);
+          days[k].title = d.label;
+        });
+      }
+    });
+    const gen = statusPage.querySelector("[data-generated]");
+    if (gen) gen.textContent = v.generated_at.replace("T", " ").replace("Z", " UTC");
+    statusPage.dataset.refreshed = v.generated_at;
+  };
+  const refresh = async () => {
+    try {
+      const res = await fetch(statusPage.dataset.url, { cache: "no-cache", credentials: "omit" });
+      if (res.ok) {
+        apply(await res.json());
+        statusPage.classList.remove("stale");
+      }
+    } catch {
+      statusPage.classList.add("stale");
+    }
+  };
+  setInterval(refresh, 10000);
+  refresh();
 }
