@@ -186,7 +186,7 @@ func TestStatusPagePublic(t *testing.T) {
 		if shots != "" {
 			for _, mode := range []string{"light", "dark"} {
 				webtest.Run(t, b, chromedp.Evaluate[string](fmt.Sprintf(`document.documentElement.dataset.theme = "retro"; document.documentElement.dataset.mode = %q`, mode)))
-				png := webtest.Run(t, b, chromedp.FullScreenshot(90))
+				png := webtest.Run(t, b, chromedp.FullScreenshot(100))
 				name := filepath.Join(shots, "status-"+layout+"-"+mode+".png")
 				if err := os.WriteFile(name, png, 0o644); err != nil {
 					t.Fatal(err)

@@ -821,3 +821,91 @@ func finalForwardedProto(t *testing.T, cur *daemon, w *upgradeWorld) {
 		t.Errorf("00015_ping_forwarded_proto: the previous release's ping reads %v", p)
 	}
 }
+
+// fillStatusPages: the previous release records flips of a check (new → up → down → up),
+// from which the migration derives the check's uptime marks.
+func fillStatusPages(t *testing.T, old *daemon, w *upgradeWorld) {
+	var c map[string]any
+	body := map[string]any{"name": "uptime before marks", "slug": "uptime-marks", "interval_seconds": 3600}
+	if code := old.api(w.user.AuthKey, "POST", "/api/v1/checks", body, &c); code != 201 {
+		t.Fatalf("00013_status_pages: create check on the previous release: %d %v", code, c)
+	}
+	uuid := c["uuid"].(string)
+	for _, kind := range []string{"", "/fail", ""} {
+		if code, _, _ := old.ping("POST", "/ping/"+uuid+kind, ""); code != 200 {
+			t.Fatalf("00013_status_pages: ping%s: %d", kind, code)
+		}
+		time.Sleep(300 * time.Millisecond) // segments long enough to tell apart
+	}
+	if w.cases == nil {
+		w.cases = map[string]any{}
+	}
+	w.cases["status_pages"] = int64(c["id"].(float64))
+}
+
+// verifyStatusPages: the uptime of the old check, read from the marks the migration derived,
+// equals the time-weighted sums of its flips; an old user creates a status page of it, whose
+// feed shows it.
+func verifyStatusPages(t *testing.T, cur *daemon, w *upgradeWorld) {
+	id := w.cases["status_pages"].(int64)
+	var flips struct {
+		Flips []struct {
+			At   string `json:"at"`
+			From string `json:"from"`
+			To   string `json:"to"`
+		} `json:"flips"`
+	}
+	if code := cur.api(w.user.AuthKey, "GET", upCheckPath(id)+"/flips", nil, &flips); code != 200 || len(flips.Flips) != 3 {
+		t.Fatalf("00013_status_pages: flips of the old check: %d %+v", code, flips)
+	}
+	var got struct {
+		Days []struct {
+			Up      float64 `json:"up_seconds"`
+			Tracked float64 `json:"tracked_seconds"`
+		} `json:"days"`
+	}
+	if code := cur.api(w.user.AuthKey, "GET", upCheckPath(id)+"/uptime?days=2", nil, &got); code != 200 {
+		t.Fatalf("00013_status_pages: uptime of the old check: %d", code)
+	}
+	now := time.Now()
+	var up, tracked, gotUp, gotTracked float64
+	for i := len(flips.Flips) - 1; i >= 0; i-- { // oldest first
+		f := flips.Flips[i]
+		from, err := time.Parse(time.RFC3339Nano, f.At)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := now
+		if i > 0 {
+			to, _ = time.Parse(time.RFC3339Nano, flips.Flips[i-1].At)
+		}
+		d := to.Sub(from).Seconds()
+		if f.To == "up" {
+			up += d
+		}
+		if f.To == "up" || f.To == "down" {
+			tracked += d
+		}
+	}
+	for _, d := range got.Days {
+		gotUp, gotTracked = gotUp+d.Up, gotTracked+d.Tracked
+	}
+	// The API answered a moment before now: the open up segment is that much shorter.
+	down := tracked - up
+	if gotDown := gotTracked - gotUp; gotDown < down-0.01 || gotDown > down+0.01 || gotUp > up+0.01 || gotUp < up-2 {
+		t.Errorf("00013_status_pages: uptime of the old check: up %.3fs of %.3fs, want up %.3fs, down %.3fs (from its flips)", gotUp, gotTracked, up, down)
+	}
+	var page map[string]any
+	if code := cur.api(w.user.AuthKey, "POST", "/api/v1/status-pages", map[string]any{"slug": "old", "name": "Old", "checks": []int64{id}}, &page); code != 201 {
+		t.Fatalf("00013_status_pages: create a page for an old user: %d %v", code, page)
+	}
+	resp, err := httpClient.Get(cur.URL + "/s/" + w.user.UserSlug + "/old/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"name":"uptime before marks"`) || !strings.Contains(string(b), `"status":"up"`) {
+		t.Errorf("00013_status_pages: the page's feed: %d %s", resp.StatusCode, b)
+	}
+}
