@@ -40,7 +40,13 @@ test: ## all tests (unit, both stores, actors, end-to-end on the real binary, we
 test-web: ## the web UI's tests: pages, sessions, and the browser journeys in headless Chromium
 	./.ci/ensure-chromium
 	$(GO) test -count=1 ./http/session/ ./http/account/ ./http/web/...
-	$(GO) test -count=1 -run 'TestWeb|TestCookie' ./cmd/ttrd/
+	$(GO) test -count=1 -run 'TestWeb|TestCookie|TestStatusPage' ./cmd/ttrd/
+
+.PHONY: screenshots
+screenshots: ## the status page's layouts in light and dark, into docs/screenshots/ (headless Chromium)
+	./.ci/ensure-chromium
+	mkdir -p docs/screenshots
+	TTR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestStatusPagePublic' ./cmd/ttrd/
 
 .PHONY: screenshots
 screenshots: ## every web UI page in light and dark as PNGs in docs/screenshots/ (headless Chromium)
