@@ -5,6 +5,7 @@
 // style), so templates use no style= or on…= attributes.
 //
 // This package holds the page shell (header, navigation, footer, skip link), the themes, the
+// public status pages and their editor (statuspages.go), the
 // landing, sign-in, get-a-key, dashboard placeholder and account pages, and the HTML 404 and
 // error pages. Sessions and CSRF come from http/session, the account rules from
 // http/account; the edge (package http) mounts Routes on its router. Static assets are served
