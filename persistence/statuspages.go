@@ -38,9 +38,6 @@ type StatusPageStore interface {
 	// the newest uptime mark at or before it; a pair with none (the check had not flipped
 	// yet) is left out. One query, whatever the number of checks, instants and flips.
 	UptimeMarks(ctx context.Context, userID int64, checkIDs []int64, at []time.Time) ([]UptimeMark, error)
-	// RecentPings returns the newest n pings of each of the user's checks in checkIDs,
-	// newest first per check, with only their time, kind and remote address (for a country).
-	RecentPings(ctx context.Context, userID int64, checkIDs []int64, n int) ([]RecentPing, error)
 }
 
 // PublicPage is a status page found by its address, with its owner's settings that shape it.
@@ -60,13 +57,4 @@ type UptimeMark struct {
 	At          time.Time
 	Status      string
 	Up, Tracked time.Duration
-}
-
-// RecentPing is a ping as a status page may use it: never its body, user agent or URL, and
-// its address only to look up a country.
-type RecentPing struct {
-	CheckID  int64
-	At       time.Time
-	Kind     string
-	RemoteIP string
 }

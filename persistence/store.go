@@ -93,7 +93,8 @@ type CheckReader interface {
 	PageChannels(ctx context.Context, userID int64, checkIDs []int64) ([]messages.Channel, error)
 	// RecentPings returns the newest perCheck pings of each of the user's checks among
 	// checkIDs, in one query, ordered by check id and then newest first, with CheckID, N,
-	// At, Kind, ExitStatus and Reason set (the rest left zero: a strip needs no more). Ids
+	// At, Kind, ExitStatus, Reason and RemoteIP set (the rest left zero: a strip needs no
+	// more; a status page looks up the address's country, never showing it). Ids
 	// of other users' checks are left out.
 	RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error)
 	// ListDeliveries returns the check's outbox rows, newest first, at most limit.

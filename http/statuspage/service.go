@@ -18,6 +18,7 @@ type Store interface {
 	UserByID(ctx context.Context, userID int64) (messages.User, messages.UserPrefs, error)
 	GetCheck(ctx context.Context, userID, checkID int64) (messages.Check, error)
 	ListChecks(ctx context.Context, userID int64, q persistence.ListQuery) ([]messages.Check, error)
+	RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error)
 }
 
 // Countries finds the country of an address (ISO 3166-1 alpha-2, "" when unknown): a GeoIP

@@ -45,7 +45,7 @@ func (c *counting) UptimeMarks(ctx context.Context, u int64, ids []int64, at []t
 	c.n.Add(1)
 	return c.Store.UptimeMarks(ctx, u, ids, at)
 }
-func (c *counting) RecentPings(ctx context.Context, u int64, ids []int64, n int) ([]persistence.RecentPing, error) {
+func (c *counting) RecentPings(ctx context.Context, u int64, ids []int64, n int) ([]messages.PingRecord, error) {
 	c.n.Add(1)
 	return c.Store.RecentPings(ctx, u, ids, n)
 }

@@ -206,8 +206,9 @@ func repeat[T any](v T, n int) []T {
 	return out
 }
 
-// testRecentPings: the newest n pings of each check, newest first, for the user's checks only.
-func testRecentPings(t *testing.T, s persistence.Store) {
+// testRecentPingAddresses: RecentPings gives each ping's remote address (a status page
+// looks up its country), for the user's checks only.
+func testRecentPingAddresses(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
 	other := NewUser(t, s)
@@ -222,7 +223,7 @@ func testRecentPings(t *testing.T, s persistence.Store) {
 			cur = applied(cur, w)
 		}
 	}
-	got := must[[]persistence.RecentPing](t)(s.RecentPings(ctx, u.ID, []int64{a.ID, b.ID}, 3))
+	got := must[[]messages.PingRecord](t)(s.RecentPings(ctx, u.ID, []int64{a.ID, b.ID}, 3))
 	if len(got) != 6 {
 		t.Fatalf("%d pings, want 6: %+v", len(got), got)
 	}

@@ -48,7 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"Badges", testBadges},
 		{"StatusPages", testStatusPages},
 		{"UptimeMarks", testUptimeMarks},
-		{"RecentPings", testRecentPings},
+		{"RecentPingAddresses", testRecentPingAddresses},
 		{"Destinations", testDestinations},
 		{"CheckActivity", testCheckActivity},
 		{"APITokens", testAPITokens},

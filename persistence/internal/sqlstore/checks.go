@@ -78,7 +78,7 @@ func newCheckSQL(d *Dialect) checkSQL {
 		pageChannels: `SELECT ` + channelColumns + ` FROM channels WHERE user_id = ` + d.Param(1) + ` AND check_id IN (`,
 		// A ping's n is the check's n_pings when it was written (the write that appends it
 		// sets both), so the newest k pings are those above n_pings - k: an index range.
-		recentPings: `SELECT p.check_id, p.n, p.at, p.kind, p.exit_status, p.reason
+		recentPings: `SELECT p.check_id, p.n, p.at, p.kind, p.exit_status, p.reason, p.remote_ip
 			FROM checks c JOIN pings p ON p.check_id = c.id AND p.n > c.n_pings - ` + d.Param(1) + `
 			WHERE c.user_id = ` + d.Param(2) + ` AND c.id IN (`,
 		listChecks: `SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ` + d.Param(1),
@@ -320,9 +320,10 @@ func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64,
 		var (
 			p  messages.PingRecord
 			at sql.NullInt64
+			ip sql.NullString
 		)
-		err := r.Scan(&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.Reason)
-		p.At = FromMS(at)
+		err := r.Scan(&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.Reason, &ip)
+		p.At, p.RemoteIP = FromMS(at), ip.String
 		return p, err
 	}, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY p.check_id, p.n DESC`, args...)
 	if err != nil {

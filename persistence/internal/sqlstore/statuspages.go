@@ -287,36 +287,6 @@ func (s *Store) UptimeMarks(ctx context.Context, userID int64, checkIDs []int64,
 	return out, nil
 }
 
-// RecentPings returns the newest n pings of each check: pings are numbered 1..n_pings, so
-// the newest n of a check are those numbered above n_pings - n (index pings_check_n_key).
-func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64, n int) ([]persistence.RecentPing, error) {
-	if len(checkIDs) == 0 || n <= 0 {
-		return nil, nil
-	}
-	args := []any{n, userID} // in the order they appear (SQLite's ? binds by position)
-	for _, id := range checkIDs {
-		args = append(args, id)
-	}
-	q := `SELECT p.check_id, p.at, p.kind, p.remote_ip FROM checks c
-		JOIN pings p ON p.check_id = c.id AND p.n > c.n_pings - ` + s.d.Param(1) + `
-		WHERE c.user_id = ` + s.d.Param(2) + ` AND c.id IN (` + s.d.idList(3, len(checkIDs)) + `)
-		ORDER BY p.check_id, p.n DESC`
-	out, err := query(ctx, s.cfg.Read, func(r Row) (persistence.RecentPing, error) {
-		var (
-			p  persistence.RecentPing
-			at sql.NullInt64
-			ip sql.NullString
-		)
-		err := r.Scan(&p.CheckID, &at, &p.Kind, &ip)
-		p.At, p.RemoteIP = FromMS(at), ip.String
-		return p, err
-	}, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("recent pings: %w", s.mapErr(err))
-	}
-	return out, nil
-}
-
 // markStatusUp and markStatusTracked are the SQL conditions of a mark's status counting as
 // up, and as tracked (up or down: new and paused time is excluded from uptime).
 const (
