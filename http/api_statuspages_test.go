@@ -309,3 +309,40 @@ func TestCheckUptimeAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPagesExportImport: an export carries the user's pages with their checks by slug;
+// importing it after the page was deleted makes the page again, through the same rules.
+func TestStatusPagesExportImport(t *testing.T) {
+	e := newPagesEnv(t)
+	key, u := e.user()
+	c1, c2 := e.secretCheck(u.ID, "Backup"), e.secretCheck(u.ID, "Deploy")
+	body := fmt.Sprintf(`{"slug": "ops", "name": "Ops", "layout": "timeline", "checks": [%d, %d]}`, c2.ID, c1.ID)
+	code, p := e.json("POST", "/api/v1/status-pages", key, body)
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, p)
+	}
+	rec := e.req("GET", "/api/v1/checks/export", key, "")
+	if rec.Code != 200 {
+		t.Fatalf("export: %d %s", rec.Code, rec.Body)
+	}
+	doc := rec.Body.String()
+	if !strings.Contains(doc, `"status_pages":[{"slug":"ops","name":"Ops","description":"","layout":"timeline","show_activity":false,"checks":["slug-deploy","slug-backup"]}]`) {
+		t.Fatalf("the export's pages: %s", doc)
+	}
+	if code, _ := e.json("DELETE", fmt.Sprintf("/api/v1/status-pages/%d", int64(p["id"].(float64))), key, ""); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	code, rep := e.json("POST", "/api/v1/checks/import", key, doc)
+	if code != 200 {
+		t.Fatalf("import: %d %v", code, rep)
+	}
+	_, list := e.json("GET", "/api/v1/status-pages", key, "")
+	items := list["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("after the import: %v (report %v)", list, rep)
+	}
+	got := items[0].(map[string]any)
+	if got["slug"] != "ops" || got["layout"] != "timeline" || fmt.Sprint(got["checks"]) != fmt.Sprintf("[%d %d]", c2.ID, c1.ID) {
+		t.Errorf("imported page %v", got)
+	}
+}

@@ -45,9 +45,12 @@ func NewServer(cfg Config, deps Deps) *Server {
 	if deps.HCKeys == nil {
 		deps.HCKeys = hcKeys{s: s}
 	}
+	if st, ok := s.deps.Store.(statuspage.Store); ok && s.deps.StatusPages == nil {
+		s.deps.StatusPages, _ = statuspage.New(statuspage.Config{Quotas: cfg.Quotas}, statuspage.Deps{Store: st, Now: s.now})
+	}
 	if s.transfer = deps.Transfer; s.transfer == nil {
 		s.transfer = NewTransfer(cfg, TransferDeps{Store: deps.Store, Checks: deps.Checks, Ring: deps.Ring,
-			HCClient: deps.HCClient, Logger: s.log, Now: s.now})
+			HCClient: deps.HCClient, Pages: StatusPageTransfer(s.deps.StatusPages), Logger: s.log, Now: s.now})
 	}
 	s.hc = hcapi.New(hcapi.Config{
 		PublicURL: cfg.PublicURL, BodyLimit: cfg.APIBodyLimit, Quotas: cfg.Quotas,
@@ -85,9 +88,6 @@ func NewServer(cfg Config, deps Deps) *Server {
 			Verifier: ad.Verifier, Limits: s.deps.Limits, Activity: s.deps.Activity, Sessions: forget, Logger: s.log, Now: s.now,
 			Nodes: ad.Nodes, Ready: s.deps.Ready})
 		s.deps.Admin = &own
-	}
-	if st, ok := s.deps.Store.(statuspage.Store); ok && s.deps.StatusPages == nil {
-		s.deps.StatusPages, _ = statuspage.New(statuspage.Config{Quotas: cfg.Quotas}, statuspage.Deps{Store: st, Now: s.now})
 	}
 	router, ping := s.routes()
 	inner := pingsFirst(ping, s.healthchecksFirst(router))

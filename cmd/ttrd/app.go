@@ -321,13 +321,13 @@ func (m *Main) serve() error {
 	pruner.Start()
 	m.defer_(pruner.Stop)
 	checks := check.NewClient(m.router)
-	// Exports and imports: one service for the API and the account page.
-	xfer := ttrhttp.NewTransfer(edge, ttrhttp.TransferDeps{Store: m.store, Checks: checks, Ring: m.ring,
-		HCClient: notify.NewHTTPClient(hcCfg), Logger: m.log})
 	statusPages, err := m.statusPages()
 	if err != nil {
 		return err
 	}
+	// Exports and imports: one service for the API and the account page.
+	xfer := ttrhttp.NewTransfer(edge, ttrhttp.TransferDeps{Store: m.store, Checks: checks, Ring: m.ring,
+		HCClient: notify.NewHTTPClient(hcCfg), Pages: ttrhttp.StatusPageTransfer(statusPages), Logger: m.log})
 	sessions, accounts, pages, err := m.webUI(webDeps{checks: checks, limits: limits, admin: admin, activity: recorder, transfer: xfer, statusPages: statusPages})
 	if err != nil {
 		return err
