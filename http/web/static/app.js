@@ -226,6 +226,8 @@ if (form) {
     const have = new Set([...zones.options].map((o) => o.value));
     zones.append(...Intl.supportedValuesOf("timeZone").filter((z) => !have.has(z)).map((z) => new Option(z)));
   }
+}
+
 // A status page refreshes itself from its JSON feed (the same view the server rendered):
 // every 10 s, revalidated with its ETag (the browser sends If-None-Match; a 304 costs
 // nothing). Only text and class names change, never styles (the CSP forbids inline ones).
