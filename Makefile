@@ -43,15 +43,9 @@ test-web: ## the web UI's tests: pages, sessions, and the browser journeys in he
 	$(GO) test -count=1 -run 'TestWeb|TestCookie|TestStatusPage' ./cmd/ttrd/
 
 .PHONY: screenshots
-screenshots: ## the status page's layouts in light and dark, into docs/screenshots/ (headless Chromium)
-	./.ci/ensure-chromium
-	mkdir -p docs/screenshots
-	TTR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestStatusPagePublic' ./cmd/ttrd/
-
-.PHONY: screenshots
 screenshots: ## every web UI page in light and dark as PNGs in docs/screenshots/ (headless Chromium)
 	./.ci/ensure-chromium
-	TTR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./cmd/ttrd/
+	TTR_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestScreenshots|TestStatusPagePublic)$$' ./cmd/ttrd/
 
 .PHONY: generate
 generate: ## regenerate protobuf code with the pinned tools (no system protoc)
