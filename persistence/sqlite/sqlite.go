@@ -147,6 +147,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, sqlstore.SQLTx{Tx: tx}) })
 		},
 		Closed:      &s.closed,
+		PruneInTx:   true,
 		ResealBatch: cfg.resealBatch,
 	})
 	cq := url.Values{}
