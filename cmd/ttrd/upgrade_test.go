@@ -76,6 +76,8 @@ var upgradeCases = []upgradeCase{
 	{name: "cleanup_telegram", fill: fillCleanup, verify: verifyCleanup},
 	// 00012_web: users gain display settings (defaults for every old user) and sessions.
 	{name: "web", fill: func(*testing.T, *daemon, *upgradeWorld) {}, verify: verifyWeb},
+	// 00014_retention: the pruner's indexes are built (valid on PostgreSQL); old logs are whole.
+	{name: "retention", fill: func(*testing.T, *daemon, *upgradeWorld) {}, verify: verifyRetention},
 	// 00015_ping_forwarded_proto: old pings have no forwarded scheme; the previous release still logs pings.
 	{name: "forwarded_proto", fill: fillForwardedProto, verify: verifyForwardedProto, mixed: mixedForwardedProto, final: finalForwardedProto},
 	// 00017_admin_sessions: admins sign in to the admin pages on the migrated store.
