@@ -1,7 +1,7 @@
 -- Retention (docs/operations.md, "Retention"): the indexes the background pruner reads by.
 -- Additive only (see package migrations): an older binary never uses them.
--- On SQLite an index is built while the migrating node holds the writer (a few seconds per
--- million rows); nothing else runs on the file then.
+-- On SQLite the indexes are built while the migrating node holds the writer, before it
+-- serves: a single node has nobody else to serve meanwhile.
 
 -- +goose Up
 -- Flips older than the retention go by time, across checks.
