@@ -36,11 +36,11 @@ func (m *Main) startRetention() error {
 // refuses while a server or any other ttrd command has the store open. PostgreSQL reclaims
 // space with its own autovacuum (docs/operations.md, "Retention").
 func (m *Main) Vacuum(ctx context.Context, w io.Writer) error {
-	if m.cfg.DatabaseURL != "" {
+	if m.cfg.Store.DatabaseURL != "" {
 		return errors.New("only the embedded store needs it: PostgreSQL's autovacuum makes the space of deleted rows reusable " +
 			"(VACUUM FULL or pg_repack give it back to the file system; see docs/operations.md, Retention)")
 	}
-	path := filepath.Join(m.cfg.DataDir, "ttr.db")
+	path := filepath.Join(m.cfg.Store.DataDir, "ttr.db")
 	st, err := sqlite.Vacuum(ctx, path)
 	if errors.Is(err, sqlite.ErrInUse) {
 		return fmt.Errorf("%s is open in another ttrd process (the server?): stop it first; vacuum runs offline", path)

@@ -769,6 +769,9 @@ func verifyRetention(t *testing.T, cur *daemon, w *upgradeWorld) {
 			t.Errorf("00014_retention: ping log of %s: %d pings, pruned_before_n %v; want all %d and null",
 				slug, len(log.Pings), log.Pruned, n)
 		}
+	}
+}
+
 // ---- 00017_admin_sessions ----
 
 // verifyAdminSessions: on the migrated store an admin signs in to the admin pages (a row of
