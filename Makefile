@@ -83,3 +83,4 @@ clean: ## remove build output (not ./data)
 include bench.mk
 
 include chaos.mk
+include soak.mk

@@ -294,7 +294,9 @@ type pingJSON struct {
 	ForwardedProto *string `json:"forwarded_proto"`
 }
 
-// listPings: GET /api/v1/checks/{id}/pings?limit= → {"pings": [...]}, newest first.
+// listPings: GET /api/v1/checks/{id}/pings?limit= → {"pings": [...], "pruned_before_n": n|null},
+// newest first. pruned_before_n is the n of the oldest ping kept when older ones were pruned
+// (docs/api.md, "Checks").
 func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
 	if err != nil {
@@ -324,8 +326,28 @@ func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) er
 		}
 		out = append(out, j)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"pings": out})
+	start, err := s.pingLogStart(r.Context(), a, pings, limit)
+	if err != nil {
+		return err
+	}
+	var pruned *int64
+	if start > 1 {
+		pruned = &start
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pings": out, "pruned_before_n": pruned})
 	return nil
+}
+
+// pingLogStart is the n of the oldest ping the check holds (0 when none): the last of a page
+// that is not full, else the store's answer.
+func (s *Server) pingLogStart(ctx context.Context, a apiArgs, page []messages.PingRecord, limit int) (int64, error) {
+	if len(page) < limit {
+		if len(page) == 0 {
+			return 0, nil
+		}
+		return page[len(page)-1].N, nil
+	}
+	return s.deps.Store.PingLogStart(ctx, a.user.ID, a.checkID)
 }
 
 // pingBody: GET /api/v1/checks/{id}/pings/{n}/body answers the stored bytes as they are,

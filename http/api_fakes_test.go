@@ -371,6 +371,20 @@ func (s *apiStore) ListPings(_ context.Context, userID, checkID int64, limit int
 	return out, nil
 }
 
+// PingLogStart is the n of the oldest ping the fake holds (pings are never pruned here
+// unless a test removes them from s.pings).
+func (s *apiStore) PingLogStart(_ context.Context, userID, checkID int64) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.owns(userID, checkID) {
+		return 0, messages.ErrNotFound
+	}
+	if ps := s.pings[checkID]; len(ps) > 0 {
+		return ps[0].N, nil
+	}
+	return 0, nil
+}
+
 func (s *apiStore) GetPing(_ context.Context, userID, checkID, n int64) (messages.PingRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

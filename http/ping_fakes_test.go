@@ -34,6 +34,7 @@ type fakePingStore struct {
 	ResolveUUIDFunc          func(ctx context.Context, uuid string) (messages.CheckRef, error)
 	ListPingsFunc            func(ctx context.Context, userID, checkID int64, limit int) ([]messages.PingRecord, error)
 	GetPingFunc              func(ctx context.Context, userID, checkID, n int64) (messages.PingRecord, error)
+	PingLogStartFunc         func(ctx context.Context, userID, checkID int64) (int64, error)
 	ListFlipsFunc            func(ctx context.Context, userID, checkID int64, limit int) ([]messages.Flip, error)
 	ChannelsFunc             func(ctx context.Context, userID, checkID int64) ([]messages.Channel, error)
 	ListDeliveriesFunc       func(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error)
@@ -142,6 +143,13 @@ func (f *fakePingStore) ListPings(ctx context.Context, userID, checkID int64, li
 		return nil, notSet("ListPings")
 	}
 	return f.ListPingsFunc(ctx, userID, checkID, limit)
+}
+
+func (f *fakePingStore) PingLogStart(ctx context.Context, userID, checkID int64) (int64, error) {
+	if f.PingLogStartFunc == nil {
+		return 0, notSet("PingLogStart")
+	}
+	return f.PingLogStartFunc(ctx, userID, checkID)
 }
 
 func (f *fakePingStore) GetPing(ctx context.Context, userID, checkID, n int64) (messages.PingRecord, error) {

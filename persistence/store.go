@@ -34,6 +34,7 @@ type Store interface {
 	TelegramStore
 	DestinationStore
 	StatusPageStore
+	RetentionStore
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Dialect names the implementation ("sqlite", "postgres") and its durability settings,
@@ -81,6 +82,9 @@ type CheckReader interface {
 	ResolveUUID(ctx context.Context, uuid string) (messages.CheckRef, error)
 	// ListPings returns the newest pings first, at most limit, with Body left nil and BodySize set.
 	ListPings(ctx context.Context, userID, checkID int64, limit int) ([]messages.PingRecord, error)
+	// PingLogStart returns the n of the oldest ping the check still holds (0 when its log is
+	// empty): the pings below it were pruned (docs/operations.md, "Retention").
+	PingLogStart(ctx context.Context, userID, checkID int64) (int64, error)
 	// GetPing returns one ping with its body.
 	GetPing(ctx context.Context, userID, checkID, n int64) (messages.PingRecord, error)
 	// ListFlips returns the newest flips first, at most limit.

@@ -68,8 +68,15 @@ type Deps struct {
 	// deadlines would otherwise keep every check it touched in memory for IdleTimeout
 	// (default 10 s).
 	TickIdleTimeout time.Duration
-	// KeepPings is how many pings of each check's log are kept (default 100).
+	// KeepPings is how many pings of each check's log are kept (--ping-log-limit, default
+	// 1,000; 0 = all). Each commit whose ping number is a multiple of ten trims the log to
+	// it, so the log holds KeepPings to KeepPings+9 rows; the retention pass
+	// (actors/retention) removes the rest.
 	KeepPings int64
+	// DedupeWindow is how many request ids of its newest pings an activation reloads to
+	// recognise retried requests (--ping-dedupe-window, default 100); it is at most
+	// KeepPings, and the activation remembers at least as many as it goes on.
+	DedupeWindow int
 	// LoadTimeout bounds an activation's store read (default 5 s).
 	LoadTimeout time.Duration
 	// Flap is the flapping detection of every check (zero fields: documented defaults).
@@ -105,8 +112,14 @@ func (d *Deps) defaults() {
 		d.TickIdleTimeout = 10 * time.Second
 	}
 	d.TickIdleTimeout = min(d.TickIdleTimeout, d.IdleTimeout)
-	if d.KeepPings <= 0 {
-		d.KeepPings = 100
+	if d.KeepPings < 0 {
+		d.KeepPings = 0
+	}
+	if d.DedupeWindow <= 0 {
+		d.DedupeWindow = 100
+	}
+	if d.KeepPings > 0 {
+		d.DedupeWindow = min(d.DedupeWindow, int(d.KeepPings))
 	}
 	if d.LoadTimeout <= 0 {
 		d.LoadTimeout = 5 * time.Second
@@ -140,7 +153,10 @@ func NewProducer(d Deps) func(identity string) actor.Producer {
 	deps := &d
 	return func(identity string) actor.Producer {
 		id, _ := ParseIdentity(identity)
-		return func() actor.Actor { return &checkActor{d: deps, id: id, pending: map[uint64]*pendingWrite{}} }
+		return func() actor.Actor {
+			return &checkActor{d: deps, id: id, pending: map[uint64]*pendingWrite{},
+				recent: recentRequests{size: max(recentCap, deps.DedupeWindow)}}
+		}
 	}
 }
 
@@ -284,7 +300,7 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 func (a *checkActor) load() *messages.Reply {
 	ctx, cancel := context.WithTimeout(context.Background(), a.d.LoadTimeout)
 	defer cancel()
-	chk, chans, recent, err := a.d.Store.LoadCheck(ctx, a.id, int(a.d.KeepPings))
+	chk, chans, recent, err := a.d.Store.LoadCheck(ctx, a.id, a.d.DedupeWindow)
 	if err != nil {
 		if messages.CodeOf(err) == messages.ENotFound {
 			return notFound()
@@ -361,8 +377,8 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 		Outbox: a.outbox(eff, now),
 	}
 	// Prune every tenth ping, so the log holds between KeepPings and KeepPings+9 rows
-	// without a delete on every write.
-	if st.NPings%10 == 0 && st.NPings > a.d.KeepPings {
+	// without a delete on every write (docs/operations.md, "Retention").
+	if a.d.KeepPings > 0 && st.NPings%10 == 0 && st.NPings > a.d.KeepPings {
 		w.PruneBelow = st.NPings - a.d.KeepPings
 	}
 	a.submit(ctx, w, &pendingWrite{requestID: env.RequestId, reply: ok(eff.Reason)}, sender)

@@ -15,8 +15,9 @@ import (
 // hold a few hundred small allocations, kilobytes each, across thousands of checks).
 type recentRequests struct {
 	byID  map[string]recentEntry
-	order []string // ids, oldest first from head, at most recentCap (a ring once full)
+	order []string // ids, oldest first from head, at most capacity() (a ring once full)
 	head  int
+	size  int // the ring's capacity; 0 = recentCap
 }
 
 type recentEntry struct {
@@ -25,7 +26,15 @@ type recentEntry struct {
 	reply *messages.Reply // shared and never modified: replies are only sent
 }
 
+// recentCap is the least number of ids an activation remembers.
 const recentCap = 128
+
+func (r *recentRequests) capacity() int {
+	if r.size > 0 {
+		return r.size
+	}
+	return recentCap
+}
 
 // okReplay is the answer to a repeat of a ping found in the log: the ping was taken.
 var okReplay = &messages.Reply{Code: messages.Code_CODE_OK}
@@ -60,7 +69,7 @@ func (r *recentRequests) push(id string, e recentEntry) {
 	if r.byID == nil {
 		r.byID = map[string]recentEntry{}
 	}
-	if len(r.order) < recentCap {
+	if len(r.order) < r.capacity() {
 		r.order = append(r.order, id)
 	} else {
 		old := r.order[r.head]
@@ -68,7 +77,7 @@ func (r *recentRequests) push(id string, e recentEntry) {
 			delete(r.byID, old)
 		}
 		r.order[r.head] = id
-		r.head = (r.head + 1) % recentCap
+		r.head = (r.head + 1) % r.capacity()
 	}
 	r.byID[id] = e
 }

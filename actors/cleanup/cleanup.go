@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/cleanup/selection"
+	"github.com/ttr-rip/ttr/actors/joblease"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -138,7 +139,7 @@ var (
 	// ErrUnhealthy: the store is unhealthy; nothing (more) is removed.
 	ErrUnhealthy = errors.New("cleanup: the store is unhealthy")
 	// ErrLeaseLost: another node took the job lease during the run.
-	ErrLeaseLost = errors.New("cleanup: lost the job lease")
+	ErrLeaseLost = joblease.ErrLost
 )
 
 // Report is what a run did.
@@ -296,8 +297,8 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 	if !s.deps.Healthy() {
 		return rep, ErrUnhealthy
 	}
-	lease := &jobLease{store: s.deps.Store, holder: s.deps.Holder(), ttl: s.cfg.LeaseTTL, now: s.deps.Now}
-	held, err := lease.acquire(ctx)
+	lease := &joblease.Lease{Store: s.deps.Store, Name: LeaseName, Holder: s.deps.Holder(), TTL: s.cfg.LeaseTTL, Now: s.deps.Now}
+	held, err := lease.Acquire(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -305,7 +306,7 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 		rep.Held = true
 		return rep, nil
 	}
-	defer lease.release()
+	defer lease.Release()
 
 	rep.Planned, err = BuildPlan(ctx, s.deps.Store, s.cfg.Policy(), s.deps.Now())
 	if err != nil {
@@ -329,7 +330,7 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 		if !s.deps.Healthy() {
 			return ErrUnhealthy
 		}
-		if err := lease.hold(ctx); err != nil {
+		if err := lease.Hold(ctx); err != nil {
 			return err
 		}
 		opCtx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
@@ -436,49 +437,4 @@ func (s *Service) recordRemoval(ctx context.Context, r removal) {
 	if err := s.deps.Store.InsertAudit(context.WithoutCancel(ctx), &e); err != nil {
 		s.log.WarnContext(ctx, "cleanup: activity log write failed", "user_id", e.UserID, "err", err)
 	}
-}
-
-// jobLease is the run's hold on the cleanup's job lease.
-type jobLease struct {
-	store   Store
-	holder  string
-	ttl     time.Duration
-	now     func() time.Time
-	renewed time.Time // by the local monotonic clock
-}
-
-func (l *jobLease) acquire(ctx context.Context) (bool, error) {
-	start := time.Now()
-	now := l.now()
-	ok, err := l.store.AcquireJobLease(ctx, LeaseName, l.holder, now, now.Add(l.ttl))
-	if err != nil {
-		return false, fmt.Errorf("cleanup: job lease: %w", err)
-	}
-	if ok {
-		l.renewed = start
-	}
-	return ok, nil
-}
-
-// hold renews the lease once half its TTL has passed; ErrLeaseLost when another node has
-// taken it.
-func (l *jobLease) hold(ctx context.Context) error {
-	if time.Since(l.renewed) < l.ttl/2 {
-		return nil
-	}
-	ok, err := l.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrLeaseLost
-	}
-	return nil
-}
-
-// release ends the lease so that the next run, on any node, need not wait for it to lapse.
-func (l *jobLease) release() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = l.store.ReleaseJobLease(ctx, LeaseName, l.holder)
 }

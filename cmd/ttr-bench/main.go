@@ -9,6 +9,7 @@
 //
 //	ttr-bench run [flags]      measure; `ttr-bench run -h` lists the flags
 //	ttr-bench render [flags]   redraw results.md, the charts and the docs section from a results.json
+//	ttr-bench soak [flags]     the retention soak of `make soak` (soak.go)
 //
 // It builds nothing: `make bench` and `make bench-quick` build bin/ttrd, bin/ttr-ref and
 // bin/ttr-bench first. Results go to -out (results.md, results.json, PNG charts) and, for the
@@ -39,6 +40,7 @@ func main() {
 
 const usage = `usage: ttr-bench run [flags]      measure the reference server and ttrd
        ttr-bench render [flags]   redraw results.md, charts and docs from a results.json
+       ttr-bench soak [flags]     retention soak: a pruned and an unpruned node, interleaved
 
 Each subcommand's -h lists its flags.
 `
@@ -47,6 +49,9 @@ Each subcommand's -h lists its flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "render" {
 		return render(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "soak" {
+		return runSoak(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprint(stderr, usage)

@@ -241,6 +241,7 @@ func (m *Main) Start(ctx context.Context) error {
 		Metrics: check.NewMetrics(m.reg), Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
 		RuleSubjectLimit: int(m.cfg.HTTP.PingBodyLimit),
+		KeepPings:        m.cfg.Retention.PingLogLimit, DedupeWindow: m.cfg.Retention.DedupeWindow,
 	})
 	if _, err := cluster.SpawnHost(node, messages.KindCheck, m.membership, checkProducer, cluster.HostOptions{Registerer: m.reg}); err != nil {
 		return err
@@ -278,6 +279,9 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.startCleanup(); err != nil {
 		return err
 	}
+	if err := m.startRetention(); err != nil {
+		return err
+	}
 
 	if err := m.serve(); err != nil {
 		return err
@@ -312,14 +316,11 @@ func (m *Main) serve() error {
 	if err != nil {
 		return fmt.Errorf("admin sign-in: %w", err)
 	}
-	// The activity log: rows hold a keyed hash of client addresses (never an address), and a
-	// background pruner keeps 90 days of them and a day of retired credentials.
+	// The activity log: rows hold a keyed hash of client addresses (never an address); the
+	// retention pass prunes them (startRetention).
 	recorder := activity.New(activity.DefaultConfig(), activity.Deps{
 		Store: m.store, IPKey: m.ring.Derive(activity.LabelIPHash), Logger: m.log,
 	})
-	pruner := activity.NewPruner(activity.DefaultPrunerConfig(), m.store, nil, m.log)
-	pruner.Start()
-	m.defer_(pruner.Stop)
 	checks := check.NewClient(m.router)
 	statusPages, err := m.statusPages()
 	if err != nil {

@@ -23,6 +23,7 @@ type Config struct {
 	Log           LogConfig           // log level and format, development mode
 	Abuse         AbuseConfig         // abuse limits and quotas (--limit-*, --quota-*, --trust-proxy, --hsts)
 	Cleanup       CleanupConfig       // cleanup of inactive checks and users (--cleanup-*)
+	Retention     RetentionConfig     // what the store keeps (--ping-log-limit, --ping-dedupe-window, --retention-*)
 	TelegramLogin TelegramLoginConfig // Login with Telegram (--telegram-login-bot-name, TTR_TELEGRAM_LOGIN_BOT_TOKEN)
 	Import        ImportConfig        // imports that keep healthchecks UUIDs (--import-hc-servers)
 	Secrets       SecretsConfig       // environment only, never logged
@@ -47,7 +48,7 @@ type finisher interface {
 // groups lists the settings groups in the order their flags and refusals are reported.
 func (c *Config) groups() []group {
 	return []group{&c.HTTP, &c.Store, &c.Cluster, &c.Deadlines, &c.Web, &c.Alerting, &c.Log,
-		&c.Abuse, &c.Cleanup, &c.TelegramLogin, &c.Import, &c.Secrets}
+		&c.Abuse, &c.Cleanup, &c.Retention, &c.TelegramLogin, &c.Import, &c.Secrets}
 }
 
 // errHelp says -h was asked for: usage was printed, exit 0.
@@ -172,6 +173,6 @@ func (c Config) redacted() []any {
 		"insecure_cookies", c.Web.InsecureCookies,
 		"session_idle_timeout", c.Web.SessionIdle.String(), "session_max_age", c.Web.SessionMaxAge.String(),
 		"telegram_api_url", a.TelegramAPIURL, "smtp_host", a.SMTP.Host, "smtp_tls", a.SMTP.TLS,
-		"abuse_limits", c.Abuse.String(), "cleanup", c.Cleanup.String(),
+		"abuse_limits", c.Abuse.String(), "cleanup", c.Cleanup.String(), "retention", c.Retention.String(),
 		"telegram_login_bot", c.TelegramLogin.BotName, "telegram_login_token_set", c.TelegramLogin.BotToken != ""}
 }

@@ -144,6 +144,14 @@ var flagCases = []flagCase{
 	{flag: "cleanup-max-share", value: "0.25", want: func(c *Config) { c.Cleanup.MaxShare = 0.25 }},
 	{flag: "cleanup-force", value: "true", want: func(c *Config) { c.Cleanup.Force = true }},
 	{flag: "cleanup-every", value: "2h", want: func(c *Config) { c.Cleanup.Every = 2 * time.Hour }},
+	// Retention
+	{flag: "ping-log-limit", value: "5000", want: func(c *Config) { c.Retention.PingLogLimit = 5000 }},
+	{flag: "ping-dedupe-window", value: "50", want: func(c *Config) { c.Retention.DedupeWindow = 50 }},
+	{flag: "retention-flips-days", value: "0", want: func(c *Config) { c.Retention.FlipsDays = 0 }},
+	{flag: "retention-outbox-days", value: "7", want: func(c *Config) { c.Retention.OutboxDays = 7 }},
+	{flag: "retention-activity-days", value: "365", want: func(c *Config) { c.Retention.ActivityDays = 365 }},
+	{flag: "retention-every", value: "10m", want: func(c *Config) { c.Retention.Every = 10 * time.Minute }},
+	{flag: "retention-duty", value: "0.5", want: func(c *Config) { c.Retention.MaxDutyCycle = 0.5 }},
 	// Login with Telegram
 	{flag: "telegram-login-bot-name", value: "ttr_login_bot", needsEnv: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": testBotToken},
 		want: func(c *Config) { c.TelegramLogin.BotName, c.TelegramLogin.BotToken = "ttr_login_bot", testBotToken }},
@@ -317,6 +325,13 @@ func TestRefusals(t *testing.T) {
 		{name: "zero cleanup share", args: []string{"--cleanup-max-share", "0"}, wantErr: "--cleanup-max-share 0"},
 		{name: "cleanup share above one", args: []string{"--cleanup-max-share", "2"}, wantErr: "--cleanup-max-share 2"},
 		{name: "frequent cleanup", args: []string{"--cleanup-every", "59s"}, wantErr: "--cleanup-every 59s: want at least 1m"},
+		// Retention
+		{name: "negative ping log limit", args: []string{"--ping-log-limit", "-1"}, wantErr: "--ping-log-limit -1"},
+		{name: "dedupe window above the limit", args: []string{"--ping-log-limit", "10"}, wantErr: "--ping-dedupe-window 100: want 1 to --ping-log-limit (10)"},
+		{name: "zero dedupe window", args: []string{"--ping-dedupe-window", "0"}, wantErr: "--ping-dedupe-window 0"},
+		{name: "negative retention days", args: []string{"--retention-outbox-days", "-3"}, wantErr: "--retention-outbox-days -3"},
+		{name: "zero retention duty", args: []string{"--retention-duty", "0"}, wantErr: "--retention-duty 0"},
+		{name: "frequent retention", args: []string{"--retention-every", "10ms"}, wantErr: "--retention-every 10ms"},
 		// Login with Telegram
 		{name: "bot name without token", args: []string{"--telegram-login-bot-name", "ttr_login_bot"}, wantErr: "needs the bot's token in TTR_TELEGRAM_LOGIN_BOT_TOKEN"},
 		{name: "token without bot name", env: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": testBotToken}, wantErr: "without --telegram-login-bot-name"},

@@ -11,6 +11,7 @@
 //	                      client of the running server's admin API (ttrd import for usage)
 //	ttrd cleanup --dry-run --cleanup-inactive-days N [flags]
 //	                      list the checks and users a cleanup run would remove
+//	ttrd vacuum [flags]   shrink the embedded store's file, offline
 package main
 
 import (
@@ -53,7 +54,7 @@ func run(args []string) int {
 			return 2
 		}
 		cmd = "cleanup"
-	case len(args) > 0 && (args[0] == "migrate" || args[0] == "serve"):
+	case len(args) > 0 && (args[0] == "migrate" || args[0] == "serve" || args[0] == "vacuum"):
 		cmd, args = args[0], args[1:]
 	}
 	contract := false
@@ -91,6 +92,13 @@ func run(args []string) int {
 	if cmd == "cleanup" {
 		if err := m.CleanupDryRun(ctx, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "ttrd cleanup:", err)
+			return 1
+		}
+		return 0
+	}
+	if cmd == "vacuum" {
+		if err := m.Vacuum(ctx, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "ttrd vacuum:", err)
 			return 1
 		}
 		return 0

@@ -738,6 +738,40 @@ func verifyWeb(t *testing.T, cur *daemon, w *upgradeWorld) {
 	}
 }
 
+// ---- 00014_retention ----
+
+// verifyRetention: the pruner's indexes exist (on PostgreSQL built CONCURRENTLY, so valid
+// only if the build finished), and the ping logs, far below the new limit, are whole: each
+// holds all its check's pings and says nothing was pruned.
+func verifyRetention(t *testing.T, cur *daemon, w *upgradeWorld) {
+	db := w.db(t)
+	for _, idx := range []string{"flips_at_idx", "outbox_finished_created_idx"} {
+		q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = $1`
+		if _, err := db.Exec(`SELECT 1 FROM pg_class LIMIT 1`); err == nil { // PostgreSQL
+			q = `SELECT count(*) FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+				WHERE c.relname = $1 AND i.indisvalid AND i.indisready`
+		}
+		var n int
+		if err := db.QueryRow(q, idx).Scan(&n); err != nil || n != 1 {
+			t.Errorf("00014_retention: index %s: %d valid, %v; want 1", idx, n, err)
+		}
+	}
+	for slug, id := range w.checks {
+		var log struct {
+			Pings  []map[string]any `json:"pings"`
+			Pruned *int64           `json:"pruned_before_n"`
+		}
+		if code := cur.api(w.user.AuthKey, "GET", fmt.Sprintf("/api/v1/checks/%d/pings", id), nil, &log); code != 200 {
+			t.Fatalf("00014_retention: ping log of %s: %d", slug, code)
+		}
+		// Earlier verifies may have pinged it: the whole log is n_pings long.
+		if n := cur.getCheck(w.user.AuthKey, id).NPings; log.Pruned != nil || int64(len(log.Pings)) != n {
+			t.Errorf("00014_retention: ping log of %s: %d pings, pruned_before_n %v; want all %d and null",
+				slug, len(log.Pings), log.Pruned, n)
+		}
+	}
+}
+
 // ---- 00017_admin_sessions ----
 
 // verifyAdminSessions: on the migrated store an admin signs in to the admin pages (a row of

@@ -78,6 +78,8 @@ var upgradeCases = []upgradeCase{
 	{name: "web", fill: func(*testing.T, *daemon, *upgradeWorld) {}, verify: verifyWeb},
 	// 00013_status_pages: uptime marks derived from the old flips; status pages for old users.
 	{name: "status_pages", fill: fillStatusPages, verify: verifyStatusPages},
+	// 00014_retention: the pruner's indexes are built (valid on PostgreSQL); old logs are whole.
+	{name: "retention", fill: func(*testing.T, *daemon, *upgradeWorld) {}, verify: verifyRetention},
 	// 00015_ping_forwarded_proto: old pings have no forwarded scheme; the previous release still logs pings.
 	{name: "forwarded_proto", fill: fillForwardedProto, verify: verifyForwardedProto, mixed: mixedForwardedProto, final: finalForwardedProto},
 	// 00017_admin_sessions: admins sign in to the admin pages on the migrated store.

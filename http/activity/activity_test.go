@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/messages"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
 )
 
 func TestFamily(t *testing.T) {
@@ -146,39 +144,5 @@ func TestIPHashHidesTheAddress(t *testing.T) {
 	}
 	if bytes.Equal(h, r2.IPHash(ip)) || bytes.Equal(h, r1.IPHash(netip.MustParseAddr("203.0.113.8"))) {
 		t.Error("hash does not depend on key and address")
-	}
-}
-
-func TestPrunerDeletesInBatches(t *testing.T) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	now := time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 25 {
-		at := now.Add(-91 * 24 * time.Hour) // past the retention
-		if i >= 20 {
-			at = now.Add(-89 * 24 * time.Hour)
-		}
-		if err := s.InsertAudit(ctx, &messages.AuditEvent{At: at, Event: "auth", Outcome: "failure"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, age := range []time.Duration{25 * time.Hour, 23 * time.Hour} {
-		if err := s.RetireKey(ctx, 1, []byte{byte(i + 1)}, now.Add(-age)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p := activity.NewPruner(activity.PrunerConfig{Batch: 7}, s, func() time.Time { return now }, nil)
-	if n, err := p.Prune(ctx); err != nil || n != 21 {
-		t.Fatalf("pruned %d, %v; want 20 events and 1 retired key", n, err)
-	}
-	if left, _ := s.ListAllAudit(ctx, 0, 100); len(left) != 5 {
-		t.Errorf("%d events left, want 5", len(left))
-	}
-	if _, err := s.RetiredCredential(ctx, []byte{2}, now.Add(-24*time.Hour)); err != nil {
-		t.Errorf("recent retired key pruned: %v", err)
 	}
 }

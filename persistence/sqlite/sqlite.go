@@ -32,6 +32,7 @@ type Store struct {
 	stmts  commitStmts
 	comb   *combiner     // shares commits among small concurrent writes (see combine.go)
 	ckpt   *checkpointer // copies the WAL into the database in the background
+	unlock func()        // releases the shared lock that keeps `ttrd vacuum` away
 	closed atomic.Bool
 }
 
@@ -81,6 +82,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	unlock, err := lockFile(path, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w (ttrd vacuum is running)", path, err)
+	}
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
@@ -99,6 +104,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Add("_pragma", "wal_autocheckpoint(0)")
 	w, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
@@ -106,15 +112,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, comb: newCombiner(w)}
+	s := &Store{w: w, comb: newCombiner(w), unlock: unlock}
 	if err := w.PingContext(ctx); err != nil {
 		s.comb.close()
 		w.Close()
+		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if err := migrations.Up(ctx, w, migrations.SQLite); err != nil {
 		s.comb.close()
 		w.Close()
+		unlock()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 
@@ -126,6 +134,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		s.comb.close()
 		w.Close()
+		unlock()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(cfg.readers)
@@ -147,6 +156,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return s.comb.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return fn(ctx, sqlstore.SQLTx{Tx: tx}) })
 		},
 		Closed:      &s.closed,
+		PruneInTx:   true,
 		ResealBatch: cfg.resealBatch,
 	})
 	cq := url.Values{}
@@ -202,6 +212,7 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		err = errors.Join(err, s.r.Close())
 	}
+	s.unlock()
 	return err
 }
 

@@ -23,6 +23,7 @@ type checkSQL struct {
 	listPings, getPing, listFlips, channels, listDeliveries                                           string
 	// pageChannels and recentPings end with "IN (" and take the ids, then their own end.
 	pageChannels, recentPings string
+	pingLogStart              string
 	// sortExprs are the keyset sort expressions of ListChecks; listChecks its fixed start and
 	// hasTag the condition for each tag (text built per call: its shape depends on the query).
 	sortExprs          map[string]string
@@ -53,6 +54,8 @@ func newCheckSQL(d *Dialect) checkSQL {
 		listPings: r(`SELECT ` + PingColumns + `, COALESCE(octet_length(body), 0) FROM pings
 			WHERE check_id = $1 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $2)
 			ORDER BY n DESC LIMIT $3`),
+		pingLogStart: r(`SELECT COALESCE(min(n), 0) FROM pings
+			WHERE check_id = $1 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $2)`),
 		getPing: r(`SELECT ` + PingColumns + `, body FROM pings
 			WHERE check_id = $1 AND n = $2 AND EXISTS (SELECT 1 FROM checks WHERE id = $1 AND user_id = $3)`),
 		// Flip ids share the "<check>." prefix, so a longer id has a larger sequence.
@@ -265,6 +268,19 @@ func (s *Store) ListPings(ctx context.Context, userID, checkID int64, limit int)
 		return p, err
 	}, s.q.listPings, checkID, userID, limit)
 	return ownedList(ctx, s, "list pings", out, err, userID, checkID)
+}
+
+// PingLogStart returns the n of the oldest ping the user's check holds (0 when none).
+func (s *Store) PingLogStart(ctx context.Context, userID, checkID int64) (int64, error) {
+	var n int64
+	if err := s.cfg.Read.QueryRow(ctx, s.q.pingLogStart, checkID, userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("ping log start: %w", s.mapErr(err))
+	}
+	if n > 0 {
+		return n, nil
+	}
+	var one int // an empty log, or not the user's check
+	return 0, s.mapErr(s.cfg.Read.QueryRow(ctx, s.q.owned, checkID, userID).Scan(&one))
 }
 
 // GetPing returns one ping of the user's check with its body.

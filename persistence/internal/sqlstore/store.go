@@ -22,6 +22,11 @@ type Config struct {
 	Combine func(ctx context.Context, fn func(ctx context.Context, q Querier) error) error
 	// Closed is the store's closed flag: once set, errors are Unavailable.
 	Closed *atomic.Bool
+	// PruneInTx runs the deletes of one PrunePings call in one transaction on Write (SQLite:
+	// one commit, one fsync, and no other writer to deadlock with). Otherwise each delete
+	// commits alone, so the pruner's row locks never span checks whose pings a group commit
+	// is trimming at the same time (PostgreSQL).
+	PruneInTx bool
 	// ResealBatch is how many values Reseal reads, rewrites and commits at a time.
 	ResealBatch int
 	// ResealUpdate writes a batch of resealed values of one table in tx; nil writes one
@@ -54,6 +59,7 @@ type queries struct {
 	destinationSQL
 	accountSQL
 	statusPageSQL
+	retentionSQL
 }
 
 // New builds the shared part of a store; every query is rendered for the dialect here.
@@ -83,6 +89,7 @@ func New(cfg Config) *Store {
 	s.q.destinationSQL = newDestinationSQL(r)
 	s.q.accountSQL = newAccountSQL(cfg.Dialect)
 	s.q.statusPageSQL = newStatusPageSQL(cfg.Dialect)
+	s.q.retentionSQL = newRetentionSQL(r)
 	return s
 }
 
