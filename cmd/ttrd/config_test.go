@@ -144,6 +144,7 @@ var flagCases = []flagCase{
 	{flag: "cleanup-max-share", value: "0.25", want: func(c *Config) { c.Cleanup.MaxShare = 0.25 }},
 	{flag: "cleanup-force", value: "true", want: func(c *Config) { c.Cleanup.Force = true }},
 	{flag: "cleanup-every", value: "2h", want: func(c *Config) { c.Cleanup.Every = 2 * time.Hour }},
+	{flag: "cleanup-first-run", value: "5s", want: func(c *Config) { c.Cleanup.FirstRun = 5 * time.Second }},
 	// Login with Telegram
 	{flag: "telegram-login-bot-name", value: "ttr_login_bot", needsEnv: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": testBotToken},
 		want: func(c *Config) { c.TelegramLogin.BotName, c.TelegramLogin.BotToken = "ttr_login_bot", testBotToken }},
@@ -317,6 +318,7 @@ func TestRefusals(t *testing.T) {
 		{name: "zero cleanup share", args: []string{"--cleanup-max-share", "0"}, wantErr: "--cleanup-max-share 0"},
 		{name: "cleanup share above one", args: []string{"--cleanup-max-share", "2"}, wantErr: "--cleanup-max-share 2"},
 		{name: "frequent cleanup", args: []string{"--cleanup-every", "59s"}, wantErr: "--cleanup-every 59s: want at least 1m"},
+		{name: "an instant first cleanup", args: []string{"--cleanup-first-run", "0s"}, wantErr: "--cleanup-first-run 0s: want 1s to 24h"},
 		// Login with Telegram
 		{name: "bot name without token", args: []string{"--telegram-login-bot-name", "ttr_login_bot"}, wantErr: "needs the bot's token in TTR_TELEGRAM_LOGIN_BOT_TOKEN"},
 		{name: "token without bot name", env: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": testBotToken}, wantErr: "without --telegram-login-bot-name"},
