@@ -51,6 +51,12 @@ func (c *adminClock) Add(d time.Duration) {
 // registry holding one counter, and the limits of cfg (none when nil).
 func newAdminEnv(t *testing.T, cfg *limit.Config) *adminEnv {
 	t.Helper()
+	return newAdminEnvOn(t, openSQLite(t), cfg)
+}
+
+// newAdminEnvOn is newAdminEnv over the store st, with API tokens on.
+func newAdminEnvOn(t *testing.T, st persistence.Store, cfg *limit.Config) *adminEnv {
+	t.Helper()
 	clk := &adminClock{t: time.Now()}
 	tokens, err := adminauth.New(adminauth.DefaultConfig(), adminauth.Keys{Sign: adminKey}, clk.Now)
 	if err != nil {
@@ -70,7 +76,8 @@ func newAdminEnv(t *testing.T, cfg *limit.Config) *adminEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.realEnv = newRealEnv(t, nil, func(c *ttrhttp.Config, d *ttrhttp.Deps) {
+	e.realEnv = newRealEnvOn(t, st, nil, func(c *ttrhttp.Config, d *ttrhttp.Deps) {
+		d.Credentials = st
 		if cfg != nil {
 			l, err := limit.New(*cfg, limit.Deps{})
 			if err != nil {

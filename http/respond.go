@@ -36,11 +36,17 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// writeJSON writes v as JSON with status.
+// writeJSON writes v as JSON with status. v is encoded before anything is sent: a value
+// JSON cannot carry (a time beyond the year 9999) answers 500 instead of the status with an
+// empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"detail":"internal error"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // writeError writes {"detail": …} for err: its user-safe message and mapped status, with

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -39,9 +38,6 @@ type adminCmd struct {
 	name     string
 	revoke   int64
 }
-
-// usernamePattern is what a username may be: letters, digits and . _ @ -, up to 64.
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
 // parseAdminArgs takes the admin command's own flags out of args (`ttrd admin <action> …`)
 // and returns the rest, the store flags, for parseConfig.
@@ -97,7 +93,7 @@ func parseAdminArgs(args []string) (adminCmd, []string, error) {
 	}
 	switch c.action {
 	case "create", "passwd", "delete":
-		if !usernamePattern.MatchString(c.username) {
+		if !adminauth.ValidUsername(c.username) {
 			return c, nil, errors.New("--username is required: 1 to 64 letters, digits or . _ @ -")
 		}
 	case "token":

@@ -17,6 +17,7 @@ type CleanupConfig struct {
 	MaxShare     float64       // --cleanup-max-share
 	Force        bool          // --cleanup-force
 	Every        time.Duration // --cleanup-every
+	FirstRun     time.Duration // --cleanup-first-run
 }
 
 func (c *CleanupConfig) register(fs *flag.FlagSet) {
@@ -24,11 +25,13 @@ func (c *CleanupConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MaxShare, "cleanup-max-share", 0.10, "largest share of all checks one cleanup run may remove; a run that would remove more is refused")
 	fs.BoolVar(&c.Force, "cleanup-force", false, "let a cleanup run remove more than --cleanup-max-share")
 	fs.DurationVar(&c.Every, "cleanup-every", time.Hour, "pause between cleanup runs")
+	fs.DurationVar(&c.FirstRun, "cleanup-first-run", time.Minute, "how long after start-up the first cleanup run begins")
 }
 
 // service is the cleanup service's configuration.
 func (c CleanupConfig) service() cleanup.Config {
-	return cleanup.Config{InactiveFor: time.Duration(c.InactiveDays) * 24 * time.Hour, MaxShare: c.MaxShare, Force: c.Force, Every: c.Every}
+	return cleanup.Config{InactiveFor: time.Duration(c.InactiveDays) * 24 * time.Hour, MaxShare: c.MaxShare, Force: c.Force, Every: c.Every,
+		FirstRun: c.FirstRun}
 }
 
 // Validate reports the settings the daemon refuses.
@@ -42,6 +45,9 @@ func (c CleanupConfig) Validate() error {
 	}
 	if c.Every < time.Minute {
 		errs = append(errs, fmt.Errorf("--cleanup-every %v: want at least 1m", c.Every))
+	}
+	if c.FirstRun < time.Second || c.FirstRun > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--cleanup-first-run %v: want 1s to 24h", c.FirstRun))
 	}
 	return errors.Join(errs...)
 }

@@ -80,6 +80,7 @@ var flagCases = []flagCase{
 	{flag: "insecure-cookies", value: "true", want: func(c *Config) { c.Web.InsecureCookies = true }},
 	{flag: "session-idle-timeout", value: "2h", want: func(c *Config) { c.Web.SessionIdle = 2 * time.Hour }},
 	{flag: "session-max-age", value: "200h", want: func(c *Config) { c.Web.SessionMaxAge = 200 * time.Hour }},
+	{flag: "geoip-db", value: "/var/lib/GeoLite2-Country.mmdb", want: func(c *Config) { c.Web.GeoIPDB = "/var/lib/GeoLite2-Country.mmdb" }},
 	// Alerting
 	{flag: "webhook-allow-nets", value: "127.0.0.1/8, 10.1.0.0/16", want: func(c *Config) { c.Alerting.WebhookAllow = prefixes("127.0.0.0/8", "10.1.0.0/16") }},
 	{flag: "alert-retry-for", value: "1h", want: func(c *Config) { c.Alerting.RetryFor = time.Hour }},
@@ -144,6 +145,7 @@ var flagCases = []flagCase{
 	{flag: "cleanup-max-share", value: "0.25", want: func(c *Config) { c.Cleanup.MaxShare = 0.25 }},
 	{flag: "cleanup-force", value: "true", want: func(c *Config) { c.Cleanup.Force = true }},
 	{flag: "cleanup-every", value: "2h", want: func(c *Config) { c.Cleanup.Every = 2 * time.Hour }},
+	{flag: "cleanup-first-run", value: "5s", want: func(c *Config) { c.Cleanup.FirstRun = 5 * time.Second }},
 	// Retention
 	{flag: "ping-log-limit", value: "5000", want: func(c *Config) { c.Retention.PingLogLimit = 5000 }},
 	{flag: "ping-dedupe-window", value: "50", want: func(c *Config) { c.Retention.DedupeWindow = 50 }},
@@ -325,6 +327,7 @@ func TestRefusals(t *testing.T) {
 		{name: "zero cleanup share", args: []string{"--cleanup-max-share", "0"}, wantErr: "--cleanup-max-share 0"},
 		{name: "cleanup share above one", args: []string{"--cleanup-max-share", "2"}, wantErr: "--cleanup-max-share 2"},
 		{name: "frequent cleanup", args: []string{"--cleanup-every", "59s"}, wantErr: "--cleanup-every 59s: want at least 1m"},
+		{name: "an instant first cleanup", args: []string{"--cleanup-first-run", "0s"}, wantErr: "--cleanup-first-run 0s: want 1s to 24h"},
 		// Retention
 		{name: "negative ping log limit", args: []string{"--ping-log-limit", "-1"}, wantErr: "--ping-log-limit -1"},
 		{name: "dedupe window above the limit", args: []string{"--ping-log-limit", "10"}, wantErr: "--ping-dedupe-window 100: want 1 to --ping-log-limit (10)"},
@@ -373,6 +376,7 @@ func ExampleConfig_groups() {
 	// *main.LogConfig
 	// *main.AbuseConfig
 	// *main.CleanupConfig
+	// *main.RetentionConfig
 	// *main.TelegramLoginConfig
 	// *main.ImportConfig
 	// *main.SecretsConfig

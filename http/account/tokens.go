@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ttr-rip/ttr/http/credential"
@@ -42,18 +43,33 @@ type TokenSpec struct {
 	Networks  []string
 }
 
-// ValidTokenName checks a token's name.
+// ValidTokenName checks a token's name: one line of text, without control characters (a
+// NUL is also what PostgreSQL refuses to store).
 func ValidTokenName(name string) error {
 	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > MaxTokenName || !utf8.ValidString(name) {
 		return messages.Errorf(messages.EInvalid, "name must be 1 to %d characters", MaxTokenName)
 	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return messages.Errorf(messages.EInvalid, "name must not contain control characters (line breaks, tabs, NUL)")
+	}
 	return nil
 }
 
-// ValidExpiry checks an expiry at now: zero (never) or in the future.
+// maxExpiryYear is the last year an expiry may fall in (UTC): RFC 3339, in which the token
+// is answered and listed, has four-digit years, and a time beyond it could be stored but
+// never shown again.
+const maxExpiryYear = 9999
+
+// ValidExpiry checks an expiry at now: zero (never) or in the future, before the year 10000.
 func ValidExpiry(t, now time.Time) error {
-	if !t.IsZero() && !t.After(now) {
+	if t.IsZero() {
+		return nil
+	}
+	if !t.After(now) {
 		return messages.Errorf(messages.EInvalid, "expires_at must be in the future")
+	}
+	if t.UTC().Year() > maxExpiryYear {
+		return messages.Errorf(messages.EInvalid, "expires_at must be before the year %d (UTC)", maxExpiryYear+1)
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func New(d Deps) (*Service, error) {
 var ErrSignIn = &messages.Error{Code: messages.EUnauthorized, Message: "wrong username or password"}
 
 // MaxUsernameLen bounds usernames (also enforced by `ttrd admin create`).
-const MaxUsernameLen = 64
+const MaxUsernameLen = adminauth.MaxUsernameLen
 
 // SignIn checks username and password for a sign-in from r's client. A client over its
 // failed-authentication allowance, or over its allowance of failures with this username, is
@@ -96,10 +96,16 @@ func (s *Service) SignIn(ctx context.Context, r *http.Request, method, username,
 	if err := lim.AdminSignInBlocked(username, ip); err != nil {
 		return persistence.Admin{}, err
 	}
-	a, err := s.d.Store.AdminByUsername(ctx, username)
-	found := err == nil
-	if err != nil && messages.CodeOf(err) != messages.ENotFound {
-		return persistence.Admin{}, err
+	// A name no admin can have is an unknown admin: the same answer, in the same time.
+	var a persistence.Admin
+	found := false
+	if adminauth.ValidUsername(username) {
+		var err error
+		a, err = s.d.Store.AdminByUsername(ctx, username)
+		found = err == nil
+		if err != nil && messages.CodeOf(err) != messages.ENotFound {
+			return persistence.Admin{}, err
+		}
 	}
 	if !s.d.Verifier.Verify(a.PasswordHash, found, password) {
 		s.log.InfoContext(ctx, "admin sign-in refused", "username", username, "method", method)

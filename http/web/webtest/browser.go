@@ -60,8 +60,9 @@ const reportCSP = `document.addEventListener("securitypolicyviolation", (e) => {
   window.` + bindingName + `(JSON.stringify({directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, page: location.href}));
 });`
 
-// NewBrowser starts a browser; it is closed when the test ends.
-func NewBrowser(tb testing.TB) *Browser {
+// NewBrowser starts a browser; it is closed when the test ends. Options are added to the
+// defaults (for example Unreachable).
+func NewBrowser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 	tb.Helper()
 	exe := ChromePath(tb)
 	opts := []chromedp.ExecAllocatorOption{
@@ -81,6 +82,7 @@ func NewBrowser(tb testing.TB) *Browser {
 		chromedp.UserDataDir(tb.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	b := &Browser{tb: tb}
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
@@ -114,6 +116,17 @@ func NewBrowser(tb testing.TB) *Browser {
 		tb.Fatalf("start browser %s: %v", exe, err)
 	}
 	return b
+}
+
+// Unreachable makes the browser fail to resolve each host and its subdomains at once, as
+// it would offline: a test of a page that loads a third-party resource then does not depend
+// on the network, and the resource's failure is a network error, never a CSP violation.
+func Unreachable(hosts ...string) chromedp.ExecAllocatorOption {
+	rules := make([]string, 0, 2*len(hosts))
+	for _, h := range hosts {
+		rules = append(rules, "MAP "+h+" ~NOTFOUND", "MAP *."+h+" ~NOTFOUND")
+	}
+	return chromedp.Flag("host-resolver-rules", strings.Join(rules, ", "))
 }
 
 // listen records what the browser reports against pages.
