@@ -45,7 +45,14 @@ type hcRow struct {
 	after   map[string]any // fields of the check's JSON afterwards
 	kind    string         // kind of the newest ping in the log ("" = none logged by this row)
 	exit    any            // its exit_status (nil = not checked)
+	logged  map[string]any // other fields of the newest ping in the log
 }
+
+// Run ids of the run-pairing rows.
+const (
+	hcRunX = "6a3a28a4-8c1e-4a8f-9f4b-2e0d3a0e5d11"
+	hcRunY = "0d8a57a1-3c1e-4e52-9a41-2f7c1b9e6d30"
+)
 
 func byUUID(suffix string) func(hcCheck) string {
 	return func(c hcCheck) string { return "/ping/" + c.uuid + suffix }
@@ -116,6 +123,40 @@ var hcRows = []hcRow{
 		status: 400, reply: "invalid uuid format", after: map[string]any{"n_pings": 0.0}},
 	{mirrors: "test_ping.py test_it_handles_invalid_rid (37 hex digits)", method: "GET",
 		target: byUUID("/start?rid=684e2e73-017e-465f-8149-d70b7c5aaa490"), status: 400, reply: "invalid uuid format"},
+	{mirrors: "test_ping.py test_it_handles_120_char_ua", method: "GET", target: byUUID(""),
+		hdr: []string{"User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/44.0.2403.89 Safari/537.36"},
+		status: 200, reply: "OK", kind: "success",
+		logged: map[string]any{"user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/44.0.2403.89 Safari/537.36"}},
+	{mirrors: "test_ping.py test_it_chops_long_body (at ttr's limit, 10,000 bytes)", method: "POST", target: byUUID(""),
+		body: strings.Repeat("x", 10005), status: 200, reply: "OK", kind: "success"},
+	{mirrors: "test_ping.py test_start_sets_last_start_rid", method: "GET", target: byUUID("/start?rid=" + hcRunX),
+		status: 200, reply: "OK", after: map[string]any{"last_start": hcSet, "started": true}, kind: "start",
+		logged: map[string]any{"rid": hcRunX}},
+	{mirrors: "test_ping.py test_it_sets_last_duration", prep: []string{"GET /start"}, method: "GET", target: byUUID(""),
+		status: 200, reply: "OK", after: map[string]any{"last_start": hcUnset, "last_duration_seconds": hcSet}, kind: "success"},
+	{mirrors: "test_ping.py test_it_does_not_update_last_ping_on_rid_mismatch", prep: []string{"GET /start?rid=" + hcRunX},
+		method: "GET", target: byUUID("?rid=" + hcRunY), status: 200, reply: "OK",
+		after: map[string]any{"started": true, "last_start": hcSet, "last_duration_seconds": hcUnset, "status": "up"}, kind: "success"},
+	{mirrors: "test_ping.py test_it_clears_last_ping_and_sets_last_duration_if_rid_matches", prep: []string{"GET /start?rid=" + hcRunX},
+		method: "GET", target: byUUID("?rid=" + hcRunX), status: 200, reply: "OK",
+		after: map[string]any{"started": false, "last_start": hcUnset, "last_duration_seconds": hcSet}, kind: "success"},
+	// Intended differences (docs/api.md, "Remaining intended differences on /ping/"): a run id
+	// given on one side only still pairs a start with its end, and a failure with another
+	// run's id does not end the run in progress.
+	{mirrors: "test_ping.py test_it_clears_last_ping_if_rid_is_absent (intended difference: the run is timed)",
+		prep: []string{"GET /start?rid=" + hcRunX}, method: "GET", target: byUUID(""), status: 200, reply: "OK",
+		after: map[string]any{"started": false, "last_start": hcUnset, "last_duration_seconds": hcSet}, kind: "success"},
+	{mirrors: "test_ping.py test_it_clears_last_ping_on_failure (intended difference: run X goes on)",
+		prep: []string{"GET /start?rid=" + hcRunX}, method: "GET", target: byUUID("/fail?rid=" + hcRunY), status: 200, reply: "OK",
+		after: map[string]any{"started": true, "last_start": hcSet, "status": "down"}, kind: "fail"},
+	{mirrors: "models.py Check.ping: last_duration = None on a success that ends no run (intended difference: the last run's duration stays)",
+		prep: []string{"GET /start", "GET "}, method: "GET", target: byUUID(""), status: 200, reply: "OK",
+		after: map[string]any{"started": false, "last_duration_seconds": hcSet}, kind: "success"},
+	{mirrors: "views.py ping: every method pings (OPTIONS)", method: "OPTIONS", target: byUUID(""),
+		status: 200, reply: "OK", after: map[string]any{"status": "up"}, kind: "success"},
+	{mirrors: "test_ping.py test_it_reads_forwarded_ip (intended difference: only --trust-proxy proxies are believed)",
+		method: "GET", target: byUUID(""), hdr: []string{"X-Forwarded-For", "1.1.1.1, 2.2.2.2"}, status: 200, reply: "OK",
+		kind: "success", logged: map[string]any{"remote_ip": "192.0.2.1"}},
 	{mirrors: "test_ping.py test_it_handles_success_filter_match",
 		options: map[string]any{"filter_http_body": true, "success_kw": "SUCCESS"},
 		method:  "POST", target: byUUID(""), body: "SUCCESS!", status: 200, reply: "OK", after: map[string]any{"status": "up"}, kind: "success"},
@@ -275,7 +316,12 @@ func runHCRow(t *testing.T, e *realEnv, u apiUser, i int, row hcRow) {
 	if want := int(min(len(row.body), 10000)); int(newest["body_size"].(float64)) != want {
 		t.Errorf("body_size %v, want %d", newest["body_size"], want)
 	}
-	if ua := row.hdr; len(ua) == 2 && newest["user_agent"] != ua[1][:200] {
+	for k, want := range row.logged {
+		if fmt.Sprint(newest[k]) != fmt.Sprint(want) {
+			t.Errorf("logged %s = %v, want %v", k, newest[k], want)
+		}
+	}
+	if ua := row.hdr; len(ua) == 2 && ua[0] == "User-Agent" && newest["user_agent"] != ua[1][:min(len(ua[1]), 200)] {
 		t.Errorf("user agent %q, want the first 200 characters", newest["user_agent"])
 	}
 }
