@@ -124,7 +124,7 @@ var hcRows = []hcRow{
 	{mirrors: "test_ping.py test_it_handles_invalid_rid (37 hex digits)", method: "GET",
 		target: byUUID("/start?rid=684e2e73-017e-465f-8149-d70b7c5aaa490"), status: 400, reply: "invalid uuid format"},
 	{mirrors: "test_ping.py test_it_handles_120_char_ua", method: "GET", target: byUUID(""),
-		hdr: []string{"User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/44.0.2403.89 Safari/537.36"},
+		hdr:    []string{"User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/44.0.2403.89 Safari/537.36"},
 		status: 200, reply: "OK", kind: "success",
 		logged: map[string]any{"user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/44.0.2403.89 Safari/537.36"}},
 	{mirrors: "test_ping.py test_it_chops_long_body (at ttr's limit, 10,000 bytes)", method: "POST", target: byUUID(""),
