@@ -227,7 +227,10 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-func TestShieldsValidatesAgainstTheEndpointSchema(t *testing.T) {
+// shieldsSchema compiles testdata/shields-endpoint.schema.json: shields' endpoint validator
+// written as a JSON schema.
+func shieldsSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	f, err := os.Open("testdata/shields-endpoint.schema.json")
 	if err != nil {
 		t.Fatal(err)
@@ -245,21 +248,68 @@ func TestShieldsValidatesAgainstTheEndpointSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The schema must be able to fail.
-	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"schemaVersion":2,"label":"x","message":""}`))
-	if sch.Validate(bad) == nil {
-		t.Fatal("the schema accepts an invalid document")
+	return sch
+}
+
+func validateJSON(sch *jsonschema.Schema, raw string) error {
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(raw))
+	if err != nil {
+		return err
 	}
+	return sch.Validate(v)
+}
+
+// TestShieldsSchemaRules: the schema says what shields' endpoint validator says, rule by
+// rule, so that passing it means shields takes the document.
+func TestShieldsSchemaRules(t *testing.T) {
+	sch := shieldsSchema(t)
+	tests := []struct {
+		rule string
+		doc  string
+		ok   bool
+	}{
+		{"the three required fields", `{"schemaVersion":1,"label":"a","message":"b"}`, true},
+		{"schemaVersion is required", `{"label":"a","message":"b"}`, false},
+		{"schemaVersion is the number 1", `{"schemaVersion":2,"label":"a","message":"b"}`, false},
+		{"schemaVersion is not a string", `{"schemaVersion":"1","label":"a","message":"b"}`, false},
+		{"label is required", `{"schemaVersion":1,"message":"b"}`, false},
+		{"label may be empty", `{"schemaVersion":1,"label":"","message":"b"}`, true},
+		{"label is a string", `{"schemaVersion":1,"label":3,"message":"b"}`, false},
+		{"message is required", `{"schemaVersion":1,"label":"a"}`, false},
+		{"message is not empty", `{"schemaVersion":1,"label":"a","message":""}`, false},
+		{"message is a string", `{"schemaVersion":1,"label":"a","message":1}`, false},
+		{"color is optional, a string", `{"schemaVersion":1,"label":"a","message":"b","color":"brightgreen"}`, true},
+		{"color is not empty", `{"schemaVersion":1,"label":"a","message":"b","color":""}`, false},
+		{"color is not a number", `{"schemaVersion":1,"label":"a","message":"b","color":4}`, false},
+		{"labelColor, isError, style, cacheSeconds", `{"schemaVersion":1,"label":"a","message":"b","labelColor":"grey","isError":true,"style":"flat","cacheSeconds":300}`, true},
+		{"isError is a boolean", `{"schemaVersion":1,"label":"a","message":"b","isError":"true"}`, false},
+		{"cacheSeconds is a whole number", `{"schemaVersion":1,"label":"a","message":"b","cacheSeconds":1.5}`, false},
+		{"cacheSeconds is not negative", `{"schemaVersion":1,"label":"a","message":"b","cacheSeconds":-1}`, false},
+		{"a named logo with its colour and width", `{"schemaVersion":1,"label":"a","message":"b","namedLogo":"go","logoColor":"white","logoWidth":12}`, true},
+		{"logoColor only with namedLogo", `{"schemaVersion":1,"label":"a","message":"b","logoColor":"white"}`, false},
+		{"logoWidth only with a logo", `{"schemaVersion":1,"label":"a","message":"b","logoWidth":12}`, false},
+		{"logoPosition with an SVG logo", `{"schemaVersion":1,"label":"a","message":"b","logoSvg":"<svg/>","logoPosition":1}`, true},
+		{"namedLogo or logoSvg, not both", `{"schemaVersion":1,"label":"a","message":"b","namedLogo":"go","logoSvg":"<svg/>"}`, false},
+		{"no unknown keys", `{"schemaVersion":1,"label":"a","message":"b","status":"up"}`, false},
+		{"an object", `["schemaVersion",1]`, false},
+	}
+	for _, tt := range tests {
+		if err := validateJSON(sch, tt.doc); (err == nil) != tt.ok {
+			t.Errorf("%s: %s valid = %v, want %v (%v)", tt.rule, tt.doc, err == nil, tt.ok, err)
+		}
+	}
+}
+
+func TestShieldsValidatesAgainstTheEndpointSchema(t *testing.T) {
+	sch := shieldsSchema(t)
+	hostile := `</text>"quoted" & \ ` + "\x00\u2028日本"
 	for _, b := range []badge.Badge{
 		{Label: "backup", Status: badge.Up}, {Label: "db", Status: badge.Late}, {Label: "", Status: badge.Down},
 		{Label: "n", Status: badge.New}, {Label: "p", Status: badge.Paused}, badge.Unknowns,
+		{Label: hostile, Status: badge.Up}, {Label: strings.Repeat("W", 300), Status: badge.Down},
 	} {
 		raw := b.Shields()
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sch.Validate(v); err != nil {
+		if err := validateJSON(sch, string(raw)); err != nil {
 			t.Errorf("%s: %v", raw, err)
 		}
 		var got struct{ Message, Color, Label string }
