@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -279,18 +280,34 @@ func TestBadgeSuffixOnPingURLIsNothing(t *testing.T) {
 	u := e.newUser()
 	m := e.create(u, map[string]any{"name": "n", "slug": "backup", "badge_enabled": true})
 	id := apiID(t, m)
-	for _, method := range []string{"GET", "POST", "HEAD"} {
-		req := httptest.NewRequest(method, "/p/"+u.Slug+"/backup/badge.svg", nil)
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "<svg") ||
-			strings.HasPrefix(rec.Header().Get("Content-Type"), "image/") {
-			t.Errorf("%s badge.svg: %d %s %s", method, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	paths := []string{
+		"/p/" + u.Slug + "/backup/badge.svg",
+		"/p/" + u.Slug + "/" + m["uuid"].(string) + "/badge.svg", // by the check's uuid
+		"/p/" + u.Slug + "/backup/badge.svg?rid=" + m["uuid"].(string),
+		"/ping/" + m["uuid"].(string) + "/badge.svg", // the healthchecks-compatible routes neither
+		"/ping/" + u.PingKey + "/backup/badge.svg",
+	}
+	for _, p := range paths {
+		for _, method := range []string{"GET", "POST", "HEAD"} {
+			req := httptest.NewRequest(method, p, nil)
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "<svg") ||
+				strings.HasPrefix(rec.Header().Get("Content-Type"), "image/") {
+				t.Errorf("%s %s: %d %s %s", method, p, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+			}
 		}
 	}
+	// No check may be named badge.svg, so that path never becomes a ping.
+	if rec := e.do("POST", "/api/v1/checks", u.Key, map[string]any{"slug": "badge.svg"}); rec.Code != http.StatusBadRequest {
+		t.Errorf("a check with the slug badge.svg: %d %s", rec.Code, rec.Body)
+	}
 	got, _ := e.get(u, id)
-	if got["n_pings"] != json.Number("0") || got["status"] != "new" {
+	if got["n_pings"] != json.Number("0") || got["status"] != "new" || got["last_ping"] != nil {
 		t.Errorf("after the badge.svg requests: n_pings %v status %v", got["n_pings"], got["status"])
+	}
+	if pings := e.pings(u, hcCheck{id: id}); len(pings) != 0 {
+		t.Errorf("the ping log holds %d pings after the badge.svg requests", len(pings))
 	}
 }
 
@@ -330,5 +347,82 @@ func TestStatsAveragesAndETag(t *testing.T) {
 	o := e.newUser()
 	if r := e.do("GET", "/api/v1/checks/stats", o.Key, nil, "If-None-Match", etag); r.Code != 200 {
 		t.Errorf("another user's ETag matched: %d", r.Code)
+	}
+}
+
+// TestDisabledAndRotatedAreTheUnknownBadge: in every form, a check badge id that was rotated
+// away, one whose badge was then disabled, and a user's rotated badge key answer exactly
+// what a never-issued id answers — body, status and every header — and the unknown badge
+// has its ETag and 304 like any other. (Only X-Request-Id differs: every answer has its own.)
+func TestDisabledAndRotatedAreTheUnknownBadge(t *testing.T) {
+	e := newRealEnv(t, nil)
+	u := e.newUser()
+	m := e.create(u, map[string]any{"name": "db", "tags": []string{"prod"}, "badge_enabled": true})
+	id := apiID(t, m)
+	first := strings.TrimSuffix(strings.TrimPrefix(badgeURLs(t, m)["svg"], "/b/c/"), ".svg")
+
+	rec := e.do("POST", "/api/v1/checks/"+apiItoa(id)+"/rotate-badge", u.Key, nil)
+	var cm map[string]any
+	apiJSON(t, rec, &cm)
+	rotated := strings.TrimSuffix(strings.TrimPrefix(badgeURLs(t, cm)["svg"], "/b/c/"), ".svg")
+	if rotated == "" || rotated == first {
+		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
+	}
+	var key struct {
+		BadgeKey string `json:"badge_key"`
+	}
+	apiJSON(t, e.do("GET", "/api/v1/user/badge-key", u.Key, nil), &key)
+	oldKey := key.BadgeKey
+	apiJSON(t, e.do("POST", "/api/v1/user/rotate-badge-key", u.Key, nil), &key)
+
+	// While enabled, the rotated id shows the check; remember it to see it stop.
+	for _, f := range []string{"svg", "json", "shields"} {
+		if got := badgeGet(e.apiEnv, "/b/c/"+rotated+"."+f).Body.String(); strings.Contains(got, "unknown") {
+			t.Fatalf("the current id's %s is unknown: %s", f, got)
+		}
+	}
+	if rec := e.do("PATCH", "/api/v1/checks/"+apiItoa(id), u.Key, `{"badge_enabled": false}`); rec.Code != 200 {
+		t.Fatalf("disable: %d %s", rec.Code, rec.Body)
+	}
+	for _, f := range []string{"svg", "json", "shields"} {
+		t.Run(f, func(t *testing.T) {
+			want := badgeGet(e.apiEnv, "/b/c/AAAAAAAAAAAAAAAAAAAAAAAA."+f)
+			for name, path := range map[string]string{
+				"rotated away": "/b/c/" + first + "." + f,
+				"disabled":     "/b/c/" + rotated + "." + f,
+				"rotated key":  "/b/t/" + oldKey + "/prod." + f,
+			} {
+				got := badgeGet(e.apiEnv, path)
+				if got.Code != want.Code || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+					t.Errorf("%s: %d %q, want %d %q", name, got.Code, got.Body, want.Code, want.Body)
+				}
+				for k := range want.Header() {
+					if k != "X-Request-Id" && got.Header().Get(k) != want.Header().Get(k) {
+						t.Errorf("%s: header %s = %q, want %q", name, k, got.Header().Get(k), want.Header().Get(k))
+					}
+				}
+				if len(got.Header()) != len(want.Header()) {
+					t.Errorf("%s: headers %v, want %v", name, got.Header(), want.Header())
+				}
+			}
+			etag := want.Header().Get("ETag")
+			if r := badgeGet(e.apiEnv, "/b/c/"+first+"."+f, "If-None-Match", etag); r.Code != http.StatusNotModified || r.Body.Len() != 0 {
+				t.Errorf("the unknown badge with its ETag: %d %q", r.Code, r.Body)
+			}
+			// A tag badge has its ETag too, and another one once the tag's status changes.
+			tag := badgeGet(e.apiEnv, "/b/t/"+key.BadgeKey+"/prod."+f)
+			if r := badgeGet(e.apiEnv, "/b/t/"+key.BadgeKey+"/prod."+f, "If-None-Match", tag.Header().Get("ETag")); r.Code != http.StatusNotModified {
+				t.Errorf("tag badge with its ETag: %d", r.Code)
+			}
+			if tag.Header().Get("ETag") == etag {
+				t.Error("a tag badge has the unknown badge's ETag")
+			}
+		})
+	}
+	req := httptest.NewRequest("HEAD", "/b/c/"+first+".svg", nil)
+	head := httptest.NewRecorder()
+	e.h.ServeHTTP(head, req)
+	if head.Code != 200 || head.Body.Len() != 0 || head.Header().Get("ETag") == "" {
+		t.Errorf("HEAD of a badge: %d %d bytes %v", head.Code, head.Body.Len(), head.Header())
 	}
 }
