@@ -7,6 +7,7 @@ import (
 
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // TestDetectKilledNodeDefaultConfig measures, with DefaultConfig's failure detection (the
@@ -39,7 +40,7 @@ func TestDetectKilledNodeDefaultConfig(t *testing.T) {
 		start := time.Now()
 		_ = ms[r%3].Shutdown()
 		var aliveAt time.Duration
-		clustertest.WaitUntil(t, 10*time.Second, func() bool {
+		waittest.Until(t, 10*time.Second, "the condition", func() bool {
 			if aliveAt == 0 && survivors[0].NumAlive() == 2 {
 				aliveAt = time.Since(start)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // rolling replaces the members of a cluster one by one, each replacement joining the others,
@@ -47,7 +48,7 @@ func (r *rolling) replace(i int, configure func(c *cluster.MemberlistConfig)) {
 			n++
 		}
 	}
-	clustertest.WaitUntil(r.t, 10*time.Second, func() bool {
+	waittest.Until(r.t, 10*time.Second, "the condition", func() bool {
 		for _, o := range r.ms {
 			if o != nil && o.NumAlive() != n {
 				return false
@@ -75,7 +76,7 @@ func TestGossipUpgradeFromClearText(t *testing.T) {
 			t.Fatalf("permit node %d encrypts while clear-text nodes remain", i)
 		}
 	}
-	clustertest.WaitUntil(t, 5*time.Second, func() bool {
+	waittest.Until(t, 5*time.Second, "the condition", func() bool {
 		return r.ms[0].Settled() && r.ms[1].Settled() && r.ms[2].Settled()
 	})
 	for i := range 3 {
@@ -94,7 +95,7 @@ func TestGossipSecretRotation(t *testing.T) {
 	for i := range 3 {
 		r.replace(i, func(c *cluster.MemberlistConfig) { c.SecretKey, c.PreviousKeys = newKey, [][]byte{oldKey} })
 	}
-	clustertest.WaitUntil(t, 5*time.Second, func() bool {
+	waittest.Until(t, 5*time.Second, "the condition", func() bool {
 		return r.ms[0].Settled() && r.ms[1].Settled() && r.ms[2].Settled()
 	})
 	for i := range 3 {

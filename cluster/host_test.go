@@ -18,6 +18,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // TestPassivationLosesNothing sends 1,000 messages to one identity, a few in flight at any
@@ -80,7 +81,7 @@ func TestPassivationLosesNothing(t *testing.T) {
 			} else {
 				t.Logf("%v messages parked", got)
 			}
-			clustertest.WaitUntil(t, 5*time.Second, func() bool {
+			waittest.Until(t, 5*time.Second, "the condition", func() bool {
 				s := f.stats(t, 0)
 				return s.Stopping == 0 && s.Buffered == 0
 			})
@@ -116,7 +117,7 @@ func TestHostRebalance(t *testing.T) {
 		t.Fatal("the ghost took nothing; pick more identities")
 	}
 	f.Nodes[0].Rebalance()
-	clustertest.WaitUntil(t, 5*time.Second, func() bool {
+	waittest.Until(t, 5*time.Second, "the condition", func() bool {
 		s := f.stats(t, 0)
 		return s.Active == keep && s.Stopping == 0
 	})
@@ -127,7 +128,7 @@ func TestHostRebalance(t *testing.T) {
 
 	// Draining passivates everything; a new message activates again.
 	f.Nodes[0].System().Root.Send(f.hosts[0], &cluster.PassivateAll{})
-	clustertest.WaitUntil(t, 5*time.Second, func() bool { s := f.stats(t, 0); return s.Active == 0 && s.Stopping == 0 })
+	waittest.Until(t, 5*time.Second, "the condition", func() bool { s := f.stats(t, 0); return s.Active == 0 && s.Stopping == 0 })
 	if got := metric(t, f.regs[0], "ttr_host_active_actors", map[string]string{"kind": testKind}); got != 0 {
 		t.Errorf("active gauge %v after draining", got)
 	}
@@ -151,7 +152,7 @@ func TestHostRemovesChildrenThatStop(t *testing.T) {
 
 	t.Run("stops by itself", func(t *testing.T) {
 		request(t, f.routers[0], id, "stop", 0, "")
-		clustertest.WaitUntil(t, 5*time.Second, func() bool { return f.stats(t, 0).Active == 0 })
+		waittest.Until(t, 5*time.Second, "the condition", func() bool { return f.stats(t, 0).Active == 0 })
 		before := f.w.activations.Load()
 		if got := countOf(t, request(t, f.routers[0], id, "count", 0, "")); got != 1 {
 			t.Fatalf("count %d from a fresh activation, want 1", got)
@@ -178,7 +179,7 @@ func TestHostRemovesChildrenThatStop(t *testing.T) {
 		if err := f.routers[0].Send(id, "panic", 1, wrapperspb.Int64(0)); err != nil {
 			t.Fatal(err)
 		}
-		clustertest.WaitUntil(t, 5*time.Second, func() bool { return f.stats(t, 0).Active == 0 })
+		waittest.Until(t, 5*time.Second, "the condition", func() bool { return f.stats(t, 0).Active == 0 })
 		request(t, f.routers[0], id, "count", 0, "")
 		if f.w.activations.Load() != before+1 {
 			t.Fatal("no new activation after the child gave up")
@@ -219,7 +220,7 @@ func TestHostAnswersGarbageWithInvalid(t *testing.T) {
 						// Not a wire type: the remote drops it before any actor (filterPeerMessages).
 						dropped := f.Nodes[0].DroppedPeerMessages()
 						f.Nodes[1].System().Root.Send(hostPIDOn(f, 0), tt.msg)
-						clustertest.WaitUntil(t, 5*time.Second, func() bool { return f.Nodes[0].DroppedPeerMessages() > dropped })
+						waittest.Until(t, 5*time.Second, "the condition", func() bool { return f.Nodes[0].DroppedPeerMessages() > dropped })
 						return
 					}
 				}

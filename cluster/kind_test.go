@@ -18,6 +18,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // testKind is the kind every test host serves.
@@ -152,7 +153,9 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	f := &fixture{Cluster: clustertest.Start(t, o.nodes, clustertest.Options{Logger: testLogger(), TLS: o.tls}),
 		w: &world{seqs: map[string][]int64{}}, used: map[int]int{}}
 	// Before the nodes stop (cleanups run last first): a node must not send after Stop.
-	t.Cleanup(func() { clustertest.WaitUntil(t, 10*time.Second, func() bool { return f.w.late.Load() == 0 }) })
+	t.Cleanup(func() {
+		waittest.Until(t, 10*time.Second, "the condition", func() bool { return f.w.late.Load() == 0 })
+	})
 	for i, node := range f.Nodes {
 		name := f.Members[i].Name
 		produce := func(identity string) actor.Producer {

@@ -18,6 +18,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // placedOwners returns the owner ID of "check/0" … "check/<n-1>" on m.
@@ -123,7 +124,7 @@ func TestMemberlistStates(t *testing.T) {
 		}
 		want := ids(placed...)
 		for j, m := range ms {
-			clustertest.WaitUntil(t, 5*time.Second, func() bool { return slices.Equal(clustertest.PlacedIDs(m), want) })
+			waittest.Until(t, 5*time.Second, "the condition", func() bool { return slices.Equal(clustertest.PlacedIDs(m), want) })
 			for _, o := range placedOwners(t, m, 300) {
 				if !slices.Contains(want, o) {
 					t.Fatalf("%s: node %d places an identity on %s, not active", name, j, o)
@@ -208,7 +209,7 @@ func TestMemberlistGracefulLeave(t *testing.T) {
 	if slices.Contains(clustertest.PlacedIDs(ms[2]), ms[2].Self().ID) {
 		t.Error("the leaving node still places identities on itself")
 	}
-	clustertest.WaitUntil(t, 5*time.Second, func() bool { return len(ms[0].Topology().All) == 2 })
+	waittest.Until(t, 5*time.Second, "the condition", func() bool { return len(ms[0].Topology().All) == 2 })
 	_ = ms[2].Shutdown()
 	if got := metric(t, reg, "ttr_cluster_member_failures_total", nil); got != 0 {
 		t.Errorf("a graceful leave counted as a failure (%v)", got)
@@ -244,7 +245,7 @@ func TestMemberlistDebounce(t *testing.T) {
 	}
 	_ = ms[1].SetStoreOK(true)
 	_ = ms[2].SetState(cluster.StateDraining)
-	clustertest.WaitUntil(t, 5*time.Second, func() bool {
+	waittest.Until(t, 5*time.Second, "the condition", func() bool {
 		return info(t, ms[0], ms[2].Self().ID).State == cluster.StateDraining && len(ms[0].Members()) == 2
 	})
 	time.Sleep(400 * time.Millisecond)
@@ -322,7 +323,7 @@ func TestMemberlistRefusesBadMetadata(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, m := range ms {
-				clustertest.WaitUntil(t, 5*time.Second, func() bool { return len(m.Topology().All) == 3 })
+				waittest.Until(t, 5*time.Second, "the condition", func() bool { return len(m.Topology().All) == 3 })
 				mi := info(t, m, name)
 				if mi.Placed || !strings.Contains(mi.Problem, tt.problem) {
 					t.Errorf("%s sees the peer as %+v, want not placed with a problem about %q", m.Self().ID, mi, tt.problem)
@@ -334,7 +335,7 @@ func TestMemberlistRefusesBadMetadata(t *testing.T) {
 			_ = peer.Leave(time.Second)
 			_ = peer.Shutdown()
 			for _, m := range ms {
-				clustertest.WaitUntil(t, 5*time.Second, func() bool { return len(m.Topology().All) == 2 })
+				waittest.Until(t, 5*time.Second, "the condition", func() bool { return len(m.Topology().All) == 2 })
 			}
 		})
 	}
@@ -369,7 +370,7 @@ func TestMemberlistStoreOK(t *testing.T) {
 				want = append(want, ms[i])
 			}
 			for _, m := range ms {
-				clustertest.WaitUntil(t, 5*time.Second, func() bool { return slices.Equal(clustertest.PlacedIDs(m), ids(want...)) })
+				waittest.Until(t, 5*time.Second, "the condition", func() bool { return slices.Equal(clustertest.PlacedIDs(m), ids(want...)) })
 				if got := m.StoreOutageShared(); got != tt.shared {
 					t.Errorf("%s: StoreOutageShared = %v, want %v", m.Self().ID, got, tt.shared)
 				}
@@ -402,7 +403,7 @@ func TestMemberlistDoNotMerge(t *testing.T) {
 				if errA != nil || errB != nil {
 					t.Fatalf("join: %v, %v", errA, errB)
 				}
-				clustertest.WaitUntil(t, 5*time.Second, func() bool { return a.NumAlive() == 2 && b.NumAlive() == 2 })
+				waittest.Until(t, 5*time.Second, "the condition", func() bool { return a.NumAlive() == 2 && b.NumAlive() == 2 })
 				return
 			}
 			if errA == nil || errB == nil {
@@ -443,7 +444,7 @@ func TestMemberlistRejoin(t *testing.T) {
 	// The old id is gone everywhere; the new one joins as joining, then turns active.
 	clustertest.WaitAgreed(t, 5*time.Second, 2, ms...)
 	for _, m := range ms[:2] {
-		clustertest.WaitUntil(t, 5*time.Second, func() bool {
+		waittest.Until(t, 5*time.Second, "the condition", func() bool {
 			all := m.Topology().All
 			return len(all) == 3 && !slices.ContainsFunc(all, func(mi cluster.MemberInfo) bool { return mi.ID == old.ID })
 		})
@@ -455,7 +456,7 @@ func TestMemberlistRejoin(t *testing.T) {
 	if !slices.Contains(clustertest.PlacedIDs(ms[0]), self.ID) {
 		t.Fatal("the new id is not placed")
 	}
-	clustertest.WaitUntil(t, 5*time.Second, func() bool {
+	waittest.Until(t, 5*time.Second, "the condition", func() bool {
 		select {
 		case tp := <-sub:
 			return len(tp.Members) == 3 && slices.ContainsFunc(tp.Members, func(m cluster.Member) bool { return m.ID == self.ID })
@@ -506,7 +507,7 @@ func TestJoinWithRetry(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("JoinWithRetry did not join once the peer was up")
 	}
-	clustertest.WaitUntil(t, 5*time.Second, func() bool { return a.NumAlive() == 2 && b.NumAlive() == 2 })
+	waittest.Until(t, 5*time.Second, "the condition", func() bool { return a.NumAlive() == 2 && b.NumAlive() == 2 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()

@@ -21,6 +21,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 var (
@@ -105,7 +106,7 @@ func TestPeersCannotStopHosts(t *testing.T) {
 	root.Send(host, &actor.PoisonPill{})
 	root.Send(host, &actor.Stop{})
 	root.Send(host, &actor.Watch{Watcher: actor.NewPID(f.Nodes[1].Address(), "x")})
-	clustertest.WaitUntil(t, 5*time.Second, func() bool { return f.Nodes[0].DroppedPeerMessages() >= 3 })
+	waittest.Until(t, 5*time.Second, "the condition", func() bool { return f.Nodes[0].DroppedPeerMessages() >= 3 })
 	if down := f.Nodes[0].HostsRunning(); len(down) != 0 {
 		t.Fatalf("hosts not running after a peer's stop: %v", down)
 	}

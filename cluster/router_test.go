@@ -14,6 +14,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // metric returns the value of the counter (or the sample count of the histogram) name with
@@ -348,7 +349,7 @@ func TestRouterSend(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		clustertest.WaitUntil(t, 5*time.Second, func() bool { return len(f.w.seq(id)) == 100 })
+		waittest.Until(t, 5*time.Second, "the condition", func() bool { return len(f.w.seq(id)) == 100 })
 		for i, n := range f.w.seq(id) {
 			if n != int64(i) {
 				t.Fatalf("to node %d: message %d is %d: order lost", to, i, n)

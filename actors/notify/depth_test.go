@@ -9,6 +9,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/census"
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -36,24 +37,24 @@ func TestNotifierCountsPendingRows(t *testing.T) {
 		ids = append(ids, h.add(dest, s.srv.URL, "k"+strconv.Itoa(i)))
 	}
 	pid := h.spawn(dest)
-	waitFor(t, 5*time.Second, "3 rows counted", func() bool { return depth.Depth() == 3 })
-	waitFor(t, 5*time.Second, "a failed attempt", func() bool { return len(s.keys()) > 0 })
+	waittest.Until(t, 5*time.Second, "3 rows counted", func() bool { return depth.Depth() == 3 })
+	waittest.Until(t, 5*time.Second, "a failed attempt", func() bool { return len(s.keys()) > 0 })
 
 	// A writer commits two more and says so; a sweep's poke (no rows) counts nothing new.
 	ids = append(ids, h.add(dest, s.srv.URL, "k3"), h.add(dest, s.srv.URL, "k4"))
 	h.sys.Root.Send(pid, pokeEnvelope(t, 2))
-	waitFor(t, 5*time.Second, "5 rows counted", func() bool { return depth.Depth() == 5 })
+	waittest.Until(t, 5*time.Second, "5 rows counted", func() bool { return depth.Depth() == 5 })
 
 	down.Store(false)
 	for _, id := range ids {
 		h.waitStatus(id, messages.OutboxDelivered, 10*time.Second)
 	}
-	waitFor(t, 5*time.Second, "no row counted", func() bool { return depth.Depth() == 0 })
+	waittest.Until(t, 5*time.Second, "no row counted", func() bool { return depth.Depth() == 0 })
 
 	// A notifier that stops with rows left reports none: their next owner counts them.
 	h.add(dest, s.srv.URL, "k5", func(r *messages.OutboxRow) { r.NextAttemptAt = time.Now().Add(time.Hour) })
 	h.sys.Root.Send(pid, pokeEnvelope(t, 1))
-	waitFor(t, 5*time.Second, "the waiting row counted", func() bool { return depth.Depth() == 1 })
+	waittest.Until(t, 5*time.Second, "the waiting row counted", func() bool { return depth.Depth() == 1 })
 	if err := h.sys.Root.StopFuture(pid).Wait(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // dueFunc is a DueStore made of a function.
@@ -58,7 +59,7 @@ func TestDispatcherPokesDueDestinations(t *testing.T) {
 	poker := &recordingPoker{}
 	d := notify.NewDispatcher(store, poker, nil, 10*time.Millisecond, nil)
 	d.Start(context.Background())
-	waitFor(t, 5*time.Second, "two sweeps", func() bool { return poker.count("due") >= 2 })
+	waittest.Until(t, 5*time.Second, "two sweeps", func() bool { return poker.count("due") >= 2 })
 	d.Stop()
 
 	after := poker.count("due")
@@ -92,7 +93,7 @@ func TestDispatcherSurvivesStoreErrors(t *testing.T) {
 	d := notify.NewDispatcher(store, poker, nil, 5*time.Millisecond, nil)
 	d.Start(context.Background())
 	t.Cleanup(d.Stop)
-	waitFor(t, 5*time.Second, "pokes after the store recovers", func() bool { return poker.count("b") > 0 })
+	waittest.Until(t, 5*time.Second, "pokes after the store recovers", func() bool { return poker.count("b") > 0 })
 }
 
 func TestDispatcherSweep(t *testing.T) {

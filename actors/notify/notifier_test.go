@@ -23,6 +23,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
@@ -132,7 +133,7 @@ func (h *harness) newRow(dest, url, key string, mod ...func(*messages.OutboxRow)
 
 func (h *harness) waitStatus(id int64, status string, timeout time.Duration) {
 	h.t.Helper()
-	waitFor(h.t, timeout, fmt.Sprintf("row %d %s", id, status), func() bool { return h.store.status(id) == status })
+	waittest.Until(h.t, timeout, fmt.Sprintf("row %d %s", id, status), func() bool { return h.store.status(id) == status })
 }
 
 // sink is a webhook receiver that records every request.
@@ -412,7 +413,7 @@ func TestNotifierBlackholedDestinationDoesNotDelayAnother(t *testing.T) {
 		ids = append(ids, h.add("destB", recv.srv.URL, fmt.Sprintf("b%d", i)))
 	}
 	h.spawn("destA")
-	waitFor(t, 5*time.Second, "the blackholed send", func() bool { return inFlight.Load() == 1 })
+	waittest.Until(t, 5*time.Second, "the blackholed send", func() bool { return inFlight.Load() == 1 })
 	h.spawn("destB")
 	for _, id := range ids {
 		h.waitStatus(id, messages.OutboxDelivered, 10*time.Second)
@@ -486,7 +487,7 @@ func TestNotifierPassivatesWhenIdle(t *testing.T) {
 	id := h.add("destA", recv.srv.URL, "k1")
 	h.spawn("destA")
 	h.spawn("destEmpty")
-	waitFor(t, 5*time.Second, "idle notifiers passivate", func() bool {
+	waittest.Until(t, 5*time.Second, "idle notifiers passivate", func() bool {
 		return len(h.passivations("destA")) > 0 && len(h.passivations("destEmpty")) > 0
 	})
 	if s := h.store.status(id); s != messages.OutboxDelivered {

@@ -20,6 +20,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/notify"
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // specRate is the documented default rate control (docs/architecture.md#alerting-rules) with a start rate the test chooses.
@@ -139,8 +140,8 @@ func TestRateRetryAfterPausesTheDestinationAndHalvesItsRate(t *testing.T) {
 	k1 := h.add("destA", recv.srv.URL, "k1")
 	k2 := h.add("destA", recv.srv.URL, "k2")
 	pid := h.spawn("destA")
-	waitFor(t, 5*time.Second, "the 429", func() bool { return len(recv.keys()) == 1 })
-	waitFor(t, 2*time.Second, "the rate state saved", func() bool { _, ok, _ := h.store.rate("destA"); return ok })
+	waittest.Until(t, 5*time.Second, "the 429", func() bool { return len(recv.keys()) == 1 })
+	waittest.Until(t, 2*time.Second, "the rate state saved", func() bool { _, ok, _ := h.store.rate("destA"); return ok })
 
 	snap := h.rate(pid)
 	if !snap.GetEnabled() || !snap.GetLimited() || snap.GetLimitedReason() != "backoff" ||
@@ -168,14 +169,14 @@ func TestRateRetryAfterPausesTheDestinationAndHalvesItsRate(t *testing.T) {
 	if r := h.store.row(k1); r.Attempts != 1 {
 		t.Errorf("k1 attempts = %d, want 1 (a 429 is not an attempt)", r.Attempts)
 	}
-	waitFor(t, 2*time.Second, "the recovered rate saved", func() bool {
+	waittest.Until(t, 2*time.Second, "the recovered rate saved", func() bool {
 		st, _, _ := h.store.rate("destA")
 		return approx(st.RPS, 0.6, 1e-9) && st.BackoffLevel == 0
 	})
 	if v := metricValue(t, h.registry, "ttr_notify_rate_decreases_total", "rate_limited", "webhook"); v != 1 {
 		t.Errorf("rate decreases metric = %v, want 1", v)
 	}
-	waitFor(t, 2*time.Second, "the destination no longer limited", func() bool {
+	waittest.Until(t, 2*time.Second, "the destination no longer limited", func() bool {
 		return metricValue(t, h.registry, "ttr_notify_rate_limited_destinations", "backoff") == 0
 	})
 }
@@ -203,7 +204,7 @@ func TestRateTransientFailuresAreRetriedWithGrowingGaps(t *testing.T) {
 		}
 	}
 	// × 0.8 three times, then + 0.05 for the success.
-	waitFor(t, 2*time.Second, "the final rate saved", func() bool {
+	waittest.Until(t, 2*time.Second, "the final rate saved", func() bool {
 		st, _, _ := h.store.rate("destA")
 		return approx(st.RPS, 10*0.8*0.8*0.8+0.05, 1e-9) && approx(st.Burst, 5*0.8*0.8*0.8+0.25, 1e-9)
 	})
@@ -249,8 +250,8 @@ func TestRateBackoffSurvivesANewActivation(t *testing.T) {
 		})
 		id := h.add("destA", recv.srv.URL, "k1")
 		first := h.spawn("destA")
-		waitFor(t, 5*time.Second, "the 429", func() bool { return len(recv.keys()) == 1 })
-		waitFor(t, 2*time.Second, "the rate state saved", func() bool { _, ok, _ := h.store.rate("destA"); return ok })
+		waittest.Until(t, 5*time.Second, "the 429", func() bool { return len(recv.keys()) == 1 })
+		waittest.Until(t, 2*time.Second, "the rate state saved", func() bool { _, ok, _ := h.store.rate("destA"); return ok })
 		if err := h.sys.Root.StopFuture(first).Wait(); err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +281,7 @@ func TestRateBackoffSurvivesANewActivation(t *testing.T) {
 		if hits, _ := recv.requests(); hits[0].at.Before(until) {
 			t.Errorf("sent %s before the persisted back-off ended", until.Sub(hits[0].at))
 		}
-		waitFor(t, 2*time.Second, "the state saved", func() bool {
+		waittest.Until(t, 2*time.Second, "the state saved", func() bool {
 			st, _, _ := h.store.rate("destA")
 			return approx(st.RPS, 0.45, 1e-9) && st.BackoffLevel == 0 && approx(st.Burst, 2.25, 1e-9)
 		})
@@ -358,7 +359,7 @@ func TestTestSendJumpsTheBacklogUnderTheRateLimit(t *testing.T) {
 		ids = append(ids, h.add("destA", recv.srv.URL, fmt.Sprintf("r%d", i)))
 	}
 	pid := h.spawn("destA")
-	waitFor(t, 5*time.Second, "r1 in flight", func() bool { return len(recv.keys()) == 1 })
+	waittest.Until(t, 5*time.Second, "r1 in flight", func() bool { return len(recv.keys()) == 1 })
 	inFlightAt := time.Now()
 
 	type answer struct {

@@ -3,8 +3,8 @@
 // the check a Tick; the check decides what the time means and sets its next wake-up. An
 // entry is a few dozen bytes, so an idle check can passivate and keep only its entry here.
 //
-// Deadlines fire on time instead of on a poll loop; the backstop sweeper (package sweeper in
-// cmd wiring) only repairs entries that were lost.
+// Deadlines fire on time instead of on a poll loop; the backstop sweeper (package sweeper;
+// both wired together in package deadlines) only repairs entries that were lost.
 package wheel
 
 import (

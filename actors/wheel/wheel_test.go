@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/wheel"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 type fired struct {
@@ -30,17 +31,6 @@ func (f *fired) snapshot() []int64 {
 	return append([]int64(nil), f.ids...)
 }
 
-func waitFor(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func TestFiresInOrderAndOnTime(t *testing.T) {
 	f := &fired{at: map[int64]time.Time{}, got: map[int64]time.Time{}}
 	w := wheel.New(f.fire, nil, nil)
@@ -53,7 +43,7 @@ func TestFiresInOrderAndOnTime(t *testing.T) {
 	w.Set(1, base.Add(250*time.Millisecond)) // moved later
 	w.Set(4, base.Add(10*time.Millisecond))
 	w.Remove(4)
-	waitFor(t, 2*time.Second, func() bool { return len(f.snapshot()) == 4 })
+	waittest.Until(t, 2*time.Second, "the condition", func() bool { return len(f.snapshot()) == 4 })
 	got := f.snapshot()
 	want := []int64{3, 2, 1, 0}
 	for i := range want {
@@ -81,7 +71,7 @@ func TestPastEntriesFireAtOnceWithTheirTime(t *testing.T) {
 	w.Set(7, past)
 	w.Start()
 	defer w.Stop()
-	waitFor(t, time.Second, func() bool { return len(f.snapshot()) == 1 })
+	waittest.Until(t, time.Second, "the condition", func() bool { return len(f.snapshot()) == 1 })
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.at[7].Equal(past) {
@@ -103,7 +93,7 @@ func TestPausedHoldsEntries(t *testing.T) {
 	}
 	paused.Store(false)
 	w.Poke()
-	waitFor(t, time.Second, func() bool { return len(f.snapshot()) == 1 })
+	waittest.Until(t, time.Second, "the condition", func() bool { return len(f.snapshot()) == 1 })
 }
 
 func TestRemoveIfAndGet(t *testing.T) {

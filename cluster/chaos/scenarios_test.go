@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // failoverBound is how soon after a kill -9 the dead node's checks must be armed on the
@@ -108,7 +110,7 @@ func TestKillNode(t *testing.T) {
 		victimCanaries := ownedBy(owners, victim.name, g.ids())
 
 		// Steady state first: the wheels hold exactly the checks with a deadline.
-		waitFor(t, 10*time.Second, "wheel entries = checks with a deadline before the kill", func() (bool, string) {
+		waittest.UntilWhy(t, 10*time.Second, "wheel entries = checks with a deadline before the kill", func() (bool, string) {
 			sum, detail := wheelSum(c.running())
 			want, err := c.deadlineCount()
 			if err != nil {
@@ -578,7 +580,7 @@ func TestKillRestartCycles(t *testing.T) {
 		time.Sleep(time.Second)
 		t0 := time.Now()
 		victim.kill()
-		waitFor(t, 20*time.Second, "the survivors to see the killed node gone", func() (bool, string) {
+		waittest.UntilWhy(t, 20*time.Second, "the survivors to see the killed node gone", func() (bool, string) {
 			for _, n := range c.running() {
 				v, err := n.clusterView()
 				if err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // Canary timing: a canary pinged every second stays up; once it stops it is due down
@@ -124,7 +126,7 @@ func (w *world) start() {
 		}
 	})
 	w.waitAckedLoad(len(w.hourly), 2*time.Minute)
-	waitFor(w.t, 30*time.Second, "every hourly check acknowledged once", func() (bool, string) {
+	waittest.UntilWhy(w.t, 30*time.Second, "every hourly check acknowledged once", func() (bool, string) {
 		acked := map[int64]bool{}
 		for _, r := range w.led.snapshot() {
 			if r.acked() {
@@ -147,7 +149,7 @@ func (w *world) startRound(r int) *canaryGroup {
 	w.t.Helper()
 	g := w.c.startCanaries(w.led, w.canaries[r])
 	w.groups = append(w.groups, g)
-	waitFor(w.t, 30*time.Second, "every canary acknowledged twice", func() (bool, string) {
+	waittest.UntilWhy(w.t, 30*time.Second, "every canary acknowledged twice", func() (bool, string) {
 		n := map[int64]int{}
 		for _, rec := range w.led.snapshot() {
 			if rec.Canary && rec.acked() {
@@ -168,7 +170,7 @@ func (w *world) startRound(r int) *canaryGroup {
 // waitAckedLoad waits until n load pings were acknowledged.
 func (w *world) waitAckedLoad(n int, timeout time.Duration) {
 	w.t.Helper()
-	waitFor(w.t, timeout, fmt.Sprintf("%d acknowledged load pings", n), func() (bool, string) {
+	waittest.UntilWhy(w.t, timeout, fmt.Sprintf("%d acknowledged load pings", n), func() (bool, string) {
 		got := w.led.ackedLoad()
 		return got >= n, fmt.Sprintf("%d acknowledged; ledger %+v", got, stats(w.led.snapshot()))
 	})
@@ -198,23 +200,6 @@ func (w *world) finishLoad() {
 	}
 	if len(slow) > 0 {
 		w.t.Logf("%d pings took ≥ 2 s; the slowest:\n%s", nslow, strings.Join(slow, "\n"))
-	}
-}
-
-// waitFor polls cond every 100 ms until it holds, failing the test after timeout with the
-// last explanation cond gave.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", timeout, what, why)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -448,7 +433,7 @@ func (w *world) verifyCanaries(g *canaryGroup, dw *downWatch, allowRepeats int, 
 	w.t.Helper()
 	ids := g.ids()
 	want := func(flip string) string { return "down:" + flip + ":webhook" }
-	waitFor(w.t, within, "every canary down and alerted", func() (bool, string) {
+	waittest.UntilWhy(w.t, within, "every canary down and alerted", func() (bool, string) {
 		fl, err := w.c.flips(ids)
 		if err != nil {
 			return false, err.Error()

@@ -115,19 +115,6 @@ func OwnedBy(tb testing.TB, m cluster.Membership, kind, owner string, n int) []s
 	return ids
 }
 
-// WaitUntil polls cond every few milliseconds until it holds, and fails tb if it does not
-// within timeout.
-func WaitUntil(tb testing.TB, timeout time.Duration, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("condition not met within %v", timeout)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // Outsider starts a bare protoactor actor system with a remote endpoint that dials with creds
 // (no TLS, a self-signed certificate, another cluster's CA, …): what someone on the network
 // could run against a node. It shares no transport code with cluster.Node on purpose; only

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/cluster"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // MemberlistOptions tune StartMemberlists.
@@ -65,7 +66,7 @@ func StartMemberlists(tb testing.TB, n int, opts MemberlistOptions) []*cluster.M
 			}
 		}
 	}
-	WaitUntil(tb, opts.Timeout, func() bool {
+	waittest.Until(tb, opts.Timeout, "every member to see them all", func() bool {
 		for _, m := range ms {
 			if len(m.Topology().All) != n {
 				return false

@@ -25,11 +25,10 @@ import (
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/checklogic"
 	"github.com/ttr-rip/ttr/actors/contentrule"
+	"github.com/ttr-rip/ttr/actors/deadlines"
 	"github.com/ttr-rip/ttr/actors/health"
 	"github.com/ttr-rip/ttr/actors/limiter"
 	"github.com/ttr-rip/ttr/actors/notify"
-	"github.com/ttr-rip/ttr/actors/sweeper"
-	"github.com/ttr-rip/ttr/actors/wheel"
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/cmd/ttrd/internal/preflight"
@@ -67,10 +66,9 @@ type Main struct {
 	router      *cluster.Router
 	monitor     *health.Monitor
 	batcher     *batcher.Batcher
-	wheel       *wheel.Wheel
-	census      *census.Checks // ttr_checks: the checks this node owns, by status
-	depth       *census.Outbox // ttr_outbox_depth: the rows its notifiers hold
-	sweeper     *sweeper.Sweeper
+	deadlines   *deadlines.Service // the wheel, the sweeper and the passes that arm them
+	census      *census.Checks     // ttr_checks: the checks this node owns, by status
+	depth       *census.Outbox     // ttr_outbox_depth: the rows its notifiers hold
 	dispatcher  *notify.Dispatcher
 	public      *http.Server
 	internal    *http.Server
@@ -213,7 +211,22 @@ func (m *Main) Start(ctx context.Context) error {
 	self := m.membership.Self()
 	m.router = cluster.NewRouter(node, m.membership, cluster.RouterOptions{Registerer: m.reg})
 
-	m.monitor = health.New(m.store.Ping, m.recovered, nil, m.cfg.Store.ProbeInterval, m.log)
+	owner := deadlines.Owner{Membership: m.membership}
+	if m.ms != nil {
+		owner.Joiner = m.ms // a joiner arms what it will own before it turns active
+	}
+	m.census, m.depth = census.NewChecks(owner.Owns), census.NewOutbox()
+	census.Register(m.reg, m.census, m.depth)
+	m.deadlines, err = deadlines.New(deadlines.Config{
+		SweepInterval: m.cfg.Deadlines.SweepInterval, SweepSlack: m.cfg.Deadlines.SweepSlack, RecoverTimeout: m.cfg.Deadlines.RecoverTimeout,
+	}, deadlines.Deps{
+		Store: m.store, Sender: m.router, Owns: owner.Owns, Census: m.census, Wait: m.mustWait,
+		Registerer: m.reg, Logger: m.log,
+	})
+	if err != nil {
+		return err
+	}
+	m.monitor = health.New(m.store.Ping, m.deadlines.Recovered, nil, m.cfg.Store.ProbeInterval, m.log)
 	m.monitor.Watch(m.cfg.Store.WatchInterval)
 	m.defer_(m.monitor.Close)
 	concurrency := m.cfg.Store.BatchConcurrency
@@ -223,12 +236,6 @@ func (m *Main) Start(ctx context.Context) error {
 	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.Store.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
 	m.batcher.Start()
 	m.defer_(m.batcher.Stop)
-	m.wheel = wheel.New(m.tick, nil, m.mustWait)
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
-	}, func() float64 { return float64(m.wheel.Len()) }))
-	m.census, m.depth = census.NewChecks(m.owns), census.NewOutbox()
-	census.Register(m.reg, m.census, m.depth)
 	poker := notify.NewRouterPoker(m.router, m.log)
 
 	flap, err := m.flapConfig()
@@ -236,7 +243,7 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	checkProducer := check.NewProducer(check.Deps{
-		Store: m.store, Batcher: m.batcher, Wheel: m.wheel, Ring: m.ring, Poker: poker, Flap: flap,
+		Store: m.store, Batcher: m.batcher, Wheel: m.deadlines.Wheel(), Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.Cluster.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
 		Metrics: check.NewMetrics(m.reg), Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
@@ -268,11 +275,10 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.wheel.Start()
-	m.defer_(m.wheel.Stop)
-	m.sweeper = sweeper.New(m.store, m.tick0, m.mustWait, nil, m.cfg.Deadlines.SweepInterval, m.cfg.Deadlines.SweepSlack, m.log)
-	m.sweeper.Start()
-	m.defer_(m.sweeper.Stop)
+	if err := m.deadlines.Start(ctx); err != nil {
+		return err
+	}
+	m.defer_(m.deadlines.Stop)
 	m.dispatcher.Start(context.Background())
 	m.defer_(m.dispatcher.Stop)
 	m.pokePending()
@@ -417,35 +423,6 @@ func (m *Main) Shutdown() {
 	m.log.Info("stopped")
 }
 
-// arm loads the wake-ups of the checks this node owns into the wheel and counts them by
-// status (what their actors reported since wins over what the pass read).
-func (m *Main) arm(ctx context.Context) (int, error) {
-	n := 0
-	m.census.BeginSeed()
-	defer m.census.EndSeed()
-	err := m.store.ForEachCheck(ctx, func(e persistence.CheckEntry) error {
-		if !m.owns(e.CheckID) {
-			return nil
-		}
-		m.census.Seed(e.CheckID, e.Status)
-		if !e.WakeAt.IsZero() {
-			m.wheel.Set(e.CheckID, e.WakeAt)
-			n++
-		}
-		return nil
-	})
-	return n, err
-}
-
-func (m *Main) owns(checkID int64) bool {
-	owner, ok := m.membership.Owner(check.Identity(checkID))
-	if m.ms != nil && m.ms.State() == cluster.StateJoining {
-		// A joiner arms what it will own before it turns active.
-		owner, ok = m.ms.OwnerIfActive(check.Identity(checkID))
-	}
-	return ok && owner.ID == m.membership.Self().ID
-}
-
 // pokePending wakes, in the background, the notifiers of every destination with pending rows,
 // so that each is held (and counted) by its owner's notifier, not only once a row in back-off
 // falls due.
@@ -457,34 +434,6 @@ func (m *Main) pokePending() {
 			m.log.Warn("poke notifiers of pending alerts", "err", err)
 		}
 	}()
-}
-
-// tick is the wheel's fire: a Tick to the check's actor (activating it).
-func (m *Main) tick(id int64, at time.Time) {
-	_ = m.router.Send(check.Identity(id), messages.TypeTick, 1, &messages.Tick{WakeUnixMs: at.UnixMilli()})
-}
-
-// tick0 is the sweeper's poke: only for checks this node owns (every node sweeps).
-func (m *Main) tick0(id int64) {
-	if m.owns(id) {
-		m.tick(id, time.Now())
-	}
-}
-
-// recovered runs when the store is reachable again after an outage from..to: deadlines that
-// fell inside it are extended by its length (their versions bump, so active actors reload),
-// and the wheel is re-armed from the store.
-func (m *Main) recovered(from, to time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Deadlines.RecoverTimeout)
-	defer cancel()
-	n, err := m.store.ExtendDeadlines(ctx, from, to, to.Sub(from))
-	if err != nil {
-		m.log.Error("extend deadlines after outage", "err", err)
-	}
-	if _, err := m.arm(ctx); err != nil {
-		m.log.Error("re-arm deadlines after outage", "err", err)
-	}
-	m.log.Info("deadlines extended after store outage", "checks", n, "by", to.Sub(from).String())
 }
 
 // notifier builds the notifier actors' producer: webhook deliveries through the SSRF-safe

@@ -108,7 +108,7 @@ func (m *Main) speaksTLS(addr string) bool {
 // arms the deadlines this node will own and turns active.
 func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 	if m.ms == nil {
-		n, err := m.arm(ctx)
+		n, err := m.deadlines.Arm(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("arm deadlines: %w", err)
 		}
@@ -132,7 +132,7 @@ func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 	if err := m.startLease(ctx); err != nil {
 		return 0, err
 	}
-	n, err := m.arm(ctx)
+	n, err := m.deadlines.Arm(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("arm deadlines: %w", err)
 	}
@@ -189,10 +189,9 @@ func (m *Main) reconcile(why string) {
 	m.reconcileMu.Lock()
 	defer m.reconcileMu.Unlock()
 	m.node.Rebalance()
-	dropped := m.wheel.RemoveIf(func(id int64) bool { return !m.owns(id) })
-	m.census.RemoveIf(func(id int64) bool { return !m.owns(id) })
+	dropped := m.deadlines.DropUnowned()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	armed, err := m.arm(ctx)
+	armed, err := m.deadlines.Arm(ctx)
 	cancel()
 	if err != nil {
 		m.log.Warn("re-arm", "why", why, "err", err)
@@ -209,8 +208,7 @@ func (m *Main) fence(reason string) {
 	}
 	m.log.Warn("fenced: this node stops acting and re-joins", "reason", reason)
 	m.node.Rebalance() // ownership checks fail while the lease is invalid: drop every child
-	m.wheel.RemoveIf(func(int64) bool { return true })
-	m.census.RemoveIf(func(int64) bool { return true })
+	m.deadlines.DropAll()
 	if m.lease != nil {
 		m.lease.Stop()
 	}
@@ -225,7 +223,7 @@ func (m *Main) fence(reason string) {
 			err = m.startLease(ctx)
 		}
 		if err == nil {
-			_, err = m.arm(ctx)
+			_, err = m.deadlines.Arm(ctx)
 		}
 		if err == nil {
 			err = m.ms.SetState(cluster.StateActive)
@@ -285,7 +283,7 @@ func (m *Main) clusterView(w http.ResponseWriter, r *http.Request) {
 		"self":          m.membership.Self(),
 		"fenced":        m.fenced.Load(),
 		"lease_valid":   m.leaseValid(),
-		"wheel_entries": m.wheel.Len(),
+		"wheel_entries": m.deadlines.Len(),
 	}
 	hosts := map[string]hostView{}
 	for _, kind := range []string{messages.KindCheck, messages.KindNotifier} {

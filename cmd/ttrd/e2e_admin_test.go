@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -198,7 +199,7 @@ func TestLogoutAcrossNodes(t *testing.T) {
 	}
 	for i, d := range nodes[1:] {
 		var lag time.Duration
-		waitUntil(t, 5*time.Second, "the token refused on another node", func() bool {
+		waittest.Until(t, 5*time.Second, "the token refused on another node", func() bool {
 			code, _ := bearerGet(t, d.URL, "/api/v1/admin/stats", access)
 			lag = time.Since(loggedOut)
 			return code == 401

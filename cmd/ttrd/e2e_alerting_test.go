@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
@@ -115,7 +116,7 @@ func TestRateLimitedReceiverFindsTheLimit(t *testing.T) {
 	const n = 200
 	start := time.Now()
 	downChecks(t, d, u, n, rcv.URL+"/limited")
-	waitUntil(t, 95*time.Second, "every alert delivered", func() bool {
+	waittest.Until(t, 95*time.Second, "every alert delivered", func() bool {
 		keys, _ := rcv.snapshot()
 		return len(keys) >= n
 	})
@@ -157,13 +158,13 @@ func TestKillMidBacklog(t *testing.T) {
 	u := d.newUser()
 	const n = 40
 	downChecks(t, d, u, n, rcv.URL+"/backlog")
-	waitUntil(t, 20*time.Second, "some alerts delivered", func() bool {
+	waittest.Until(t, 20*time.Second, "some alerts delivered", func() bool {
 		keys, _ := rcv.snapshot()
 		return len(keys) >= 5
 	})
 	d.kill()
 	d.start()
-	waitUntil(t, 60*time.Second, "the whole backlog delivered after restart", func() bool {
+	waittest.Until(t, 60*time.Second, "the whole backlog delivered after restart", func() bool {
 		keys, _ := rcv.snapshot()
 		return len(keys) >= n
 	})
@@ -189,7 +190,7 @@ func TestDownThenUpArriveInOrder(t *testing.T) {
 		d.ping("GET", "/p/"+u.UserSlug+"/job/fail", "")
 		d.ping("GET", "/p/"+u.UserSlug+"/job", "")
 	}
-	waitUntil(t, 15*time.Second, "6 alerts", func() bool { return len(rcv.deliveries()) >= 6 })
+	waittest.Until(t, 15*time.Second, "6 alerts", func() bool { return len(rcv.deliveries()) >= 6 })
 	for i, dl := range rcv.deliveries()[:6] {
 		want := "down:"
 		if i%2 == 1 {
@@ -223,7 +224,7 @@ func TestFlappingSuppressesThenReports(t *testing.T) {
 		d.ping("GET", "/p/"+u.UserSlug+"/flappy", "")
 	}
 	d.ping("GET", "/p/"+u.UserSlug+"/flappy/fail", "") // ends down
-	waitUntil(t, 20*time.Second, "flap end reported", func() bool {
+	waittest.Until(t, 20*time.Second, "flap end reported", func() bool {
 		for _, dl := range rcv.deliveries() {
 			if strings.HasPrefix(dl.Key, "flap-end:") {
 				return true
@@ -278,7 +279,7 @@ func TestSecretsAtRestAndRotation(t *testing.T) {
 	hook := rcv.URL + "/secret-path-" + strings.Repeat("z", 12)
 	d.api(u.AuthKey, "PUT", fmt.Sprintf("/api/v1/checks/%d/webhook", c.ID), map[string]any{"webhook_url": hook, "webhook_enabled": true}, nil)
 	d.ping("GET", "/p/"+u.UserSlug+"/job/fail", "")
-	waitUntil(t, 10*time.Second, "down alert", func() bool { return len(rcv.deliveries()) >= 1 })
+	waittest.Until(t, 10*time.Second, "down alert", func() bool { return len(rcv.deliveries()) >= 1 })
 	d.stop()
 	for _, name := range []string{"ttr.db", "ttr.db-wal"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -299,7 +300,7 @@ func TestSecretsAtRestAndRotation(t *testing.T) {
 	d.env = append(os.Environ(), "TTR_ENCRYPTION_KEYS=k2:"+newKey, "TTR_SECRET_KEY="+secret)
 	d.start()
 	d.ping("GET", "/p/"+u.UserSlug+"/job", "")
-	waitUntil(t, 10*time.Second, "up alert after rotation", func() bool { return len(rcv.deliveries()) >= 2 })
+	waittest.Until(t, 10*time.Second, "up alert after rotation", func() bool { return len(rcv.deliveries()) >= 2 })
 	if k := rcv.deliveries()[1].Key; !strings.HasPrefix(k, "up:") {
 		t.Fatalf("after rotation got %q", k)
 	}
@@ -332,10 +333,10 @@ func TestBlackholedReceiverDoesNotDelayOthers(t *testing.T) {
 	d.api(u.AuthKey, "PUT", fmt.Sprintf("/api/v1/checks/%d/webhook", a.ID), map[string]any{"webhook_url": hole.URL, "webhook_enabled": true}, nil)
 	d.api(u.AuthKey, "PUT", fmt.Sprintf("/api/v1/checks/%d/webhook", b.ID), map[string]any{"webhook_url": rcv.URL, "webhook_enabled": true}, nil)
 	d.ping("GET", "/p/"+u.UserSlug+"/a/fail", "")
-	waitUntil(t, 5*time.Second, "the black hole holds a request", func() bool { return stuck.Load() > 0 })
+	waittest.Until(t, 5*time.Second, "the black hole holds a request", func() bool { return stuck.Load() > 0 })
 	start := time.Now()
 	d.ping("GET", "/p/"+u.UserSlug+"/b/fail", "")
-	waitUntil(t, 5*time.Second, "the other destination's alert", func() bool { return len(rcv.deliveries()) >= 1 })
+	waittest.Until(t, 5*time.Second, "the other destination's alert", func() bool { return len(rcv.deliveries()) >= 1 })
 	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("the other destination waited %v", took)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -121,7 +122,7 @@ func TestCountSeries(t *testing.T) {
 	waitCounts(t, internal, "e paused, f and b deleted", [4]int{0, 2, 1, 1}, 1)
 
 	rcv.setStatus(200)
-	waitUntil(t, 15*time.Second, "the down alert delivered", func() bool { return len(rcv.deliveries()) >= 1 })
+	waittest.Until(t, 15*time.Second, "the down alert delivered", func() bool { return len(rcv.deliveries()) >= 1 })
 	waitCounts(t, internal, "the alert delivered", [4]int{0, 2, 1, 1}, 0)
 
 	// d comes back up (and would go down again a second later: pause it).
@@ -131,7 +132,7 @@ func TestCountSeries(t *testing.T) {
 	if code := d.api(u.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", ids["d"]), nil, nil); code != 200 {
 		t.Fatalf("pause d: %d", code)
 	}
-	waitUntil(t, 15*time.Second, "the up alert delivered", func() bool { return len(rcv.deliveries()) >= 2 })
+	waittest.Until(t, 15*time.Second, "the up alert delivered", func() bool { return len(rcv.deliveries()) >= 2 })
 	waitCounts(t, internal, "d up, then paused", [4]int{0, 2, 0, 2}, 0)
 
 	// A restart counts from the store: the same values.
@@ -190,7 +191,7 @@ func TestCountSeriesHandover(t *testing.T) {
 	}
 	up := func(i int) int { m, _ := counts(t, internal[i]); return m["up"] }
 	var own map[string]int
-	waitUntil(t, 30*time.Second, "the checks split between the nodes and counted where they are owned", func() bool {
+	waittest.Until(t, 30*time.Second, "the checks split between the nodes and counted where they are owned", func() bool {
 		own = owners()
 		return own["n1"] > 0 && own["n2"] > 0 && own["n1"]+own["n2"] == n && up(0) == own["n1"] && up(1) == own["n2"]
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -71,7 +72,7 @@ func TestCleanupRunMatchesDryRun(t *testing.T) {
 
 	// A real run, a second after start-up.
 	d := startDaemon(t, dir, append(flags, "--cleanup-first-run", "1s")...)
-	waitUntil(t, 30*time.Second, "the cleanup run to end", func() bool {
+	waittest.Until(t, 30*time.Second, "the cleanup run to end", func() bool {
 		return strings.Contains(d.logs.String(), `msg="cleanup done"`) || strings.Contains(d.logs.String(), `msg="cleanup stopped"`)
 	})
 	if logs := d.logs.String(); !strings.Contains(logs, `msg="cleanup done" removed_checks=1 removed_users=1`) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -99,7 +100,7 @@ func TestPostgresStoreOutage(t *testing.T) {
 	}
 	unblock()
 	outage := time.Since(outageStart)
-	waitUntil(t, 10*time.Second, "ready after the outage", func() bool {
+	waittest.Until(t, 10*time.Second, "ready after the outage", func() bool {
 		code, err := httpGet(d.URL + "/readyz")
 		return err == nil && code == 200
 	})

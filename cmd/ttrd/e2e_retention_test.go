@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // TestRetentionDaemon: with --ping-log-limit 10 the daemon's retention pass leaves a check
@@ -28,7 +30,7 @@ func TestRetentionDaemon(t *testing.T) {
 		Pings  []map[string]any `json:"pings"`
 		Pruned *int64           `json:"pruned_before_n"`
 	}
-	waitUntil(t, 15*time.Second, "the log trimmed to the newest 10", func() bool {
+	waittest.Until(t, 15*time.Second, "the log trimmed to the newest 10", func() bool {
 		d.api(u.AuthKey, "GET", fmt.Sprintf("/api/v1/checks/%d/pings", c.ID), nil, &log)
 		return len(log.Pings) == 10
 	})
@@ -36,7 +38,7 @@ func TestRetentionDaemon(t *testing.T) {
 		b, _ := json.Marshal(log)
 		t.Errorf("log after the pass: %s; want n 25 down to 16 and pruned_before_n 16", b)
 	}
-	waitUntil(t, 10*time.Second, "the pass counted", func() bool {
+	waittest.Until(t, 10*time.Second, "the pass counted", func() bool {
 		m := scrape(t, internal, "ttr_retention_")
 		// At least n 11 to 15 (the commit of ping 20 trimmed up to 10); more when a pass ran
 		// while the pings arrived.

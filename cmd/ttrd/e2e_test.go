@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // TestDownWithinASecondAndAlerts walks the core loop on the real binary: a check with a 2 s
@@ -41,7 +43,7 @@ func TestDownWithinASecondAndAlerts(t *testing.T) {
 	if got := deadline.Sub(*c.LastPing); got != 3*time.Second {
 		t.Fatalf("deadline is %v after the ping, want interval+grace = 3s", got)
 	}
-	waitUntil(t, 10*time.Second, "check down", func() bool { return d.getCheck(u.AuthKey, c.ID).Status == "down" })
+	waittest.Until(t, 10*time.Second, "check down", func() bool { return d.getCheck(u.AuthKey, c.ID).Status == "down" })
 	if late := time.Since(deadline); late > 1500*time.Millisecond {
 		// The poll above adds up to one request of delay; the flip time is checked exactly below.
 		t.Errorf("down observed %v after the deadline", late)
@@ -64,7 +66,7 @@ func TestDownWithinASecondAndAlerts(t *testing.T) {
 	if n := m["ttr_wheel_entries"]; n != 0 {
 		t.Errorf("ttr_wheel_entries = %v after the down alert (no re-alert configured), want 0", n)
 	}
-	waitUntil(t, 10*time.Second, "down alert", func() bool { return len(rcv.deliveries()) >= 1 })
+	waittest.Until(t, 10*time.Second, "down alert", func() bool { return len(rcv.deliveries()) >= 1 })
 	dl := rcv.deliveries()[0]
 	if !strings.HasPrefix(dl.Key, "down:") || dl.Payload["status"] != "down" || dl.Payload["check_name"] != "backup" {
 		t.Fatalf("down delivery: key %q payload %v", dl.Key, dl.Payload)
@@ -76,7 +78,7 @@ func TestDownWithinASecondAndAlerts(t *testing.T) {
 	if code, _, _ := d.ping("POST", "/ping/"+c.UUID, "all good"); code != 200 {
 		t.Fatalf("hc ping: %d", code)
 	}
-	waitUntil(t, 10*time.Second, "up alert", func() bool { return len(rcv.deliveries()) >= 2 })
+	waittest.Until(t, 10*time.Second, "up alert", func() bool { return len(rcv.deliveries()) >= 2 })
 	up := rcv.deliveries()[1]
 	if !strings.HasPrefix(up.Key, "up:") || up.Payload["status"] != "up" || up.Key == dl.Key {
 		t.Fatalf("up delivery: key %q payload %v", up.Key, up.Payload)
@@ -125,12 +127,12 @@ func TestRestartKeepsEverything(t *testing.T) {
 	if after.NPings != 50 || after.Status != "up" || !after.NextDeadline.Equal(*before.NextDeadline) || !after.LastPing.Equal(*before.LastPing) {
 		t.Fatalf("after restart: %+v\nbefore: %+v", after, before)
 	}
-	waitUntil(t, 5*time.Second, "short check down", func() bool { return d.getCheck(u.AuthKey, short.ID).Status == "down" })
+	waittest.Until(t, 5*time.Second, "short check down", func() bool { return d.getCheck(u.AuthKey, short.ID).Status == "down" })
 	flips := d.flips(u.AuthKey, short.ID)
 	if len(flips) == 0 || flips[0].To != "down" || !flips[0].At.Equal(*shortBefore.NextDeadline) {
 		t.Fatalf("short check flips %+v, want down at its deadline %v", flips, shortBefore.NextDeadline)
 	}
-	waitUntil(t, 15*time.Second, "pending alert delivered after restart", func() bool {
+	waittest.Until(t, 15*time.Second, "pending alert delivered after restart", func() bool {
 		for _, dl := range rcv.deliveries() {
 			if strings.HasPrefix(dl.Key, "down:") {
 				return true

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/postgres"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
@@ -182,7 +183,7 @@ func TestAPITokens(t *testing.T) {
 		expect(t, "set an expiry", code, b, 200, "expires_at")
 		code, b = call(t, d.URL, cred{token: ro.Token, from: "10.0.0.3"}, "GET", "/api/v1/checks", nil)
 		expect(t, "before its expiry", code, b, 200, "")
-		waitUntil(t, 5*time.Second, "the token to expire", func() bool {
+		waittest.Until(t, 5*time.Second, "the token to expire", func() bool {
 			code, b = call(t, d.URL, cred{token: ro.Token, from: "10.0.0.3"}, "GET", "/api/v1/checks", nil)
 			return code != 200
 		})
@@ -416,7 +417,7 @@ func TestTokenRevocationAcrossNodesAndRotatedKey(t *testing.T) {
 	for _, i := range []int{0, 2} {
 		var code int
 		var b []byte
-		waitUntil(t, 5*time.Second, fmt.Sprintf("node %d to refuse the revoked token", i+1), func() bool {
+		waittest.Until(t, 5*time.Second, fmt.Sprintf("node %d to refuse the revoked token", i+1), func() bool {
 			code, b = call(t, nodes[i].URL, cred{token: tok.Token}, "GET", "/api/v1/checks", nil)
 			return code != 200
 		})

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
@@ -327,7 +328,7 @@ func fillBaseline(t *testing.T, old *daemon, w *upgradeWorld) {
 
 	// The flappy check misses its deadline: down, and its alert pending.
 	flappy := w.checks["flappy"]
-	waitUntil(t, 20*time.Second, "the flappy check down with a pending alert", func() bool {
+	waittest.Until(t, 20*time.Second, "the flappy check down with a pending alert", func() bool {
 		var out struct {
 			Deliveries []map[string]any `json:"deliveries"`
 		}
