@@ -47,7 +47,11 @@ type report struct {
 		Slug, UUID, Result, Detail string
 		Notes                      []string
 	} `json:"checks"`
-	Channels []struct{ ID, Name, Kind string } `json:"channels_to_set_up"`
+	Channels    []struct{ ID, Name, Kind string } `json:"channels_to_set_up"`
+	StatusPages []struct {
+		Slug, Name, Result, Detail string
+		Notes                      []string
+	} `json:"status_pages"`
 }
 
 func decodeReport(t *testing.T, what string) func(code int, b []byte) report {
@@ -152,8 +156,71 @@ func uuidsOf(m map[string]map[string]any) []string {
 	return out
 }
 
+// pageResults are an import's status-page results, "slug=result" in the document's order.
+func pageResults(r report) string {
+	var out []string
+	for _, p := range r.StatusPages {
+		out = append(out, p.Slug+"="+p.Result)
+	}
+	return strings.Join(out, " ")
+}
+
+// statusPagesOf lists the user's status pages by slug, ids and addresses left out and each
+// check named as keysByDefault names it (its slug, or its name for a check whose slug is its
+// UUID), in the page's order: equal after an import that gives the checks new ids and UUIDs.
+func statusPagesOf(t *testing.T, d *daemon, key string) map[string]map[string]any {
+	t.Helper()
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	if code := d.api(key, "GET", "/api/v1/status-pages", nil, &page); code != 200 {
+		t.Fatalf("list status pages: %d", code)
+	}
+	names := map[float64]string{}
+	for k, c := range keysByDefault(allChecks(t, d, key)) {
+		names[c["id"].(float64)] = k
+	}
+	out := map[string]map[string]any{}
+	for _, p := range page.Items {
+		checks := []string{}
+		for _, id := range p["checks"].([]any) {
+			n, ok := names[id.(float64)]
+			if !ok {
+				t.Fatalf("page %s shows check %v, which is not the user's", p["slug"], id)
+			}
+			checks = append(checks, n)
+		}
+		out[p["slug"].(string)] = map[string]any{"name": p["name"], "description": p["description"], "layout": p["layout"],
+			"show_activity": p["show_activity"], "checks": checks}
+	}
+	return out
+}
+
+func samePages(t *testing.T, what string, want, got map[string]map[string]any) {
+	t.Helper()
+	jw, _ := json.Marshal(want)
+	jg, _ := json.Marshal(got)
+	if !bytes.Equal(jw, jg) {
+		t.Fatalf("%s: status pages differ:\n have %s\n want %s", what, jg, jw)
+	}
+}
+
+// wipe deletes the user's status pages and checks.
 func wipe(t *testing.T, d *daemon, key string) {
 	t.Helper()
+	var pages struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	if code := d.api(key, "GET", "/api/v1/status-pages", nil, &pages); code != 200 {
+		t.Fatalf("list status pages: %d", code)
+	}
+	for _, p := range pages.Items {
+		if code := d.api(key, "DELETE", fmt.Sprintf("/api/v1/status-pages/%d", p.ID), nil, nil); code != 204 {
+			t.Fatalf("delete a status page: %d", code)
+		}
+	}
 	for _, c := range allChecks(t, d, key) {
 		if code := d.api(key, "DELETE", fmt.Sprintf("/api/v1/checks/%d", int64(c["id"].(float64))), nil, nil); code != 204 {
 			t.Fatalf("delete: %d", code)
@@ -205,9 +272,9 @@ func ttrdImport(t *testing.T, env []string, args ...string) (string, int) {
 	return string(out), 0
 }
 
-// TestExportImport: a user's export, imported after a wipe, gives back every check and
-// channel equal except ids and UUIDs (new ones, uploaded as JSON or as a file); a dry run
-// changes nothing; secrets are sealed, never in plaintext, and come back with the
+// TestExportImport: a user's export, imported after a wipe, gives back every check, channel
+// and status page equal except ids and UUIDs (new ones, uploaded as JSON or as a file; a
+// page's checks are the same checks in the same order); a dry run changes nothing; secrets are sealed, never in plaintext, and come back with the
 // passphrase only; an admin's `ttrd import --keep-uuids` keeps the UUIDs (old ping URLs
 // answer and count) and never takes over another user's.
 func TestExportImport(t *testing.T) {
@@ -234,12 +301,36 @@ func TestExportImport(t *testing.T) {
 	if code := d.api(a.AuthKey, "POST", fmt.Sprintf("/api/v1/checks/%d/pause", paused.ID), nil, nil); code != 200 {
 		t.Fatalf("pause: %d", code)
 	}
+	// Two status pages: one shows three checks in an order that is not theirs (the check
+	// whose slug is its UUID among them), the other none.
+	var team struct {
+		ID int64 `json:"id"`
+	}
+	if code := d.api(a.AuthKey, "POST", "/api/v1/status-pages", map[string]any{"slug": "team", "name": "Team jobs",
+		"description": "What the team runs at night.", "layout": "timeline", "show_activity": true,
+		"checks": []int64{paused.ID, def.ID, cron.ID}}, &team); code != 201 {
+		t.Fatalf("create a status page: %d", code)
+	}
+	if code := d.api(a.AuthKey, "POST", "/api/v1/status-pages", map[string]any{"slug": "empty", "name": "Nothing yet", "layout": "grid"}, nil); code != 201 {
+		t.Fatalf("create a status page: %d", code)
+	}
 	original := allChecks(t, d, a.AuthKey)
 	origUUIDs := uuidsOf(original)
+	origPages := statusPagesOf(t, d, a.AuthKey)
+	if got := fmt.Sprint(origPages["team"]["checks"]); len(origPages) != 2 || got != "[paused-one name:default slug nightly]" {
+		t.Fatalf("the status pages made: %v", origPages)
+	}
 
 	code, plain := transferCall(t, d, a.AuthKey, "GET", "/api/v1/checks/export", "", nil, nil)
 	if code != 200 || strings.Contains(string(plain), "hooks.example.com") || strings.Contains(string(plain), "settings") {
 		t.Fatalf("export without secrets: %d %s", code, plain)
+	}
+	// The document names a page's checks by slug, in the page's order.
+	if doc, err := transfer.Parse(plain); err != nil || len(doc.StatusPages) != 2 {
+		t.Fatalf("the export's status pages: %v %s", err, plain)
+	} else if p, err := transfer.ParseStatusPage(doc.StatusPages[0]); err != nil || p.Slug != "team" ||
+		fmt.Sprint(p.Checks) != fmt.Sprint([]string{"paused-one", def.UUID, "nightly"}) || p.Layout != "timeline" || !p.ShowActivity {
+		t.Fatalf("the export's first status page: %+v %v", p, err)
 	}
 	if code, body := transferCall(t, d, a.AuthKey, "GET", "/api/v1/checks/export?secrets=1", "", nil, nil); code != 400 {
 		t.Fatalf("secrets without a passphrase: %d %s", code, body)
@@ -264,6 +355,12 @@ func TestExportImport(t *testing.T) {
 	if n := len(allChecks(t, d, b.AuthKey)); n != 0 {
 		t.Fatalf("a dry run created %d checks", n)
 	}
+	if got := pageResults(r); got != "team=created empty=created" {
+		t.Fatalf("a dry run's status pages: %s", got)
+	}
+	if n := len(statusPagesOf(t, d, b.AuthKey)); n != 0 {
+		t.Fatalf("a dry run created %d status pages", n)
+	}
 	if code, body := transferCall(t, d, b.AuthKey, "POST", "/api/v1/checks/import", "application/json", sealed,
 		map[string]string{"X-Passphrase": "not the passphrase"}); code != 400 || !strings.Contains(string(body), "passphrase") {
 		t.Fatalf("a wrong passphrase: %d %s", code, body)
@@ -272,12 +369,20 @@ func TestExportImport(t *testing.T) {
 		t.Fatalf("an upload asking to keep UUIDs: %d %s", code, body)
 	}
 
-	// Export → wipe → import: equal except ids and UUIDs, channels and their settings too.
+	// Export → wipe → import: equal except ids and UUIDs, channels and their settings and
+	// status pages too.
 	wipe(t, d, a.AuthKey)
+	if n := len(statusPagesOf(t, d, a.AuthKey)); n != 0 {
+		t.Fatalf("%d status pages left after a wipe", n)
+	}
 	r = decodeReport(t, "import")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import", "application/json", sealed, map[string]string{"X-Passphrase": pass}))
 	wantSummary(t, "import", r, 3, 0, 0, 0)
+	if got := pageResults(r); got != "team=created empty=created" {
+		t.Fatalf("the import's status pages: %s %+v", got, r.StatusPages)
+	}
 	restored := allChecks(t, d, a.AuthKey)
 	sameChecks(t, "after import", original, restored)
+	samePages(t, "after import", origPages, statusPagesOf(t, d, a.AuthKey))
 	for _, u := range uuidsOf(restored) {
 		for _, o := range origUUIDs {
 			if u == o {
@@ -293,6 +398,40 @@ func TestExportImport(t *testing.T) {
 	// matched by it only in the account where it has that UUID).
 	r = decodeReport(t, "again")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import", "application/json", resealed, map[string]string{"X-Passphrase": pass}))
 	wantSummary(t, "again", r, 0, 0, 3, 0)
+	if got := pageResults(r); got != "team=unchanged empty=unchanged" {
+		t.Fatalf("the status pages imported again: %s", got)
+	}
+
+	// A page changed since: a dry run reports it would be updated and leaves it as it is; the
+	// import puts it back.
+	var pages struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Slug string `json:"slug"`
+		} `json:"items"`
+	}
+	d.api(a.AuthKey, "GET", "/api/v1/status-pages", nil, &pages)
+	for _, p := range pages.Items {
+		if p.Slug == "team" {
+			team.ID = p.ID
+		}
+	}
+	if code := d.api(a.AuthKey, "PATCH", fmt.Sprintf("/api/v1/status-pages/%d", team.ID), map[string]any{"name": "Renamed",
+		"layout": "cards", "checks": []int64{}}, nil); code != 200 {
+		t.Fatalf("change a status page: %d", code)
+	}
+	changed := statusPagesOf(t, d, a.AuthKey)
+	r = decodeReport(t, "dry run over a changed page")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import?dry_run=1", "application/json", resealed, map[string]string{"X-Passphrase": pass}))
+	wantSummary(t, "dry run over a changed page", r, 0, 0, 3, 0)
+	if got := pageResults(r); got != "team=updated empty=unchanged" {
+		t.Fatalf("a dry run over a changed page: %s", got)
+	}
+	samePages(t, "after a dry run", changed, statusPagesOf(t, d, a.AuthKey))
+	r = decodeReport(t, "import over a changed page")(transferCall(t, d, a.AuthKey, "POST", "/api/v1/checks/import", "application/json", resealed, map[string]string{"X-Passphrase": pass}))
+	if got := pageResults(r); got != "team=updated empty=unchanged" {
+		t.Fatalf("an import over a changed page: %s", got)
+	}
+	samePages(t, "after an import over a changed page", origPages, statusPagesOf(t, d, a.AuthKey))
 
 	// The same document as a multipart file upload, after another wipe: new UUIDs again.
 	wipe(t, d, a.AuthKey)
@@ -306,6 +445,7 @@ func TestExportImport(t *testing.T) {
 	wantSummary(t, "file upload", r, 3, 0, 0, 0)
 	uploaded := allChecks(t, d, a.AuthKey)
 	sameChecks(t, "after a file upload", original, uploaded)
+	samePages(t, "after a file upload", origPages, statusPagesOf(t, d, a.AuthKey))
 	for _, c := range r.Checks {
 		for _, o := range origUUIDs {
 			if c.UUID == o {
@@ -326,7 +466,8 @@ func TestExportImport(t *testing.T) {
 	}
 	env = append(env, "TTR_IMPORT_PASSPHRASE="+pass)
 	out, code := ttrdImport(t, env, "--server", d.URL, "--admin", "root", "--user", a.UserSlug, "--keep-uuids", "--dry-run", file)
-	if code != 0 || !strings.Contains(out, "created 3") || !strings.Contains(out, "dry run") || len(allChecks(t, d, a.AuthKey)) != 0 {
+	if code != 0 || !strings.Contains(out, "created 3") || !strings.Contains(out, "dry run") || !strings.Contains(out, "status page team") ||
+		len(allChecks(t, d, a.AuthKey)) != 0 || len(statusPagesOf(t, d, a.AuthKey)) != 0 {
 		t.Fatalf("ttrd import --dry-run: %d %s", code, out)
 	}
 	out, code = ttrdImport(t, env, "--server", d.URL, "--admin", "root", "--user", a.UserSlug, "--keep-uuids", file)
@@ -335,6 +476,7 @@ func TestExportImport(t *testing.T) {
 	}
 	kept := allChecks(t, d, a.AuthKey)
 	sameChecks(t, "after an admin's import", original, kept)
+	samePages(t, "after an admin's import", origPages, statusPagesOf(t, d, a.AuthKey))
 	if fmt.Sprint(uuidsOf(kept)) != fmt.Sprint(origUUIDs) {
 		t.Fatalf("UUIDs after --keep-uuids: %v, want %v", uuidsOf(kept), origUUIDs)
 	}
@@ -357,6 +499,14 @@ func TestExportImport(t *testing.T) {
 		t.Fatalf("b got %d checks", n)
 	}
 	sameChecks(t, "a's checks after b's refused restore", kept, allChecks(t, d, a.AuthKey))
+	samePages(t, "a's status pages after b's refused restore", origPages, statusPagesOf(t, d, a.AuthKey))
+	// b's pages are made without the checks b could not take, each left-out check noted.
+	if !strings.Contains(out, "created  status page team") || strings.Count(out, "left out") != 3 {
+		t.Fatalf("the status pages of a restore into another user: %s", out)
+	}
+	if got := statusPagesOf(t, d, b.AuthKey); len(got) != 2 || len(got["team"]["checks"].([]string)) != 0 {
+		t.Fatalf("b's status pages: %v", got)
+	}
 	if fmt.Sprint(uuidsOf(allChecks(t, d, a.AuthKey))) != fmt.Sprint(origUUIDs) {
 		t.Fatal("a's UUIDs changed")
 	}

@@ -199,7 +199,10 @@ type importReport struct {
 		Notes  []string `json:"notes"`
 	} `json:"checks"`
 	StatusPages []struct {
-		Slug, Result, Detail string
+		Slug   string   `json:"slug"`
+		Result string   `json:"result"`
+		Detail string   `json:"detail"`
+		Notes  []string `json:"notes"`
 	} `json:"status_pages"`
 	Channels []struct {
 		ID, Name, Kind string
@@ -264,7 +267,8 @@ func Import(ctx context.Context, c importCmd, getenv func(string) string, stdin 
 	return nil
 }
 
-// printReport writes one line per check, then the channels to set up and the summary.
+// printReport writes one line per check and per status page (each with its notes), then the
+// channels to set up and the summary.
 func printReport(out io.Writer, rep importReport) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESULT\tSLUG\tUUID\tDETAIL")
@@ -276,6 +280,9 @@ func printReport(out io.Writer, rep importReport) {
 	}
 	for _, p := range rep.StatusPages {
 		fmt.Fprintf(tw, "%s\tstatus page %s\t\t%s\n", p.Result, p.Slug, p.Detail)
+		for _, n := range p.Notes {
+			fmt.Fprintf(tw, "\t\t\t%s\n", n)
+		}
 	}
 	_ = tw.Flush()
 	for _, ch := range rep.Channels {
