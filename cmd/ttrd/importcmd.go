@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -198,19 +199,23 @@ type importReport struct {
 		Detail string   `json:"detail"`
 		Notes  []string `json:"notes"`
 	} `json:"checks"`
-	StatusPages []struct {
-		Slug   string   `json:"slug"`
-		Result string   `json:"result"`
-		Detail string   `json:"detail"`
-		Notes  []string `json:"notes"`
-	} `json:"status_pages"`
-	Channels []struct {
+	StatusPages []pageResult `json:"status_pages"`
+	Channels    []struct {
 		ID, Name, Kind string
 	} `json:"channels_to_set_up"`
 }
 
-// errImportFailures is returned when some checks were not imported (exit status 1).
-var errImportFailures = errors.New("some checks were not imported (see above)")
+// pageResult is one status page's line of an import's answer.
+type pageResult struct {
+	Slug   string   `json:"slug"`
+	Result string   `json:"result"`
+	Detail string   `json:"detail"`
+	Notes  []string `json:"notes"`
+}
+
+// errImportFailures is returned when some checks or status pages were not imported (exit
+// status 1).
+var errImportFailures = errors.New("some checks or status pages were not imported (see above)")
 
 // Import runs `ttrd import` against the running server.
 func Import(ctx context.Context, c importCmd, getenv func(string) string, stdin io.Reader, out io.Writer) error {
@@ -261,7 +266,7 @@ func Import(ctx context.Context, c importCmd, getenv func(string) string, stdin 
 		}
 	}
 	printReport(out, rep)
-	if rep.Summary["error"] > 0 {
+	if rep.Summary["error"] > 0 || slices.ContainsFunc(rep.StatusPages, func(p pageResult) bool { return p.Result == "error" }) {
 		return errImportFailures
 	}
 	return nil
