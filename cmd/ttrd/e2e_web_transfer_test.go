@@ -44,8 +44,8 @@ func waitDownload(t *testing.T, dir string) string {
 
 // TestWebExportImport: on the account page a user downloads an export with sealed channel
 // settings, the checks are wiped, the file is imported with its dry run shown first (nothing
-// changes until the confirmation), and the checks come back equal except ids and UUIDs, their
-// webhook settings too; then a healthchecks project is imported from the same page, its
+// changes until the confirmation), and the checks and the status page come back equal except
+// ids and UUIDs, their webhook settings too; then a healthchecks project is imported from the same page, its
 // preview first, keeping its UUIDs. Every page passes CSP and axe in all themes.
 func TestWebExportImport(t *testing.T) {
 	webtest.ChromePath(t)
@@ -58,11 +58,16 @@ func TestWebExportImport(t *testing.T) {
 	const hook = "https://hooks.example.com/secret-path-1234"
 	cron := d.createCheck(u.AuthKey, map[string]any{"name": "nightly", "slug": "nightly", "tags": []string{"db"},
 		"schedule_type": "cron", "schedule": "15 5 * * *", "tz": "Europe/Riga", "grace_seconds": 600})
-	d.createCheck(u.AuthKey, map[string]any{"name": "default slug", "interval_seconds": 300})
+	def := d.createCheck(u.AuthKey, map[string]any{"name": "default slug", "interval_seconds": 300})
 	if code := d.api(u.AuthKey, "PUT", fmt.Sprintf("/api/v1/checks/%d/webhook", cron.ID), map[string]any{"webhook_url": hook}, nil); code != 200 {
 		t.Fatalf("webhook: %d", code)
 	}
+	if code := d.api(u.AuthKey, "POST", "/api/v1/status-pages", map[string]any{"slug": "team", "name": "Team jobs",
+		"description": "Nightly work.", "layout": "grid", "checks": []int64{def.ID, cron.ID}}, nil); code != 201 {
+		t.Fatalf("create a status page: %d", code)
+	}
 	original := allChecks(t, d, u.AuthKey)
+	origPages := statusPagesOf(t, d, u.AuthKey)
 
 	b := webtest.NewBrowser(t)
 	signIn(t, b, d.URL, u.AuthKey)
@@ -98,8 +103,11 @@ func TestWebExportImport(t *testing.T) {
 	if got := b.Text(t, "#import-checks tbody"); strings.Count(got, "would be created") != 2 {
 		t.Fatalf("the preview's checks: %q", got)
 	}
-	if n := len(allChecks(t, d, u.AuthKey)); n != 0 {
-		t.Fatalf("the preview created %d checks", n)
+	if got := b.Text(t, "#import-pages tbody"); !strings.Contains(got, "team") || !strings.Contains(got, "would be created") {
+		t.Fatalf("the preview's status pages: %q", got)
+	}
+	if n, p := len(allChecks(t, d, u.AuthKey)), len(statusPagesOf(t, d, u.AuthKey)); n != 0 || p != 0 {
+		t.Fatalf("the preview created %d checks and %d status pages", n, p)
 	}
 	pageCheck(t, b, "import preview")
 
@@ -111,9 +119,13 @@ func TestWebExportImport(t *testing.T) {
 	if got := b.Text(t, "#import-checks tbody"); strings.Count(got, "created") != 2 {
 		t.Fatalf("the import's checks: %q", got)
 	}
+	if got := b.Text(t, "#import-pages tbody"); !strings.Contains(got, "team") || !strings.Contains(got, "created") {
+		t.Fatalf("the import's status pages: %q", got)
+	}
 	pageCheck(t, b, "import done")
 	restored := allChecks(t, d, u.AuthKey)
 	sameChecks(t, "after the browser's import", original, restored)
+	samePages(t, "after the browser's import", origPages, statusPagesOf(t, d, u.AuthKey))
 	_, again := transferCall(t, d, u.AuthKey, "GET", "/api/v1/checks/export?secrets=1", "", nil, map[string]string{"X-Passphrase": pass})
 	if got := openSettings(t, again, pass); !strings.Contains(got["nightly/webhook"], hook) {
 		t.Fatalf("the webhook after the import: %v", got)
