@@ -38,8 +38,10 @@ type Input struct {
 func (in *Input) Validate() error {
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
-	case !slugRE.MatchString(in.Slug) || slices.Contains(reservedSlugs, in.Slug):
+	case !slugRE.MatchString(in.Slug):
 		return messages.Errorf(messages.EInvalid, "slug must be 1 to 64 of a-z, 0-9, _ and -")
+	case slices.Contains(reservedSlugs, in.Slug):
+		return messages.Errorf(messages.EInvalid, "slug %q is taken by the page's own addresses: choose another", in.Slug)
 	case in.Name == "" || utf8.RuneCountInString(in.Name) > MaxName:
 		return messages.Errorf(messages.EInvalid, "name must be 1 to %d characters", MaxName)
 	case !utf8.ValidString(in.Name) || !utf8.ValidString(in.Description):

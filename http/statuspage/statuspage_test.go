@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -229,5 +230,10 @@ func TestQuotaAndValidation(t *testing.T) {
 		if err := in.Validate(); messages.CodeOf(err) != messages.EInvalid {
 			t.Errorf("Validate(%+v) = %v", in, err)
 		}
+	}
+	// A reserved slug is named as such, not as a malformed one.
+	in := statuspage.Input{Slug: "data", Name: "x"}
+	if err := in.Validate(); !strings.Contains(messages.MessageOf(err), "taken by the page's own addresses") {
+		t.Errorf("a reserved slug: %v", err)
 	}
 }
