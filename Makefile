@@ -28,7 +28,7 @@ test: ## all tests (unit, both stores, actors, end-to-end on the real binary, we
 	./.ci/ensure-tools
 	./.ci/ensure-chromium
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /cluster/chaos)
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v /cluster/chaos)
 	@# The fault tests run three ttrd processes with timing bounds: alone, so the other
 	@# packages' tests do not starve them of the machine's two cores.
 	$(GO) test -count=1 -timeout 20m ./cluster/chaos/
