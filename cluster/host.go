@@ -12,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -450,13 +451,11 @@ func newHostMetrics(reg prometheus.Registerer, kind string) (*hostMetrics, error
 	buffered := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ttr_host_buffered_messages",
 		Help: "Messages the host holds for actors that are stopping.", ConstLabels: labels},
 		func() float64 { return float64(m.buffered.Load()) })
-	for _, c := range []prometheus.Collector{m.activations, m.deactivations, m.notOwners, m.parked, active, buffered} {
-		if err := reg.Register(c); err != nil {
-			m.unregister()
-			return nil, fmt.Errorf("register host metrics: %w", err)
-		}
-		m.collectors = append(m.collectors, c)
+	cs := []prometheus.Collector{m.activations, m.deactivations, m.notOwners, m.parked, active, buffered}
+	if err := promreg.Register(reg, cs...); err != nil {
+		return nil, fmt.Errorf("host metrics: %w", err)
 	}
+	m.collectors = cs
 	return m, nil
 }
 

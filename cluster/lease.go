@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // LeaseStore keeps node leases: the nodes(node_id, lease_until) row of
@@ -459,39 +461,25 @@ func newFenceMetrics(reg prometheus.Registerer) (*fenceMetrics, error) {
 			Help: "Length of the last stall detected."}),
 	}
 	var err error
-	if m.valid, err = registerShared(reg, m.valid); err != nil {
+	if m.valid, err = promreg.Reuse(reg, m.valid); err != nil {
 		return nil, err
 	}
-	if m.renewFailures, err = registerShared(reg, m.renewFailures); err != nil {
+	if m.renewFailures, err = promreg.Reuse(reg, m.renewFailures); err != nil {
 		return nil, err
 	}
-	if m.lapses, err = registerShared(reg, m.lapses); err != nil {
+	if m.lapses, err = promreg.Reuse(reg, m.lapses); err != nil {
 		return nil, err
 	}
-	if m.fences, err = registerShared(reg, m.fences); err != nil {
+	if m.fences, err = promreg.Reuse(reg, m.fences); err != nil {
 		return nil, err
 	}
-	if m.stalls, err = registerShared(reg, m.stalls); err != nil {
+	if m.stalls, err = promreg.Reuse(reg, m.stalls); err != nil {
 		return nil, err
 	}
-	if m.lastStall, err = registerShared(reg, m.lastStall); err != nil {
+	if m.lastStall, err = promreg.Reuse(reg, m.lastStall); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// registerShared registers c, or returns the equal collector already registered.
-func registerShared[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register fencing metrics: %w", err)
-	}
-	return c, nil
 }
 
 func (m *fenceMetrics) setValid(v bool) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // MemberlistConfig configures a Memberlist. Start from DefaultConfig (a LAN) or LocalConfig
@@ -1212,13 +1214,11 @@ func newMemberlistMetrics(reg prometheus.Registerer) (*memberlistMetrics, error)
 		rejoins: prometheus.NewCounter(prometheus.CounterOpts{Name: "ttr_cluster_rejoins_total",
 			Help: "Times this process rejoined the cluster under a new node id."}),
 	}
-	for _, c := range []prometheus.Collector{m.members, m.placed, m.storeLost, m.changes, m.failed, m.rejoins} {
-		if err := reg.Register(c); err != nil {
-			m.unregister()
-			return nil, fmt.Errorf("register membership metrics: %w", err)
-		}
-		m.collectors = append(m.collectors, c)
+	cs := []prometheus.Collector{m.members, m.placed, m.storeLost, m.changes, m.failed, m.rejoins}
+	if err := promreg.Register(reg, cs...); err != nil {
+		return nil, fmt.Errorf("membership metrics: %w", err)
 	}
+	m.collectors = cs
 	return m, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -309,33 +310,20 @@ func newRouterMetrics(reg prometheus.Registerer) (*routerMetrics, error) {
 	}
 	// Routers sharing a registry (several in one process) share the collectors.
 	var err error
-	m.requests, err = registerOrReuse(reg, m.requests)
+	m.requests, err = promreg.Reuse(reg, m.requests)
 	if err != nil {
 		return nil, err
 	}
-	if m.retries, err = registerOrReuse(reg, m.retries); err != nil {
+	if m.retries, err = promreg.Reuse(reg, m.retries); err != nil {
 		return nil, err
 	}
-	if m.sends, err = registerOrReuse(reg, m.sends); err != nil {
+	if m.sends, err = promreg.Reuse(reg, m.sends); err != nil {
 		return nil, err
 	}
-	if m.latency, err = registerOrReuse(reg, m.latency); err != nil {
+	if m.latency, err = promreg.Reuse(reg, m.latency); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register router metrics: %w", err)
-	}
-	return c, nil
 }
 
 func (m *routerMetrics) done(kind, outcome string, start time.Time) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // Metrics counts requests by route pattern, method and status code
@@ -22,21 +24,23 @@ func Metrics(reg prometheus.Registerer) Middleware {
 	if reg == nil {
 		return func(next http.Handler) http.Handler { return next }
 	}
-	m := &httpMetrics{
-		requests: registerCollector(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "ttr",
-			Subsystem: "http",
-			Name:      "requests_total",
-			Help:      "HTTP requests by route pattern, method and status code.",
-		}, []string{"route", "method", "code"})),
-		latency: registerCollector(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "ttr",
-			Subsystem: "http",
-			Name:      "request_duration_seconds",
-			Help:      "HTTP request latency by route pattern and method.",
-			Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"route", "method"})),
+	requests, err1 := promreg.Reuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "ttr",
+		Subsystem: "http",
+		Name:      "requests_total",
+		Help:      "HTTP requests by route pattern, method and status code.",
+	}, []string{"route", "method", "code"}))
+	latency, err2 := promreg.Reuse(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "ttr",
+		Subsystem: "http",
+		Name:      "request_duration_seconds",
+		Help:      "HTTP request latency by route pattern and method.",
+		Buckets:   []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route", "method"}))
+	if err := errors.Join(err1, err2); err != nil {
+		panic(err) // a name clash with other labels: a programming error
 	}
+	m := &httpMetrics{requests: requests, latency: latency}
 	m.cache.Store(&map[seriesKey]series{})
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -113,19 +117,4 @@ func methodLabel(m string) string {
 		return m
 	}
 	return "OTHER"
-}
-
-// registerCollector registers c on reg, or returns the equal collector registered before.
-// Any other registration error is a programming error and panics.
-func registerCollector[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -163,9 +164,10 @@ func newPingMetrics(reg prometheus.Registerer) pingMetrics {
 		Help:      "Time to answer a ping, from parsing its URL to the check's reply.",
 		Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
-	if reg != nil {
-		total = registerCollector(reg, total)
-		duration = registerCollector(reg, duration)
+	total, err1 := promreg.Reuse(reg, total)
+	duration, err2 := promreg.Reuse(reg, duration)
+	if err := errors.Join(err1, err2); err != nil {
+		panic(err) // a name clash with other labels: a programming error
 	}
 	var m pingMetrics
 	m.duration = duration

@@ -20,7 +20,9 @@ const (
 func counts(t *testing.T, c *census.Checks) map[string]int {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	census.Register(reg, c, census.NewOutbox())
+	if err := census.Register(reg, c, census.NewOutbox()); err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]int{}
 	mfs, err := reg.Gather()
 	if err != nil {

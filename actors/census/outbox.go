@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // Outbox counts the pending outbox rows of the destinations whose notifiers run on this
@@ -59,10 +61,7 @@ func (o *Outbox) Collect(ch chan<- prometheus.Metric) {
 }
 
 // Register registers the gauges of checks and outbox on reg (nil reg: none). Registering
-// twice on one registry panics, as a wiring error.
-func Register(reg prometheus.Registerer, checks *Checks, outbox *Outbox) {
-	if reg == nil {
-		return
-	}
-	reg.MustRegister(checks, outbox)
+// other instances twice on one registry is a wiring error, returned.
+func Register(reg prometheus.Registerer, checks *Checks, outbox *Outbox) error {
+	return promreg.Register(reg, checks, outbox)
 }

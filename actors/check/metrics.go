@@ -1,11 +1,13 @@
 package check
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // Metrics are what check actors report. A nil *Metrics reports nothing.
@@ -15,9 +17,9 @@ type Metrics struct {
 }
 
 // NewMetrics registers the check actors' metrics with reg (nil: none).
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
-		return nil
+		return nil, nil
 	}
 	m := &Metrics{
 		deadlineLag: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -31,8 +33,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: ratelimit.MetricName, Help: ratelimit.MetricHelp,
 		ConstLabels: prometheus.Labels{"limiter": "ping_check"},
 	})
-	reg.MustRegister(m.deadlineLag, m.pingsRefused)
-	return m
+	if err := promreg.Register(reg, m.deadlineLag, m.pingsRefused); err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	return m, nil
 }
 
 // pingLimited counts a ping refused by the check's ping limit.

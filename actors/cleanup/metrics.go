@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/cleanup/selection"
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // metrics are the cleanup's counters; nil-safe.
@@ -28,10 +29,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Inactive checks and users the cleanup removed, by kind (check, user).",
 		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.removals} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := promreg.Register(reg, m.runs, m.removals); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/sweeper"
 	"github.com/ttr-rip/ttr/actors/wheel"
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -129,12 +130,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wheel = wheel.New(s.tick, d.Now, d.Wait)
 	s.sweeper = sweeper.New(d.Store, s.poke, d.Wait, d.Now, cfg.SweepInterval, cfg.SweepSlack, d.Logger)
-	if d.Registerer != nil {
-		if err := d.Registerer.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
-		}, func() float64 { return float64(s.wheel.Len()) })); err != nil {
-			return nil, fmt.Errorf("deadlines: register metrics: %w", err)
-		}
+	if err := promreg.Register(d.Registerer, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
+	}, func() float64 { return float64(s.wheel.Len()) })); err != nil {
+		return nil, fmt.Errorf("deadlines: %w", err)
 	}
 	return s, nil
 }

@@ -1,11 +1,13 @@
 package notify
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // Metrics are the notifiers' Prometheus metrics. A nil *Metrics records nothing.
@@ -23,10 +25,10 @@ type Metrics struct {
 }
 
 // NewMetrics creates the notifier metrics and registers them on reg; nil reg = no metrics
-// (returns nil). Registering twice on one registry panics, as a wiring error.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// (returns nil). Registering twice on one registry is a wiring error, returned.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if reg == nil {
-		return nil
+		return nil, nil
 	}
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -58,8 +60,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"backoff", "tokens", limitedHost} {
 		m.limited.WithLabelValues(r) // present at 0 from the start
 	}
-	reg.MustRegister(m.deliveries, m.latency, m.inFlight, m.limited, m.decreases, m.hostCapped)
-	return m
+	if err := promreg.Register(reg, m.deliveries, m.latency, m.inFlight, m.limited, m.decreases, m.hostCapped); err != nil {
+		return nil, fmt.Errorf("notifier: %w", err)
+	}
+	return m, nil
 }
 
 // limitedHost is the limited reason of a destination waiting for its user's host cap.

@@ -58,6 +58,10 @@ func newHarness(t *testing.T, mod ...func(*notify.Deps)) *harness {
 		passivated: map[string][]time.Time{},
 	}
 	t.Cleanup(h.sys.Shutdown)
+	metrics, err := notify.NewMetrics(h.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := notify.LocalConfig()
 	cfg.IdleTimeout = time.Hour // tests about passivation lower it
 	h.deps = notify.Deps{
@@ -68,7 +72,7 @@ func newHarness(t *testing.T, mod ...func(*notify.Deps)) *harness {
 		},
 		NodeID:  func() string { return nodeID },
 		Config:  cfg,
-		Metrics: notify.NewMetrics(h.registry),
+		Metrics: metrics,
 		Logger:  slog.New(slog.DiscardHandler),
 		Passivate: func(c actor.Context) {
 			h.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
 // metrics are the pruner's counters and gauges; nil-safe.
@@ -32,10 +34,8 @@ func newMetrics(reg prometheus.Registerer, now func() time.Time) (*metrics, erro
 			"Age of the oldest row kept, by table (the outbox: its oldest finished row), as of the latest pass.",
 			[]string{"table"}, nil)},
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.rows, m.oldest} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := promreg.Register(reg, m.runs, m.rows, m.oldest); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -216,7 +216,9 @@ func (m *Main) Start(ctx context.Context) error {
 		owner.Joiner = m.ms // a joiner arms what it will own before it turns active
 	}
 	m.census, m.depth = census.NewChecks(owner.Owns), census.NewOutbox()
-	census.Register(m.reg, m.census, m.depth)
+	if err := census.Register(m.reg, m.census, m.depth); err != nil {
+		return err
+	}
 	m.deadlines, err = deadlines.New(deadlines.Config{
 		SweepInterval: m.cfg.Deadlines.SweepInterval, SweepSlack: m.cfg.Deadlines.SweepSlack, RecoverTimeout: m.cfg.Deadlines.RecoverTimeout,
 	}, deadlines.Deps{
@@ -242,10 +244,14 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	checkMetrics, err := check.NewMetrics(m.reg)
+	if err != nil {
+		return err
+	}
 	checkProducer := check.NewProducer(check.Deps{
 		Store: m.store, Batcher: m.batcher, Wheel: m.deadlines.Wheel(), Ring: m.ring, Poker: poker, Flap: flap,
 		NodeID: func() string { return m.cfg.Cluster.NodeName }, Passivate: cluster.RequestPassivation, Log: m.log,
-		Metrics: check.NewMetrics(m.reg), Census: m.census,
+		Metrics: checkMetrics, Census: m.census,
 		PingLimit: m.cfg.Abuse.PingCheck, RuleBudget: contentrule.NewBudget(m.cfg.Abuse.RuleBudget, nil),
 		RuleSubjectLimit: int(m.cfg.HTTP.PingBodyLimit),
 		KeepPings:        m.cfg.Retention.PingLogLimit, DedupeWindow: m.cfg.Retention.DedupeWindow,
@@ -454,6 +460,10 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := notify.NewMetrics(m.reg)
+	if err != nil {
+		return nil, err
+	}
 	return notify.NewProducer(notify.Deps{
 		Store: m.store, Ring: m.ring, Config: cfg, Logger: m.log,
 		Senders:   senders,
@@ -461,7 +471,7 @@ func (m *Main) notifier() (func(string) actor.Producer, error) {
 		MayAct:    m.leaseValid,
 		HostCap:   m.hostCap(),
 		Work:      &m.notifyWork,
-		Metrics:   notify.NewMetrics(m.reg),
+		Metrics:   metrics,
 		Depth:     m.depth,
 		Passivate: cluster.RequestPassivation,
 	}), nil

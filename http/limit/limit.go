@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -167,10 +168,8 @@ func New(cfg Config, deps Deps) (*Limits, error) {
 			Name: ratelimit.MetricName, Help: ratelimit.MetricHelp,
 			ConstLabels: prometheus.Labels{"limiter": name},
 		})
-		if deps.Registerer != nil {
-			if err := deps.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("register %s counter: %w", name, err)
-			}
+		if err := promreg.Register(deps.Registerer, c); err != nil {
+			return nil, fmt.Errorf("%s counter: %w", name, err)
 		}
 		l.refused[name] = c
 	}
