@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/internal/backoff"
 	"github.com/ttr-rip/ttr/internal/promreg"
 )
 
@@ -707,7 +708,6 @@ func (m *Memberlist) JoinWithRetry(ctx context.Context, addrs []string) error {
 
 // retryJoin tries addrs again after a first attempt that ended in err.
 func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) error {
-	backoff := m.cfg.JoinMinBackoff
 	var lastErr string
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -720,7 +720,7 @@ func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) e
 			m.log.Warn("membership: join failed, retrying", slog.Any("err", err))
 			lastErr = msg
 		}
-		t := time.NewTimer(jitter(backoff))
+		t := time.NewTimer(backoff.Jitter(backoff.Exp(m.cfg.JoinMinBackoff, m.cfg.JoinMaxBackoff, attempt), 0.2, rand.Float64()))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -730,16 +730,7 @@ func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) e
 			return ErrShutdown
 		case <-t.C:
 		}
-		backoff = min(2*backoff, m.cfg.JoinMaxBackoff)
 	}
-}
-
-// jitter returns d ± 20 %.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return d*4/5 + rand.N(d*2/5+1)
 }
 
 // Leave announces that the local node leaves: it turns draining (peers stop routing to it

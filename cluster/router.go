@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ttr-rip/ttr/internal/backoff"
 	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -148,7 +149,6 @@ func (r *Router) Request(ctx context.Context, identity, typ string, version uint
 
 	box := newReplyBox(r.node.system)
 	defer box.close()
-	backoff := r.opts.MinBackoff
 	var last error
 	var reason string // why the previous attempt is being retried
 	for attempt := 1; ; attempt++ {
@@ -196,8 +196,8 @@ func (r *Router) Request(ctx context.Context, identity, typ string, version uint
 		r.log.Debug("router: retrying", slog.String("identity", identity), slog.String("request_id", requestID),
 			slog.Int("attempt", attempt), slog.String("reason", reason), slog.Any("err", last))
 
-		pause := backoff/2 + rand.N(backoff/2+1) // jitter keeps retries of many callers apart
-		backoff = min(2*backoff, r.opts.MaxBackoff)
+		wait := backoff.Exp(r.opts.MinBackoff, r.opts.MaxBackoff, attempt-1)
+		pause := wait/2 + rand.N(wait/2+1) // jitter keeps retries of many callers apart
 		t := time.NewTimer(min(pause, max(time.Until(deadline), 0)))
 		select {
 		case <-ctx.Done():

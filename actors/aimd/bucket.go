@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ttr-rip/ttr/internal/backoff"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -160,11 +161,7 @@ func (b *Bucket) Observe(now time.Time, o Outcome, retryAfter time.Duration) {
 		b.decrease(b.cfg.RateLimitFactor)
 		wait := retryAfter
 		if wait <= 0 {
-			wait = b.cfg.BackoffBase
-			for i := int32(0); i < b.level && wait < b.cfg.BackoffMax; i++ {
-				wait *= 2
-			}
-			wait = min(wait, b.cfg.BackoffMax)
+			wait = backoff.Exp(b.cfg.BackoffBase, b.cfg.BackoffMax, int(b.level))
 		}
 		b.backoff(now, min(wait, b.cfg.MaxRetryAfter))
 		b.level = min(b.level+1, b.cfg.MaxBackoffLevel)

@@ -3,6 +3,7 @@ package notify
 import (
 	"time"
 
+	"github.com/ttr-rip/ttr/internal/backoff"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
@@ -13,26 +14,11 @@ const (
 	channelError = "error"
 )
 
-// Backoff returns the wait after the attempt-th transient failure (1-based): base doubling
-// with each failure, spread by ± jitter (a fraction) using r in [0, 1), capped at limit.
-func Backoff(attempt int32, base, limit time.Duration, jitter, r float64) time.Duration {
-	d := base
-	for i := int32(1); i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	if d > limit {
-		d = limit
-	}
-	if jitter > 0 {
-		d = time.Duration(float64(d) * (1 + jitter*(2*r-1)))
-	}
-	if d > limit {
-		d = limit
-	}
-	if d < 0 {
-		d = 0
-	}
-	return d
+// retryBackoff is the alert retry policy: the wait after the attempt-th transient failure
+// (1-based) is base doubling with each failure, spread by ± jitter (a fraction) using r in
+// [0, 1), capped at limit.
+func retryBackoff(attempt int32, base, limit time.Duration, jitter, r float64) time.Duration {
+	return min(backoff.Jitter(backoff.Exp(base, limit, int(attempt)-1), jitter, r), limit)
 }
 
 // decide turns the result of one attempt on row at now into the row's next state (docs/architecture.md#alerting-rules):
@@ -87,7 +73,7 @@ func decide(cfg Config, row messages.OutboxRow, node string, res Result, now tim
 			break
 		}
 		out.Status = messages.OutboxPending
-		out.NextAttemptAt = now.Add(Backoff(out.Attempts, cfg.BackoffBase, cfg.BackoffMax, cfg.Jitter, r))
+		out.NextAttemptAt = now.Add(retryBackoff(out.Attempts, cfg.BackoffBase, cfg.BackoffMax, cfg.Jitter, r))
 		// The last retry happens when the retry period ends, not a back-off after it.
 		if !row.CreatedAt.IsZero() && out.NextAttemptAt.After(giveUp) {
 			out.NextAttemptAt = giveUp

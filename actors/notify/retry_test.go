@@ -10,7 +10,7 @@ import (
 	"github.com/ttr-rip/ttr/persistence"
 )
 
-func TestBackoff(t *testing.T) {
+func TestRetryBackoff(t *testing.T) {
 	const s = time.Second
 	tests := []struct {
 		attempt int32
@@ -32,9 +32,9 @@ func TestBackoff(t *testing.T) {
 		{0, 0, 0, 5 * s},             // nonsense attempt counts as the first
 	}
 	for _, tt := range tests {
-		got := Backoff(tt.attempt, 5*s, 10*time.Minute, tt.jitter, tt.r)
+		got := retryBackoff(tt.attempt, 5*s, 10*time.Minute, tt.jitter, tt.r)
 		if d := got - tt.want; d < -time.Microsecond || d > time.Microsecond {
-			t.Errorf("Backoff(%d, jitter %g, r %g) = %s, want %s", tt.attempt, tt.jitter, tt.r, got, tt.want)
+			t.Errorf("retryBackoff(%d, jitter %g, r %g) = %s, want %s", tt.attempt, tt.jitter, tt.r, got, tt.want)
 		}
 	}
 }
