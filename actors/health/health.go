@@ -7,6 +7,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,13 +15,58 @@ import (
 	"github.com/ttr-rip/ttr/persistence"
 )
 
+// Config is the timing of the monitor. A zero field takes its default.
+type Config struct {
+	// ProbeInterval is how often the store is pinged during an outage, to notice its end.
+	// Default 250 ms.
+	ProbeInterval time.Duration
+	// WatchInterval is how often the store is pinged while healthy (from Start), so an
+	// outage is noticed even when no write fails. Default 1 s.
+	WatchInterval time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{ProbeInterval: 250 * time.Millisecond, WatchInterval: time.Second}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.ProbeInterval == 0 {
+		c.ProbeInterval = d.ProbeInterval
+	}
+	if c.WatchInterval == 0 {
+		c.WatchInterval = d.WatchInterval
+	}
+	return c
+}
+
+// Validate reports every setting New refuses.
+func (c Config) Validate() error {
+	if c.ProbeInterval < 0 || c.WatchInterval < 0 {
+		return errors.New("health: intervals must be positive")
+	}
+	return nil
+}
+
+// Deps are the monitor's collaborators.
+type Deps struct {
+	// Ping checks the store. Required.
+	Ping func(ctx context.Context) error
+	// OnRecover is called (on the probe's goroutine) when an outage that began at from
+	// ends at to, before the monitor turns healthy; nil = nothing.
+	OnRecover func(from, to time.Time)
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
 // Monitor is the store-health state of a node. It is safe for concurrent use.
 type Monitor struct {
-	ping      func(ctx context.Context) error
-	onRecover func(from, to time.Time)
-	now       func() time.Time
-	every     time.Duration
-	log       *slog.Logger
+	cfg Config
+	d   Deps
+	log *slog.Logger
 
 	mu     sync.Mutex
 	down   bool
@@ -30,19 +76,22 @@ type Monitor struct {
 	wg     sync.WaitGroup
 }
 
-// New returns a monitor. ping checks the store; onRecover is called (on the probe's
-// goroutine) when an outage that began at from ends at to.
-func New(ping func(ctx context.Context) error, onRecover func(from, to time.Time), now func() time.Time, every time.Duration, log *slog.Logger) *Monitor {
-	if now == nil {
-		now = time.Now
+// New returns a monitor. It records outages (Failed) and probes their end from the start;
+// Start adds the watch of a healthy store.
+func New(cfg Config, d Deps) (*Monitor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if every <= 0 {
-		every = 250 * time.Millisecond
+	if d.Ping == nil {
+		return nil, errors.New("health: Ping is required")
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	return &Monitor{ping: ping, onRecover: onRecover, now: now, every: every, log: log, stop: make(chan struct{})}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Monitor{cfg: cfg.withDefaults(), d: d, log: d.Logger, stop: make(chan struct{})}, nil
 }
 
 // OK reports whether the store is reachable as far as this node knows.
@@ -65,7 +114,7 @@ func (m *Monitor) Failed(err error) {
 	if m.down || m.closed {
 		return
 	}
-	m.down, m.since = true, m.now()
+	m.down, m.since = true, m.d.Now()
 	m.log.Warn("store unreachable: pings answered 503, deadlines held", "err", err)
 	m.wg.Add(1)
 	go m.probe()
@@ -73,7 +122,7 @@ func (m *Monitor) Failed(err error) {
 
 func (m *Monitor) probe() {
 	defer m.wg.Done()
-	t := time.NewTicker(m.every)
+	t := time.NewTicker(m.cfg.ProbeInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -81,19 +130,19 @@ func (m *Monitor) probe() {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*m.every+time.Second)
-		err := m.ping(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*m.cfg.ProbeInterval+time.Second)
+		err := m.d.Ping(ctx)
 		cancel()
 		if err != nil {
 			continue
 		}
 		m.mu.Lock()
-		from, to := m.since, m.now()
+		from, to := m.since, m.d.Now()
 		m.mu.Unlock()
 		// Extend deadlines before turning healthy, so the wheel never evaluates one that
 		// fell inside the outage.
-		if m.onRecover != nil {
-			m.onRecover(from, to)
+		if m.d.OnRecover != nil {
+			m.d.OnRecover(from, to)
 		}
 		m.mu.Lock()
 		m.down = false
@@ -103,9 +152,19 @@ func (m *Monitor) probe() {
 	}
 }
 
-// Watch pings the store every interval while it is healthy, so an outage is noticed even
-// when no write fails (no pings arrive): its start then dates the deadlines to extend.
-func (m *Monitor) Watch(interval time.Duration) {
+// Start pings the store every WatchInterval while it is healthy, so an outage is noticed
+// even when no write fails (no pings arrive): its start then dates the deadlines to extend.
+// ctx only guards the start: the watch runs until Stop.
+func (m *Monitor) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	interval := m.cfg.WatchInterval
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("health: started after Stop")
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -121,17 +180,19 @@ func (m *Monitor) Watch(interval time.Duration) {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), interval)
-			err := m.ping(ctx)
+			err := m.d.Ping(ctx)
 			cancel()
 			if err != nil {
 				m.Failed(persistence.Unavailable(err))
 			}
 		}
 	}()
+	return nil
 }
 
-// Close stops probing.
-func (m *Monitor) Close() {
+// Stop stops the watch and any probe, and waits for them. Safe to call more than once,
+// with or without Start.
+func (m *Monitor) Stop() {
 	m.mu.Lock()
 	if !m.closed {
 		m.closed = true

@@ -17,18 +17,24 @@ func TestOutageAndRecovery(t *testing.T) {
 	var mu sync.Mutex
 	var from, to time.Time
 	recovered := make(chan struct{})
-	m := health.New(func(context.Context) error {
-		if reachable.Load() {
-			return nil
-		}
-		return errors.New("refused")
-	}, func(f, tt time.Time) {
-		mu.Lock()
-		from, to = f, tt
-		mu.Unlock()
-		close(recovered)
-	}, nil, 10*time.Millisecond, nil)
-	defer m.Close()
+	m, err := health.New(health.Config{ProbeInterval: 10 * time.Millisecond}, health.Deps{
+		Ping: func(context.Context) error {
+			if reachable.Load() {
+				return nil
+			}
+			return errors.New("refused")
+		},
+		OnRecover: func(f, tt time.Time) {
+			mu.Lock()
+			from, to = f, tt
+			mu.Unlock()
+			close(recovered)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
 
 	m.Failed(errors.New("a constraint error is not an outage"))
 	if !m.OK() {
@@ -66,14 +72,20 @@ func TestOutageAndRecovery(t *testing.T) {
 func TestWatchNoticesAnIdleOutage(t *testing.T) {
 	var reachable atomic.Bool
 	reachable.Store(true)
-	m := health.New(func(context.Context) error {
-		if reachable.Load() {
-			return nil
-		}
-		return errors.New("refused")
-	}, nil, nil, 10*time.Millisecond, nil)
-	defer m.Close()
-	m.Watch(20 * time.Millisecond)
+	m, err := health.New(health.Config{ProbeInterval: 10 * time.Millisecond, WatchInterval: 20 * time.Millisecond},
+		health.Deps{Ping: func(context.Context) error {
+			if reachable.Load() {
+				return nil
+			}
+			return errors.New("refused")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(60 * time.Millisecond)
 	if !m.OK() {
 		t.Fatal("down while the store answers")
@@ -85,5 +97,30 @@ func TestWatchNoticesAnIdleOutage(t *testing.T) {
 			t.Fatal("an outage without failed writes went unnoticed")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	ping := func(context.Context) error { return nil }
+	for name, tc := range map[string]struct {
+		cfg health.Config
+		d   health.Deps
+	}{
+		"negative probe": {health.Config{ProbeInterval: -time.Second}, health.Deps{Ping: ping}},
+		"negative watch": {health.Config{WatchInterval: -time.Second}, health.Deps{Ping: ping}},
+		"no ping":        {health.Config{}, health.Deps{}},
+	} {
+		if _, err := health.New(tc.cfg, tc.d); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	m, err := health.New(health.Config{}, health.Deps{Ping: ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Stop()
+	m.Stop() // twice is fine
+	if err := m.Start(context.Background()); err == nil {
+		t.Error("Start after Stop accepted")
 	}
 }

@@ -228,9 +228,15 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.monitor = health.New(m.store.Ping, m.deadlines.Recovered, nil, m.cfg.Store.ProbeInterval, m.log)
-	m.monitor.Watch(m.cfg.Store.WatchInterval)
-	m.defer_(m.monitor.Close)
+	m.monitor, err = health.New(health.Config{ProbeInterval: m.cfg.Store.ProbeInterval, WatchInterval: m.cfg.Store.WatchInterval},
+		health.Deps{Ping: m.store.Ping, OnRecover: m.deadlines.Recovered, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	if err := m.monitor.Start(ctx); err != nil {
+		return err
+	}
+	m.defer_(m.monitor.Stop)
 	concurrency := m.cfg.Store.BatchConcurrency
 	if m.cfg.Store.DatabaseURL == "" {
 		concurrency = 1 // SQLite has one writer: batches cannot overlap
