@@ -57,8 +57,13 @@ func openSQLite(t *testing.T) persistence.Store {
 // newRealEnvOn is newRealEnv over the store st.
 func newRealEnvOn(t *testing.T, st persistence.Store, intercept func(next routeFunc) routeFunc, edit ...func(*ttrhttp.Config, *ttrhttp.Deps)) *realEnv {
 	t.Helper()
-	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(b.Stop)
 	cl := clustertest.Start(t, 1, clustertest.Options{})
 	ring := apiRing(t)

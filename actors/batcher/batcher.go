@@ -34,7 +34,7 @@ type Item struct {
 	Done func(persistence.Outcome)
 }
 
-// Config tunes the batcher.
+// Config tunes the batcher. A zero field takes its default.
 type Config struct {
 	MaxBatch int           // writes per commit (default 500)
 	Queue    int           // writes waiting for a commit before Submit blocks (default 20,000)
@@ -51,9 +51,6 @@ type Config struct {
 	// two batches in flight: a later write waits for the batch holding an earlier one, so
 	// each check's writes still apply in the order they were submitted.
 	Concurrency int
-	// Gate, when set, is asked before each commit; an error fails the whole batch as
-	// Unavailable without touching the store (a node whose lease lapsed must not commit).
-	Gate func() error
 }
 
 // DefaultConfig returns the defaults.
@@ -61,16 +58,60 @@ func DefaultConfig() Config {
 	return Config{MaxBatch: 500, Queue: 20000, Timeout: 10 * time.Second, LingerBatch: 64, Concurrency: 1}
 }
 
+// Validate reports every setting New refuses.
+func (c Config) Validate() error {
+	if c.MaxBatch < 0 || c.Queue < 0 || c.Timeout < 0 || c.Linger < 0 || c.LingerBatch < 0 || c.Concurrency < 0 {
+		return errors.New("batcher: sizes and durations must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.MaxBatch == 0 {
+		c.MaxBatch = d.MaxBatch
+	}
+	if c.Queue == 0 {
+		c.Queue = d.Queue
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.LingerBatch == 0 {
+		c.LingerBatch = d.LingerBatch
+	}
+	c.LingerBatch = min(c.LingerBatch, c.MaxBatch)
+	if c.Concurrency == 0 {
+		c.Concurrency = d.Concurrency
+	}
+	return c
+}
+
+// Deps are the batcher's collaborators.
+type Deps struct {
+	// Store commits the batches. Required.
+	Store Committer
+	// Gate, when set, is asked before each commit; an error fails the whole batch as
+	// Unavailable without touching the store (a node whose lease lapsed must not commit).
+	Gate func() error
+	// OnFail and OnOK observe whole-batch failures and successes, for store-health
+	// tracking; nil = nothing.
+	OnFail func(error)
+	OnOK   func()
+	// Registerer receives the commit metrics; nil = none.
+	Registerer prometheus.Registerer
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
 // ErrStopped is returned by Submit after Stop.
 var ErrStopped = errors.New("write batcher stopped")
 
 // Batcher commits writes in groups.
 type Batcher struct {
-	cfg    Config
-	store  Committer
-	log    *slog.Logger
-	onFail func(error) // told about whole-batch failures (store health)
-	onOK   func()
+	cfg Config
+	d   Deps
+	log *slog.Logger
 
 	in      chan Item
 	mu      sync.RWMutex // guards stopped against Submit racing Stop
@@ -79,35 +120,36 @@ type Batcher struct {
 	metrics *metrics
 }
 
-// New returns a batcher; call Start. onFail and onOK (may be nil) observe whole-batch
-// failures and successes, for store-health tracking.
-func New(cfg Config, store Committer, log *slog.Logger, reg prometheus.Registerer, onFail func(error), onOK func()) *Batcher {
-	d := DefaultConfig()
-	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = d.MaxBatch
+// New returns a batcher; Start runs its commit loop. Writes submitted before Start queue
+// (up to Config.Queue) and commit once it runs.
+func New(cfg Config, d Deps) (*Batcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Queue <= 0 {
-		cfg.Queue = d.Queue
+	if d.Store == nil {
+		return nil, errors.New("batcher: Store is required")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = d.Timeout
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.LingerBatch <= 0 {
-		cfg.LingerBatch = d.LingerBatch
+	m, err := newMetrics(d.Registerer)
+	if err != nil {
+		return nil, err
 	}
-	cfg.LingerBatch = min(cfg.LingerBatch, cfg.MaxBatch)
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = d.Concurrency
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Batcher{cfg: cfg, store: store, log: log, onFail: onFail, onOK: onOK,
-		in: make(chan Item, cfg.Queue), done: make(chan struct{}), metrics: newMetrics(reg)}
+	cfg = cfg.withDefaults()
+	return &Batcher{cfg: cfg, d: d, log: d.Logger,
+		in: make(chan Item, cfg.Queue), done: make(chan struct{}), metrics: m}, nil
 }
 
-// Start runs the commit loop until Stop.
-func (b *Batcher) Start() { go b.run() }
+// Start runs the commit loop until Stop. ctx only guards the start: the loop ends with
+// Stop, after committing what is queued.
+func (b *Batcher) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	go b.run()
+	return nil
+}
 
 // Submit queues a write. It blocks only when the queue is full (back-pressure), and fails
 // after Stop.
@@ -122,6 +164,7 @@ func (b *Batcher) Submit(it Item) error {
 }
 
 // Stop commits what is queued and stops. Writes submitted afterwards fail with ErrStopped.
+// Call it only after a successful Start: it waits for the commit loop to end.
 func (b *Batcher) Stop() {
 	b.mu.Lock()
 	if !b.stopped {
@@ -345,12 +388,12 @@ func (b *Batcher) commit(batch []Item, writes []persistence.Write) {
 		err      error
 	)
 	start := time.Now()
-	if b.cfg.Gate != nil {
-		err = b.cfg.Gate()
+	if b.d.Gate != nil {
+		err = b.d.Gate()
 	}
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
-		outcomes, err = b.store.Commit(ctx, writes)
+		outcomes, err = b.d.Store.Commit(ctx, writes)
 		cancel()
 	}
 	b.metrics.observe(len(writes), time.Since(start), err)
@@ -359,8 +402,8 @@ func (b *Batcher) commit(batch []Item, writes []persistence.Write) {
 	}
 	if err != nil {
 		b.log.Warn("batch commit failed", "writes", len(batch), "err", err)
-		if b.onFail != nil {
-			b.onFail(err)
+		if b.d.OnFail != nil {
+			b.d.OnFail(err)
 		}
 		unavailable := err
 		if !persistence.IsUnavailable(err) {
@@ -371,8 +414,8 @@ func (b *Batcher) commit(batch []Item, writes []persistence.Write) {
 		}
 		return
 	}
-	if b.onOK != nil {
-		b.onOK()
+	if b.d.OnOK != nil {
+		b.d.OnOK()
 	}
 	for i, it := range batch {
 		b.metrics.outcome(outcomes[i].Kind)

@@ -65,8 +65,13 @@ func collect(t *testing.T, b *batcher.Batcher, n int, id func(i int) int64) []pe
 
 func TestGroupCommitGrowsUnderLoad(t *testing.T) {
 	st := &fakeStore{block: make(chan struct{})}
-	b := batcher.New(batcher.Config{MaxBatch: 100}, st, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{MaxBatch: 100}, batcher.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer b.Stop()
 	done := make(chan []persistence.Outcome)
 	go func() { done <- collect(t, b, 250, func(i int) int64 { return int64(i) }) }()
@@ -99,8 +104,13 @@ func TestPerWriteOutcomes(t *testing.T) {
 		return persistence.Outcome{Kind: persistence.OutcomeCommitted}
 	}}
 	reg := prometheus.NewRegistry()
-	b := batcher.New(batcher.Config{}, st, nil, reg, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer b.Stop()
 	out := collect(t, b, 10, func(i int) int64 { return int64(i) })
 	for i, o := range out {
@@ -120,8 +130,13 @@ func TestPerWriteOutcomes(t *testing.T) {
 func TestWholeBatchFailureIsUnavailable(t *testing.T) {
 	st := &fakeStore{fail: errors.New("connection refused")}
 	var fails atomic.Int32
-	b := batcher.New(batcher.Config{}, st, nil, nil, func(error) { fails.Add(1) }, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st, OnFail: func(error) { fails.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer b.Stop()
 	for _, o := range collect(t, b, 5, func(i int) int64 { return int64(i) }) {
 		if o.Kind != persistence.OutcomeFailed || !persistence.IsUnavailable(o.Err) {
@@ -135,8 +150,13 @@ func TestWholeBatchFailureIsUnavailable(t *testing.T) {
 
 func TestStopFlushesAndRefuses(t *testing.T) {
 	st := &fakeStore{}
-	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var got atomic.Int32
 	for i := 0; i < 50; i++ {
 		if err := b.Submit(batcher.Item{Done: func(persistence.Outcome) { got.Add(1) }}); err != nil {
@@ -155,13 +175,18 @@ func TestStopFlushesAndRefuses(t *testing.T) {
 func TestGateRefusesWithoutTouchingTheStore(t *testing.T) {
 	st := &fakeStore{}
 	var open atomic.Bool
-	b := batcher.New(batcher.Config{Gate: func() error {
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st, Gate: func() error {
 		if open.Load() {
 			return nil
 		}
 		return errors.New("lease lapsed")
-	}}, st, nil, nil, nil, nil)
-	b.Start()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer b.Stop()
 	for _, o := range collect(t, b, 3, func(i int) int64 { return int64(i) }) {
 		if o.Kind != persistence.OutcomeFailed || !persistence.IsUnavailable(o.Err) {
@@ -185,7 +210,10 @@ func TestGateRefusesWithoutTouchingTheStore(t *testing.T) {
 func TestLingerGathersTricklingWrites(t *testing.T) {
 	for _, linger := range []time.Duration{0, 300 * time.Millisecond} {
 		st := &fakeStore{}
-		b := batcher.New(batcher.Config{Linger: linger, LingerBatch: 10}, st, nil, nil, nil, nil)
+		b, err := batcher.New(batcher.Config{Linger: linger, LingerBatch: 10}, batcher.Deps{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
 		var wg sync.WaitGroup
 		submit := func(id int64) {
 			wg.Add(1)
@@ -195,7 +223,9 @@ func TestLingerGathersTricklingWrites(t *testing.T) {
 		}
 		submit(1)
 		submit(2) // queued before Start: the first batch holds both, so the next may linger
-		b.Start()
+		if err := b.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		wg.Wait()
 		submit(3)
 		time.Sleep(30 * time.Millisecond)
@@ -215,5 +245,23 @@ func TestLingerGathersTricklingWrites(t *testing.T) {
 		if fmt.Sprint(sizes) != fmt.Sprint(want) {
 			t.Errorf("linger %v: batch sizes %v, want %v", linger, sizes, want)
 		}
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	if _, err := batcher.New(batcher.Config{Timeout: -time.Second}, batcher.Deps{Store: &fakeStore{}}); err == nil {
+		t.Error("a negative timeout was accepted")
+	}
+	if _, err := batcher.New(batcher.Config{}, batcher.Deps{}); err == nil {
+		t.Error("a batcher without a store was accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: &fakeStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err == nil {
+		t.Error("Start with a cancelled context succeeded")
 	}
 }

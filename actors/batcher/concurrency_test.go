@@ -66,8 +66,13 @@ func TestConcurrentBatchesKeepEachChecksOrder(t *testing.T) {
 
 func testConcurrentOrder(t *testing.T, maxBatch int) {
 	st := &orderStore{applied: map[int64][]int64{}, inFlight: map[int64]int{}}
-	b := batcher.New(batcher.Config{Concurrency: 4, MaxBatch: maxBatch}, st, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{Concurrency: 4, MaxBatch: maxBatch}, batcher.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	const checks, perCheck = 20, 30
 	var wg sync.WaitGroup
 	wg.Add(checks * perCheck)

@@ -1,10 +1,12 @@
 package batcher
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/internal/promreg"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -15,9 +17,9 @@ type metrics struct {
 	outcomes *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
-		return nil
+		return nil, nil
 	}
 	m := &metrics{
 		size: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -35,8 +37,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "ttr_store_writes_total", Help: "Writes by outcome.",
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.size, m.latency, m.commits, m.outcomes)
-	return m
+	if err := promreg.Register(reg, m.size, m.latency, m.commits, m.outcomes); err != nil {
+		return nil, fmt.Errorf("batcher: %w", err)
+	}
+	return m, nil
 }
 
 func (m *metrics) observe(n int, d time.Duration, err error) {

@@ -42,8 +42,13 @@ func BenchmarkPingPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt := batcher.New(batcher.Config{}, memStore{}, nil, nil, nil, nil)
-	bt.Start()
+	bt, err := batcher.New(batcher.Config{}, batcher.Deps{Store: memStore{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := bt.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	defer bt.Stop()
 	prod := check.NewProducer(check.Deps{Store: memStore{}, Batcher: bt, Wheel: noWheel{}, Ring: ring, Poker: noPoker{},
 		Passivate: cluster.RequestPassivation})

@@ -77,8 +77,13 @@ func (w *world) serve(t *testing.T, node *cluster.Node, m cluster.Membership, op
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := batcher.New(batcher.Config{}, w.store, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: w.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(b.Stop)
 	deps := check.Deps{Store: w.store, Batcher: b, Wheel: noWheel{}, Ring: ring, Poker: noPoker{},
 		Passivate: cluster.RequestPassivation}

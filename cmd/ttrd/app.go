@@ -241,8 +241,14 @@ func (m *Main) Start(ctx context.Context) error {
 	if m.cfg.Store.DatabaseURL == "" {
 		concurrency = 1 // SQLite has one writer: batches cannot overlap
 	}
-	m.batcher = batcher.New(batcher.Config{Gate: m.mayCommit, Linger: m.cfg.Store.BatchLinger, Concurrency: concurrency}, m.store, m.log, m.reg, m.monitor.Failed, nil)
-	m.batcher.Start()
+	m.batcher, err = batcher.New(batcher.Config{Linger: m.cfg.Store.BatchLinger, Concurrency: concurrency},
+		batcher.Deps{Store: m.store, Gate: m.mayCommit, OnFail: m.monitor.Failed, Registerer: m.reg, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	if err := m.batcher.Start(ctx); err != nil {
+		return err
+	}
 	m.defer_(m.batcher.Stop)
 	poker := notify.NewRouterPoker(m.router, m.log)
 

@@ -66,8 +66,13 @@ func newActorEdge(t *testing.T) *checkEdge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := batcher.New(batcher.Config{}, st, nil, nil, nil, nil)
-	b.Start()
+	b, err := batcher.New(batcher.Config{}, batcher.Deps{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(b.Stop)
 	cl := clustertest.Start(t, 1, clustertest.Options{})
 	deps := check.Deps{Store: st, Batcher: b, Wheel: noWheel{}, Ring: ring, Poker: noPoker{}, Passivate: cluster.RequestPassivation}
