@@ -129,7 +129,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 	s := &Service{cfg: cfg, d: d, log: d.Logger}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wheel = wheel.New(s.tick, d.Now, d.Wait)
-	s.sweeper = sweeper.New(d.Store, s.poke, d.Wait, d.Now, cfg.SweepInterval, cfg.SweepSlack, d.Logger)
+	var err error
+	s.sweeper, err = sweeper.New(sweeper.Config{Interval: cfg.SweepInterval, Slack: cfg.SweepSlack},
+		sweeper.Deps{Source: d.Store, Tick: s.poke, Paused: d.Wait, Now: d.Now, Logger: d.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("deadlines: %w", err)
+	}
 	if err := promreg.Register(d.Registerer, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ttr_wheel_entries", Help: "Wake-ups held by this node's deadline wheel (checks it owns with a deadline).",
 	}, func() float64 { return float64(s.wheel.Len()) })); err != nil {
@@ -151,7 +156,10 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.wheel.Start()
-	s.sweeper.Start()
+	// ctx was checked above: the sweeper must start with the wheel, or Stop would wait on it.
+	if err := s.sweeper.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ package sweeper
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -17,38 +18,86 @@ type Source interface {
 	DueChecks(ctx context.Context, t time.Time, limit int) ([]persistence.Wake, error)
 }
 
+// Config is the sweeper's timing. A zero field takes its default.
+type Config struct {
+	// Interval is how often the store is asked for overdue checks; it also bounds one
+	// query. Default 5 s.
+	Interval time.Duration
+	// Slack is how late a wake-up must be before the sweeper pokes it (the wheel fires it
+	// on time; the slack keeps the two from racing). Default 2 s.
+	Slack time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config { return Config{Interval: 5 * time.Second, Slack: 2 * time.Second} }
+
+// Validate reports every setting New refuses.
+func (c Config) Validate() error {
+	if c.Interval < 0 || c.Slack < 0 {
+		return errors.New("sweeper: durations must not be negative")
+	}
+	return nil
+}
+
+// Deps are the sweeper's collaborators.
+type Deps struct {
+	// Source lists the overdue checks. Required.
+	Source Source
+	// Tick sends a check a Tick if this node owns it. Required.
+	Tick func(checkID int64)
+	// Paused holds the sweeper while true (store unreachable, lease not valid); nil = never.
+	Paused func() bool
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
 // Sweeper pokes overdue checks.
 type Sweeper struct {
-	src    Source
-	tick   func(checkID int64) // sends the check a Tick if this node owns it
-	paused func() bool
-	now    func() time.Time
-	every  time.Duration
-	slack  time.Duration
-	log    *slog.Logger
-	stop   chan struct{}
-	done   chan struct{}
+	cfg  Config
+	d    Deps
+	stop chan struct{}
+	done chan struct{}
 }
 
-// New returns a sweeper that runs every `every` and pokes checks overdue by more than slack.
-func New(src Source, tick func(int64), paused func() bool, now func() time.Time, every, slack time.Duration, log *slog.Logger) *Sweeper {
-	if now == nil {
-		now = time.Now
+// New returns a sweeper; Start runs it every Interval (Sweep runs one pass at once).
+func New(cfg Config, d Deps) (*Sweeper, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if paused == nil {
-		paused = func() bool { return false }
+	if d.Source == nil || d.Tick == nil {
+		return nil, errors.New("sweeper: Source and Tick are required")
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	def := DefaultConfig()
+	if cfg.Interval == 0 {
+		cfg.Interval = def.Interval
 	}
-	return &Sweeper{src: src, tick: tick, paused: paused, now: now, every: every, slack: slack, log: log,
-		stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.Slack == 0 {
+		cfg.Slack = def.Slack
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Paused == nil {
+		d.Paused = func() bool { return false }
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sweeper{cfg: cfg, d: d, stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
-// Start runs until Stop.
-func (s *Sweeper) Start() { go s.run() }
+// Start runs the sweeper until Stop. ctx only guards the start.
+func (s *Sweeper) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	go s.run()
+	return nil
+}
 
-// Stop stops the sweeper.
+// Stop stops the sweeper. Call it once, after a successful Start.
 func (s *Sweeper) Stop() {
 	close(s.stop)
 	<-s.done
@@ -56,7 +105,7 @@ func (s *Sweeper) Stop() {
 
 func (s *Sweeper) run() {
 	defer close(s.done)
-	t := time.NewTicker(s.every)
+	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
 	for {
 		select {
@@ -70,21 +119,21 @@ func (s *Sweeper) run() {
 
 // Sweep does one pass and returns how many checks it poked.
 func (s *Sweeper) Sweep() int {
-	if s.paused() {
+	if s.d.Paused() {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.every)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Interval)
 	defer cancel()
-	due, err := s.src.DueChecks(ctx, s.now().Add(-s.slack), 1000)
+	due, err := s.d.Source.DueChecks(ctx, s.d.Now().Add(-s.cfg.Slack), 1000)
 	if err != nil {
-		s.log.Warn("sweep", "err", err)
+		s.d.Logger.Warn("sweep", "err", err)
 		return 0
 	}
 	for _, w := range due {
-		s.tick(w.CheckID)
+		s.d.Tick(w.CheckID)
 	}
 	if len(due) > 0 {
-		s.log.Debug("sweeper poked overdue checks", "count", len(due))
+		s.d.Logger.Debug("sweeper poked overdue checks", "count", len(due))
 	}
 	return len(due)
 }

@@ -33,15 +33,42 @@ func TestSweepPokesOnlyOverdue(t *testing.T) {
 		{CheckID: 3, At: now.Add(time.Minute)},
 	}}
 	var poked []int64
-	s := sweeper.New(src, func(id int64) { poked = append(poked, id) }, nil, func() time.Time { return now }, time.Second, 2*time.Second, nil)
+	clock := func() time.Time { return now }
+	s, err := sweeper.New(sweeper.Config{Interval: time.Second, Slack: 2 * time.Second},
+		sweeper.Deps{Source: src, Tick: func(id int64) { poked = append(poked, id) }, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n := s.Sweep(); n != 1 || len(poked) != 1 || poked[0] != 1 {
 		t.Fatalf("poked %v (n=%d), want [1]", poked, n)
 	}
 	if !src.asked.Equal(now.Add(-2 * time.Second)) {
 		t.Fatalf("asked for wake-ups before %v, want now-slack", src.asked)
 	}
-	paused := sweeper.New(src, func(id int64) { t.Fatal("poked while paused") }, func() bool { return true }, func() time.Time { return now }, time.Second, 0, nil)
+	paused, err := sweeper.New(sweeper.Config{}, sweeper.Deps{Source: src, Tick: func(id int64) { t.Fatal("poked while paused") },
+		Paused: func() bool { return true }, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if paused.Sweep() != 0 {
 		t.Fatal("swept while paused")
 	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	tick := func(int64) {}
+	if _, err := sweeper.New(sweeper.Config{Slack: -time.Second}, sweeper.Deps{Source: &fakeSource{}, Tick: tick}); err == nil {
+		t.Error("a negative slack was accepted")
+	}
+	if _, err := sweeper.New(sweeper.Config{}, sweeper.Deps{Tick: tick}); err == nil {
+		t.Error("a sweeper without a source was accepted")
+	}
+	s, err := sweeper.New(sweeper.Config{}, sweeper.Deps{Source: &fakeSource{}, Tick: tick})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
 }
