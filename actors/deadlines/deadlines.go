@@ -128,8 +128,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 	cfg = cfg.withDefaults()
 	s := &Service{cfg: cfg, d: d, log: d.Logger}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wheel = wheel.New(s.tick, d.Now, d.Wait)
 	var err error
+	if s.wheel, err = wheel.New(wheel.Config{}, wheel.Deps{Fire: s.tick, Now: d.Now, Paused: d.Wait}); err != nil {
+		return nil, fmt.Errorf("deadlines: %w", err)
+	}
 	s.sweeper, err = sweeper.New(sweeper.Config{Interval: cfg.SweepInterval, Slack: cfg.SweepSlack},
 		sweeper.Deps{Source: d.Store, Tick: s.poke, Paused: d.Wait, Now: d.Now, Logger: d.Logger})
 	if err != nil {
@@ -155,9 +157,13 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.wheel.Start()
-	// ctx was checked above: the sweeper must start with the wheel, or Stop would wait on it.
-	if err := s.sweeper.Start(context.WithoutCancel(ctx)); err != nil {
+	// ctx was checked above; the two start together, or Stop would wait on the one that did
+	// not, so a cancellation from here on must not stop either.
+	run := context.WithoutCancel(ctx)
+	if err := s.wheel.Start(run); err != nil {
+		return err
+	}
+	if err := s.sweeper.Start(run); err != nil {
 		return err
 	}
 	return nil

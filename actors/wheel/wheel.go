@@ -9,12 +9,44 @@ package wheel
 
 import (
 	"container/heap"
+	"context"
+	"errors"
 	"sync"
 	"time"
 )
 
+// Config is the wheel's timing. A zero field takes its default.
+type Config struct {
+	// PausedRecheck bounds how long a paused wheel sleeps before it looks again (Poke
+	// wakes it sooner). Default 200 ms.
+	PausedRecheck time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config { return Config{PausedRecheck: 200 * time.Millisecond} }
+
+// Validate reports every setting New refuses.
+func (c Config) Validate() error {
+	if c.PausedRecheck < 0 {
+		return errors.New("wheel: PausedRecheck must not be negative")
+	}
+	return nil
+}
+
+// Deps are the wheel's collaborators.
+type Deps struct {
+	// Fire is called for each due entry, on the wheel's goroutine: it must not block.
+	// Required.
+	Fire func(id int64, at time.Time)
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Paused holds every entry while true (store outage); nil = never.
+	Paused func() bool
+}
+
 // Wheel holds wake-ups. It is safe for concurrent use.
 type Wheel struct {
+	cfg    Config
 	fire   func(id int64, at time.Time)
 	now    func() time.Time
 	paused func() bool // while true nothing fires (store outage)
@@ -33,17 +65,25 @@ type entry struct {
 	pos int
 }
 
-// New returns a wheel that calls fire for each due entry (on the wheel's goroutine: fire
-// must not block). paused may be nil.
-func New(fire func(id int64, at time.Time), now func() time.Time, paused func() bool) *Wheel {
-	if now == nil {
-		now = time.Now
+// New returns a wheel. Entries can be set before Start; they fire once it runs.
+func New(cfg Config, d Deps) (*Wheel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if paused == nil {
-		paused = func() bool { return false }
+	if d.Fire == nil {
+		return nil, errors.New("wheel: Fire is required")
 	}
-	return &Wheel{fire: fire, now: now, paused: paused, index: map[int64]*entry{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.PausedRecheck == 0 {
+		cfg.PausedRecheck = DefaultConfig().PausedRecheck
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Paused == nil {
+		d.Paused = func() bool { return false }
+	}
+	return &Wheel{cfg: cfg, fire: d.Fire, now: d.Now, paused: d.Paused, index: map[int64]*entry{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // Set arms (or moves) id's wake-up. A zero time removes it.
@@ -118,10 +158,16 @@ func (w *Wheel) Len() int {
 	return len(w.h)
 }
 
-// Start runs the wheel until Stop.
-func (w *Wheel) Start() { go w.run() }
+// Start runs the wheel until Stop. ctx only guards the start.
+func (w *Wheel) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	go w.run()
+	return nil
+}
 
-// Stop stops firing.
+// Stop stops firing. Call it once, after a successful Start.
 func (w *Wheel) Stop() {
 	close(w.stop)
 	<-w.done
@@ -136,9 +182,6 @@ func (w *Wheel) poke() {
 	default:
 	}
 }
-
-// pausedRecheck bounds how long a paused wheel sleeps before looking again.
-const pausedRecheck = 200 * time.Millisecond
 
 func (w *Wheel) run() {
 	defer close(w.done)
@@ -159,7 +202,7 @@ func (w *Wheel) run() {
 // fireDue fires every due entry and returns how long to sleep.
 func (w *Wheel) fireDue() time.Duration {
 	if w.paused() {
-		return pausedRecheck
+		return w.cfg.PausedRecheck
 	}
 	for {
 		now := w.now().UnixNano()

@@ -1,6 +1,7 @@
 package wheel_test
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,8 +34,13 @@ func (f *fired) snapshot() []int64 {
 
 func TestFiresInOrderAndOnTime(t *testing.T) {
 	f := &fired{at: map[int64]time.Time{}, got: map[int64]time.Time{}}
-	w := wheel.New(f.fire, nil, nil)
-	w.Start()
+	w, err := wheel.New(wheel.Config{}, wheel.Deps{Fire: f.fire})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Stop()
 	base := time.Now()
 	for i, off := range []int{300, 100, 200, 50} {
@@ -66,10 +72,15 @@ func TestFiresInOrderAndOnTime(t *testing.T) {
 
 func TestPastEntriesFireAtOnceWithTheirTime(t *testing.T) {
 	f := &fired{at: map[int64]time.Time{}, got: map[int64]time.Time{}}
-	w := wheel.New(f.fire, nil, nil)
+	w, err := wheel.New(wheel.Config{}, wheel.Deps{Fire: f.fire})
+	if err != nil {
+		t.Fatal(err)
+	}
 	past := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	w.Set(7, past)
-	w.Start()
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Stop()
 	waittest.Until(t, time.Second, "the condition", func() bool { return len(f.snapshot()) == 1 })
 	f.mu.Lock()
@@ -83,8 +94,13 @@ func TestPausedHoldsEntries(t *testing.T) {
 	f := &fired{at: map[int64]time.Time{}, got: map[int64]time.Time{}}
 	var paused atomic.Bool
 	paused.Store(true)
-	w := wheel.New(f.fire, nil, paused.Load)
-	w.Start()
+	w, err := wheel.New(wheel.Config{}, wheel.Deps{Fire: f.fire, Paused: paused.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Stop()
 	w.Set(1, time.Now().Add(-time.Second))
 	time.Sleep(300 * time.Millisecond)
@@ -97,7 +113,10 @@ func TestPausedHoldsEntries(t *testing.T) {
 }
 
 func TestRemoveIfAndGet(t *testing.T) {
-	w := wheel.New(func(int64, time.Time) {}, nil, nil)
+	w, err := wheel.New(wheel.Config{}, wheel.Deps{Fire: func(int64, time.Time) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	at := time.Now().Add(time.Hour)
 	for i := int64(0); i < 100; i++ {
 		w.Set(i, at.Add(time.Duration(i)*time.Second))
@@ -115,5 +134,14 @@ func TestRemoveIfAndGet(t *testing.T) {
 	w.Set(5, time.Time{})
 	if w.Len() != 49 {
 		t.Fatalf("Len = %d, want 49", w.Len())
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	if _, err := wheel.New(wheel.Config{PausedRecheck: -time.Second}, wheel.Deps{Fire: func(int64, time.Time) {}}); err == nil {
+		t.Error("a negative PausedRecheck was accepted")
+	}
+	if _, err := wheel.New(wheel.Config{}, wheel.Deps{}); err == nil {
+		t.Error("a wheel without Fire was accepted")
 	}
 }
