@@ -71,6 +71,32 @@ func (p *RouterPoker) PokeRows(destHash string, rows int) {
 // dueLimit bounds the destinations poked per sweep; the rest are poked by the next sweeps.
 const dueLimit = 1000
 
+// DispatcherConfig is the dispatcher's timing. A zero field takes its default.
+type DispatcherConfig struct {
+	// Interval is how often due destinations are swept. Default 1 s.
+	Interval time.Duration
+}
+
+// Validate reports every setting NewDispatcher refuses.
+func (c DispatcherConfig) Validate() error {
+	if c.Interval < 0 {
+		return errors.New("dispatcher: Interval must not be negative")
+	}
+	return nil
+}
+
+// DispatcherDeps are the dispatcher's collaborators.
+type DispatcherDeps struct {
+	// Store lists the due destinations. Required.
+	Store DueStore
+	// Poker wakes their notifiers. Required.
+	Poker Poker
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
 // Dispatcher is the node-local outbox dispatcher: every interval it pokes the notifiers of
 // destinations whose rows are due and unclaimed. That picks up rows left behind by a crash,
 // a restart, a handover or an expired claim; new rows are poked by their writer right after
@@ -88,32 +114,41 @@ type Dispatcher struct {
 	lastErr string
 }
 
-// NewDispatcher returns a dispatcher; now nil = time.Now, interval 0 = 1 s, logger nil =
-// discard.
-func NewDispatcher(store DueStore, poker Poker, now func() time.Time, interval time.Duration, logger *slog.Logger) *Dispatcher {
-	if now == nil {
-		now = time.Now
+// NewDispatcher returns a dispatcher; Start runs it (Sweep runs one pass at once).
+func NewDispatcher(cfg DispatcherConfig, d DispatcherDeps) (*Dispatcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if interval <= 0 {
-		interval = time.Second
+	if d.Store == nil || d.Poker == nil {
+		return nil, errors.New("dispatcher: Store and Poker are required")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Second
 	}
-	return &Dispatcher{store: store, poker: poker, now: now, interval: interval, log: logger}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{store: d.Store, poker: d.Poker, now: d.Now, interval: cfg.Interval, log: d.Logger}, nil
 }
 
 // Start runs the dispatcher until Stop or until ctx ends: a sweep at once, then one every
 // interval. Starting a running dispatcher does nothing.
-func (d *Dispatcher) Start(ctx context.Context) {
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cancel != nil {
-		return
+		return nil
 	}
 	ctx, d.cancel = context.WithCancel(ctx)
 	d.done = make(chan struct{})
 	go d.run(ctx, d.done)
+	return nil
 }
 
 // Stop ends the dispatcher and waits for a sweep in progress.

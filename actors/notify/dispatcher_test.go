@@ -57,8 +57,13 @@ func TestDispatcherPokesDueDestinations(t *testing.T) {
 	store.insert(messages.OutboxRow{DestHash: "done", Status: messages.OutboxDelivered})
 
 	poker := &recordingPoker{}
-	d := notify.NewDispatcher(store, poker, nil, 10*time.Millisecond, nil)
-	d.Start(context.Background())
+	d, err := notify.NewDispatcher(notify.DispatcherConfig{Interval: 10 * time.Millisecond}, notify.DispatcherDeps{Store: store, Poker: poker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	waittest.Until(t, 5*time.Second, "two sweeps", func() bool { return poker.count("due") >= 2 })
 	d.Stop()
 
@@ -90,8 +95,13 @@ func TestDispatcherSurvivesStoreErrors(t *testing.T) {
 		return []string{"a", "b"}, nil
 	})
 	poker := &recordingPoker{}
-	d := notify.NewDispatcher(store, poker, nil, 5*time.Millisecond, nil)
-	d.Start(context.Background())
+	d, err := notify.NewDispatcher(notify.DispatcherConfig{Interval: 5 * time.Millisecond}, notify.DispatcherDeps{Store: store, Poker: poker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(d.Stop)
 	waittest.Until(t, 5*time.Second, "pokes after the store recovers", func() bool { return poker.count("b") > 0 })
 }
@@ -104,7 +114,10 @@ func TestDispatcherSweep(t *testing.T) {
 		return []string{"x", "y"}, nil
 	})
 	poker := &recordingPoker{}
-	d := notify.NewDispatcher(store, poker, func() time.Time { return at }, 0, nil)
+	d, err := notify.NewDispatcher(notify.DispatcherConfig{}, notify.DispatcherDeps{Store: store, Poker: poker, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n, err := d.Sweep(context.Background())
 	if err != nil || n != 2 {
 		t.Fatalf("Sweep = %d, %v", n, err)
@@ -137,5 +150,14 @@ func TestRouterPoker(t *testing.T) {
 	}
 	if _, ok := r.body.(*messages.Poke); !ok {
 		t.Errorf("body = %T, want *messages.Poke", r.body)
+	}
+}
+
+func TestNewDispatcherRefusesBadConfig(t *testing.T) {
+	if _, err := notify.NewDispatcher(notify.DispatcherConfig{Interval: -time.Second}, notify.DispatcherDeps{Store: &fakeStore{}, Poker: &recordingPoker{}}); err == nil {
+		t.Error("a negative interval was accepted")
+	}
+	if _, err := notify.NewDispatcher(notify.DispatcherConfig{}, notify.DispatcherDeps{Poker: &recordingPoker{}}); err == nil {
+		t.Error("a dispatcher without a store was accepted")
 	}
 }

@@ -285,7 +285,11 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 
 	// Made before joining: a topology change pokes the destinations with pending rows.
-	m.dispatcher = notify.NewDispatcher(m.store, poker, nil, m.cfg.Alerting.DispatchInterval, m.log)
+	m.dispatcher, err = notify.NewDispatcher(notify.DispatcherConfig{Interval: m.cfg.Alerting.DispatchInterval},
+		notify.DispatcherDeps{Store: m.store, Poker: poker, Logger: m.log})
+	if err != nil {
+		return err
+	}
 
 	// Join, then arm every deadline this node will own before turning active and ready
 	// (docs/architecture.md#deadlines, #lifecycle).
@@ -297,7 +301,10 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.defer_(m.deadlines.Stop)
-	m.dispatcher.Start(context.Background())
+	// Not ctx: the dispatcher runs until Stop, and ctx only bounds the start.
+	if err := m.dispatcher.Start(context.Background()); err != nil {
+		return err
+	}
 	m.defer_(m.dispatcher.Stop)
 	m.pokePending()
 	if err := m.startCleanup(); err != nil {
