@@ -349,9 +349,12 @@ func (m *Main) serve() error {
 	}
 	// The activity log: rows hold a keyed hash of client addresses (never an address); the
 	// retention pass prunes them (startRetention).
-	recorder := activity.New(activity.DefaultConfig(), activity.Deps{
+	recorder, err := activity.New(activity.DefaultConfig(), activity.Deps{
 		Store: m.store, IPKey: m.ring.Derive(activity.LabelIPHash), Logger: m.log,
 	})
+	if err != nil {
+		return err
+	}
 	checks := check.NewClient(m.router)
 	statusPages, err := m.statusPages()
 	if err != nil {

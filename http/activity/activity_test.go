@@ -69,14 +69,19 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newRecorder(store *fakeAudit, c *clock) *activity.Recorder {
-	return activity.New(activity.Config{SuccessEvery: time.Hour, FailuresPerWindow: 3, Window: time.Hour},
+func newRecorder(t *testing.T, store *fakeAudit, c *clock) *activity.Recorder {
+	t.Helper()
+	r, err := activity.New(activity.Config{SuccessEvery: time.Hour, FailuresPerWindow: 3, Window: time.Hour},
 		activity.Deps{Store: store, IPKey: []byte("k"), Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func TestSuccessOncePerCredentialAddressAndHour(t *testing.T) {
 	store, c := &fakeAudit{}, &clock{time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r := newRecorder(store, c)
+	r := newRecorder(t, store, c)
 	a := activity.Attempt{UserID: 1, Method: "token", Credential: "token:5", IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "curl/8"}
 	steps := []struct {
 		name    string
@@ -110,7 +115,7 @@ func TestSuccessOncePerCredentialAddressAndHour(t *testing.T) {
 
 func TestFailuresCappedPerAddress(t *testing.T) {
 	store, c := &fakeAudit{}, &clock{time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r := newRecorder(store, c)
+	r := newRecorder(t, store, c)
 	flood := activity.Attempt{Method: "token", Reason: "unknown", IP: netip.MustParseAddr("203.0.113.7")}
 	for range 1000 {
 		r.Failed(context.Background(), flood)
@@ -132,8 +137,11 @@ func TestFailuresCappedPerAddress(t *testing.T) {
 }
 
 func TestIPHashHidesTheAddress(t *testing.T) {
-	r1 := activity.New(activity.Config{}, activity.Deps{Store: &fakeAudit{}, IPKey: []byte("one")})
-	r2 := activity.New(activity.Config{}, activity.Deps{Store: &fakeAudit{}, IPKey: []byte("two")})
+	r1, err1 := activity.New(activity.Config{}, activity.Deps{Store: &fakeAudit{}, IPKey: []byte("one")})
+	r2, err2 := activity.New(activity.Config{}, activity.Deps{Store: &fakeAudit{}, IPKey: []byte("two")})
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
 	ip := netip.MustParseAddr("203.0.113.7")
 	h := r1.IPHash(ip)
 	if len(h) != 16 || bytes.Contains(h, ip.AsSlice()) {
@@ -144,5 +152,14 @@ func TestIPHashHidesTheAddress(t *testing.T) {
 	}
 	if bytes.Equal(h, r2.IPHash(ip)) || bytes.Equal(h, r1.IPHash(netip.MustParseAddr("203.0.113.8"))) {
 		t.Error("hash does not depend on key and address")
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	if _, err := activity.New(activity.Config{Window: -time.Hour}, activity.Deps{Store: &fakeAudit{}}); err == nil {
+		t.Error("a negative window was accepted")
+	}
+	if _, err := activity.New(activity.Config{}, activity.Deps{}); err == nil {
+		t.Error("a recorder without a store was accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -56,9 +57,17 @@ func DefaultConfig() Config {
 	return Config{SuccessEvery: time.Hour, FailuresPerWindow: 20, Window: time.Hour, MaxTracked: 100_000}
 }
 
+// Validate reports every setting New refuses.
+func (c Config) Validate() error {
+	if c.SuccessEvery < 0 || c.FailuresPerWindow < 0 || c.Window < 0 || c.MaxTracked < 0 {
+		return errors.New("activity: settings must not be negative")
+	}
+	return nil
+}
+
 // Deps are the recorder's collaborators.
 type Deps struct {
-	Store persistence.AuditStore
+	Store persistence.AuditStore // required
 	// IPKey keys the hash of client addresses (keyring Derive(LabelIPHash)).
 	IPKey  []byte
 	Now    func() time.Time // nil = time.Now
@@ -83,19 +92,26 @@ type window struct {
 	n     int
 }
 
-// New returns a recorder.
-func New(cfg Config, deps Deps) *Recorder {
+// New returns a recorder; a zero Config field takes its default. It runs nothing of its
+// own (it writes on the caller's goroutine), so it has no Start or Stop.
+func New(cfg Config, deps Deps) (*Recorder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil {
+		return nil, errors.New("activity: Store is required")
+	}
 	def := DefaultConfig()
-	if cfg.SuccessEvery <= 0 {
+	if cfg.SuccessEvery == 0 {
 		cfg.SuccessEvery = def.SuccessEvery
 	}
-	if cfg.FailuresPerWindow <= 0 {
+	if cfg.FailuresPerWindow == 0 {
 		cfg.FailuresPerWindow = def.FailuresPerWindow
 	}
-	if cfg.Window <= 0 {
+	if cfg.Window == 0 {
 		cfg.Window = def.Window
 	}
-	if cfg.MaxTracked <= 0 {
+	if cfg.MaxTracked == 0 {
 		cfg.MaxTracked = def.MaxTracked
 	}
 	if deps.Now == nil {
@@ -105,7 +121,7 @@ func New(cfg Config, deps Deps) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{cfg: cfg, deps: deps, log: log, successes: map[string]time.Time{}, failures: map[string]*window{}}
+	return &Recorder{cfg: cfg, deps: deps, log: log, successes: map[string]time.Time{}, failures: map[string]*window{}}, nil
 }
 
 // IPHash is the keyed hash of a client address as the log keeps it (16 bytes). It is

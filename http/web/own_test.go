@@ -85,7 +85,10 @@ func newFull(t *testing.T) *full {
 		t.Fatal(err)
 	}
 	accounts, _ := account.New(account.Deps{Store: st, Checks: noChecks{}, Users: st, Keys: st, Ring: ring, Sessions: sessions})
-	rec := activity.New(activity.DefaultConfig(), activity.Deps{Store: st, IPKey: ring.Derive(activity.LabelIPHash)})
+	rec, err := activity.New(activity.DefaultConfig(), activity.Deps{Store: st, IPKey: ring.Derive(activity.LabelIPHash)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	verifier, _ := adminauth.NewVerifier(adminauth.DefaultParams)
 	keys := ring.DeriveAll(adminauth.KeyLabel)
 	tokens, _ := adminauth.New(adminauth.DefaultConfig(), adminauth.Keys{Sign: keys[0], Verify: keys}, nil)
