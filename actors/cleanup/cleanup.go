@@ -242,8 +242,11 @@ func userFacts(u persistence.UserActivity) selection.User {
 }
 
 // Start runs the cleanup every Config.Every, the first time after Config.FirstRun, until
-// Stop.
-func (s *Service) Start() {
+// Stop. ctx only guards the start; call Stop only after a successful Start.
+func (s *Service) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	go func() {
 		defer close(s.done)
 		t := time.NewTimer(s.cfg.FirstRun)
@@ -267,6 +270,7 @@ func (s *Service) Start() {
 			t.Reset(s.cfg.Every)
 		}
 	}()
+	return nil
 }
 
 // Stop ends the periodic runs, cancelling a run in progress, and waits for it.

@@ -174,9 +174,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Start runs a pass FirstRun after now, then every Every, until Stop.
-func (s *Service) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
+// Start runs a pass FirstRun after now, then every Every, until Stop. ctx only guards the
+// start: the passes run until Stop.
+func (s *Service) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)
@@ -190,6 +194,7 @@ func (s *Service) Start() {
 			wait = s.cfg.Every
 		}
 	}()
+	return nil
 }
 
 // Stop ends the service and waits for a pass in progress to stop.

@@ -310,10 +310,10 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.defer_(m.dispatcher.Stop)
 	m.pokePending()
-	if err := m.startCleanup(); err != nil {
+	if err := m.startCleanup(ctx); err != nil {
 		return err
 	}
-	if err := m.startRetention(); err != nil {
+	if err := m.startRetention(ctx); err != nil {
 		return err
 	}
 

@@ -17,7 +17,7 @@ import (
 // startCleanup starts the cleanup of inactive checks and users when it is configured. It
 // deletes checks through their actors (the path of DELETE /api/v1/checks/{id}) and acts only
 // while this node's store is healthy and its lease valid.
-func (m *Main) startCleanup() error {
+func (m *Main) startCleanup(ctx context.Context) error {
 	if m.cfg.Cleanup.InactiveDays == 0 {
 		return nil
 	}
@@ -35,7 +35,9 @@ func (m *Main) startCleanup() error {
 	if err != nil {
 		return err
 	}
-	svc.Start()
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
 	m.defer_(svc.Stop)
 	return nil
 }

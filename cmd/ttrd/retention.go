@@ -14,7 +14,7 @@ import (
 // startRetention starts the background pruner (docs/operations.md, "Retention"): every node
 // runs it, one at a time holds the job lease and deletes, each refreshes the oldest-row
 // gauges. It acts only while this node's store is healthy and its lease valid.
-func (m *Main) startRetention() error {
+func (m *Main) startRetention(ctx context.Context) error {
 	svc, err := retention.New(m.cfg.Retention.service(), retention.Deps{
 		Store: m.store,
 		Healthy: func() bool {
@@ -27,7 +27,9 @@ func (m *Main) startRetention() error {
 	if err != nil {
 		return err
 	}
-	svc.Start()
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
 	m.defer_(svc.Stop)
 	return nil
 }
