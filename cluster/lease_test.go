@@ -315,7 +315,9 @@ func TestStallDetector(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.Start()
+		if err := d.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		defer d.Stop()
 		step := func(d time.Duration, n int) {
 			for range n {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -90,23 +91,28 @@ func NewStallDetector(cfg StallConfig) (*StallDetector, error) {
 	return &StallDetector{cfg: cfg, log: cfg.Logger, m: m, stop: make(chan struct{})}, nil
 }
 
-// Start starts ticking. It is a no-op on a started or stopped detector.
-func (d *StallDetector) Start() {
+// Start starts ticking. It is a no-op on a started or stopped detector. ctx only guards
+// the start: the detector ticks until Stop.
+func (d *StallDetector) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	select {
 	case <-d.stop:
-		return
+		return nil
 	default:
 	}
 	if d.started {
-		return
+		return nil
 	}
 	d.started = true
 	ticker := d.cfg.Clock.NewTicker(d.cfg.Interval)
 	prev := d.cfg.Clock.Now()
 	d.wg.Add(1)
 	go d.run(ticker, prev)
+	return nil
 }
 
 // Stop stops the detector and waits for its goroutine.

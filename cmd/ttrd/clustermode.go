@@ -167,7 +167,10 @@ func (m *Main) startLease(ctx context.Context) error {
 		lease.Stop()
 		return err
 	}
-	stall.Start()
+	if err := stall.Start(ctx); err != nil {
+		lease.Stop()
+		return err
+	}
 	m.lease, m.stall = lease, stall
 	return nil
 }
