@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // LeaseStore keeps node leases: the nodes(node_id, lease_until) row of

@@ -20,8 +20,8 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ttr-rip/ttr/internal/backoff"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/backoff"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // MemberlistConfig configures a Memberlist. Start from DefaultConfig (a LAN) or LocalConfig

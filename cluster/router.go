@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/ttr-rip/ttr/internal/backoff"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/backoff"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 

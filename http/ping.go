@@ -21,7 +21,7 @@ import (
 
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
 )
 

@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/ttr-rip/ttr/internal/backoff"
+	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/messages"
 )
 

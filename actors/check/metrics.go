@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // Metrics are what check actors report. A nil *Metrics reports nothing.

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/cleanup/selection"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // metrics are the cleanup's counters; nil-safe.

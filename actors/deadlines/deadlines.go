@@ -14,7 +14,7 @@ import (
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/sweeper"
 	"github.com/ttr-rip/ttr/actors/wheel"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )

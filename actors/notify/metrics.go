@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // Metrics are the notifiers' Prometheus metrics. A nil *Metrics records nothing.

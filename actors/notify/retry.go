@@ -3,7 +3,7 @@ package notify
 import (
 	"time"
 
-	"github.com/ttr-rip/ttr/internal/backoff"
+	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )

@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // metrics are the pruner's counters and gauges; nil-safe.

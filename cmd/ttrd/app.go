@@ -35,7 +35,7 @@ import (
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
-	"github.com/ttr-rip/ttr/internal/promreg"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"

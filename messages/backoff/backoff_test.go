@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ttr-rip/ttr/internal/backoff"
+	"github.com/ttr-rip/ttr/messages/backoff"
 )
 
 func TestExp(t *testing.T) {
