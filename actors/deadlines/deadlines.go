@@ -70,7 +70,7 @@ type Sender interface {
 // Census counts the checks this node owns by status (census.Checks).
 type Census interface {
 	BeginSeed()
-	Seed(id int64, status string)
+	Seed(id int64, status messages.CheckStatus)
 	EndSeed()
 	RemoveIf(drop func(id int64) bool) int
 }
