@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/messages/promreg"
-	"github.com/ttr-rip/ttr/messages"
 )
 
 // RouterOptions tune a Router. Zero values take the documented defaults.

@@ -7,6 +7,7 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/ttr-rip/ttr/http/siteadmin"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Route patterns of the admin API.
@@ -170,13 +171,13 @@ func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request, a admin
 
 // adminCheckJSON is a check in the admin search.
 type adminCheckJSON struct {
-	ID       int64   `json:"id"`
-	UserID   int64   `json:"user_id"`
-	UserSlug string  `json:"user_slug"`
-	Slug     string  `json:"slug"`
-	Name     string  `json:"name"`
-	Status   string  `json:"status"`
-	LastPing apiTime `json:"last_ping"`
+	ID       int64                `json:"id"`
+	UserID   int64                `json:"user_id"`
+	UserSlug string               `json:"user_slug"`
+	Slug     string               `json:"slug"`
+	Name     string               `json:"name"`
+	Status   messages.CheckStatus `json:"status"`
+	LastPing apiTime              `json:"last_ping"`
 }
 
 // adminSearchChecks: GET /api/v1/admin/checks?q=&size=&cursor= → every user's checks whose

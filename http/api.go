@@ -24,10 +24,10 @@ const (
 
 // apiArgs are what routing extracted for an API handler.
 type apiArgs struct {
-	user    messages.User // the authenticated user (zero on public routes)
-	checkID int64         // {id}
-	n       int64         // {n}
-	channel string        // {channel}
+	user    messages.User        // the authenticated user (zero on public routes)
+	checkID int64                // {id}
+	n       int64                // {n}
+	channel messages.ChannelKind // {channel}
 }
 
 // apiFunc serves one API route: decode → validate → one call → encode. A returned error is

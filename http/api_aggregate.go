@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -52,11 +53,11 @@ type aggregateCheck struct {
 
 // recentPingJSON is one ping of the strip: what it was and when.
 type recentPingJSON struct {
-	N          int64   `json:"n"`
-	At         apiTime `json:"at"`
-	Kind       string  `json:"kind"`
-	ExitStatus *int32  `json:"exit_status"`
-	Failed     bool    `json:"failed"` // it counted as a failure (a content rule's reason)
+	N          int64                `json:"n"`
+	At         apiTime              `json:"at"`
+	Kind       messages.PingLogKind `json:"kind"`
+	ExitStatus *int32               `json:"exit_status"`
+	Failed     bool                 `json:"failed"` // it counted as a failure (a content rule's reason)
 }
 
 // aggregate: GET /api/v1/checks/aggregate takes GET /api/v1/checks's parameters (sort_by

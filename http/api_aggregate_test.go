@@ -48,7 +48,7 @@ func TestAggregate(t *testing.T) {
 	u := e.newUser()
 	other := e.newUser()
 	e.create(other, map[string]any{"name": "not mine"})
-	mk := func(name, status string, deadline time.Duration, tags ...string) int64 {
+	mk := func(name string, status messages.CheckStatus, deadline time.Duration, tags ...string) int64 {
 		id := apiID(t, e.create(u, map[string]any{"name": name, "tags": tags}))
 		e.store.setCheck(id, func(c *messages.Check) {
 			c.Status = status

@@ -4,14 +4,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Every channel of the check JSON has a PUT body, and no other.
 func TestChannelSpecsMatchAPIChannels(t *testing.T) {
-	var names []string
+	var names []messages.ChannelKind
 	for _, sp := range channelSpecs {
 		names = append(names, sp.name)
-		if sp.enabled != sp.name+"_enabled" {
+		if sp.enabled != string(sp.name)+"_enabled" {
 			t.Errorf("%s: enabled flag %q", sp.name, sp.enabled)
 		}
 		if len(sp.fields) == 0 {

@@ -53,7 +53,7 @@ func newSendEnv(t *testing.T, send func() (*messages.SendResult, error), rate fu
 // checkTestRow asserts what a test alert's outbox row holds.
 func (e *sendEnv) checkTestRow(t *testing.T, tc channelCase, row messages.OutboxRow, key string) {
 	t.Helper()
-	if row.Kind != messages.AlertTest || row.Channel != tc.name || row.UserID != e.user.ID || row.CheckID != e.id ||
+	if row.Kind != messages.AlertTest || row.Channel != messages.ChannelKind(tc.name) || row.UserID != e.user.ID || row.CheckID != e.id ||
 		row.Status != messages.OutboxPending || !row.NextAttemptAt.Equal(apiEpoch) || !row.CreatedAt.Equal(apiEpoch) {
 		t.Errorf("row %+v", row)
 	}
@@ -75,7 +75,7 @@ func (e *sendEnv) checkTestRow(t *testing.T, tc channelCase, row messages.Outbox
 	if _, err := e.ring.Open(row.DestEnc, keyring.OutboxAD("test:other", e.user.ID)); err == nil {
 		t.Error("DestEnc opens under another key's AD")
 	}
-	if want := alert.DestinationHash(e.ring, tc.name, tc.want); row.DestHash != want {
+	if want := alert.DestinationHash(e.ring, messages.ChannelKind(tc.name), tc.want); row.DestHash != want {
 		t.Errorf("dest hash %q, want %q", row.DestHash, want)
 	}
 	var p alert.Payload
@@ -319,7 +319,7 @@ func TestChannelRate(t *testing.T) {
 			e.log.mu.Lock()
 			asked := e.log.rates[len(e.log.rates)-1]
 			e.log.mu.Unlock()
-			if want := alert.DestinationHash(e.ring, tc.name, tc.want); asked != want {
+			if want := alert.DestinationHash(e.ring, messages.ChannelKind(tc.name), tc.want); asked != want {
 				t.Errorf("asked %q, want the destination %q", asked, want)
 			}
 		})

@@ -39,7 +39,7 @@ type channelField struct {
 
 // channelSpec is one channel's PUT body: its settings and its "<channel>_enabled" flag.
 type channelSpec struct {
-	name    string
+	name    messages.ChannelKind
 	enabled string
 	fields  []channelField
 }
@@ -65,7 +65,7 @@ var channelSpecs = []channelSpec{
 }
 
 // channelSpecOf returns the spec of a channel name.
-func channelSpecOf(name string) (channelSpec, bool) {
+func channelSpecOf(name messages.ChannelKind) (channelSpec, bool) {
 	i := slices.IndexFunc(channelSpecs, func(s channelSpec) bool { return s.name == name })
 	if i < 0 {
 		return channelSpec{}, false
@@ -373,7 +373,7 @@ func openChannel(ctx context.Context, ring *keyring.Ring, log *slog.Logger, a ap
 		return messages.ChannelConfig{}, errors.New("open channel settings: no key ring configured")
 	}
 	var cfg messages.ChannelConfig
-	plain, err := ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.user.ID, a.checkID, ch.Name))
+	plain, err := ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.user.ID, a.checkID, string(ch.Name)))
 	if err == nil {
 		err = json.Unmarshal(plain, &cfg)
 	}
@@ -399,7 +399,7 @@ func sealChannel(ring *keyring.Ring, a apiArgs, cfg messages.ChannelConfig) ([]b
 	if err != nil {
 		return nil, err
 	}
-	return ring.Seal(plain, keyring.ChannelAD(a.user.ID, a.checkID, a.channel))
+	return ring.Seal(plain, keyring.ChannelAD(a.user.ID, a.checkID, string(a.channel)))
 }
 
 // parseChannelURL accepts an http or https URL with a host, at most 2,000 characters,

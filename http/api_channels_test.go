@@ -125,7 +125,7 @@ func (e *apiEnv) storedChannel(checkID int64, name string) (messages.Channel, bo
 	e.store.mu.Lock()
 	defer e.store.mu.Unlock()
 	for _, ch := range e.store.channels[checkID] {
-		if ch.Name == name {
+		if ch.Name == messages.ChannelKind(name) {
 			return ch, true
 		}
 	}

@@ -38,7 +38,7 @@ type checkJSON struct {
 	Desc                   string                `json:"desc"`
 	Tags                   []string              `json:"tags"`
 	CreatedAt              apiTime               `json:"created_at"`
-	Status                 string                `json:"status"`
+	Status                 messages.CheckStatus  `json:"status"`
 	Late                   bool                  `json:"late"`
 	Started                bool                  `json:"started"`
 	ScheduleType           string                `json:"schedule_type"`
@@ -53,20 +53,20 @@ type checkJSON struct {
 	RealertIntervalSeconds int64                 `json:"realert_interval_seconds"`
 	ContentRule            *messages.ContentRule `json:"content_rule"`
 	messages.PingFilter
-	LastPing            apiTime                `json:"last_ping"`
-	LastStart           apiTime                `json:"last_start"`
-	LastDurationSeconds *float64               `json:"last_duration_seconds"`
-	NextDeadline        apiTime                `json:"next_deadline"`
-	NPings              int64                  `json:"n_pings"`
-	FailureCount        int32                  `json:"failure_count"`
-	LastReason          string                 `json:"last_reason"`
-	PingURL             string                 `json:"ping_url"`
-	HCPingURL           string                 `json:"hc_ping_url"`
-	Channels            map[string]channelJSON `json:"channels"`
-	BadgeEnabled        bool                   `json:"badge_enabled"`
-	BadgeURLs           *badgeURLsJSON         `json:"badge_urls"`           // null while the badge is disabled
-	ConfigVersion       int64                  `json:"config_version"`       // the ETag's value
-	OwnerNode           string                 `json:"owner_node,omitempty"` // in a cluster
+	LastPing            apiTime                              `json:"last_ping"`
+	LastStart           apiTime                              `json:"last_start"`
+	LastDurationSeconds *float64                             `json:"last_duration_seconds"`
+	NextDeadline        apiTime                              `json:"next_deadline"`
+	NPings              int64                                `json:"n_pings"`
+	FailureCount        int32                                `json:"failure_count"`
+	LastReason          string                               `json:"last_reason"`
+	PingURL             string                               `json:"ping_url"`
+	HCPingURL           string                               `json:"hc_ping_url"`
+	Channels            map[messages.ChannelKind]channelJSON `json:"channels"`
+	BadgeEnabled        bool                                 `json:"badge_enabled"`
+	BadgeURLs           *badgeURLsJSON                       `json:"badge_urls"`           // null while the badge is disabled
+	ConfigVersion       int64                                `json:"config_version"`       // the ETag's value
+	OwnerNode           string                               `json:"owner_node,omitempty"` // in a cluster
 }
 
 // channelJSON is one integration's public face: never its secrets. configured says that
@@ -83,7 +83,7 @@ type channelJSON struct {
 
 // apiChannels are the channels (docs/api.md#channels; channelSpecs describes each): every one always
 // appears in a check's channels object, configured or not, and no other name does.
-var apiChannels = []string{
+var apiChannels = []messages.ChannelKind{
 	messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord,
 	messages.ChannelWebhook, messages.ChannelEmail,
 }
@@ -134,7 +134,7 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 		LastReason:             c.LastReason,
 		PingURL:                base + "/p/" + url.PathEscape(u.Slug) + "/" + url.PathEscape(c.Slug),
 		HCPingURL:              base + "/ping/" + url.PathEscape(c.UUID),
-		Channels:               make(map[string]channelJSON, len(apiChannels)),
+		Channels:               make(map[messages.ChannelKind]channelJSON, len(apiChannels)),
 		ConfigVersion:          c.ConfigVersion,
 		BadgeEnabled:           c.BadgeID != "",
 	}

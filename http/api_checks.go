@@ -278,18 +278,18 @@ func (s *Server) slugCheck(w http.ResponseWriter, r *http.Request, a apiArgs) er
 
 // pingJSON is one row of a check's ping log.
 type pingJSON struct {
-	N          int64   `json:"n"`
-	At         apiTime `json:"at"`
-	Kind       string  `json:"kind"`
-	ExitStatus *int32  `json:"exit_status"`
-	RID        *string `json:"rid"`
-	Method     string  `json:"method"`
-	RemoteIP   string  `json:"remote_ip"`
-	UserAgent  string  `json:"user_agent"`
-	BodySize   int64   `json:"body_size"`
-	BodyURL    *string `json:"body_url"` // path of the raw body, when there is one
-	RequestID  string  `json:"request_id"`
-	Reason     *string `json:"reason"` // why it counted as a failure (content rule)
+	N          int64                `json:"n"`
+	At         apiTime              `json:"at"`
+	Kind       messages.PingLogKind `json:"kind"`
+	ExitStatus *int32               `json:"exit_status"`
+	RID        *string              `json:"rid"`
+	Method     string               `json:"method"`
+	RemoteIP   string               `json:"remote_ip"`
+	UserAgent  string               `json:"user_agent"`
+	BodySize   int64                `json:"body_size"`
+	BodyURL    *string              `json:"body_url"` // path of the raw body, when there is one
+	RequestID  string               `json:"request_id"`
+	Reason     *string              `json:"reason"` // why it counted as a failure (content rule)
 	// ForwardedProto is the X-Forwarded-Proto of a trusted proxy (--trust-proxy), else null.
 	ForwardedProto *string `json:"forwarded_proto"`
 }
@@ -369,12 +369,12 @@ func (s *Server) pingBody(w http.ResponseWriter, r *http.Request, a apiArgs) err
 
 // flipJSON is one recorded status change.
 type flipJSON struct {
-	ID     string  `json:"id"`
-	At     apiTime `json:"at"`
-	From   string  `json:"from"`
-	To     string  `json:"to"`
-	Reason string  `json:"reason"`
-	Node   string  `json:"node"`
+	ID     string               `json:"id"`
+	At     apiTime              `json:"at"`
+	From   messages.CheckStatus `json:"from"`
+	To     messages.CheckStatus `json:"to"`
+	Reason string               `json:"reason"`
+	Node   string               `json:"node"`
 }
 
 // listFlips: GET /api/v1/checks/{id}/flips?limit= → {"flips": [...]}, newest first.
@@ -400,15 +400,15 @@ func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) er
 
 // deliveryJSON is one alert delivery: never its destination or payload.
 type deliveryJSON struct {
-	ID            int64   `json:"id"`
-	Kind          string  `json:"kind"`
-	Channel       string  `json:"channel"`
-	Status        string  `json:"status"`
-	Attempts      int32   `json:"attempts"`
-	LastError     *string `json:"last_error"`
-	CreatedAt     apiTime `json:"created_at"`
-	DeliveredAt   apiTime `json:"delivered_at"`
-	NextAttemptAt apiTime `json:"next_attempt_at"`
+	ID            int64                `json:"id"`
+	Kind          string               `json:"kind"`
+	Channel       messages.ChannelKind `json:"channel"`
+	Status        string               `json:"status"`
+	Attempts      int32                `json:"attempts"`
+	LastError     *string              `json:"last_error"`
+	CreatedAt     apiTime              `json:"created_at"`
+	DeliveredAt   apiTime              `json:"delivered_at"`
+	NextAttemptAt apiTime              `json:"next_attempt_at"`
 }
 
 // listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → {"deliveries": [...]}, newest

@@ -4,16 +4,18 @@ import (
 	"encoding/base64"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // contentJSON is the last ping of a check with its body (GET /api/v1/checks/{id}/content):
 // the original's "last content captured". Every field is null before the first ping.
 type contentJSON struct {
-	N        *int64  `json:"n"`
-	At       apiTime `json:"at"`
-	Kind     *string `json:"kind"`
-	Reason   *string `json:"reason"`    // why the ping counted as a failure
-	BodySize int64   `json:"body_size"` // bytes stored (the body limit truncates)
+	N        *int64                `json:"n"`
+	At       apiTime               `json:"at"`
+	Kind     *messages.PingLogKind `json:"kind"`
+	Reason   *string               `json:"reason"`    // why the ping counted as a failure
+	BodySize int64                 `json:"body_size"` // bytes stored (the body limit truncates)
 	// Encoding is "text" when the body is UTF-8 (content is the text) and "base64"
 	// otherwise (content holds its bytes in base64); null when there is no ping.
 	Encoding *string `json:"encoding"`

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // checkOp names the handler of a route under /api/v1/checks/.
@@ -43,11 +45,11 @@ const (
 // checkRoute is the dispatcher's verdict on one request under /api/v1/checks/.
 type checkRoute struct {
 	op      checkOp
-	pattern string // the route pattern, for metrics ("" unless matched)
-	checkID int64  // {id}, when the pattern has one
-	n       int64  // {n}, when the pattern has one
-	channel string // {channel}, when the pattern has one: one of apiChannels
-	status  int    // 0 = matched; 404 = no such path; 405 = path known, method not (see allow)
+	pattern string               // the route pattern, for metrics ("" unless matched)
+	checkID int64                // {id}, when the pattern has one
+	n       int64                // {n}, when the pattern has one
+	channel messages.ChannelKind // {channel}, when the pattern has one: one of apiChannels
+	status  int                  // 0 = matched; 404 = no such path; 405 = path known, method not (see allow)
 	allow   []string
 }
 
@@ -112,15 +114,15 @@ next:
 		}
 		var (
 			id, n   int64
-			channel string
+			channel messages.ChannelKind
 		)
 		for i, want := range rt.shape {
 			switch want {
 			case segChannel:
-				if !slices.Contains(apiChannels, segs[i]) {
+				channel = messages.ChannelKind(segs[i])
+				if !slices.Contains(apiChannels, channel) {
 					continue next
 				}
-				channel = segs[i]
 			case segID, segN:
 				v, ok := parseID(segs[i])
 				if !ok {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 func TestMatchCheckRoute(t *testing.T) {
@@ -16,7 +18,7 @@ func TestMatchCheckRoute(t *testing.T) {
 		op           checkOp
 		pattern      string
 		id, n        int64
-		channel      string
+		channel      messages.ChannelKind
 		status       int
 		allow        []string
 	}{

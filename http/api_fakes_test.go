@@ -636,10 +636,10 @@ func (c *apiChecks) Creations() []int64 {
 	return slices.Clone(c.created)
 }
 
-func (c *apiChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error {
+func (c *apiChecks) SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keepConfig bool) error {
 	c.record("set_channel %d %d %s enabled=%v config=%v keep=%v", userID, checkID, channel, enabled, configEnc != nil, keepConfig)
 	if c.SetChannelFn != nil {
-		return c.SetChannelFn(ctx, userID, checkID, channel, enabled, configEnc, keepConfig)
+		return c.SetChannelFn(ctx, userID, checkID, string(channel), enabled, configEnc, keepConfig)
 	}
 	return c.apply(userID, checkID, func(ck *messages.Check) error {
 		chans := c.store.channels[checkID]

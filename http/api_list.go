@@ -32,8 +32,8 @@ type listParams struct {
 	sortBy string
 	dir    string // asc | desc
 	tags   []string
-	search string // q: a part of the name
-	status string // one of persistence.ListStatuses, or ""
+	search string               // q: a part of the name
+	status messages.CheckStatus // one of persistence.ListStatuses, or ""
 	cursor *cursor
 }
 
@@ -76,8 +76,12 @@ func parseListParams(q url.Values) (listParams, error) {
 	if utf8.RuneCountInString(p.search) > maxSearchRunes {
 		return p, invalid("q: at most %d characters", maxSearchRunes)
 	}
-	if p.status = q.Get("status"); p.status != "" && !slices.Contains(persistence.ListStatuses, p.status) {
-		return p, invalid("status must be one of %s", strings.Join(persistence.ListStatuses, ", "))
+	if p.status = messages.CheckStatus(q.Get("status")); p.status != "" && !slices.Contains(persistence.ListStatuses, p.status) {
+		names := make([]string, len(persistence.ListStatuses))
+		for i, s := range persistence.ListStatuses {
+			names[i] = string(s)
+		}
+		return p, invalid("status must be one of %s", strings.Join(names, ", "))
 	}
 	if q.Has("cursor") && q.Get("cursor") != "" {
 		c, err := decodeCursor(q.Get("cursor"), p.sortBy, p.dir)

@@ -235,7 +235,7 @@ func TestTagBadgeIsTheWorstCheck(t *testing.T) {
 		BadgeKey string `json:"badge_key"`
 	}
 	apiJSON(t, e.do("GET", "/api/v1/user/badge-key", u.Key, nil), &key)
-	set := func(id int64, status string, late bool) {
+	set := func(id int64, status messages.CheckStatus, late bool) {
 		e.store.setCheck(id, func(c *messages.Check) {
 			c.Status = status
 			if late {
@@ -253,7 +253,7 @@ func TestTagBadgeIsTheWorstCheck(t *testing.T) {
 		return j["status"].(string)
 	}
 	steps := []struct {
-		a, b       string
+		a, b       messages.CheckStatus
 		aLate, bLt bool
 		want       string
 	}{

@@ -51,7 +51,7 @@ type Checks interface {
 	Delete(ctx context.Context, userID, checkID int64, ifMatch []int64) error
 	// SetChannel stores a channel's settings: configEnc is a messages.ChannelConfig in JSON
 	// sealed under the key ring with keyring.ChannelAD; keepConfig only changes enabled.
-	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
+	SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keepConfig bool) error
 	// Created tells the owner of a check the API just created that it exists (a hint that
 	// cannot fail: the owner counts the check in its ttr_checks gauge).
 	Created(checkID int64)

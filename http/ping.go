@@ -21,8 +21,8 @@ import (
 
 	"github.com/ttr-rip/ttr/http/limit"
 	"github.com/ttr-rip/ttr/http/pingpath"
-	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
 // HeaderPingBodyLimit tells a pinging client how many body bytes are kept (docs/api.md#ping-api).

@@ -227,11 +227,11 @@ func (f *fakePingChecks) Delete(context.Context, int64, int64, []int64) error {
 
 func (f *fakePingChecks) Created(int64) {}
 
-func (f *fakePingChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error {
+func (f *fakePingChecks) SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keepConfig bool) error {
 	if f.SetChannelFunc == nil {
 		return errors.New("fakePingChecks: SetChannel not set")
 	}
-	return f.SetChannelFunc(ctx, userID, checkID, channel, enabled, configEnc, keepConfig)
+	return f.SetChannelFunc(ctx, userID, checkID, string(channel), enabled, configEnc, keepConfig)
 }
 
 // pingClock is an injected clock tests move by hand.

@@ -43,17 +43,17 @@ func BenchmarkStatusPageData(b *testing.B) {
 	start := now.Add(-days * 24 * time.Hour).Truncate(24 * time.Hour)
 	var times []struct {
 		at time.Duration
-		to string
+		to messages.CheckStatus
 	}
 	times = append(times, struct {
 		at time.Duration
-		to string
+		to messages.CheckStatus
 	}{0, messages.StatusUp})
 	for d := range days {
 		base := time.Duration(d) * 24 * time.Hour
 		for _, f := range []struct {
 			at time.Duration
-			to string
+			to messages.CheckStatus
 		}{{base + 3*time.Hour, messages.StatusDown}, {base + 3*time.Hour + 20*time.Minute, messages.StatusUp},
 			{base + 15*time.Hour, messages.StatusDown}, {base + 16*time.Hour, messages.StatusUp}} {
 			times = append(times, f)

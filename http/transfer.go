@@ -179,12 +179,12 @@ func (t *Transfer) exportDoc(ctx context.Context, u messages.User, sealer *trans
 			if sealer != nil && e.Configured {
 				cfg, err := openChannel(ctx, t.d.Ring, t.log, apiArgs{user: u, checkID: c.ID}, ch)
 				if err == nil {
-					if e.Settings, err = sealer.SealChannel(c.Slug, ch.Name, cfg); err != nil {
+					if e.Settings, err = sealer.SealChannel(c.Slug, string(ch.Name), cfg); err != nil {
 						return transfer.Document{}, err
 					}
 				}
 			}
-			x.Channels[ch.Name] = e
+			x.Channels[string(ch.Name)] = e
 		}
 		b, err := json.Marshal(x)
 		if err != nil {
@@ -213,7 +213,7 @@ type importItem struct {
 	paused *bool
 	// channels are the settings to apply, by channel name; a nil config means the source
 	// had the channel configured but carries no settings for it.
-	channels map[string]importChannel
+	channels map[messages.ChannelKind]importChannel
 	notes    []string
 	err      error // the item could not be read
 }
@@ -450,7 +450,7 @@ func sameConfig(a, b messages.CheckConfig) bool {
 // stored check; a dry run's new check is not). Problems are notes, not failures of the
 // check: it was imported, and the note says which channel to set up.
 func (t *Transfer) importChannels(ctx context.Context, u messages.User, c messages.Check, exists bool,
-	chans map[string]importChannel, dryRun bool) (changed bool, notes []string) {
+	chans map[messages.ChannelKind]importChannel, dryRun bool) (changed bool, notes []string) {
 	if len(chans) == 0 {
 		return false, nil
 	}
@@ -468,7 +468,7 @@ func (t *Transfer) importChannels(ctx context.Context, u messages.User, c messag
 		}
 		spec, _ := channelSpecOf(name)
 		if in.config == nil {
-			notes = append(notes, name+": the source has no settings for it; set it up here")
+			notes = append(notes, string(name)+": the source has no settings for it; set it up here")
 			continue
 		}
 		cfg, err := cleanChannel(spec, *in.config)
@@ -476,7 +476,7 @@ func (t *Transfer) importChannels(ctx context.Context, u messages.User, c messag
 			err = channelUsable(t.cfg, spec, channelPlan{enabled: in.enabled, config: &cfg})
 		}
 		if err != nil {
-			notes = append(notes, name+": "+messages.MessageOf(err))
+			notes = append(notes, string(name)+": "+messages.MessageOf(err))
 			continue
 		}
 		a := apiArgs{user: u, checkID: c.ID, channel: name}
@@ -495,7 +495,7 @@ func (t *Transfer) importChannels(ctx context.Context, u messages.User, c messag
 		}
 		if err != nil {
 			t.log.WarnContext(ctx, "import a channel", "request_id", RequestIDFrom(ctx), "check_id", c.ID, "channel", name, "err", err)
-			notes = append(notes, name+": not set: "+messages.MessageOf(err))
+			notes = append(notes, string(name)+": not set: "+messages.MessageOf(err))
 		}
 	}
 	return changed, notes
@@ -568,9 +568,9 @@ func docItem(raw json.RawMessage, sealed bool, sealer *transfer.Sealer) importIt
 		if err := dec.Decode(&chans); err != nil {
 			return fail(invalid("channels: %s", messages.MessageOf(jsonError(err))))
 		}
-		it.channels = map[string]importChannel{}
+		it.channels = map[messages.ChannelKind]importChannel{}
 		for name, ch := range chans {
-			if !slices.Contains(apiChannels, name) {
+			if !slices.Contains(apiChannels, messages.ChannelKind(name)) {
 				return fail(invalid("channels: unknown channel %q", truncateRunes(name, 32)))
 			}
 			in := importChannel{enabled: ch.Enabled}
@@ -589,7 +589,7 @@ func docItem(raw json.RawMessage, sealed bool, sealer *transfer.Sealer) importIt
 			case !ch.Configured:
 				continue // neither settings nor configured: nothing to set up
 			}
-			it.channels[name] = in
+			it.channels[messages.ChannelKind(name)] = in
 		}
 	}
 	edit, err := checkEditFrom(body)

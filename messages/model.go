@@ -2,24 +2,32 @@ package messages
 
 import "time"
 
+// CheckStatus is a check's stored status. Stores, protobuf and JSON carry it as its string;
+// convert at those boundaries.
+type CheckStatus string
+
 // Check statuses as stored. "late" and "started" are derived for display.
 const (
-	StatusNew    = "new"
-	StatusUp     = "up"
-	StatusDown   = "down"
-	StatusPaused = "paused"
+	StatusNew    CheckStatus = "new"
+	StatusUp     CheckStatus = "up"
+	StatusDown   CheckStatus = "down"
+	StatusPaused CheckStatus = "paused"
 )
+
+// PingLogKind is what a ping reported, as stored in the ping log (the protobuf PingKind is
+// what the edge sends; PingKind.Logged converts).
+type PingLogKind string
 
 // Ping kinds as stored in the ping log.
 const (
-	KindSuccess = "success"
-	KindStart   = "start"
-	KindFail    = "fail"
-	KindLog     = "log"
+	KindSuccess PingLogKind = "success"
+	KindStart   PingLogKind = "start"
+	KindFail    PingLogKind = "fail"
+	KindLog     PingLogKind = "log"
 	// KindIgnored is a ping the check's options set aside (a method it does not take, no
 	// keyword matched, a pause only a person may end): logged with its reason, it changes
 	// nothing. "ign" is healthchecks.io's name for it.
-	KindIgnored = "ign"
+	KindIgnored PingLogKind = "ign"
 )
 
 // Values of PingFilter.Methods.
@@ -28,13 +36,16 @@ const (
 	MethodsPOST = "POST" // other methods' pings are ignored
 )
 
+// ChannelKind names an integration of a check (a channel's name, an outbox row's channel).
+type ChannelKind string
+
 // Channel names.
 const (
-	ChannelWebhook  = "webhook"
-	ChannelTelegram = "telegram"
-	ChannelSlack    = "slack"
-	ChannelDiscord  = "discord"
-	ChannelEmail    = "email"
+	ChannelWebhook  ChannelKind = "webhook"
+	ChannelTelegram ChannelKind = "telegram"
+	ChannelSlack    ChannelKind = "slack"
+	ChannelDiscord  ChannelKind = "discord"
+	ChannelEmail    ChannelKind = "email"
 )
 
 // User is an account. Times are UTC; a zero time.Time means "none" throughout this package.
@@ -106,9 +117,9 @@ type PingFilter struct {
 
 // CheckState is what the check actor owns and persists with every write.
 type CheckState struct {
-	Status       string
+	Status       CheckStatus
 	LastPing     time.Time
-	LastPingKind string
+	LastPingKind PingLogKind
 	LastStart    time.Time // set while a run is in progress
 	LastStartRID string
 	LastDuration time.Duration // -1 = none
@@ -129,7 +140,7 @@ type CheckState struct {
 	FlapHistory    []time.Time // times of the status changes within the flap window, oldest first
 	FlapSince      time.Time   // start of the current suppression (names its flap-start/flap-end keys)
 	SuppressUntil  time.Time   // alerts are held until then; zero = not suppressed
-	LastSentStatus string      // the status the latest up/down alert reported ("" = none yet)
+	LastSentStatus CheckStatus // the status the latest up/down alert reported ("" = none yet)
 }
 
 // Check is a check row: identity, configuration and state.
@@ -159,7 +170,7 @@ type PingRecord struct {
 	CheckID    int64
 	N          int64 // per-check sequence, 1-based
 	At         time.Time
-	Kind       string
+	Kind       PingLogKind
 	ExitStatus int32 // -1 = none
 	RID        string
 	Method     string
@@ -179,8 +190,8 @@ type Flip struct {
 	ID      string // "<check id>.<seq>"
 	CheckID int64
 	At      time.Time
-	From    string
-	To      string
+	From    CheckStatus
+	To      CheckStatus
 	Reason  string
 	Node    string
 }
@@ -209,7 +220,7 @@ type OutboxRow struct {
 	UserID         int64
 	CheckID        int64
 	Kind           string
-	Channel        string
+	Channel        ChannelKind
 	DestHash       string // destination identity (keyed hash), names its notifier
 	DestEnc        []byte // the destination as configured when written, sealed
 	Payload        []byte // JSON message
@@ -228,7 +239,7 @@ type OutboxRow struct {
 type Channel struct {
 	CheckID     int64
 	UserID      int64
-	Name        string // webhook | telegram | …
+	Name        ChannelKind
 	Enabled     bool
 	ConfigEnc   []byte // ChannelConfig JSON, sealed; nil = not configured
 	LastStatus  string // "" | ok | error
@@ -259,8 +270,23 @@ type RateState struct {
 // Delivery status written back to a channel after a send.
 type ChannelStatus struct {
 	CheckID int64
-	Channel string
+	Channel ChannelKind
 	Status  string
 	Message string
 	At      time.Time
+}
+
+// Logged is the ping log's kind for a ping the edge sent as k: an unspecified kind is a
+// success, as a bare ping URL is.
+func (k PingKind) Logged() PingLogKind {
+	switch k {
+	case PingKind_PING_KIND_START:
+		return KindStart
+	case PingKind_PING_KIND_FAIL:
+		return KindFail
+	case PingKind_PING_KIND_LOG:
+		return KindLog
+	default:
+		return KindSuccess
+	}
 }

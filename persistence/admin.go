@@ -3,6 +3,8 @@ package persistence
 import (
 	"context"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // AdminStore holds operator accounts and what their sign-ins leave behind: the allow-list of
@@ -160,7 +162,7 @@ type CheckSummary struct {
 	UserSlug string
 	Slug     string
 	Name     string
-	Status   string
+	Status   messages.CheckStatus
 	LastPing time.Time
 }
 

@@ -16,7 +16,7 @@ type Destination struct {
 	ID        int64  // row id (keyset order for Reseal)
 	Code      string // the public id: a random UUID
 	UserID    int64
-	Kind      string // a channel name: telegram | slack | discord | webhook | email
+	Kind      messages.ChannelKind
 	ConfigEnc []byte // messages.ChannelConfig JSON, sealed
 	CreatedAt time.Time
 }

@@ -55,6 +55,6 @@ type UptimeMark struct {
 	CheckID     int64
 	T           time.Time
 	At          time.Time
-	Status      string
+	Status      messages.CheckStatus
 	Up, Tracked time.Duration
 }

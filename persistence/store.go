@@ -209,7 +209,7 @@ const (
 // CheckEntry is one check as ForEachCheck reads it.
 type CheckEntry struct {
 	CheckID int64
-	Status  string
+	Status  messages.CheckStatus
 	WakeAt  time.Time // zero = no wake-up (new, paused)
 }
 
@@ -246,17 +246,17 @@ type ListQuery struct {
 	Search string
 	// Status, when set, keeps the checks in one status: new, up, down or paused (stored), or
 	// late (up, past the expected time at Now but within grace; up includes late).
-	Status string
+	Status messages.CheckStatus
 	Now    time.Time // the time late is judged at
 	After  *Key
 	Limit  int
 }
 
 // Statuses a ListQuery can filter on.
-var ListStatuses = []string{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused, StatusLate}
+var ListStatuses = []messages.CheckStatus{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused, StatusLate}
 
 // StatusLate is the derived status of an up check past its expected time, within its grace.
-const StatusLate = "late"
+const StatusLate messages.CheckStatus = "late"
 
 // Key is a position in a keyset order: the sort column's value and the id.
 type Key struct {
@@ -267,7 +267,7 @@ type Key struct {
 
 // StatusRank orders stored statuses failing first: down, up, new, paused. Unknown statuses
 // sort last.
-func StatusRank(status string) int64 {
+func StatusRank(status messages.CheckStatus) int64 {
 	switch status {
 	case messages.StatusDown:
 		return 0
@@ -288,7 +288,7 @@ const statusDeadlineBits = 50
 // StatusKey is a check's position in the status order as one integer: the status rank in
 // the high bits, then the next deadline (NULL after every time), so that one keyset column
 // orders by rank, then deadline, then id. The stores compute the same value in SQL.
-func StatusKey(status string, nextDeadline time.Time) int64 {
+func StatusKey(status messages.CheckStatus, nextDeadline time.Time) int64 {
 	d := int64(1)<<statusDeadlineBits - 1
 	if !nextDeadline.IsZero() {
 		d = min(max(nextDeadline.UnixMilli(), 0), d)

@@ -4,8 +4,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/backoff"
 )
 
 // Outcome is what a send taught the bucket.

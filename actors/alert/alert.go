@@ -14,15 +14,15 @@ import (
 
 // Payload is the webhook JSON (docs/api.md#alert-payload).
 type Payload struct {
-	CheckID        int64  `json:"check_id"`
-	CheckUUID      string `json:"check_uuid"`
-	CheckName      string `json:"check_name"`
-	Kind           string `json:"kind"`
-	Status         string `json:"status"`
-	PreviousStatus string `json:"previous_status"`
-	Reason         string `json:"reason"`
-	Message        string `json:"message"`
-	Timestamp      string `json:"timestamp"`
+	CheckID        int64                `json:"check_id"`
+	CheckUUID      string               `json:"check_uuid"`
+	CheckName      string               `json:"check_name"`
+	Kind           string               `json:"kind"`
+	Status         messages.CheckStatus `json:"status"`
+	PreviousStatus messages.CheckStatus `json:"previous_status"`
+	Reason         string               `json:"reason"`
+	Message        string               `json:"message"`
+	Timestamp      string               `json:"timestamp"`
 }
 
 // Input describes one alert.
@@ -33,7 +33,7 @@ type Input struct {
 	// Kind is messages.AlertDown, AlertUp, AlertRealert, AlertFlapping, AlertFlapEnd or
 	// AlertTest.
 	Kind         string
-	From, To     string // To is the status a flap-end notice reports
+	From, To     messages.CheckStatus // To is the status a flap-end notice reports
 	Reason       string
 	LastDuration time.Duration // -1 = unknown
 	At           time.Time
@@ -92,11 +92,11 @@ func displayName(in Input) string {
 	return in.CheckUUID
 }
 
-func statusText(s string) string {
+func statusText(s messages.CheckStatus) string {
 	if s == "" {
 		return "unknown"
 	}
-	return s
+	return string(s)
 }
 
 func reasonText(r string) string {

@@ -19,15 +19,15 @@ import (
 //   - email: the recipient's address (one SMTP server per deployment), without its display
 //     name and with the domain in lower case, so "Ops <ops@Example.com>" and
 //     "ops@example.com" are one destination.
-func Destination(channel string, cfg messages.ChannelConfig) string {
+func Destination(channel messages.ChannelKind, cfg messages.ChannelConfig) string {
 	switch channel {
 	case messages.ChannelTelegram:
 		// Length-prefixed: no token and chat id pair can read as another.
-		return channel + "\x00" + strconv.Itoa(len(cfg.BotToken)) + ":" + cfg.BotToken + "\x00" + cfg.ChatID
+		return string(channel) + "\x00" + strconv.Itoa(len(cfg.BotToken)) + ":" + cfg.BotToken + "\x00" + cfg.ChatID
 	case messages.ChannelEmail:
-		return channel + "\x00" + emailIdentity(cfg.EmailTo)
+		return string(channel) + "\x00" + emailIdentity(cfg.EmailTo)
 	default:
-		return channel + "\x00" + cfg.URL
+		return string(channel) + "\x00" + cfg.URL
 	}
 }
 
@@ -50,13 +50,13 @@ func emailIdentity(to string) string {
 
 // DestinationHash names a destination's notifier without revealing it: a keyed hash, so an
 // outbox row or a log line does not leak the URL, token or address.
-func DestinationHash(ring *keyring.Ring, channel string, cfg messages.ChannelConfig) string {
+func DestinationHash(ring *keyring.Ring, channel messages.ChannelKind, cfg messages.ChannelConfig) string {
 	return hex.EncodeToString(ring.Index("destination", []byte(Destination(channel, cfg)))[:16])
 }
 
 // PreviousDestinationHash is DestinationHash under the previous TTR_SECRET_KEY, "" when none
 // is configured: `ttrd secrets rotate` moves outbox rows and rate state from it to the new one.
-func PreviousDestinationHash(ring *keyring.Ring, channel string, cfg messages.ChannelConfig) string {
+func PreviousDestinationHash(ring *keyring.Ring, channel messages.ChannelKind, cfg messages.ChannelConfig) string {
 	idx := ring.PreviousIndex("destination", []byte(Destination(channel, cfg)))
 	if idx == nil {
 		return ""

@@ -26,7 +26,7 @@ func TestDestinationHash(t *testing.T) {
 	url := func(u string) messages.ChannelConfig { return messages.ChannelConfig{URL: u} }
 	email := func(to string) messages.ChannelConfig { return messages.ChannelConfig{EmailTo: to} }
 	type side struct {
-		channel string
+		channel messages.ChannelKind
 		cfg     messages.ChannelConfig
 	}
 	tests := []struct {

@@ -17,13 +17,13 @@ const (
 )
 
 // counts reads the four gauges as a registry would expose them.
-func counts(t *testing.T, c *census.Checks) map[string]int {
+func counts(t *testing.T, c *census.Checks) map[messages.CheckStatus]int {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	if err := census.Register(reg, c, census.NewOutbox()); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
+	out := map[messages.CheckStatus]int{}
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func counts(t *testing.T, c *census.Checks) map[string]int {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			out[m.GetLabel()[0].GetValue()] = int(m.GetGauge().GetValue())
+			out[messages.CheckStatus(m.GetLabel()[0].GetValue())] = int(m.GetGauge().GetValue())
 		}
 	}
 	if len(out) != 4 {
@@ -47,53 +47,53 @@ func TestChecks(t *testing.T) {
 	tests := []struct {
 		name string
 		run  func(c *census.Checks)
-		want map[string]int
+		want map[messages.CheckStatus]int
 	}{
-		{"empty", func(*census.Checks) {}, map[string]int{}},
+		{"empty", func(*census.Checks) {}, map[messages.CheckStatus]int{}},
 		{"set moves a check between statuses", func(c *census.Checks) {
 			c.Set(1, fresh)
 			c.Set(3, fresh)
 			c.Set(1, up)
 			c.Set(1, down)
 			c.Set(3, paused)
-		}, map[string]int{down: 1, paused: 1}},
+		}, map[messages.CheckStatus]int{down: 1, paused: 1}},
 		{"a repeated report counts once", func(c *census.Checks) {
 			c.Set(1, up)
 			c.Set(1, up)
-		}, map[string]int{up: 1}},
+		}, map[messages.CheckStatus]int{up: 1}},
 		{"a report for a check owned elsewhere is ignored", func(c *census.Checks) {
 			c.Set(2, up)
-		}, map[string]int{}},
+		}, map[messages.CheckStatus]int{}},
 		{"remove, twice", func(c *census.Checks) {
 			c.Set(1, up)
 			c.Set(3, up)
 			c.Remove(1)
 			c.Remove(1)
-		}, map[string]int{up: 1}},
+		}, map[messages.CheckStatus]int{up: 1}},
 		{"an unknown status stops counting the check", func(c *census.Checks) {
 			c.Set(1, up)
 			c.Set(1, "sleeping")
-		}, map[string]int{}},
+		}, map[messages.CheckStatus]int{}},
 		{"seed fills what no actor reported", func(c *census.Checks) {
 			c.BeginSeed()
 			c.Seed(1, up)
 			c.Seed(3, fresh)
 			c.Seed(5, "sleeping")
 			c.EndSeed()
-		}, map[string]int{up: 1, fresh: 1}},
+		}, map[messages.CheckStatus]int{up: 1, fresh: 1}},
 		{"an actor's report wins over a pass that read the store before it", func(c *census.Checks) {
 			c.BeginSeed()
 			c.Set(1, down)
 			c.Seed(1, up)
 			c.EndSeed()
-		}, map[string]int{down: 1}},
+		}, map[messages.CheckStatus]int{down: 1}},
 		{"a check deleted during a pass is not brought back by it", func(c *census.Checks) {
 			c.Set(1, up)
 			c.BeginSeed()
 			c.Remove(1)
 			c.Seed(1, up)
 			c.EndSeed()
-		}, map[string]int{}},
+		}, map[messages.CheckStatus]int{}},
 		{"after the pass, a re-created id counts again", func(c *census.Checks) {
 			c.BeginSeed()
 			c.Remove(1)
@@ -101,7 +101,7 @@ func TestChecks(t *testing.T) {
 			c.BeginSeed()
 			c.Seed(1, fresh)
 			c.EndSeed()
-		}, map[string]int{fresh: 1}},
+		}, map[messages.CheckStatus]int{fresh: 1}},
 		{"handover drops what moved away", func(c *census.Checks) {
 			c.Set(1, up)
 			c.Set(3, down)
@@ -109,7 +109,7 @@ func TestChecks(t *testing.T) {
 			if n := c.RemoveIf(func(id int64) bool { return id != 3 }); n != 2 {
 				panic("RemoveIf dropped a wrong number")
 			}
-		}, map[string]int{down: 1}},
+		}, map[messages.CheckStatus]int{down: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

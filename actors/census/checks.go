@@ -9,11 +9,11 @@ import (
 )
 
 // Statuses are the stored check statuses ttr_checks reports, in label order.
-var Statuses = [...]string{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused}
+var Statuses = [...]messages.CheckStatus{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused}
 
 // statusCode is a status's index in Statuses; an unknown status (a newer release's) is
 // counted nowhere rather than under a wrong label.
-func statusCode(s string) (uint8, bool) {
+func statusCode(s messages.CheckStatus) (uint8, bool) {
 	for i, name := range Statuses {
 		if name == s {
 			return uint8(i), true
@@ -51,7 +51,7 @@ func NewChecks(owns func(id int64) bool) *Checks {
 }
 
 // Set records id's committed status: the owner's word, which replaces what was counted.
-func (c *Checks) Set(id int64, status string) {
+func (c *Checks) Set(id int64, status messages.CheckStatus) {
 	if c == nil {
 		return
 	}
@@ -134,7 +134,7 @@ func (c *Checks) BeginSeed() {
 // Seed counts id with the status a pass read from the store, unless an actor reported it
 // already (its report is newer) or it was removed since the pass began. The caller has
 // checked that this node owns id.
-func (c *Checks) Seed(id int64, status string) {
+func (c *Checks) Seed(id int64, status messages.CheckStatus) {
 	if c == nil {
 		return
 	}
@@ -166,7 +166,7 @@ func (c *Checks) EndSeed() {
 }
 
 // Count returns how many checks are counted with status.
-func (c *Checks) Count(status string) int {
+func (c *Checks) Count(status messages.CheckStatus) int {
 	if c == nil {
 		return 0
 	}
@@ -202,6 +202,6 @@ func (c *Checks) Collect(ch chan<- prometheus.Metric) {
 	n := c.n
 	c.mu.Unlock()
 	for i, s := range Statuses {
-		ch <- prometheus.MustNewConstMetric(checksDesc, prometheus.GaugeValue, float64(n[i]), s)
+		ch <- prometheus.MustNewConstMetric(checksDesc, prometheus.GaugeValue, float64(n[i]), string(s))
 	}
 }

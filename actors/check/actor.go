@@ -187,7 +187,7 @@ type checkActor struct {
 	traffic bool
 	// counted is the status last reported to Deps.Census, by the write countedSeq (0: by
 	// the load): a write's outcome that arrives after a later one's does not undo it.
-	counted    string
+	counted    messages.CheckStatus
 	countedSeq uint64
 }
 
@@ -207,7 +207,7 @@ type pendingWrite struct {
 	// deadline is the missed deadline whose flip this write records (zero for other writes).
 	deadline time.Time
 	// status is the check's status once the write commits.
-	status string
+	status messages.CheckStatus
 }
 
 // writeDone carries a write's outcome from the batcher back into the actor.
@@ -356,7 +356,7 @@ func (a *checkActor) onPing(ctx actor.Context, env *messages.Envelope, sender *a
 			return
 		}
 	}
-	in := checklogic.PingInput{Kind: pingKind(p.Kind), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query,
+	in := checklogic.PingInput{Kind: p.Kind.Logged(), ExitStatus: p.ExitStatus, RID: p.Rid, Body: p.Body, Query: p.Query,
 		Method: p.Method, Rule: contentrule.Options{Limit: a.d.RuleSubjectLimit, Meter: a.d.RuleBudget.For(a.chk.UserID)}}
 	eff := checklogic.OnPing(a.cfg, a.chk.CheckState, in, now)
 	reason := eff.Reason
@@ -546,8 +546,8 @@ func (a *checkActor) onSetChannel(ctx actor.Context, env *messages.Envelope, sen
 		respond(ctx, sender, notFound())
 		return
 	}
-	ch := messages.Channel{CheckID: a.id, UserID: a.chk.UserID, Name: m.Channel, Enabled: m.Enabled, ConfigEnc: m.ConfigEnc}
-	i := slices.IndexFunc(a.channels, func(c messages.Channel) bool { return c.Name == m.Channel })
+	ch := messages.Channel{CheckID: a.id, UserID: a.chk.UserID, Name: messages.ChannelKind(m.Channel), Enabled: m.Enabled, ConfigEnc: m.ConfigEnc}
+	i := slices.IndexFunc(a.channels, func(c messages.Channel) bool { return c.Name == ch.Name })
 	if i >= 0 {
 		if m.KeepConfig {
 			ch.ConfigEnc = a.channels[i].ConfigEnc
@@ -750,7 +750,7 @@ func (a *checkActor) outbox(eff checklogic.Effects, now time.Time) []messages.Ou
 }
 
 func (a *checkActor) destination(ch messages.Channel, key string) (hash string, sealed []byte) {
-	plain, err := a.d.Ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.chk.UserID, a.id, ch.Name))
+	plain, err := a.d.Ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.chk.UserID, a.id, string(ch.Name)))
 	var cfg messages.ChannelConfig
 	if err == nil {
 		err = jsonUnmarshal(plain, &cfg)
@@ -762,22 +762,9 @@ func (a *checkActor) destination(ch messages.Channel, key string) (hash string, 
 		// The row is still written, with no destination: its notifier fails it and the
 		// channel shows why, instead of the alert vanishing.
 		a.d.Log.Warn("channel secret cannot be used", "check_id", a.id, "channel", ch.Name, "err", err)
-		return "undecryptable-" + strconv.FormatInt(a.id, 10) + "-" + ch.Name, nil
+		return "undecryptable-" + strconv.FormatInt(a.id, 10) + "-" + string(ch.Name), nil
 	}
 	return alert.DestinationHash(a.d.Ring, ch.Name, cfg), sealed
-}
-
-func pingKind(k messages.PingKind) string {
-	switch k {
-	case messages.PingKind_PING_KIND_START:
-		return messages.KindStart
-	case messages.PingKind_PING_KIND_FAIL:
-		return messages.KindFail
-	case messages.PingKind_PING_KIND_LOG:
-		return messages.KindLog
-	default:
-		return messages.KindSuccess
-	}
 }
 
 func respond(ctx actor.Context, to *actor.PID, r *messages.Reply) {

@@ -89,9 +89,9 @@ func (c *Client) command(ctx context.Context, userID, checkID int64, op messages
 }
 
 // SetChannel stores one channel's settings.
-func (c *Client) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keep bool) error {
+func (c *Client) SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keep bool) error {
 	return c.call(ctx, checkID, messages.TypeSetChannel, &messages.SetChannel{
-		UserId: userID, Channel: channel, Enabled: enabled, ConfigEnc: configEnc, KeepConfig: keep,
+		UserId: userID, Channel: string(channel), Enabled: enabled, ConfigEnc: configEnc, KeepConfig: keep,
 	})
 }
 

@@ -31,7 +31,7 @@ type Alert struct {
 	// flip, else up — also when a pause came before it, which the state does not tell); an
 	// up alert down→up; a realert down→down; a flapping notice is its change's, a flap-end
 	// S→S for the status S the check is in.
-	From, To string
+	From, To messages.CheckStatus
 	// Reason: down, the failure that wrote it; realert, the latest failure; up, the flip's;
 	// flapping and flap-end, ReasonFlapping and ReasonStable.
 	Reason string
@@ -41,7 +41,7 @@ type Alert struct {
 }
 
 // Key is the alert's idempotency key for one channel (docs/architecture.md#alerting-rules).
-func (a Alert) Key(channel string) string {
+func (a Alert) Key(channel messages.ChannelKind) string {
 	switch a.Kind {
 	case messages.AlertRealert:
 		return fmt.Sprintf("%s:%s:%d:%s", a.Kind, a.FlipID, a.N, channel)
@@ -50,5 +50,5 @@ func (a Alert) Key(channel string) string {
 	case messages.AlertFlapEnd:
 		return fmt.Sprintf("flap-end:%d:%d:%s", a.CheckID, a.Since.Unix(), channel)
 	}
-	return a.Kind + ":" + a.FlipID + ":" + channel
+	return a.Kind + ":" + a.FlipID + ":" + string(channel)
 }

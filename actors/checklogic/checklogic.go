@@ -33,9 +33,9 @@ const maxMissedPerEvent = 1000
 
 // PingInput is a ping as the check actor received it.
 type PingInput struct {
-	Kind       string // messages.KindSuccess, KindStart, KindFail or KindLog
-	ExitStatus int32  // -1 = none; 0 = success; 1..255 = failure (decides over Kind)
-	RID        string // run id; "" = none
+	Kind       messages.PingLogKind // KindSuccess, KindStart, KindFail or KindLog
+	ExitStatus int32                // -1 = none; 0 = success; 1..255 = failure (decides over Kind)
+	RID        string               // run id; "" = none
 	Body       []byte
 	Query      string // the raw query string
 	Method     string // the HTTP method, for the ping filter's methods option
@@ -57,7 +57,7 @@ type Effects struct {
 	// Kind is how the ping counted, for its row in the ping log: a success ping that broke
 	// the content rule, or that gave a non-zero exit status, is a fail; a ping the check's
 	// options set aside is messages.KindIgnored. Only OnPing sets it.
-	Kind string
+	Kind messages.PingLogKind
 	// Note is recorded on the ping row instead when Reason is empty: something the pinger
 	// should know although the ping counted as sent (contentrule.ReasonBudget), or why it
 	// was ignored. Only OnPing sets it.
@@ -341,7 +341,7 @@ func (e *eval) active() bool {
 }
 
 // flip changes the status at time at. An event causes at most one flip.
-func (e *eval) flip(at time.Time, to, reason string) *messages.Flip {
+func (e *eval) flip(at time.Time, to messages.CheckStatus, reason string) *messages.Flip {
 	e.st.FlipSeq++
 	f := &messages.Flip{
 		ID:      e.flipID(),
@@ -440,7 +440,7 @@ func (e *eval) failure(at time.Time, reason string) {
 // but a check's first flip is from new, and a later flip into down is from up — unless the
 // check was paused before it: a failure on a paused check (paused→down), or the first ping
 // failing after a never-pinged check was resumed (new→down). Those read as up.
-func (e *eval) downFrom() string {
+func (e *eval) downFrom() messages.CheckStatus {
 	if e.st.DownFlip == fmt.Sprintf("%d.1", e.c.CheckID) {
 		return messages.StatusNew
 	}
@@ -479,7 +479,7 @@ func (e *eval) realert() {
 // does. The first ping of a new check, a pause and a resume are the user's doing or the
 // check's birth, not the job's instability; a failure on a new or paused check (new→down,
 // paused→down) is not counted either, for the same reason.
-func flaps(from, to string) bool {
+func flaps(from, to messages.CheckStatus) bool {
 	return (from == messages.StatusUp && to == messages.StatusDown) ||
 		(from == messages.StatusDown && to == messages.StatusUp)
 }
@@ -491,7 +491,7 @@ func (e *eval) suppressed() bool { return !e.st.FlapSince.IsZero() }
 // keeps the changes within Window of the latest, at most Changes of them, so it stays short
 // and is persisted with the check. Changes of them start a suppression, with one flapping
 // notice; every change while suppressed extends it to Suppress after that change.
-func (e *eval) flapped(at time.Time, from, to string) {
+func (e *eval) flapped(at time.Time, from, to messages.CheckStatus) {
 	fc := e.c.flap()
 	// A new slice every time: the input state may share the old one's array.
 	h := make([]time.Time, 0, fc.Changes)
@@ -614,7 +614,7 @@ func (e *eval) clearDown() {
 
 // classify returns the effective kind of a ping and, for a failure, its reason. An unknown
 // kind yields "" (ignored).
-func classify(p PingInput) (kind, reason string) {
+func classify(p PingInput) (kind messages.PingLogKind, reason string) {
 	switch {
 	case p.Kind == messages.KindLog, p.Kind == messages.KindStart:
 		return p.Kind, ""

@@ -16,7 +16,7 @@ func TestPingFilterInOnPing(t *testing.T) {
 	keywords := func(c *checklogic.Config) {
 		c.Cfg.FilterHTTPBody, c.Cfg.SuccessKw, c.Cfg.FailureKw, c.Cfg.StartKw = true, "SUCCESS", "FAIL", "START"
 	}
-	ping := func(kind, method, body string, exit int32) checklogic.PingInput {
+	ping := func(kind messages.PingLogKind, method, body string, exit int32) checklogic.PingInput {
 		return checklogic.PingInput{Kind: kind, Method: method, Body: []byte(body), ExitStatus: exit}
 	}
 	tests := []struct {
@@ -24,10 +24,10 @@ func TestPingFilterInOnPing(t *testing.T) {
 		cfg        checklogic.Config
 		st         messages.CheckState
 		in         checklogic.PingInput
-		kind       string
+		kind       messages.PingLogKind
 		note       string
 		reason     string
-		status     string
+		status     messages.CheckStatus
 		changed    bool
 		runStarted bool
 	}{

@@ -62,7 +62,7 @@ func TestFlapping(t *testing.T) {
 		until  int64    // the wheel runs until then
 		want   []string // alerts, as sim.alertKinds
 		flips  int
-		status string
+		status messages.CheckStatus
 		end    time.Time // the flap-end notice's time, when there is one
 	}{
 		{

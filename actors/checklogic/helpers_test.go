@@ -170,7 +170,7 @@ func changedAt(ts ...time.Time) func(*messages.CheckState) {
 }
 
 // sent sets the status of the last down or up alert written.
-func sent(status string) func(*messages.CheckState) {
+func sent(status messages.CheckStatus) func(*messages.CheckState) {
 	return func(st *messages.CheckState) { st.LastSentStatus = status }
 }
 
@@ -206,7 +206,7 @@ func withRID(p checklogic.PingInput, rid string) checklogic.PingInput {
 	return p
 }
 
-func flip(id string, when time.Time, from, to, reason string) *messages.Flip {
+func flip(id string, when time.Time, from, to messages.CheckStatus, reason string) *messages.Flip {
 	return &messages.Flip{ID: id, CheckID: 7, At: when, From: from, To: to, Reason: reason}
 }
 

@@ -15,7 +15,7 @@ func TestPingKindIsHowItCounted(t *testing.T) {
 	tests := []struct {
 		name   string
 		in     checklogic.PingInput
-		kind   string
+		kind   messages.PingLogKind
 		reason string
 	}{
 		{"success with the content", checklogic.PingInput{Kind: messages.KindSuccess, ExitStatus: -1, Body: []byte("all OK")}, messages.KindSuccess, ""},

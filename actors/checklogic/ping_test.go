@@ -46,7 +46,7 @@ func TestOnPing(t *testing.T) {
 	armed := func(st *messages.CheckState) {
 		st.NextDue, st.NextDeadline, st.NextWakeAt = at(90), at(100), at(100)
 	}
-	pinged := func(kind string) func(*messages.CheckState) {
+	pinged := func(kind messages.PingLogKind) func(*messages.CheckState) {
 		return func(st *messages.CheckState) { st.LastPing, st.LastPingKind = now, kind }
 	}
 	upAgain := func(st *messages.CheckState) {
@@ -62,7 +62,7 @@ func TestOnPing(t *testing.T) {
 			}
 		}
 	}
-	downAlert := func(flipID, from, reason string) checklogic.Alert {
+	downAlert := func(flipID string, from messages.CheckStatus, reason string) checklogic.Alert {
 		return checklogic.Alert{Kind: messages.AlertDown, FlipID: flipID, From: from, To: messages.StatusDown, Reason: reason, At: now}
 	}
 	started := func(since time.Time, rid string, deadline time.Time) func(*messages.CheckState) {

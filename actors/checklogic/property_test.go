@@ -21,7 +21,7 @@ func TestRandomEventSequences(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 0x77))
 			p := &prop{t: t, r: r, c: randomConfig(t, r), st: checklogic.Initial(), now: t0,
 				downAlerts: map[string]int{}, upAlerts: map[string]int{}, realerts: map[string]int32{},
-				kinds: map[string]int{}, flipTo: map[string]string{}, flipFrom: map[string]string{}, flapNotices: map[int64]int{}, flapEnds: map[int64]int{}}
+				kinds: map[string]int{}, flipTo: map[string]messages.CheckStatus{}, flipFrom: map[string]messages.CheckStatus{}, flapNotices: map[int64]int{}, flapEnds: map[int64]int{}}
 			for i := 0; i < steps; i++ {
 				p.step(i)
 				if t.Failed() {
@@ -47,13 +47,13 @@ type prop struct {
 	realerts   map[string]int32 // last realert number per DownFlip
 	kinds      map[string]int
 	flips      int
-	flipTo     map[string]string // every flip's id → the status it went to
-	flipFrom   map[string]string // … and the status it came from
-	paused     bool              // the check has been paused at least once
+	flipTo     map[string]messages.CheckStatus // every flip's id → the status it went to
+	flipFrom   map[string]messages.CheckStatus // … and the status it came from
+	paused     bool                            // the check has been paused at least once
 	lastFlipAt time.Time
 	last       time.Time // time of the latest event: the owner's clock does not go back
 	// lastSent is the status of the last down or up alert written ("" before the first).
-	lastSent    string
+	lastSent    messages.CheckStatus
 	flapNotices map[int64]int // flapping notices per FlapSince (unix seconds, as in the key)
 	flapEnds    map[int64]int
 	heldBack    int // events during a suppression that would have alerted without it
@@ -139,7 +139,7 @@ func (p *prop) step(i int) {
 		p.event("poke", p.now, func(now time.Time) checklogic.Effects { return checklogic.OnTick(p.c, p.st, now) })
 	case n < 85:
 		in := p.randomPing()
-		p.event("ping "+in.Kind, p.now, func(now time.Time) checklogic.Effects { return checklogic.OnPing(p.c, p.st, in, now) })
+		p.event("ping "+string(in.Kind), p.now, func(now time.Time) checklogic.Effects { return checklogic.OnPing(p.c, p.st, in, now) })
 	case n < 90:
 		p.event("pause", p.now, func(now time.Time) checklogic.Effects { return checklogic.OnPause(p.c, p.st, now) })
 	case n < 95:

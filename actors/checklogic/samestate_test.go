@@ -20,7 +20,7 @@ func TestSameStateCoversEveryField(t *testing.T) {
 		changed.FlapHistory = append([]time.Time(nil), base.FlapHistory...)
 		v := reflect.ValueOf(&changed).Elem().Field(i)
 		switch v.Interface().(type) {
-		case string:
+		case string, messages.CheckStatus, messages.PingLogKind:
 			v.SetString("x")
 		case bool:
 			v.SetBool(true)

@@ -400,7 +400,7 @@ func TestFlipIDsIncrement(t *testing.T) {
 	s.runWheel(at(200))                                     // 7.6 up→down at 110
 	var got []string
 	for _, f := range s.flips {
-		got = append(got, f.ID+" "+f.From+"→"+f.To)
+		got = append(got, f.ID+" "+string(f.From)+"→"+string(f.To))
 	}
 	want := []string{"7.1 new→up", "7.2 up→down", "7.3 down→up", "7.4 up→paused", "7.5 paused→up", "7.6 up→down"}
 	if !reflect.DeepEqual(got, want) {

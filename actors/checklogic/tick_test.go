@@ -9,7 +9,7 @@ import (
 )
 
 func TestOnTick(t *testing.T) {
-	missedAlert := func(flipID, from string, when time.Time) checklogic.Alert {
+	missedAlert := func(flipID string, from messages.CheckStatus, when time.Time) checklogic.Alert {
 		return checklogic.Alert{Kind: messages.AlertDown, FlipID: flipID, From: from, To: messages.StatusDown, Reason: checklogic.ReasonMissed, At: when}
 	}
 	down := func(count int32, reason string, alerted bool) func(*messages.CheckState) {

@@ -75,7 +75,7 @@ func newUser(t *testing.T, s persistence.Store, created time.Time) messages.User
 	return u
 }
 
-func pinged(ago time.Duration, status string) func(*messages.Check) {
+func pinged(ago time.Duration, status messages.CheckStatus) func(*messages.Check) {
 	return func(c *messages.Check) {
 		c.CreatedAt = now.Add(-365 * day)
 		c.LastPing, c.Status = now.Add(-ago), status

@@ -14,8 +14,8 @@ import (
 	"github.com/ttr-rip/ttr/actors/check"
 	"github.com/ttr-rip/ttr/actors/sweeper"
 	"github.com/ttr-rip/ttr/actors/wheel"
-	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -71,7 +71,7 @@ type Sender interface {
 // Census counts the checks this node owns by status (census.Checks).
 type Census interface {
 	BeginSeed()
-	Seed(id int64, status string)
+	Seed(id int64, status messages.CheckStatus)
 	EndSeed()
 	RemoveIf(drop func(id int64) bool) int
 }

@@ -314,7 +314,9 @@ func TestEmailMessageIDFollowsTheKey(t *testing.T) {
 
 func TestEmailSubjects(t *testing.T) {
 	tests := []struct {
-		kind, status, want string
+		kind   string
+		status messages.CheckStatus
+		want   string
 	}{
 		{messages.AlertDown, messages.StatusDown, "🔴 DOWN: backup"},
 		{messages.AlertRealert, messages.StatusDown, "🔴 STILL DOWN: backup"},
@@ -326,7 +328,7 @@ func TestEmailSubjects(t *testing.T) {
 		{"future", "", "ttr: backup"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.kind+" "+tt.status, func(t *testing.T) {
+		t.Run(tt.kind+" "+string(tt.status), func(t *testing.T) {
 			p := alert.Payload{Kind: tt.kind, Status: tt.status, CheckName: "backup", Message: "m"}
 			if got := notify.EmailSubject(p); got != tt.want {
 				t.Errorf("EmailSubject = %q, want %q", got, tt.want)

@@ -42,7 +42,7 @@ type HostCap struct {
 }
 
 // key returns the allowance key of a delivery to dest on channel, "" when it is not capped.
-func (c *HostCap) key(userID int64, channel string, dest messages.ChannelConfig) string {
+func (c *HostCap) key(userID int64, channel messages.ChannelKind, dest messages.ChannelConfig) string {
 	if c == nil || c.Limiter == nil || c.Limit.Off() {
 		return ""
 	}
@@ -61,7 +61,7 @@ func (c *HostCap) key(userID int64, channel string, dest messages.ChannelConfig)
 // DestinationHost is the host a delivery goes to, in lower case: the URL's host name for the
 // HTTP channels, the recipient's domain for email, "" for Telegram (its API host is fixed by
 // the server) and for a destination it cannot tell.
-func DestinationHost(channel string, dest messages.ChannelConfig) string {
+func DestinationHost(channel messages.ChannelKind, dest messages.ChannelConfig) string {
 	switch channel {
 	case messages.ChannelWebhook, messages.ChannelSlack, messages.ChannelDiscord:
 		u, err := url.Parse(dest.URL)

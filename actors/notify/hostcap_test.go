@@ -85,7 +85,7 @@ func TestHostCapBoundsAlertsToOneHost(t *testing.T) {
 
 func TestDestinationHost(t *testing.T) {
 	tests := []struct {
-		channel string
+		channel messages.ChannelKind
 		dest    messages.ChannelConfig
 		want    string
 	}{

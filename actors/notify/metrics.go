@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/ratelimit"
+	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
@@ -90,11 +91,11 @@ func (m *Metrics) limitedChange(from, to string) {
 }
 
 // decrease counts a lowered rate.
-func (m *Metrics) decrease(channel, cause string) {
+func (m *Metrics) decrease(channel messages.ChannelKind, cause string) {
 	if m == nil {
 		return
 	}
-	m.decreases.WithLabelValues(channel, cause).Inc()
+	m.decreases.WithLabelValues(string(channel), cause).Inc()
 }
 
 func (m *Metrics) begin() {
@@ -104,19 +105,19 @@ func (m *Metrics) begin() {
 	m.inFlight.Inc()
 }
 
-func (m *Metrics) end(channel string, r Result, d time.Duration) {
+func (m *Metrics) end(channel messages.ChannelKind, r Result, d time.Duration) {
 	if m == nil {
 		return
 	}
 	m.inFlight.Dec()
-	m.latency.WithLabelValues(channel).Observe(d.Seconds())
-	m.deliveries.WithLabelValues(channel, r.Outcome.String()).Inc()
+	m.latency.WithLabelValues(string(channel)).Observe(d.Seconds())
+	m.deliveries.WithLabelValues(string(channel), r.Outcome.String()).Inc()
 }
 
 // unsent counts an outcome decided without a send (an undecryptable destination).
-func (m *Metrics) unsent(channel string, r Result) {
+func (m *Metrics) unsent(channel messages.ChannelKind, r Result) {
 	if m == nil {
 		return
 	}
-	m.deliveries.WithLabelValues(channel, r.Outcome.String()).Inc()
+	m.deliveries.WithLabelValues(string(channel), r.Outcome.String()).Inc()
 }

@@ -44,7 +44,7 @@ type Deps struct {
 	Ring Opener
 	// Senders by channel name (messages.ChannelWebhook …). A row of a channel without a
 	// sender fails transiently: a newer node may deliver it during a rolling upgrade.
-	Senders map[string]Sender
+	Senders map[messages.ChannelKind]Sender
 	// NodeID is the id claims are taken under: the id of this process's current node lease
 	// (required; a func because a node that re-joins gets a new id).
 	NodeID func() string
@@ -545,7 +545,7 @@ func (n *notifier) attempted(c actor.Context, a *attempt) {
 }
 
 // observe feeds the result of a send to the policy and saves the rate state if it changed.
-func (n *notifier) observe(now time.Time, channel string, res Result) {
+func (n *notifier) observe(now time.Time, channel messages.ChannelKind, res Result) {
 	_, before := n.policy.State()
 	n.policy.Observe(now, res)
 	if _, after := n.policy.State(); after != before {

@@ -67,7 +67,7 @@ func newHarness(t *testing.T, mod ...func(*notify.Deps)) *harness {
 	h.deps = notify.Deps{
 		Store: h.store,
 		Ring:  ring,
-		Senders: map[string]notify.Sender{
+		Senders: map[messages.ChannelKind]notify.Sender{
 			messages.ChannelWebhook: notify.NewWebhook(notify.HTTPConfig{AllowNets: loopback, Timeout: 5 * time.Second}, nil),
 		},
 		NodeID:  func() string { return nodeID },

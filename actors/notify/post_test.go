@@ -49,9 +49,9 @@ func downPayload(name string) []byte {
 }
 
 // chatDelivery is a down alert to channel with dest.
-func chatDelivery(channel string, dest messages.ChannelConfig) notify.Delivery {
+func chatDelivery(channel messages.ChannelKind, dest messages.ChannelConfig) notify.Delivery {
 	return notify.Delivery{
-		Row:     messages.OutboxRow{ID: 7, Channel: channel, Kind: messages.AlertDown, IdempotencyKey: "down:12.3:" + channel},
+		Row:     messages.OutboxRow{ID: 7, Channel: channel, Kind: messages.AlertDown, IdempotencyKey: "down:12.3:" + string(channel)},
 		Dest:    dest,
 		Payload: downPayload("backup"),
 	}
@@ -144,7 +144,7 @@ func TestChatChannelsRefuseUnreadablePayloads(t *testing.T) {
 	for name, s := range senders {
 		for _, payload := range []string{"", "not json", `{"message":""}`, `[1]`} {
 			t.Run(name+" "+payload, func(t *testing.T) {
-				d := chatDelivery(name, s.dest)
+				d := chatDelivery(messages.ChannelKind(name), s.dest)
 				d.Payload = []byte(payload)
 				got := s.s.Send(context.Background(), d)
 				want := notify.Result{Outcome: notify.Permanent, Detail: "the alert could not be read"}

@@ -3,8 +3,8 @@ package notify
 import (
 	"time"
 
-	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/backoff"
 	"github.com/ttr-rip/ttr/persistence"
 )
 

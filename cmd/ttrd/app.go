@@ -35,8 +35,8 @@ import (
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/limit"
-	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/promreg"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/postgres"
@@ -515,7 +515,7 @@ func (m *Main) hostCap() *notify.HostCap {
 // senders builds one Sender per channel: webhook, Slack and Discord share the SSRF-safe
 // client settings; Telegram talks to its configured API; email goes through the SMTP server
 // (when none is configured, email alerts fail with a message saying so).
-func (m *Main) senders(httpCfg notify.HTTPConfig) (map[string]notify.Sender, error) {
+func (m *Main) senders(httpCfg notify.HTTPConfig) (map[messages.ChannelKind]notify.Sender, error) {
 	tgCfg := notify.DefaultTelegramConfig()
 	tgCfg.APIURL = m.cfg.Alerting.TelegramAPIURL
 	tg, err := notify.NewTelegram(tgCfg, nil)
@@ -526,7 +526,7 @@ func (m *Main) senders(httpCfg notify.HTTPConfig) (map[string]notify.Sender, err
 	if err != nil {
 		return nil, fmt.Errorf("SMTP settings: %w", err)
 	}
-	return map[string]notify.Sender{
+	return map[messages.ChannelKind]notify.Sender{
 		messages.ChannelWebhook:  notify.NewWebhook(httpCfg, nil),
 		messages.ChannelSlack:    notify.NewSlack(httpCfg, nil),
 		messages.ChannelDiscord:  notify.NewDiscord(httpCfg, nil),

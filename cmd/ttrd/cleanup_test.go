@@ -98,7 +98,7 @@ func TestCleanupDryRun(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	u := storetest.NewUser(t, st)
-	at := func(ago time.Duration, status string, cron string) func(*messages.Check) {
+	at := func(ago time.Duration, status messages.CheckStatus, cron string) func(*messages.Check) {
 		return func(c *messages.Check) {
 			c.CreatedAt, c.LastPing, c.Status = storetest.Ms(now.Add(-400*24*time.Hour)), storetest.Ms(now.Add(-ago)), status
 			if cron != "" {

@@ -31,7 +31,7 @@ func TestCleanupRunMatchesDryRun(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	const day = 24 * time.Hour
-	at := func(ago time.Duration, status, cron string) func(*messages.Check) {
+	at := func(ago time.Duration, status messages.CheckStatus, cron string) func(*messages.Check) {
 		return func(c *messages.Check) {
 			c.CreatedAt, c.LastPing, c.Status = storetest.Ms(now.Add(-400*day)), storetest.Ms(now.Add(-ago)), status
 			if cron != "" {

@@ -47,7 +47,7 @@ func (m *Main) RotateSecrets(ctx context.Context) (int, error) {
 
 // noteDestination records, for a channel's settings, the move of its destination hash from
 // the previous secret's to the current one's.
-func noteDestination(ring *keyring.Ring, channel string, plain []byte, renames map[string]string) {
+func noteDestination(ring *keyring.Ring, channel messages.ChannelKind, plain []byte, renames map[string]string) {
 	var cfg messages.ChannelConfig
 	if json.Unmarshal(plain, &cfg) != nil {
 		return // a value that does not decode was never hashed either
@@ -93,7 +93,7 @@ func reseal(ring *keyring.Ring, s persistence.Sealed, renames map[string]string)
 		return s, fmt.Errorf("%s %s: %w (is every old key still in TTR_ENCRYPTION_KEYS?)", s.Table, s.Key, err)
 	}
 	if channel != "" && renames != nil {
-		noteDestination(ring, channel, plain, renames)
+		noteDestination(ring, messages.ChannelKind(channel), plain, renames)
 	}
 	if s.Table == "users" {
 		index := ring.Index(keyring.PurposePingKey, plain)

@@ -81,7 +81,7 @@ func TestOfEveryStateForEverySchedule(t *testing.T) {
 	}
 }
 
-func withStatus(st messages.CheckState, s string) messages.CheckState {
+func withStatus(st messages.CheckState, s messages.CheckStatus) messages.CheckState {
 	st.Status = s
 	return st
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // kinds are the channel kinds a check holds one of each, in a fixed order.
-var kinds = []string{
+var kinds = []messages.ChannelKind{
 	messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord,
 	messages.ChannelWebhook, messages.ChannelEmail,
 }
@@ -32,18 +32,18 @@ type dest struct {
 // identity is what makes two settings the same destination: the kind and what is delivered
 // to (the fields alert.DestinationHash reads), compared in the clear, so a rotation of any
 // server secret keeps it.
-func identity(kind string, cfg messages.ChannelConfig) string {
+func identity(kind messages.ChannelKind, cfg messages.ChannelConfig) string {
 	switch kind {
 	case messages.ChannelTelegram:
-		return kind + "\x00" + cfg.BotToken + "\x00" + cfg.ChatID
+		return string(kind) + "\x00" + cfg.BotToken + "\x00" + cfg.ChatID
 	case messages.ChannelEmail:
-		return kind + "\x00" + strings.ToLower(cfg.EmailTo)
+		return string(kind) + "\x00" + strings.ToLower(cfg.EmailTo)
 	}
-	return kind + "\x00" + cfg.URL
+	return string(kind) + "\x00" + cfg.URL
 }
 
 // complete reports whether cfg holds every setting its kind needs.
-func complete(kind string, cfg messages.ChannelConfig) bool {
+func complete(kind messages.ChannelKind, cfg messages.ChannelConfig) bool {
 	switch kind {
 	case messages.ChannelTelegram:
 		return cfg.BotToken != "" && cfg.ChatID != ""
@@ -76,9 +76,9 @@ func destName(d dest) string {
 // userDests is the user's destinations and, per check, the destination code of each enabled
 // channel.
 type userDests struct {
-	dests   []dest                      // oldest first
-	enabled map[int64]map[string]string // check id → kind → code of its enabled channel
-	current map[int64]map[string]string // check id → kind → identity of its configured channel
+	dests   []dest                                    // oldest first
+	enabled map[int64]map[messages.ChannelKind]string // check id → kind → code of its enabled channel
+	current map[int64]map[messages.ChannelKind]string // check id → kind → identity of its configured channel
 }
 
 // channelsOf is a check's "channels": the codes of its enabled destinations, sorted, joined
@@ -97,7 +97,7 @@ func (u userDests) channelsOf(checkID int64) string {
 // id from the first time it is listed. Two rows with the same settings (two requests racing to
 // record one) resolve to the older, so the id a client sees never changes.
 func (h *Handler) loadDests(ctx context.Context, userID int64) (userDests, error) {
-	out := userDests{enabled: map[int64]map[string]string{}, current: map[int64]map[string]string{}}
+	out := userDests{enabled: map[int64]map[messages.ChannelKind]string{}, current: map[int64]map[messages.ChannelKind]string{}}
 	rows, err := h.deps.Store.Destinations(ctx, userID)
 	if err != nil {
 		return out, err
@@ -125,7 +125,7 @@ func (h *Handler) loadDests(ctx context.Context, userID int64) (userDests, error
 			continue
 		}
 		var cfg messages.ChannelConfig
-		if err := h.open(ch.ConfigEnc, keyring.ChannelAD(userID, ch.CheckID, ch.Name), &cfg); err != nil || !complete(ch.Name, cfg) {
+		if err := h.open(ch.ConfigEnc, keyring.ChannelAD(userID, ch.CheckID, string(ch.Name)), &cfg); err != nil || !complete(ch.Name, cfg) {
 			continue
 		}
 		id := identity(ch.Name, cfg)
@@ -140,12 +140,12 @@ func (h *Handler) loadDests(ctx context.Context, userID int64) (userDests, error
 			out.dests = append(out.dests, d)
 		}
 		if out.current[ch.CheckID] == nil {
-			out.current[ch.CheckID] = map[string]string{}
+			out.current[ch.CheckID] = map[messages.ChannelKind]string{}
 		}
 		out.current[ch.CheckID][ch.Name] = id
 		if ch.Enabled {
 			if out.enabled[ch.CheckID] == nil {
-				out.enabled[ch.CheckID] = map[string]string{}
+				out.enabled[ch.CheckID] = map[messages.ChannelKind]string{}
 			}
 			out.enabled[ch.CheckID][ch.Name] = out.dests[i].Code
 		}
@@ -154,7 +154,7 @@ func (h *Handler) loadDests(ctx context.Context, userID int64) (userDests, error
 }
 
 // recordDest stores a new destination with a new code.
-func (h *Handler) recordDest(ctx context.Context, userID int64, kind string, cfg messages.ChannelConfig) (dest, error) {
+func (h *Handler) recordDest(ctx context.Context, userID int64, kind messages.ChannelKind, cfg messages.ChannelConfig) (dest, error) {
 	code, err := uuid.NewRandom()
 	if err != nil {
 		return dest{}, err
@@ -196,7 +196,7 @@ var errNoRing = messages.Errorf(messages.EInternal, "no key ring configured")
 
 // channelPlan is what a spec's channels asks of a check: per kind, the destination to
 // attach; kinds absent are detached.
-type channelPlan map[string]dest
+type channelPlan map[messages.ChannelKind]dest
 
 // planChannels reads a spec's channels: "*" is, per kind, the most recently recorded
 // destination; "" none; otherwise a comma-separated list of destination ids or names, each
@@ -251,7 +251,7 @@ func (h *Handler) applyChannels(ctx context.Context, userID, checkID int64, plan
 			if enabled && u.current[checkID][kind] == d.ident {
 				continue
 			}
-			enc, err := h.seal(d.cfg, keyring.ChannelAD(userID, checkID, kind))
+			enc, err := h.seal(d.cfg, keyring.ChannelAD(userID, checkID, string(kind)))
 			if err != nil {
 				return err
 			}
@@ -269,9 +269,9 @@ func (h *Handler) applyChannels(ctx context.Context, userID, checkID int64, plan
 
 // channelJSON is one entry of GET channels/.
 type channelJSON struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Kind string `json:"kind"`
+	ID   string               `json:"id"`
+	Name string               `json:"name"`
+	Kind messages.ChannelKind `json:"kind"`
 }
 
 // listChannels: GET channels/ (read-write keys).

@@ -124,12 +124,12 @@ func Status(c messages.Check, v int, now time.Time) string {
 	if c.Status == messages.StatusUp {
 		switch {
 		case !c.NextDeadline.IsZero() && !now.Before(c.NextDeadline):
-			return messages.StatusDown // the owner's tick is on its way
+			return string(messages.StatusDown) // the owner's tick is on its way
 		case late:
 			return "grace"
 		}
 	}
-	return c.Status
+	return string(c.Status)
 }
 
 // nextPing is when the next ping is expected (healthchecks.io's next_ping, the start of the

@@ -343,16 +343,16 @@ func (h *Handler) resumeCheck(w http.ResponseWriter, r *request, rt route) error
 
 // pingJSON is healthchecks.io's ping (Ping.to_dict).
 type pingJSON struct {
-	Type       string   `json:"type"`
-	Date       string   `json:"date"`
-	N          int64    `json:"n"`
-	Scheme     string   `json:"scheme"`
-	RemoteAddr *string  `json:"remote_addr"`
-	Method     string   `json:"method"`
-	UA         string   `json:"ua"`
-	RID        *string  `json:"rid"`
-	Duration   *float64 `json:"duration,omitempty"`
-	BodyURL    *string  `json:"body_url"`
+	Type       messages.PingLogKind `json:"type"`
+	Date       string               `json:"date"`
+	N          int64                `json:"n"`
+	Scheme     string               `json:"scheme"`
+	RemoteAddr *string              `json:"remote_addr"`
+	Method     string               `json:"method"`
+	UA         string               `json:"ua"`
+	RID        *string              `json:"rid"`
+	Duration   *float64             `json:"duration,omitempty"`
+	BodyURL    *string              `json:"body_url"`
 }
 
 // listPings: GET checks/{uuid}/pings/, newest first.

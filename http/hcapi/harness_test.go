@@ -94,7 +94,7 @@ func (a *actorChecks) Delete(ctx context.Context, userID, checkID int64, _ []int
 	})
 }
 
-func (a *actorChecks) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keep bool) error {
+func (a *actorChecks) SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keep bool) error {
 	chans, err := a.s.Channels(ctx, userID, checkID)
 	if err != nil && messages.CodeOf(err) != messages.ENotFound {
 		return err
@@ -223,10 +223,10 @@ func (e *env) json(want int, method, path, body string, headers ...string) map[s
 }
 
 // setChannel configures a channel of a check as ttr's REST API does (sealed settings).
-func (e *env) setChannel(checkID int64, kind string, cfg messages.ChannelConfig, enabled bool) {
+func (e *env) setChannel(checkID int64, kind messages.ChannelKind, cfg messages.ChannelConfig, enabled bool) {
 	e.t.Helper()
 	plain, _ := json.Marshal(cfg)
-	enc, err := e.ring.Seal(plain, keyring.ChannelAD(e.user.ID, checkID, kind))
+	enc, err := e.ring.Seal(plain, keyring.ChannelAD(e.user.ID, checkID, string(kind)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type Checks interface {
 	Pause(ctx context.Context, userID, checkID int64, ifMatch []int64) error
 	Resume(ctx context.Context, userID, checkID int64, ifMatch []int64) error
 	Delete(ctx context.Context, userID, checkID int64, ifMatch []int64) error
-	SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keepConfig bool) error
+	SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keepConfig bool) error
 }
 
 // Credential is what an API key stands for: its user (healthchecks.io's project) and whether

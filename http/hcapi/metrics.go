@@ -125,21 +125,21 @@ func WriteMetrics(w io.Writer, checks []messages.Check, now time.Time) {
 		}
 		b.WriteString("\n")
 	}
-	gauge("hc_check_up", "Whether the check is currently up (1 for yes, 0 for no).", func(r row) int { return b2i(r.status != messages.StatusDown) })
+	gauge("hc_check_up", "Whether the check is currently up (1 for yes, 0 for no).", func(r row) int { return b2i(r.status != string(messages.StatusDown)) })
 	gauge("hc_check_started", "Whether the check is currently started (1 for yes, 0 for no).", func(r row) int { return r.started })
 	gauge("hc_check_grace", "Whether the check is currently in the grace period (1 for yes, 0 for no).", func(r row) int { return b2i(r.status == "grace") })
-	gauge("hc_check_paused", "Whether the check is currently paused (1 for yes, 0 for no).", func(r row) int { return b2i(r.status == messages.StatusPaused) })
+	gauge("hc_check_paused", "Whether the check is currently paused (1 for yes, 0 for no).", func(r row) int { return b2i(r.status == string(messages.StatusPaused)) })
 
 	all, down := map[string]bool{}, map[string]bool{}
 	numDown := 0
 	for i, c := range checks {
 		for _, t := range c.Tags {
 			all[t] = true
-			if rows[i].status == messages.StatusDown {
+			if rows[i].status == string(messages.StatusDown) {
 				down[t] = true
 			}
 		}
-		if rows[i].status == messages.StatusDown {
+		if rows[i].status == string(messages.StatusDown) {
 			numDown++
 		}
 	}

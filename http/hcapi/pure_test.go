@@ -44,7 +44,7 @@ func TestSlugify(t *testing.T) {
 // Durations pair a success or failure with the start of the same run id, newest first.
 func TestDurations(t *testing.T) {
 	t0 := time.Date(2020, 6, 9, 14, 50, 56, 0, time.UTC)
-	p := func(n int64, kind, rid string, at time.Duration) messages.PingRecord {
+	p := func(n int64, kind messages.PingLogKind, rid string, at time.Duration) messages.PingRecord {
 		return messages.PingRecord{N: n, Kind: kind, RID: rid, At: t0.Add(at)}
 	}
 	pings := []messages.PingRecord{ // newest first, as the store lists them

@@ -350,7 +350,7 @@ func ImportEdit(body map[string]json.RawMessage, now time.Time) (e *messages.Che
 		return nil, false, err
 	}
 	e, _ = toEdit(s, 3, checkconfig.Default(""))
-	var status string
+	var status messages.CheckStatus
 	_ = json.Unmarshal(body["status"], &status)
 	return e, status == messages.StatusPaused, nil
 }

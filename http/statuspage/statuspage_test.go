@@ -59,7 +59,7 @@ type flipper struct {
 	seq int64
 }
 
-func (f *flipper) flip(at time.Time, to string) {
+func (f *flipper) flip(at time.Time, to messages.CheckStatus) {
 	f.t.Helper()
 	f.seq++
 	w := persistence.Write{CheckID: f.c.ID, ExpectVersion: f.c.Version, State: f.c.CheckState,

@@ -77,10 +77,10 @@ type DayView struct {
 
 // PingView is one of the last pings: its time, kind and country only.
 type PingView struct {
-	At      time.Time `json:"at"`
-	Ago     string    `json:"ago"`
-	Kind    string    `json:"kind"`
-	Country string    `json:"country,omitempty"`
+	At      time.Time            `json:"at"`
+	Ago     string               `json:"ago"`
+	Kind    messages.PingLogKind `json:"kind"`
+	Country string               `json:"country,omitempty"`
 }
 
 // Bundle is a computed view with its JSON encoding and weak ETag, shared by every viewer

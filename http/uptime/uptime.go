@@ -11,7 +11,7 @@ import (
 // check that had not flipped yet (new: nothing tracked).
 type Mark struct {
 	At          time.Time
-	Status      string
+	Status      messages.CheckStatus
 	Up, Tracked time.Duration
 }
 

@@ -63,7 +63,7 @@ func TestDayStartsAcrossDST(t *testing.T) {
 // marksOf builds the sums of a check from its flips, as the store's marks hold them.
 func marksOf(flips []struct {
 	at time.Time
-	to string
+	to messages.CheckStatus
 }) func(time.Time) uptime.Value {
 	var marks []uptime.Mark
 	var prev uptime.Mark
@@ -91,7 +91,7 @@ func TestDaysAcrossDST(t *testing.T) {
 	at := func(d, h int) time.Time { return time.Date(2030, 3, d, h, 0, 0, 0, berlin) }
 	sums := marksOf([]struct {
 		at time.Time
-		to string
+		to messages.CheckStatus
 	}{
 		{at(29, 10), messages.StatusUp},
 		{at(31, 12), messages.StatusDown},
@@ -127,7 +127,7 @@ func TestDaysAcrossDST(t *testing.T) {
 func TestSumsAt(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		status      string
+		status      messages.CheckStatus
 		up, tracked time.Duration
 	}{
 		{messages.StatusUp, time.Hour, time.Hour},

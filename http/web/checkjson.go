@@ -15,7 +15,7 @@ type apiCheck struct {
 	Name                   string                `json:"name"`
 	Desc                   string                `json:"desc"`
 	Tags                   []string              `json:"tags"`
-	Status                 string                `json:"status"`
+	Status                 messages.CheckStatus  `json:"status"`
 	Late                   bool                  `json:"late"`
 	Started                bool                  `json:"started"`
 	ScheduleType           string                `json:"schedule_type"`
@@ -30,16 +30,16 @@ type apiCheck struct {
 	RealertIntervalSeconds int64                 `json:"realert_interval_seconds"`
 	ContentRule            *messages.ContentRule `json:"content_rule"`
 	messages.PingFilter
-	LastPing            time.Time             `json:"last_ping"`
-	LastDurationSeconds *float64              `json:"last_duration_seconds"`
-	NextDeadline        time.Time             `json:"next_deadline"`
-	LastReason          string                `json:"last_reason"`
-	PingURL             string                `json:"ping_url"`
-	HCPingURL           string                `json:"hc_ping_url"`
-	Channels            map[string]apiChannel `json:"channels"`
-	BadgeEnabled        bool                  `json:"badge_enabled"`
-	ConfigVersion       int64                 `json:"config_version"`
-	RecentPings         []apiPing             `json:"recent_pings"`
+	LastPing            time.Time                           `json:"last_ping"`
+	LastDurationSeconds *float64                            `json:"last_duration_seconds"`
+	NextDeadline        time.Time                           `json:"next_deadline"`
+	LastReason          string                              `json:"last_reason"`
+	PingURL             string                              `json:"ping_url"`
+	HCPingURL           string                              `json:"hc_ping_url"`
+	Channels            map[messages.ChannelKind]apiChannel `json:"channels"`
+	BadgeEnabled        bool                                `json:"badge_enabled"`
+	ConfigVersion       int64                               `json:"config_version"`
+	RecentPings         []apiPing                           `json:"recent_pings"`
 }
 
 // apiChannel is one channel of the check JSON.
@@ -53,10 +53,10 @@ type apiChannel struct {
 
 // apiPing is one ping of the aggregate's strip.
 type apiPing struct {
-	N      int64     `json:"n"`
-	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"`
-	Failed bool      `json:"failed"`
+	N      int64                `json:"n"`
+	At     time.Time            `json:"at"`
+	Kind   messages.PingLogKind `json:"kind"`
+	Failed bool                 `json:"failed"`
 }
 
 // apiAggregate is GET /api/v1/checks/aggregate.
@@ -78,7 +78,7 @@ type apiAggregate struct {
 }
 
 // displayStatus is what a check shows: its stored status, or late / started derived from it.
-func (c apiCheck) displayStatus() string {
+func (c apiCheck) displayStatus() messages.CheckStatus {
 	switch {
 	case c.Status == messages.StatusUp && c.Started:
 		return "started"

@@ -46,17 +46,17 @@ type checkDoc struct {
 
 // pingDoc is one row of GET …/pings.
 type pingDoc struct {
-	N          int64     `json:"n"`
-	At         time.Time `json:"at"`
-	Kind       string    `json:"kind"`
-	ExitStatus *int32    `json:"exit_status"`
-	RID        *string   `json:"rid"`
-	Method     string    `json:"method"`
-	RemoteIP   string    `json:"remote_ip"`
-	UserAgent  string    `json:"user_agent"`
-	BodySize   int64     `json:"body_size"`
-	BodyURL    *string   `json:"body_url"`
-	Reason     *string   `json:"reason"`
+	N          int64                `json:"n"`
+	At         time.Time            `json:"at"`
+	Kind       messages.PingLogKind `json:"kind"`
+	ExitStatus *int32               `json:"exit_status"`
+	RID        *string              `json:"rid"`
+	Method     string               `json:"method"`
+	RemoteIP   string               `json:"remote_ip"`
+	UserAgent  string               `json:"user_agent"`
+	BodySize   int64                `json:"body_size"`
+	BodyURL    *string              `json:"body_url"`
+	Reason     *string              `json:"reason"`
 }
 
 // flipDoc is one row of GET …/flips.
@@ -178,7 +178,7 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 		}
 	}
 	d.Now = p.d.Now()
-	d.Status = d.Check.displayStatus()
+	d.Status = string(d.Check.displayStatus())
 	c := d.Check
 	d.LastPing, d.NextDeadline, d.Created = stampOf(c.LastPing, d.Now), stampOf(c.NextDeadline, d.Now), stampOf(c.CreatedAt, d.Now)
 	if c.LastDurationSeconds != nil {

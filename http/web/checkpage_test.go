@@ -46,7 +46,7 @@ func (f *checksFake) Resume(context.Context, int64, int64, []int64) error      {
 func (f *checksFake) TogglePause(context.Context, int64, int64, []int64) error { return nil }
 func (f *checksFake) Delete(context.Context, int64, int64, []int64) error      { return nil }
 func (f *checksFake) Created(int64)                                            {}
-func (f *checksFake) SetChannel(ctx context.Context, userID, checkID int64, channel string, enabled bool, configEnc []byte, keep bool) error {
+func (f *checksFake) SetChannel(ctx context.Context, userID, checkID int64, channel messages.ChannelKind, enabled bool, configEnc []byte, keep bool) error {
 	f.mu.Lock()
 	f.sets++
 	f.mu.Unlock()

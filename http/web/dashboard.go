@@ -143,7 +143,7 @@ type dashData struct {
 }
 
 // statusWords are the status words and icons (never colour alone).
-var statusWords = map[string][2]string{
+var statusWords = map[messages.CheckStatus][2]string{
 	messages.StatusUp:     {"up", "✔"},
 	messages.StatusDown:   {"down", "✖"},
 	messages.StatusNew:    {"new", "○"},
@@ -207,16 +207,16 @@ func (p *Pages) dashData(q dashQuery, agg apiAggregate, now time.Time) dashData 
 	base := q
 	base.Cursor = ""
 	for _, c := range []struct {
-		status string
+		status messages.CheckStatus
 		n      int64
 	}{{"", st.Total}, {messages.StatusUp, st.Up}, {messages.StatusDown, st.Down}, {"late", st.Late}, {messages.StatusNew, st.New}, {messages.StatusPaused, st.Paused}} {
 		lq := base
-		lq.Status = c.status
+		lq.Status = string(c.status)
 		label := "all"
 		if c.status != "" {
 			label = statusWords[c.status][0]
 		}
-		d.Counters = append(d.Counters, link{Label: label, Href: lq.href(), N: c.n, Active: q.Status == c.status})
+		d.Counters = append(d.Counters, link{Label: label, Href: lq.href(), N: c.n, Active: q.Status == string(c.status)})
 	}
 	// Tags filter with AND: a tag link adds its tag, or removes it when it is on.
 	for _, t := range agg.Tags {
@@ -271,10 +271,10 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 	st := c.displayStatus()
 	words, ok := statusWords[st]
 	if !ok {
-		words = [2]string{st, "?"}
+		words = [2]string{string(st), "?"}
 	}
 	row := dashRow{
-		ID: c.ID, Name: c.Name, Slug: c.Slug, Desc: c.Desc, Tags: c.Tags, Status: st,
+		ID: c.ID, Name: c.Name, Slug: c.Slug, Desc: c.Desc, Tags: c.Tags, Status: string(st),
 		StatusWord: words[0], StatusIcon: words[1], PingURL: c.PingURL,
 		Schedule:    scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds),
 		Grace:       spanText(c.GraceSeconds),
@@ -307,12 +307,12 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 		if !ok || !ch.Configured {
 			continue
 		}
-		cell := chanCell{Name: name, State: "none", Title: name + ": no alert sent yet"}
+		cell := chanCell{Name: string(name), State: "none", Title: string(name) + ": no alert sent yet"}
 		if !ch.Enabled {
-			cell.State, cell.Title = "off", name+": turned off"
+			cell.State, cell.Title = "off", string(name)+": turned off"
 		} else if ch.LastStatus != nil {
 			cell.State = *ch.LastStatus
-			cell.Title = name + ": last alert " + *ch.LastStatus
+			cell.Title = string(name) + ": last alert " + *ch.LastStatus
 			if ch.LastMsg != nil && *ch.LastMsg != "" {
 				cell.Title += " (" + *ch.LastMsg + ")"
 			}
@@ -333,7 +333,7 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 }
 
 // channelOrder is the order channels are shown in.
-var channelOrder = []string{messages.ChannelWebhook, messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord, messages.ChannelEmail}
+var channelOrder = []messages.ChannelKind{messages.ChannelWebhook, messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord, messages.ChannelEmail}
 
 // stripClass is a ping's mark in the strip.
 func stripClass(p apiPing) string {

@@ -38,7 +38,7 @@ func (noActors) Pause(context.Context, int64, int64, []int64) error          { r
 func (noActors) Resume(context.Context, int64, int64, []int64) error         { return errNoActors }
 func (noActors) TogglePause(context.Context, int64, int64, []int64) error    { return errNoActors }
 func (noActors) Delete(context.Context, int64, int64, []int64) error         { return errNoActors }
-func (noActors) SetChannel(context.Context, int64, int64, string, bool, []byte, bool) error {
+func (noActors) SetChannel(context.Context, int64, int64, messages.ChannelKind, bool, []byte, bool) error {
 	return errNoActors
 }
 func (noActors) Created(int64) {}

@@ -26,8 +26,9 @@ type channelInput struct {
 
 // channelForm describes one channel on the page.
 type channelForm struct {
-	Name, Title string
-	Inputs      []channelInput
+	Name   messages.ChannelKind
+	Title  string
+	Inputs []channelInput
 }
 
 // channelForms are the channels in the API's order (docs/api.md "Channels"); the inputs'
@@ -43,7 +44,7 @@ var channelForms = []channelForm{
 	{messages.ChannelEmail, "Email", []channelInput{{"email_to", "Recipient", "email", "one address"}}},
 }
 
-func channelFormOf(name string) (channelForm, bool) {
+func channelFormOf(name messages.ChannelKind) (channelForm, bool) {
 	i := slices.IndexFunc(channelForms, func(f channelForm) bool { return f.Name == name })
 	if i < 0 {
 		return channelForm{}, false
@@ -108,7 +109,7 @@ func (p *Pages) renderIntegrations(w http.ResponseWriter, r *http.Request, pr *s
 		cv.LastAt = stampOf(cv.apiChannel.LastAt, d.Now)
 		if cv.Configured {
 			var rate rateDoc
-			if _, err := p.callJSON(r, http.MethodGet, base+"/"+f.Name+"/rate", nil, &rate); err != nil {
+			if _, err := p.callJSON(r, http.MethodGet, base+"/"+string(f.Name)+"/rate", nil, &rate); err != nil {
 				if messages.CodeOf(err) != messages.EUnavailable && messages.CodeOf(err) != messages.EConflict {
 					return err
 				}
@@ -150,11 +151,11 @@ var integrationNotices = map[string]string{
 // Actions: save (the settings typed; a blank one keeps its stored value), remove, enable,
 // disable, test (sent now; the outcome shows inline), test-queue.
 func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
-	f, ok := channelFormOf(r.PostFormValue("channel"))
+	f, ok := channelFormOf(messages.ChannelKind(r.PostFormValue("channel")))
 	if !ok {
 		return messages.Errorf(messages.EInvalid, "Unknown channel.")
 	}
-	base := "/api/v1/checks/" + strconv.FormatInt(id, 10) + "/" + f.Name
+	base := "/api/v1/checks/" + strconv.FormatInt(id, 10) + "/" + string(f.Name)
 	action := r.PostFormValue("action")
 	var done string
 	var err error
@@ -176,7 +177,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 		_, err = p.callJSON(r, http.MethodPut, base, map[string]any{f.Inputs[0].Name: nil}, nil)
 		done = "removed"
 	case "enable", "disable":
-		_, err = p.callJSON(r, http.MethodPut, base, map[string]any{f.Name + "_enabled": action == "enable"}, nil)
+		_, err = p.callJSON(r, http.MethodPut, base, map[string]any{string(f.Name) + "_enabled": action == "enable"}, nil)
 		done = action + "d"
 	case "test":
 		var out testDoc
@@ -206,7 +207,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 		}
 		return err
 	}
-	http.Redirect(w, r, "/checks/"+strconv.FormatInt(id, 10)+"/integrations?done="+done+"#ch-"+f.Name, http.StatusSeeOther)
+	http.Redirect(w, r, "/checks/"+strconv.FormatInt(id, 10)+"/integrations?done="+done+"#ch-"+string(f.Name), http.StatusSeeOther)
 	return nil
 }
 

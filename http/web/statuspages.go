@@ -131,7 +131,7 @@ func (p *Pages) renderStatusList(w http.ResponseWriter, r *http.Request, pr *ses
 type pickCheck struct {
 	ID       int64
 	Name     string
-	Status   string
+	Status   messages.CheckStatus
 	Included bool
 	Order    int
 }

@@ -481,9 +481,9 @@ func (c *stateCols) add(w *persistence.Write) {
 	s := &w.State
 	c.id = append(c.id, w.CheckID)
 	c.version = append(c.version, w.ExpectVersion)
-	c.status = append(c.status, s.Status)
+	c.status = append(c.status, string(s.Status))
 	c.lastPing = append(c.lastPing, msp(s.LastPing))
-	c.lastPingKind = append(c.lastPingKind, s.LastPingKind)
+	c.lastPingKind = append(c.lastPingKind, string(s.LastPingKind))
 	c.lastStart = append(c.lastStart, msp(s.LastStart))
 	c.lastStartRID = append(c.lastStartRID, s.LastStartRID)
 	c.lastDur = append(c.lastDur, durp(s.LastDuration))
@@ -502,7 +502,7 @@ func (c *stateCols) add(w *persistence.Write) {
 	c.flapHistory = append(c.flapHistory, sqlstore.EncodeTimes(s.FlapHistory))
 	c.flapSince = append(c.flapSince, msp(s.FlapSince))
 	c.suppressUntil = append(c.suppressUntil, msp(s.SuppressUntil))
-	c.lastSentStatus = append(c.lastSentStatus, s.LastSentStatus)
+	c.lastSentStatus = append(c.lastSentStatus, string(s.LastSentStatus))
 }
 
 // args follows the order of sqlUpdStates (id, version, then schema.StateColumns).
@@ -526,7 +526,7 @@ func (c *pingCols) add(checkID int64, p *messages.PingRecord) {
 	c.checkID = append(c.checkID, checkID)
 	c.n = append(c.n, p.N)
 	c.at = append(c.at, msp(p.At))
-	c.kind = append(c.kind, sqlstore.CleanText(p.Kind))
+	c.kind = append(c.kind, sqlstore.CleanText(string(p.Kind)))
 	c.exit = append(c.exit, p.ExitStatus)
 	c.rid = append(c.rid, sqlstore.CleanText(p.RID))
 	c.method = append(c.method, sqlstore.CleanText(p.Method))
@@ -548,8 +548,8 @@ func (c *flipCols) add(checkID int64, f *messages.Flip) {
 	c.id = append(c.id, f.ID)
 	c.checkID = append(c.checkID, checkID)
 	c.at = append(c.at, msp(f.At))
-	c.from = append(c.from, f.From)
-	c.to = append(c.to, f.To)
+	c.from = append(c.from, string(f.From))
+	c.to = append(c.to, string(f.To))
 	c.reason = append(c.reason, f.Reason)
 	c.node = append(c.node, f.Node)
 }
@@ -570,7 +570,7 @@ func (c *outboxCols) add(w *persistence.Write) {
 		c.userID = append(c.userID, o.UserID)
 		c.checkID = append(c.checkID, o.CheckID)
 		c.kind = append(c.kind, o.Kind)
-		c.channel = append(c.channel, o.Channel)
+		c.channel = append(c.channel, string(o.Channel))
 		c.destHash = append(c.destHash, o.DestHash)
 		c.destEnc = append(c.destEnc, blob(o.DestEnc))
 		c.payload = append(c.payload, blob(o.Payload))

@@ -107,7 +107,7 @@ func fillSealed(t *testing.T, s persistence.Store) sealedData {
 		u := d.users[i%2]
 		c := NewCheck(t, s, u.ID)
 		d.checks = append(d.checks, c)
-		for k, name := range []string{messages.ChannelWebhook, messages.ChannelSlack} {
+		for k, name := range []messages.ChannelKind{messages.ChannelWebhook, messages.ChannelSlack} {
 			enc := []byte(fmt.Sprintf("sealed channel %d %s", c.ID, name))
 			writes = append(writes, persistence.Write{CheckID: c.ID, ExpectVersion: c.Version + int64(k), State: c.CheckState,
 				Channel: &messages.Channel{CheckID: c.ID, UserID: u.ID, Name: name, Enabled: true, ConfigEnc: enc}})

@@ -62,7 +62,7 @@ func testInactiveChecks(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u1, u2 := NewUser(t, s), NewUser(t, s)
 	cutoff := t0.Add(-14 * 24 * time.Hour)
-	at := func(created, lastPing time.Time, status string) func(*messages.Check) {
+	at := func(created, lastPing time.Time, status messages.CheckStatus) func(*messages.Check) {
 		return func(c *messages.Check) {
 			c.CreatedAt, c.LastPing, c.Status = Ms(created), Ms(lastPing), status
 		}

@@ -33,7 +33,7 @@ func testListChecksFilters(t *testing.T, s persistence.Store) {
 	u := NewUser(t, s)
 	NewCheck(t, s, NewUser(t, s).ID, func(c *messages.Check) { c.Name = "Backup other" })
 	now := t0
-	mk := func(name, status string, due, deadline time.Duration, tags ...string) int64 {
+	mk := func(name string, status messages.CheckStatus, due, deadline time.Duration, tags ...string) int64 {
 		return NewCheck(t, s, u.ID, func(c *messages.Check) {
 			c.Name, c.Status, c.Tags = name, status, tags
 			if status == messages.StatusUp || status == messages.StatusDown {
@@ -77,7 +77,7 @@ func testListChecksFilters(t *testing.T, s persistence.Store) {
 // before the others), then new, then paused; ties by id.
 func testListChecksStatusOrder(t *testing.T, s persistence.Store) {
 	u := NewUser(t, s)
-	mk := func(status string, deadline time.Duration) int64 {
+	mk := func(status messages.CheckStatus, deadline time.Duration) int64 {
 		return NewCheck(t, s, u.ID, func(c *messages.Check) {
 			c.Status = status
 			if deadline != 0 {

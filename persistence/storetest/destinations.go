@@ -15,7 +15,7 @@ func testDestinations(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
 	other := NewUser(t, s)
-	mk := func(userID int64, kind string, at time.Time) persistence.Destination {
+	mk := func(userID int64, kind messages.ChannelKind, at time.Time) persistence.Destination {
 		d := persistence.Destination{Code: "c-" + RandomHex(8), UserID: userID, Kind: kind,
 			ConfigEnc: []byte("sealed " + kind), CreatedAt: at}
 		if err := s.CreateDestination(ctx, &d); err != nil {

@@ -133,7 +133,7 @@ func testUptimeMarks(t *testing.T, s persistence.Store) {
 	// new →(0) up →(+10m) down →(+5m) up →(+20m) paused →(+30m) up; two of them in one batch.
 	steps := []struct {
 		after    time.Duration
-		from, to string
+		from, to messages.CheckStatus
 	}{
 		{0, messages.StatusNew, messages.StatusUp},
 		{10 * time.Minute, messages.StatusUp, messages.StatusDown},
@@ -172,7 +172,7 @@ func testUptimeMarks(t *testing.T, s persistence.Store) {
 	want := []struct {
 		t           time.Time
 		at          time.Time
-		status      string
+		status      messages.CheckStatus
 		up, tracked time.Duration
 	}{
 		{base, base, messages.StatusUp, 0, 0},

@@ -393,7 +393,7 @@ func testListChecksPagination(t *testing.T, s persistence.Store) {
 				c.NextDeadline = Ms(t0.Add(time.Duration(i%4) * time.Minute))
 				c.LastPing = Ms(t0.Add(-time.Duration(i%6) * time.Minute))
 			}
-			c.Status = []string{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused}[i%4]
+			c.Status = []messages.CheckStatus{messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused}[i%4]
 		}))
 	}
 	for _, sortBy := range []string{"id", "name", "created_at", "next_deadline", "last_ping", "status"} {
@@ -507,7 +507,7 @@ func testStatsAndTags(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
 	now := t0
-	mk := func(status string, due, deadline time.Duration, tags ...string) {
+	mk := func(status messages.CheckStatus, due, deadline time.Duration, tags ...string) {
 		NewCheck(t, s, u.ID, func(c *messages.Check) {
 			c.Status = status
 			c.Tags = tags
@@ -799,7 +799,7 @@ func testFlips(t *testing.T, s persistence.Store) {
 	c := NewCheck(t, s, u.ID)
 	cur := c
 	var want []messages.Flip
-	statuses := []string{"new", "up", "down"}
+	statuses := []messages.CheckStatus{"new", "up", "down"}
 	for seq := 1; seq <= 11; seq++ {
 		at := t0.Add(time.Duration(seq) * time.Minute)
 		if seq >= 9 {
@@ -900,7 +900,7 @@ func testForEachCheck(t *testing.T, s persistence.Store) {
 	const n = 2000
 	want := map[int64]time.Time{}
 	all := map[int64]persistence.CheckEntry{} // what ForEachCheck must visit
-	statuses := []string{messages.StatusUp, messages.StatusDown, messages.StatusNew, messages.StatusPaused}
+	statuses := []messages.CheckStatus{messages.StatusUp, messages.StatusDown, messages.StatusNew, messages.StatusPaused}
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
@@ -1239,7 +1239,7 @@ func testChannels(t *testing.T, s persistence.Store) {
 	wantKinds(t, commit(t, s, w3), persistence.OutcomeCommitted)
 	want.Enabled, want.ConfigEnc = false, nil
 	got := must[[]messages.Channel](t)(s.Channels(ctx, u.ID, c.ID))
-	slices.SortFunc(got, func(a, b messages.Channel) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(got, func(a, b messages.Channel) int { return strings.Compare(string(a.Name), string(b.Name)) })
 	diff(t, "channels after updates", got, []messages.Channel{*w3.Channel, want})
 }
 

@@ -25,7 +25,7 @@ type Verdict struct {
 	// Kind is the ping's kind by the options: "" when they leave the URL's kind as it is,
 	// else messages.KindIgnored, KindStart, KindSuccess or KindFail. A keyword verdict
 	// replaces whatever the URL said, its action and its exit status alike.
-	Kind string
+	Kind messages.PingLogKind
 	// Reason says why for an ignored ping and a failure ("" for the others).
 	Reason string
 }

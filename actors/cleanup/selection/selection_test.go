@@ -35,7 +35,7 @@ func created(ago time.Duration) func(*messages.Check) {
 	return func(c *messages.Check) { c.CreatedAt = now.Add(-ago) }
 }
 
-func status(s string) func(*messages.Check) {
+func status(s messages.CheckStatus) func(*messages.Check) {
 	return func(c *messages.Check) { c.Status = s }
 }
 

@@ -18,7 +18,7 @@ var t0 = time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
 func at(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 
 func TestRuns(t *testing.T) {
-	p := func(n int64, s int, kind, rid string) runchart.Ping {
+	p := func(n int64, s int, kind messages.PingLogKind, rid string) runchart.Ping {
 		return runchart.Ping{N: n, At: at(s), Kind: kind, RID: rid}
 	}
 	for _, tc := range []struct {

@@ -10,7 +10,7 @@ import (
 type Ping struct {
 	N    int64
 	At   time.Time
-	Kind string // messages.Kind*
+	Kind messages.PingLogKind
 	RID  string // run id, "" when none was sent
 }
 

@@ -59,7 +59,7 @@ func (s *Store) TagBadge(ctx context.Context, badgeKey, tag string, limit int) (
 			st            messages.CheckState
 			due, deadline sql.NullInt64
 		)
-		err := row.Scan(&st.Status, &due, &deadline)
+		err := row.Scan((*string)(&st.Status), &due, &deadline)
 		st.NextDue, st.NextDeadline = FromMS(due), FromMS(deadline)
 		return st, err
 	}, s.q.tagBadge, badgeKey, " "+tag+" ", limit)

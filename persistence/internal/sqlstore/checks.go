@@ -173,7 +173,7 @@ func (s *Store) ListChecks(ctx context.Context, userID int64, q persistence.List
 		now := q.Now.UnixMilli()
 		b.WriteString(` AND status = 'up' AND next_due < ` + arg(now) + ` AND next_deadline > ` + arg(now))
 	case messages.StatusNew, messages.StatusUp, messages.StatusDown, messages.StatusPaused:
-		b.WriteString(` AND status = ` + arg(q.Status))
+		b.WriteString(` AND status = ` + arg(string(q.Status)))
 	default:
 		return nil, messages.Errorf(messages.EInvalid, "unknown status %q", q.Status)
 	}
@@ -338,7 +338,7 @@ func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64,
 			at sql.NullInt64
 			ip sql.NullString
 		)
-		err := r.Scan(&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.Reason, &ip)
+		err := r.Scan(&p.CheckID, &p.N, &at, (*string)(&p.Kind), &p.ExitStatus, &p.Reason, &ip)
 		p.At, p.RemoteIP = FromMS(at), ip.String
 		return p, err
 	}, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY p.check_id, p.n DESC`, args...)

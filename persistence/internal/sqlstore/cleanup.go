@@ -82,7 +82,7 @@ func (s *Store) InactiveChecks(ctx context.Context, before time.Time, afterID in
 	if err := CheckLimit(limit); err != nil {
 		return nil, err
 	}
-	out, err := query(ctx, s.cfg.Read, ScanCheck, s.q.inactiveChecks, afterID, messages.StatusPaused, before.UnixMilli(), limit)
+	out, err := query(ctx, s.cfg.Read, ScanCheck, s.q.inactiveChecks, afterID, string(messages.StatusPaused), before.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("inactive checks: %w", s.mapErr(err))
 	}

@@ -13,6 +13,10 @@ import (
 // The argument builders append to dst, so that a caller can keep the arguments of a
 // statement it runs at once on its stack (Commit runs thousands a second).
 
+// The domain's named string types (messages.CheckStatus, PingLogKind, ChannelKind) cross
+// this boundary as plain strings: string(x) in arguments and (*string)(&x) as scan
+// destinations, so neither driver falls back to reflection on a hot path.
+
 // ConfigArgs appends the values of schema.ConfigColumns, in order: c and the check's
 // config_version.
 func ConfigArgs(dst []any, c *messages.CheckConfig, configVersion int64) []any {
@@ -29,11 +33,11 @@ func ConfigArgs(dst []any, c *messages.CheckConfig, configVersion int64) []any {
 
 // StateArgs appends the values of schema.StateColumns, in order.
 func StateArgs(dst []any, s *messages.CheckState) []any {
-	return append(dst, s.Status, MS(s.LastPing), s.LastPingKind, MS(s.LastStart), s.LastStartRID,
+	return append(dst, string(s.Status), MS(s.LastPing), string(s.LastPingKind), MS(s.LastStart), s.LastStartRID,
 		DurMS(s.LastDuration), MS(s.NextDue), MS(s.NextDeadline), MS(s.RunDeadline),
 		MS(s.RealertDue), MS(s.NextWakeAt), s.NPings, s.FailureCount, s.DownFlip, s.DownAlerted,
 		s.RealertCount, s.FlipSeq, s.LastReason, Blob(EncodeTimes(s.FlapHistory)), MS(s.FlapSince),
-		MS(s.SuppressUntil), s.LastSentStatus)
+		MS(s.SuppressUntil), string(s.LastSentStatus))
 }
 
 // ScanCheck reads a row of schema.CheckColumns.
@@ -53,10 +57,10 @@ func ScanCheck(row Row) (messages.Check, error) {
 		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
 		&c.GraceSeconds, &c.MaxRuntimeSeconds, &c.ManualResume, &c.NotifyAfterFailures,
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
-		&c.Status, &lastPing, &c.LastPingKind, &lastStart, &c.LastStartRID, &lastDur, &nextDue,
+		(*string)(&c.Status), &lastPing, (*string)(&c.LastPingKind), &lastStart, &c.LastStartRID, &lastDur, &nextDue,
 		&nextDeadline, &runDeadline, &realert, &wake, &c.NPings, &c.FailureCount, &c.DownFlip,
 		&c.DownAlerted, &c.RealertCount, &c.FlipSeq, &c.LastReason, &flaps, &flapSince, &suppress,
-		&c.LastSentStatus, &c.ConfigVersion, &badgeID)
+		(*string)(&c.LastSentStatus), &c.ConfigVersion, &badgeID)
 	dest = append(dest, schema.PingFilterDest(&c.PingFilter)...)
 	if err := row.Scan(dest...); err != nil {
 		return messages.Check{}, err
@@ -100,7 +104,7 @@ func scanPing(row Row, extra ...any) (messages.PingRecord, error) {
 		p  messages.PingRecord
 		at sql.NullInt64
 	)
-	dest := append([]any{&p.CheckID, &p.N, &at, &p.Kind, &p.ExitStatus, &p.RID, &p.Method,
+	dest := append([]any{&p.CheckID, &p.N, &at, (*string)(&p.Kind), &p.ExitStatus, &p.RID, &p.Method,
 		&p.RemoteIP, &p.UserAgent, &p.RequestID, &p.Reason, &p.ForwardedProto}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return messages.PingRecord{}, err
@@ -112,7 +116,7 @@ func scanPing(row Row, extra ...any) (messages.PingRecord, error) {
 // PingArgs appends the values of InsPing (PingColumns, then the body): request-derived text
 // is cleaned (see CleanText).
 func PingArgs(dst []any, checkID int64, p *messages.PingRecord) []any {
-	return append(dst, checkID, p.N, MS(p.At), CleanText(p.Kind), p.ExitStatus, CleanText(p.RID),
+	return append(dst, checkID, p.N, MS(p.At), CleanText(string(p.Kind)), p.ExitStatus, CleanText(p.RID),
 		CleanText(p.Method), CleanText(p.RemoteIP), CleanText(p.UserAgent),
 		CleanText(p.RequestID), CleanText(p.Reason), CleanText(p.ForwardedProto), Blob(p.Body))
 }
@@ -125,7 +129,7 @@ func scanFlip(row Row) (messages.Flip, error) {
 		f  messages.Flip
 		at sql.NullInt64
 	)
-	if err := row.Scan(&f.ID, &f.CheckID, &at, &f.From, &f.To, &f.Reason, &f.Node); err != nil {
+	if err := row.Scan(&f.ID, &f.CheckID, &at, (*string)(&f.From), (*string)(&f.To), &f.Reason, &f.Node); err != nil {
 		return messages.Flip{}, err
 	}
 	f.At = FromMS(at)
@@ -134,7 +138,7 @@ func scanFlip(row Row) (messages.Flip, error) {
 
 // FlipArgs appends the values of FlipColumns.
 func FlipArgs(dst []any, checkID int64, f *messages.Flip) []any {
-	return append(dst, f.ID, checkID, MS(f.At), f.From, f.To, f.Reason, f.Node)
+	return append(dst, f.ID, checkID, MS(f.At), string(f.From), string(f.To), f.Reason, f.Node)
 }
 
 const channelColumns = `check_id, user_id, name, enabled, config_enc, last_status, last_message, last_at`
@@ -145,7 +149,7 @@ func ScanChannel(row Row) (messages.Channel, error) {
 		ch messages.Channel
 		at sql.NullInt64
 	)
-	if err := row.Scan(&ch.CheckID, &ch.UserID, &ch.Name, &ch.Enabled, &ch.ConfigEnc, &ch.LastStatus, &ch.LastMessage, &at); err != nil {
+	if err := row.Scan(&ch.CheckID, &ch.UserID, (*string)(&ch.Name), &ch.Enabled, &ch.ConfigEnc, &ch.LastStatus, &ch.LastMessage, &at); err != nil {
 		return messages.Channel{}, err
 	}
 	ch.LastAt = FromMS(at)
@@ -154,7 +158,7 @@ func ScanChannel(row Row) (messages.Channel, error) {
 
 // ChannelArgs are the values of UpsertChannel.
 func ChannelArgs(checkID int64, ch *messages.Channel) []any {
-	return []any{ch.Name, ch.Enabled, Blob(ch.ConfigEnc), checkID}
+	return []any{string(ch.Name), ch.Enabled, Blob(ch.ConfigEnc), checkID}
 }
 
 const outboxColumns = `id, user_id, check_id, kind, channel, dest_hash, dest_enc, payload,
@@ -167,7 +171,7 @@ func scanOutbox(row Row) (messages.OutboxRow, error) {
 		key                                  sql.NullString
 		next, claimUntil, created, delivered sql.NullInt64
 	)
-	err := row.Scan(&o.ID, &o.UserID, &o.CheckID, &o.Kind, &o.Channel, &o.DestHash, &o.DestEnc,
+	err := row.Scan(&o.ID, &o.UserID, &o.CheckID, &o.Kind, (*string)(&o.Channel), &o.DestHash, &o.DestEnc,
 		&o.Payload, &key, &o.Status, &o.Attempts, &next, &o.ClaimedBy, &claimUntil, &o.LastError,
 		&created, &delivered)
 	if err != nil {
@@ -197,7 +201,7 @@ func OutboxRow(o *messages.OutboxRow, checkID int64) messages.OutboxRow {
 // OutboxArgs appends the values of InsOutbox for o, written by a write to checkID.
 func OutboxArgs(dst []any, o *messages.OutboxRow, checkID int64) []any {
 	r := OutboxRow(o, checkID)
-	return append(dst, r.UserID, r.CheckID, r.Kind, r.Channel, r.DestHash, Blob(r.DestEnc),
+	return append(dst, r.UserID, r.CheckID, r.Kind, string(r.Channel), r.DestHash, Blob(r.DestEnc),
 		Blob(r.Payload), NullStr(r.IdempotencyKey), r.Status, r.Attempts, MS(r.NextAttemptAt),
 		r.ClaimedBy, MS(r.ClaimUntil), r.LastError, MS(r.CreatedAt), MS(r.DeliveredAt))
 }

@@ -42,7 +42,7 @@ func (s *Store) Destinations(ctx context.Context, userID int64) ([]persistence.D
 			d  persistence.Destination
 			at int64
 		)
-		err := row.Scan(&d.ID, &d.Code, &d.UserID, &d.Kind, &d.ConfigEnc, &at)
+		err := row.Scan(&d.ID, &d.Code, &d.UserID, (*string)(&d.Kind), &d.ConfigEnc, &at)
 		d.CreatedAt = time.UnixMilli(at).UTC()
 		return d, err
 	}, s.q.destinations, userID)
@@ -57,7 +57,7 @@ func (s *Store) CreateDestination(ctx context.Context, d *persistence.Destinatio
 	if err := persistence.ValidateDestination(d); err != nil {
 		return err
 	}
-	err := s.cfg.Write.QueryRow(ctx, s.q.createDestination, d.Code, d.UserID, d.Kind, d.ConfigEnc, d.CreatedAt.UnixMilli()).Scan(&d.ID)
+	err := s.cfg.Write.QueryRow(ctx, s.q.createDestination, d.Code, d.UserID, string(d.Kind), d.ConfigEnc, d.CreatedAt.UnixMilli()).Scan(&d.ID)
 	if err != nil {
 		return fmt.Errorf("create destination: %w", s.mapErr(err))
 	}

@@ -102,7 +102,7 @@ func (s *Store) SearchChecks(ctx context.Context, q string, afterID int64, limit
 			c    persistence.CheckSummary
 			ping sql.NullInt64
 		)
-		err := row.Scan(&c.ID, &c.UserID, &c.UserSlug, &c.Slug, &c.Name, &c.Status, &ping)
+		err := row.Scan(&c.ID, &c.UserID, &c.UserSlug, &c.Slug, &c.Name, (*string)(&c.Status), &ping)
 		c.LastPing = FromMS(ping)
 		return c, err
 	}, s.q.searchChecks, afterID, pattern, limit)

@@ -276,7 +276,7 @@ func (s *Store) UptimeMarks(ctx context.Context, userID int64, checkIDs []int64,
 			m                      persistence.UptimeMark
 			t, markAt, up, tracked int64
 		)
-		err := r.Scan(&m.CheckID, &t, &markAt, &m.Status, &up, &tracked)
+		err := r.Scan(&m.CheckID, &t, &markAt, (*string)(&m.Status), &up, &tracked)
 		m.T, m.At = time.UnixMilli(t).UTC(), time.UnixMilli(markAt).UTC()
 		m.Up, m.Tracked = time.Duration(up)*time.Millisecond, time.Duration(tracked)*time.Millisecond
 		return m, err
@@ -290,8 +290,8 @@ func (s *Store) UptimeMarks(ctx context.Context, userID int64, checkIDs []int64,
 // markStatusUp and markStatusTracked are the SQL conditions of a mark's status counting as
 // up, and as tracked (up or down: new and paused time is excluded from uptime).
 const (
-	markStatusUp      = `p.status = '` + messages.StatusUp + `'`
-	markStatusTracked = `p.status IN ('` + messages.StatusUp + `', '` + messages.StatusDown + `')`
+	markStatusUp      = `p.status = '` + string(messages.StatusUp) + `'`
+	markStatusTracked = `p.status IN ('` + string(messages.StatusUp) + `', '` + string(messages.StatusDown) + `')`
 )
 
 // insertMarkSQL writes the uptime mark of a flip ($1 check id, $2 at in ms, $3 the status
@@ -309,5 +309,5 @@ var insertMarkSQL = `INSERT INTO uptime_marks (check_id, at, status, up_ms, trac
 
 // MarkArgs are the arguments of InsMark for a flip of check checkID.
 func MarkArgs(checkID int64, f *messages.Flip) []any {
-	return []any{checkID, f.At.UnixMilli(), f.To}
+	return []any{checkID, f.At.UnixMilli(), string(f.To)}
 }

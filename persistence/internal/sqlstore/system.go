@@ -112,7 +112,7 @@ func (s *Store) ForEachCheck(ctx context.Context, fn func(persistence.CheckEntry
 			e  persistence.CheckEntry
 			at sql.NullInt64
 		)
-		err := row.Scan(&e.CheckID, &e.Status, &at)
+		err := row.Scan(&e.CheckID, (*string)(&e.Status), &at)
 		e.WakeAt = FromMS(at)
 		return e, err
 	}, func(e persistence.CheckEntry) int64 { return e.CheckID },
