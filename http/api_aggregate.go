@@ -1,9 +1,15 @@
 package http
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
@@ -60,12 +66,23 @@ type recentPingJSON struct {
 	Failed     bool                 `json:"failed"` // it counted as a failure (a content rule's reason)
 }
 
+// aggregateFormat names the aggregate's JSON in its ETag: change it whenever the answer for
+// unchanged data changes (a field added, a format changed), so cached ETags stop matching.
+const aggregateFormat = "aggregate/2"
+
 // aggregate: GET /api/v1/checks/aggregate takes GET /api/v1/checks's parameters (sort_by
-// defaults to status: failing first) and answers that page (each check with its newest recentPingsPerCheck pings, from one store query),
-// the stats, the metrics summary, the tags, the user slug and the ping base URL. Its weak
-// ETag covers the user, the parameters and the answer: a dashboard polling every few
-// seconds gets 304 while nothing it shows changed. The answer holds no clock reading (the
-// countdowns run in the browser from next_deadline), so an idle account keeps its ETag.
+// defaults to status: failing first) and answers that page (each check with its newest
+// recentPingsPerCheck pings, from one store query), the stats, the metrics summary, the tags,
+// the user slug and the ping base URL.
+//
+// Its weak ETag is decided before the answer is built, from the store's change stamp of the
+// user's checks and channels (one query; persistence.ChangeStamp), the parameters, the user's
+// slug and the cluster's members: a dashboard polling every few seconds gets its 304 for the
+// price of that query. The stamp is read first and the answer built after it at the same
+// clock reading, so an answer is never older than its ETag: a change that lands in between
+// shows in this answer and again changes the next poll's ETag (one 200 too many, never a
+// stale 304). The answer holds no clock reading (the countdowns run in the browser from
+// next_deadline); what time changes in it (late) is in the stamp.
 func (s *Server) aggregate(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	q := r.URL.Query()
 	if !q.Has("sort_by") {
@@ -76,13 +93,82 @@ func (s *Server) aggregate(w http.ResponseWriter, r *http.Request, a apiArgs) er
 		return err
 	}
 	ctx := r.Context()
-	page, rows, err := s.checkPage(ctx, a.user, p)
+	// Milliseconds, as the store keeps times: the stamp and the answer then agree on which
+	// deadlines have passed.
+	now := s.now().Truncate(time.Millisecond)
+	stamp, err := s.deps.Store.ChangeStamp(ctx, a.user.ID, now)
 	if err != nil {
 		return err
 	}
-	pings, err := s.deps.Store.RecentPings(ctx, a.user.ID, checkIDs(rows), recentPingsPerCheck)
+	nodes := s.clusterNodes()
+	etag := aggregateETag(a.user, q, s.cfg.PublicURL, stamp, nodes)
+	w.Header().Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	out, err := s.buildAggregate(ctx, a.user, p, now, nodes)
 	if err != nil {
 		return err
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
+
+// aggregateETag is the aggregate's weak validator: everything its answer depends on besides
+// the store (the user, the parameters, the public URL, the cluster's members, which decide
+// nodes_online and owner_node) and the store's change stamp.
+func aggregateETag(u messages.User, q url.Values, publicURL string, st persistence.ChangeStamp, nodes []Node) string {
+	h := sha256.New()
+	var n [8]byte
+	put := func(vs ...int64) {
+		for _, v := range vs {
+			binary.BigEndian.PutUint64(n[:], uint64(v))
+			h.Write(n[:])
+		}
+	}
+	str := func(s string) {
+		put(int64(len(s)))
+		h.Write([]byte(s))
+	}
+	str(aggregateFormat)
+	put(u.ID)
+	str(u.Slug)
+	str(q.Encode()) // Encode sorts by key
+	str(publicURL)
+	put(st.Checks, st.IDSum, st.VersionSum, st.Passed, st.Channels, st.DeliveryTimes, st.DeliveryTexts)
+	put(int64(len(nodes)))
+	if nodes == nil {
+		put(-1) // no member list: this node alone
+	}
+	for _, nd := range nodes {
+		str(nd.ID)
+		str(nd.Name)
+		str(nd.State)
+		if nd.StoreOK {
+			put(1)
+		} else {
+			put(0)
+		}
+	}
+	return `W/"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
+}
+
+// buildAggregate reads and assembles the aggregate's answer at now.
+func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listParams, now time.Time, nodes []Node) (aggregateJSON, error) {
+	page, rows, err := s.checkPage(ctx, u, p, now)
+	if err != nil {
+		return aggregateJSON{}, err
+	}
+	pings, err := s.deps.Store.RecentPings(ctx, u.ID, checkIDs(rows), recentPingsPerCheck)
+	if err != nil {
+		return aggregateJSON{}, err
 	}
 	byCheck := make(map[int64][]recentPingJSON, len(rows))
 	for _, pr := range pings {
@@ -95,8 +181,8 @@ func (s *Server) aggregate(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	}
 	out := aggregateJSON{
 		Checks:      aggregatePage{Items: make([]aggregateCheck, 0, len(page.Items)), NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, Size: page.Size},
-		UserSlug:    a.user.Slug,
-		PingBaseURL: strings.TrimRight(s.cfg.PublicURL, "/") + "/p/" + url.PathEscape(a.user.Slug) + "/",
+		UserSlug:    u.Slug,
+		PingBaseURL: strings.TrimRight(s.cfg.PublicURL, "/") + "/p/" + url.PathEscape(u.Slug) + "/",
 	}
 	for _, c := range page.Items {
 		recent := byCheck[c.ID]
@@ -105,18 +191,17 @@ func (s *Server) aggregate(w http.ResponseWriter, r *http.Request, a apiArgs) er
 		}
 		out.Checks.Items = append(out.Checks.Items, aggregateCheck{checkJSON: c, RecentPings: recent})
 	}
-	now := s.now()
-	st, err := s.deps.Store.CheckStats(ctx, a.user.ID, now)
+	st, err := s.deps.Store.CheckStats(ctx, u.ID, now)
 	if err != nil {
-		return err
+		return aggregateJSON{}, err
 	}
 	out.Stats = countsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
-	out.Summary = s.userSummary(st)
-	if out.Tags, err = s.deps.Store.CheckTags(ctx, a.user.ID); err != nil {
-		return err
+	out.Summary = s.userSummary(st, nodes)
+	if out.Tags, err = s.deps.Store.CheckTags(ctx, u.ID); err != nil {
+		return aggregateJSON{}, err
 	}
 	if out.Tags == nil {
 		out.Tags = []persistence.TagCount{}
 	}
-	return writeListTagged(w, r, a.user, q, rows, out)
+	return out, nil
 }

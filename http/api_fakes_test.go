@@ -450,6 +450,39 @@ func (s *apiStore) RecentPings(_ context.Context, userID int64, ids []int64, per
 	return out, nil
 }
 
+// ChangeStamp follows the contract's definition (persistence.ChangeStamp) over the fake's
+// maps; a change the tests make without setCheck must not matter to the dashboard.
+func (s *apiStore) ChangeStamp(_ context.Context, userID int64, now time.Time) (persistence.ChangeStamp, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st persistence.ChangeStamp
+	ms := now.UnixMilli()
+	for _, c := range s.checks {
+		if c.UserID != userID {
+			continue
+		}
+		st.Checks++
+		st.IDSum += c.ID
+		st.VersionSum += c.Version
+		if c.Status == messages.StatusUp {
+			due, deadline := c.NextDue.UnixMilli(), c.NextDeadline.UnixMilli()
+			for _, passed := range []bool{!c.NextDue.IsZero() && due < ms, !c.NextDeadline.IsZero() && deadline < ms, !c.NextDeadline.IsZero() && deadline <= ms} {
+				if passed {
+					st.Passed++
+				}
+			}
+		}
+		for _, ch := range s.channels[c.ID] {
+			st.Channels++
+			if !ch.LastAt.IsZero() {
+				st.DeliveryTimes += ch.LastAt.UnixMilli() % (1 << 32)
+			}
+			st.DeliveryTexts += int64(len(ch.LastStatus) + len(ch.LastMessage))
+		}
+	}
+	return st, nil
+}
+
 func (s *apiStore) ListDeliveries(_ context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
@@ -110,7 +111,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) e
 	if err != nil {
 		return err
 	}
-	page, rows, err := s.checkPage(r.Context(), a.user, p)
+	page, rows, err := s.checkPage(r.Context(), a.user, p, s.now())
 	if err != nil {
 		return err
 	}
@@ -121,9 +122,8 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, a apiArgs) e
 // forward page asks for the rows after the cursor's key; a back page asks for the rows
 // before it by reversing the direction, then reverses them. One row more than the page
 // tells whether another page follows in that direction. The page's channels come from one
-// query, not one per row.
-func (s *Server) checkPage(ctx context.Context, u messages.User, p listParams) (checkPage, []messages.Check, error) {
-	now := s.now()
+// query, not one per row. now decides the late filter and the derived fields.
+func (s *Server) checkPage(ctx context.Context, u messages.User, p listParams, now time.Time) (checkPage, []messages.Check, error) {
 	lq := persistence.ListQuery{SortBy: p.sortBy, Desc: p.dir == "desc", Tags: p.tags, Limit: p.size + 1,
 		Search: p.search, Status: p.status, Now: now}
 	back := p.cursor != nil && p.cursor.Back

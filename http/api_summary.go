@@ -93,18 +93,31 @@ func (s *Server) authedSummary(w http.ResponseWriter, r *http.Request, _ httprou
 		if err != nil {
 			return err
 		}
-		return writeETagged(w, r, s.userSummary(st))
+		return writeETagged(w, r, s.userSummary(st, s.clusterNodes()))
 	})(w, r, nil)
 }
 
-// userSummary is a user's metrics summary: their check counts, the nodes online, health.
-func (s *Server) userSummary(st persistence.Stats) summaryJSON {
+// clusterNodes lists the cluster's members: nil when the edge has no list (this node alone),
+// never nil when it has one, even an empty one (no node online).
+func (s *Server) clusterNodes() []Node {
+	if s.deps.Admin != nil && s.deps.Admin.Nodes != nil {
+		if nodes := s.deps.Admin.Nodes(); nodes != nil {
+			return nodes
+		}
+		return []Node{}
+	}
+	return nil
+}
+
+// userSummary is a user's metrics summary: their check counts, the nodes online (of nodes, as
+// clusterNodes lists them), health.
+func (s *Server) userSummary(st persistence.Stats, nodes []Node) summaryJSON {
 	checks := statsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
 	online := 1
-	if s.deps.Admin != nil && s.deps.Admin.Nodes != nil {
+	if nodes != nil {
 		online = 0
-		for _, n := range s.deps.Admin.Nodes() {
-			if n.State == "active" && n.StoreOK {
+		for _, n := range nodes {
+			if n.Online() {
 				online++
 			}
 		}

@@ -181,6 +181,10 @@ func (f *fakePingStore) RecentPings(context.Context, int64, []int64, int) ([]mes
 	return nil, notSet("RecentPings")
 }
 
+func (f *fakePingStore) ChangeStamp(context.Context, int64, time.Time) (persistence.ChangeStamp, error) {
+	return persistence.ChangeStamp{}, notSet("ChangeStamp")
+}
+
 func (f *fakePingStore) ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error) {
 	if f.ListDeliveriesFunc == nil {
 		return nil, notSet("ListDeliveries")

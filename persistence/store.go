@@ -103,6 +103,34 @@ type CheckReader interface {
 	RecentPings(ctx context.Context, userID int64, checkIDs []int64, perCheck int) ([]messages.PingRecord, error)
 	// ListDeliveries returns the check's outbox rows, newest first, at most limit.
 	ListDeliveries(ctx context.Context, userID, checkID int64, limit int) ([]messages.OutboxRow, error)
+	// ChangeStamp summarises, in one query, everything of the user's checks and channels that
+	// a dashboard shows, at now: two reads return equal stamps only if no check was created,
+	// deleted or written, no delivery outcome was recorded and no check turned late or
+	// overdue with time in between (see ChangeStamp). Read it before the data it validates.
+	ChangeStamp(ctx context.Context, userID int64, now time.Time) (ChangeStamp, error)
+}
+
+// ChangeStamp is a validator of a user's checks and channels, cheap enough to compute on every
+// poll of a dashboard (a cached answer is still good while it is equal).
+type ChangeStamp struct {
+	// Checks counts the user's checks and IDSum adds their ids: a check deleted and another
+	// created between two reads change IDSum, since ids are never reused.
+	Checks, IDSum int64
+	// VersionSum adds the checks' row versions. Every write to a check row (a ping, a flip,
+	// an edit, pause and resume, a channel's settings, a deadline moved) increments its
+	// version, so any of them raises the sum.
+	VersionSum int64
+	// Passed counts, among the up checks, the boundaries now has passed: next_due < now,
+	// next_deadline < now and next_deadline <= now (in ms). For unchanged rows each count
+	// only grows with time, so the sum tells exactly which checks are late (and counted late)
+	// at now: it changes when time alone makes a check late or overdue.
+	Passed int64
+	// Channels counts the user's channel rows, DeliveryTimes adds their last delivery times
+	// (ms, modulo 2^32) and DeliveryTexts the lengths of their last status and message. A
+	// delivery outcome is written without touching the check row: it moves last_at to a
+	// later time (unless two outcomes of one channel fall in one millisecond, when the
+	// status or message usually differs).
+	Channels, DeliveryTimes, DeliveryTexts int64
 }
 
 // SystemStore holds the queries that do not name a user: activation by id, wheel loads, the

@@ -170,3 +170,120 @@ func testPageChannels(t *testing.T, s persistence.Store) {
 	slices.SortFunc(got, func(x, y messages.Channel) int { return int(x.CheckID - y.CheckID) })
 	diff(t, "page channels", got, want)
 }
+
+// testChangeStamp: the dashboard's validator changes with every kind of change the dashboard
+// shows (a check created, pinged, edited, deleted, a channel set, a delivery outcome, a check
+// turning late or overdue with time alone) and stays equal while nothing changed, whatever
+// other users do.
+func testChangeStamp(t *testing.T, s persistence.Store) {
+	ctx := ctxT(t)
+	u := NewUser(t, s)
+	other := NewUser(t, s)
+	stamp := func(now time.Time) persistence.ChangeStamp {
+		t.Helper()
+		st, err := s.ChangeStamp(ctx, u.ID, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if got := stamp(t0); got != (persistence.ChangeStamp{}) {
+		t.Fatalf("no checks: %+v, want the zero stamp", got)
+	}
+	last := stamp(t0)
+	// changed asserts that what happened since the last call changed the stamp at now, and
+	// that reading it again (nothing changed) gives the same stamp.
+	changed := func(what string, now time.Time) {
+		t.Helper()
+		got := stamp(now)
+		if got == last {
+			t.Errorf("%s: the stamp did not change (%+v)", what, got)
+		}
+		if again := stamp(now); again != got {
+			t.Errorf("%s: read twice, %+v then %+v", what, got, again)
+		}
+		last = got
+	}
+	unchanged := func(what string, now time.Time) {
+		t.Helper()
+		if got := stamp(now); got != last {
+			t.Errorf("%s: the stamp changed from %+v to %+v", what, last, got)
+		}
+	}
+
+	c := NewCheck(t, s, u.ID)
+	changed("a check created", t0)
+	foreign := NewCheck(t, s, other.ID)
+	fw := upWrite(foreign, t0)
+	fw.Channel = &messages.Channel{CheckID: foreign.ID, UserID: other.ID, Name: messages.ChannelWebhook, Enabled: true, ConfigEnc: []byte{1}}
+	wantKinds(t, commit(t, s, fw), persistence.OutcomeCommitted)
+	unchanged("another user's check created and pinged", t0)
+
+	w := upWrite(c, t0) // due at t0+1h, deadline at t0+2h
+	wantKinds(t, commit(t, s, w), persistence.OutcomeCommitted)
+	c = applied(c, w)
+	changed("a ping", t0)
+
+	cfg := c.CheckConfig
+	cfg.Tags = []string{"prod"}
+	edit := persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: c.CheckState, Config: &cfg, ConfigVersion: c.ConfigVersion + 1}
+	wantKinds(t, commit(t, s, edit), persistence.OutcomeCommitted)
+	c = applied(c, edit)
+	changed("an edit of the tags", t0)
+
+	cw := persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: c.CheckState,
+		Channel: &messages.Channel{CheckID: c.ID, UserID: u.ID, Name: messages.ChannelWebhook, Enabled: true, ConfigEnc: []byte{1}}}
+	wantKinds(t, commit(t, s, cw), persistence.OutcomeCommitted)
+	c = applied(c, cw)
+	changed("a webhook set", t0)
+
+	// Delivery outcomes are written without the check row.
+	deliver := func(key, status, msg string, at time.Time) {
+		t.Helper()
+		rows := []messages.OutboxRow{outboxRow(u, c.ID, "hook", key)}
+		if err := s.InsertOutbox(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if !must[bool](t)(s.ClaimOutbox(ctx, rows[0].ID, "n1", at, at.Add(time.Minute))) {
+			t.Fatal("claim refused")
+		}
+		res := persistence.OutboxResult{ID: rows[0].ID, Node: "n1", Status: messages.OutboxDelivered, Attempts: 1,
+			ChannelStatus: status, ChannelMessage: msg, At: Ms(at)}
+		if !must[bool](t)(s.FinishOutbox(ctx, res)) {
+			t.Fatal("finish refused")
+		}
+	}
+	unchanged("an alert queued", t0)
+	deliver("k1", "ok", "", t0.Add(time.Second))
+	changed("a delivery outcome", t0)
+	deliver("k2", "ok", "", t0.Add(2*time.Second))
+	changed("a second delivery with the same status", t0)
+	deliver("k3", "error", "HTTP 500", t0.Add(3*time.Second))
+	changed("a failed delivery", t0)
+
+	// Time alone: the check turns late after next_due and overdue after next_deadline.
+	unchanged("before it is due", t0.Add(time.Hour))
+	changed("late after next_due", t0.Add(time.Hour+time.Millisecond))
+	unchanged("still late", t0.Add(90*time.Minute))
+	changed("at next_deadline", t0.Add(2*time.Hour))
+	changed("past next_deadline", t0.Add(2*time.Hour+time.Millisecond))
+	unchanged("long past next_deadline", t0.Add(5*time.Hour))
+	now := t0.Add(5 * time.Hour)
+
+	// Pause: a paused check is never late, whatever its deadlines.
+	paused := c.CheckState
+	paused.Status = messages.StatusPaused
+	pw := persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: paused}
+	wantKinds(t, commit(t, s, pw), persistence.OutcomeCommitted)
+	c = applied(c, pw)
+	changed("paused", now)
+	unchanged("paused, later", now.Add(time.Hour))
+
+	// One check deleted and another created between two reads: as many checks as before.
+	wantKinds(t, commit(t, s, persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, Delete: true}), persistence.OutcomeCommitted)
+	NewCheck(t, s, u.ID)
+	changed("a check deleted and another created", now)
+	if last.Checks != 1 || last.Channels != 0 {
+		t.Fatalf("after the swap: %+v, want one check and no channel", last)
+	}
+}

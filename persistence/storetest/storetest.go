@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"ListChecksStatusOrder", testListChecksStatusOrder},
 		{"RecentPings", testRecentPings},
 		{"PageChannels", testPageChannels},
+		{"ChangeStamp", testChangeStamp},
 		{"StatsAndTags", testStatsAndTags},
 		{"CommitRoundTrip", testCommitRoundTrip},
 		{"ConfigVersion", testConfigVersion},

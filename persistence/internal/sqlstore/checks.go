@@ -20,6 +20,7 @@ const nullLast = "9223372036854775807"
 
 type checkSQL struct {
 	insertCheck, insertCheckIfMissing, checkBySlug, getCheck, checkStats, checkTags, slugTaken, owned string
+	changeStamp                                                                                       string
 	listPings, getPing, listFlips, channels, listDeliveries                                           string
 	// pageChannels and recentPings end with "IN (" and take the ids, then their own end.
 	pageChannels, recentPings string
@@ -48,6 +49,18 @@ func newCheckSQL(d *Dialect) checkSQL {
 			count(*) FILTER (WHERE status = 'paused'),
 			count(*) FILTER (WHERE status = 'up' AND next_due < $2 AND next_deadline > $2)
 			FROM checks WHERE user_id = $1`),
+		// Sums are cast back to BIGINT (PostgreSQL's sum of bigint is numeric); last_at is
+		// taken modulo 2^32 so the sum cannot overflow for any number of channels a user holds.
+		changeStamp: r(`SELECT k.n, k.ids, k.versions, k.passed, ch.n, ch.times, ch.texts FROM
+			(SELECT count(*) AS n, CAST(COALESCE(sum(id), 0) AS BIGINT) AS ids,
+				CAST(COALESCE(sum(version), 0) AS BIGINT) AS versions,
+				count(*) FILTER (WHERE status = 'up' AND next_due < $2)
+				+ count(*) FILTER (WHERE status = 'up' AND next_deadline < $2)
+				+ count(*) FILTER (WHERE status = 'up' AND next_deadline <= $2) AS passed
+				FROM checks WHERE user_id = $1) k,
+			(SELECT count(*) AS n, CAST(COALESCE(sum(COALESCE(last_at, 0) % 4294967296), 0) AS BIGINT) AS times,
+				CAST(COALESCE(sum(length(last_status) + length(last_message)), 0) AS BIGINT) AS texts
+				FROM channels WHERE user_id = $1) ch`),
 		checkTags: r(`SELECT tags FROM checks WHERE user_id = $1 AND tags <> ''`),
 		slugTaken: r(`SELECT EXISTS (SELECT 1 FROM checks WHERE user_id = $1 AND slug = $2 AND id <> $3)`),
 		owned:     r(`SELECT 1 FROM checks WHERE id = $1 AND user_id = $2`),
@@ -213,6 +226,18 @@ func (s *Store) CheckStats(ctx context.Context, userID int64, now time.Time) (pe
 		return persistence.Stats{}, fmt.Errorf("check stats: %w", s.mapErr(err))
 	}
 	return st, nil
+}
+
+// ChangeStamp reads the validator of the user's checks and channels at now
+// (persistence.ChangeStamp).
+func (s *Store) ChangeStamp(ctx context.Context, userID int64, now time.Time) (persistence.ChangeStamp, error) {
+	var c persistence.ChangeStamp
+	err := s.cfg.Read.QueryRow(ctx, s.q.changeStamp, userID, now.UnixMilli()).
+		Scan(&c.Checks, &c.IDSum, &c.VersionSum, &c.Passed, &c.Channels, &c.DeliveryTimes, &c.DeliveryTexts)
+	if err != nil {
+		return persistence.ChangeStamp{}, fmt.Errorf("change stamp: %w", s.mapErr(err))
+	}
+	return c, nil
 }
 
 // CheckTags returns the user's tags with the number of checks carrying each.
