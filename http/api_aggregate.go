@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,14 +110,7 @@ func (s *Server) aggregate(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(append(body, '\n'))
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }
 
 // aggregateETag is the aggregate's weak validator: everything its answer depends on besides

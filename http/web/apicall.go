@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -91,6 +92,28 @@ func (p *Pages) callJSON(r *http.Request, method, target string, body, out any, 
 		if err := json.Unmarshal(a.body, out); err != nil {
 			return a, err
 		}
+	}
+	return a, nil
+}
+
+// callValue is callJSON for a GET whose route can hand its answer's Go value in-process
+// (ttrhttp.WithAnswerSink): the same handler, rules and errors, without the JSON written and
+// read back. take receives the value and says whether it is the type it expects.
+func (p *Pages) callValue(r *http.Request, target string, take func(v any) bool) (apiAnswer, error) {
+	taken := false
+	ctx := ttrhttp.WithAnswerSink(r.Context(), func(v any) bool {
+		taken = take(v)
+		return taken
+	})
+	a, err := p.call(r.WithContext(ctx), http.MethodGet, target, nil)
+	if err != nil {
+		return a, err
+	}
+	if a.status < 200 || a.status > 299 {
+		return a, a.err()
+	}
+	if !taken {
+		return a, fmt.Errorf("web: GET %s answered %d without a value", target, a.status)
 	}
 	return a, nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"time"
 
+	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -86,4 +87,45 @@ func (c apiCheck) displayStatus() messages.CheckStatus {
 		return "late"
 	}
 	return c.Status
+}
+
+// aggregateOf is the aggregate the API handed in-process (ttrhttp.WithAnswerSink) as the pages
+// read its JSON: the same fields, without encoding and decoding them.
+func aggregateOf(a *ttrhttp.Aggregate) apiAggregate {
+	var out apiAggregate
+	out.Checks.NextCursor, out.Checks.PrevCursor = a.Checks.NextCursor, a.Checks.PrevCursor
+	out.Checks.Items = make([]apiCheck, len(a.Checks.Items))
+	for i, c := range a.Checks.Items {
+		j := apiCheck{
+			ID: c.ID, UUID: c.UUID, Slug: c.Slug, Name: c.Name, Desc: c.Desc, Tags: c.Tags,
+			Status: c.Status, Late: c.Late, Started: c.Started,
+			ScheduleType: c.ScheduleType, Schedule: c.Schedule, TZ: c.TZ,
+			IntervalSeconds: c.IntervalSeconds, GraceSeconds: c.GraceSeconds, MaxRuntimeSeconds: c.MaxRuntimeSeconds,
+			ManualResume: c.ManualResume, NotifyAfterFailures: c.NotifyAfterFailures, NotifyOnUp: c.NotifyOnUp,
+			RealertIntervalSeconds: c.RealertIntervalSeconds, ContentRule: c.ContentRule, PingFilter: c.PingFilter,
+			LastPing: time.Time(c.LastPing), LastDurationSeconds: c.LastDurationSeconds,
+			NextDeadline: time.Time(c.NextDeadline), LastReason: c.LastReason,
+			PingURL: c.PingURL, HCPingURL: c.HCPingURL, BadgeEnabled: c.BadgeEnabled, ConfigVersion: c.ConfigVersion,
+			Channels:    make(map[string]apiChannel, len(c.Channels)),
+			RecentPings: make([]apiPing, len(c.RecentPings)),
+		}
+		for name, ch := range c.Channels {
+			j.Channels[name] = apiChannel{Enabled: ch.Enabled, Configured: ch.Configured,
+				LastStatus: ch.LastNotificationStatus, LastMsg: ch.LastNotificationMessage, LastAt: time.Time(ch.LastNotificationTimestamp)}
+		}
+		for k, p := range c.RecentPings {
+			j.RecentPings[k] = apiPing{N: p.N, At: time.Time(p.At), Kind: p.Kind, Failed: p.Failed}
+		}
+		out.Checks.Items[i] = j
+	}
+	st := a.Stats
+	out.Stats.Total, out.Stats.New, out.Stats.Up, out.Stats.Down, out.Stats.Paused, out.Stats.Late = st.Total, st.New, st.Up, st.Down, st.Paused, st.Late
+	for _, t := range a.Tags {
+		out.Tags = append(out.Tags, struct {
+			Tag   string `json:"tag"`
+			Count int64  `json:"count"`
+		}{t.Tag, t.Count})
+	}
+	out.UserSlug, out.PingBaseURL = a.UserSlug, a.PingBaseURL
+	return out
 }

@@ -167,7 +167,13 @@ var doneNotices = map[string]string{
 func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
 	q := parseDashQuery(r.URL.Query())
 	var agg apiAggregate
-	ans, err := p.callJSON(r, http.MethodGet, q.apiTarget(), nil, &agg)
+	ans, err := p.callValue(r, q.apiTarget(), func(v any) bool {
+		a, ok := v.(*ttrhttp.Aggregate)
+		if ok {
+			agg = aggregateOf(a)
+		}
+		return ok
+	})
 	v := p.newView(w, r, pr, "Dashboard")
 	v.Wide = true
 	if err != nil {

@@ -367,6 +367,68 @@ func TestDashboardPageWeight(t *testing.T) {
 	}
 }
 
+// TestAggregateInProcess: the dashboard takes the aggregate's Go value in-process; what it
+// reads that way is what a script reads from the JSON, field for field (a field added to the
+// API and not to the conversion fails here).
+func TestAggregateInProcess(t *testing.T) {
+	e := newDashEnv(t)
+	e.seed(t, 12, 21)
+	// One check's webhook has a delivery outcome (status, message, time).
+	ctx := context.Background()
+	first, err := e.st.ListChecks(ctx, e.user.ID, persistence.ListQuery{Limit: 1})
+	if err != nil || len(first) != 1 {
+		t.Fatal(err)
+	}
+	rows := []messages.OutboxRow{{UserID: e.user.ID, CheckID: first[0].ID, Kind: messages.AlertDown, Channel: messages.ChannelWebhook,
+		DestHash: "d", Payload: []byte("{}"), IdempotencyKey: "k", Status: messages.OutboxPending, CreatedAt: time.Now()}}
+	if err := e.st.InsertOutbox(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.st.ClaimOutbox(ctx, rows[0].ID, "n1", time.Now(), time.Now().Add(time.Minute)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := e.st.FinishOutbox(ctx, persistence.OutboxResult{ID: rows[0].ID, Node: "n1", Status: messages.OutboxFailed,
+		Attempts: 1, ChannelStatus: "error", ChannelMessage: "HTTP 500", At: storetest.Ms(time.Now())}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	const target = "/api/v1/checks/aggregate?size=10&sort_by=id"
+	rec := e.do(t, "GET", target, "", nil)
+	if rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	var v *ttrhttp.Aggregate
+	req := httptest.NewRequest("GET", target, nil)
+	for _, c := range e.cookies {
+		req.AddCookie(c)
+	}
+	req = req.WithContext(ttrhttp.WithAnswerSink(req.Context(), func(a any) bool {
+		v, _ = a.(*ttrhttp.Aggregate)
+		return v != nil
+	}))
+	vrec := serve(e.h, req)
+	if vrec.Code != 200 || v == nil || vrec.Body.Len() != 0 {
+		t.Fatalf("in-process: %d, value %v, %d bytes written", vrec.Code, v != nil, vrec.Body.Len())
+	}
+	if vrec.Header().Get("ETag") != rec.Header().Get("ETag") {
+		t.Errorf("ETag %q in-process, %q as JSON", vrec.Header().Get("ETag"), rec.Header().Get("ETag"))
+	}
+	if len(v.Checks.Items) != 10 || len(v.Checks.Items[0].RecentPings) != 20 || v.Checks.Items[0].Channels["webhook"].LastNotificationMessage == nil {
+		t.Fatalf("value: %d items, first %+v", len(v.Checks.Items), v.Checks.Items[0])
+	}
+	if d := web.AggregateValueDiff(rec.Body.Bytes(), v); d != "" {
+		t.Fatal(d)
+	}
+	// An error is written as JSON, as for anyone.
+	req = httptest.NewRequest("GET", "/api/v1/checks/aggregate?size=0", nil)
+	for _, c := range e.cookies {
+		req.AddCookie(c)
+	}
+	req = req.WithContext(ttrhttp.WithAnswerSink(req.Context(), func(any) bool { t.Error("an error handed as a value"); return true }))
+	if rec := serve(e.h, req); rec.Code != http.StatusBadRequest && rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("size=0: %d %s", rec.Code, rec.Body)
+	}
+}
+
 // BenchmarkDashboard100Rows renders a 100-row dashboard page of a 1,000-check account: the
 // aggregate through the API in-process (its store queries on SQLite included) and the page.
 func BenchmarkDashboard100Rows(b *testing.B) {
