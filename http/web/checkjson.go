@@ -120,11 +120,12 @@ func aggregateOf(a *ttrhttp.Aggregate) apiAggregate {
 	}
 	st := a.Stats
 	out.Stats.Total, out.Stats.New, out.Stats.Up, out.Stats.Down, out.Stats.Paused, out.Stats.Late = st.Total, st.New, st.Up, st.Down, st.Paused, st.Late
-	for _, t := range a.Tags {
-		out.Tags = append(out.Tags, struct {
-			Tag   string `json:"tag"`
-			Count int64  `json:"count"`
-		}{t.Tag, t.Count})
+	out.Tags = make([]struct {
+		Tag   string `json:"tag"`
+		Count int64  `json:"count"`
+	}, len(a.Tags))
+	for i, t := range a.Tags {
+		out.Tags[i].Tag, out.Tags[i].Count = t.Tag, t.Count
 	}
 	out.UserSlug, out.PingBaseURL = a.UserSlug, a.PingBaseURL
 	return out

@@ -91,12 +91,16 @@ func newCheckSQL(d *Dialect) checkSQL {
 			"status": `((CASE status WHEN 'down' THEN 0 WHEN 'up' THEN 1 WHEN 'new' THEN 2 WHEN 'paused' THEN 3 ELSE 4 END)
 				* 1125899906842624 + COALESCE(next_deadline, 1125899906842623))`,
 		},
-		pageChannels: `SELECT ` + channelColumns + ` FROM channels WHERE user_id = ` + d.Param(1) + ` AND check_id IN (`,
+		// A page's rows are found by their keys. The unary plus keeps SQLite's planner, which
+		// has no statistics, from walking the user's index over all their checks (or
+		// channels) and testing each against the list; PostgreSQL takes it as the same value.
+		pageChannels: `SELECT ` + channelColumns + ` FROM channels WHERE +user_id = ` + d.Param(1) + ` AND check_id IN (`,
 		// A ping's n is the check's n_pings when it was written (the write that appends it
 		// sets both), so the newest k pings are those above n_pings - k: an index range.
+		// Read in index order (oldest first within a check: no sort); RecentPings reverses.
 		recentPings: `SELECT p.check_id, p.n, p.at, p.kind, p.exit_status, p.reason, p.remote_ip
 			FROM checks c JOIN pings p ON p.check_id = c.id AND p.n > c.n_pings - ` + d.Param(1) + `
-			WHERE c.user_id = ` + d.Param(2) + ` AND c.id IN (`,
+			WHERE +c.user_id = ` + d.Param(2) + ` AND c.id IN (`,
 		listChecks: `SELECT ` + schema.CheckColumns + ` FROM checks WHERE user_id = ` + d.Param(1),
 		hasTag:     d.Contains("tags", "%s"),
 		param:      d.Param,
@@ -357,19 +361,35 @@ func (s *Store) RecentPings(ctx context.Context, userID int64, checkIDs []int64,
 		return nil, nil
 	}
 	args := []any{int64(perCheck), userID} // in the order of their placeholders
-	out, err := query(ctx, s.cfg.Read, func(r Row) (messages.PingRecord, error) {
-		var (
-			p  messages.PingRecord
-			at sql.NullInt64
-			ip sql.NullString
-		)
-		err := r.Scan(&p.CheckID, &p.N, &at, (*string)(&p.Kind), &p.ExitStatus, &p.Reason, &ip)
-		p.At, p.RemoteIP = FromMS(at), ip.String
-		return p, err
-	}, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY p.check_id, p.n DESC`, args...)
+	rows, err := s.cfg.Read.Query(ctx, s.q.recentPings+s.inList(&args, checkIDs)+`) ORDER BY c.id, p.n`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("recent pings: %w", s.mapErr(err))
 	}
+	defer rows.Close()
+	out := make([]messages.PingRecord, 0, min(len(checkIDs), maxInList)*perCheck)
+	var (
+		at    sql.NullInt64
+		ip    sql.NullString
+		exit  int64
+		first int // where the current check's pings start in out
+	)
+	for rows.Next() {
+		var p messages.PingRecord
+		// The exit status is read as an int64: database/sql converts to int32 through text.
+		if err := rows.Scan(&p.CheckID, &p.N, &at, (*string)(&p.Kind), &exit, &p.Reason, &ip); err != nil {
+			return nil, fmt.Errorf("recent pings: %w", s.mapErr(err))
+		}
+		p.At, p.ExitStatus, p.RemoteIP = FromMS(at), int32(exit), ip.String
+		if len(out) > 0 && out[len(out)-1].CheckID != p.CheckID {
+			slices.Reverse(out[first:])
+			first = len(out)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent pings: %w", s.mapErr(err))
+	}
+	slices.Reverse(out[first:])
 	return out, nil
 }
 
