@@ -19,8 +19,9 @@ const xssName = `<img src=x onerror=alert(1)>`
 // create a check every 2 s with 1 s of grace (named like an HTML tag) → ping both with an
 // HTTP client → the rows change without a reload → the second check goes down and the title
 // says "1 down" → pause and resume it → edit the first (its slug kept; a concurrent edit is
-// reported, not overwritten) → set a webhook to a local receiver and send a test alert. Every
-// page is checked for CSP violations and accessibility in all twelve theme × mode combinations.
+// reported, not overwritten) → follow its link to the integrations page, set a webhook to a
+// local receiver there and send a test alert. Every page is checked for CSP violations and
+// accessibility in all twelve theme × mode combinations.
 func TestWebDashboardJourney(t *testing.T) {
 	webtest.ChromePath(t)
 	webtest.AxeSource(t)
@@ -142,16 +143,21 @@ func TestWebDashboardJourney(t *testing.T) {
 		t.Fatalf("after the edit: %d %+v", code, got)
 	}
 
-	// A webhook to a local receiver; the test alert is delivered.
+	// A webhook to a local receiver, set on the integrations page the edit form links to;
+	// the test alert sent from there is delivered.
 	b.Navigate(t, edit)
-	b.Do(t, clearAndType("#f-webhook_url", rcv.URL+"/hook"))
-	b.Submit(t, `form[action$="/webhook"] button[type="submit"]:not([name])`)
-	if got := b.Text(t, "p.notice"); got != "Webhook saved." {
+	b.Submit(t, `#alerts a[href$="/integrations"]`)
+	if loc := b.Location(t); !strings.HasSuffix(loc, fmt.Sprintf("/checks/%d/integrations", backup.ID)) {
+		t.Fatalf("the edit form's integrations link led to %s", loc)
+	}
+	b.Do(t, clearAndType("#webhook_url", rcv.URL+"/hook"))
+	b.Submit(t, `#ch-webhook button[value="save"]`)
+	if got := b.Text(t, "p.notice"); got != "Settings saved." {
 		t.Fatalf("saving the webhook: notice %q (alert %q)", got, b.Text(t, "main"))
 	}
-	b.Submit(t, `form[action$="/webhook/test"] button`)
-	if got := b.Text(t, "p.notice"); got != "Test alert delivered." {
-		t.Fatalf("test alert: notice %q", got)
+	b.Submit(t, `#ch-webhook button[value="test"]`)
+	if got := b.Text(t, "#ch-webhook p.outcome"); !strings.HasPrefix(got, "Test: Delivered.") {
+		t.Fatalf("test alert: outcome %q", got)
 	}
 	select {
 	case <-rcv.arrived:
@@ -161,7 +167,11 @@ func TestWebDashboardJourney(t *testing.T) {
 	if dl := rcv.deliveries(); len(dl) != 1 || !strings.HasPrefix(dl[0].Key, "test:") {
 		t.Fatalf("deliveries %+v", dl)
 	}
-	pageCheck(t, b, "edit form after a test alert")
+	pageCheck(t, b, "integrations page after a test alert")
+	b.Navigate(t, edit)
+	if got := b.Text(t, "#alerts"); !strings.Contains(got, "webhook") {
+		t.Fatalf("the edit form's alerts section after the webhook was set: %q", got)
+	}
 
 	// Delete the fast check after confirming.
 	b.Navigate(t, fmt.Sprintf("%s/checks/%d/delete", d.URL, fast.ID))

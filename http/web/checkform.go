@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -192,18 +191,9 @@ type formData struct {
 	PrevErr  string
 	Units    []string
 	Zones    []string
-	Webhook  webhookData
+	Channels []chanCell // the check's configured channels (edited on its integrations page)
 	Check    *apiCheck
-	Conflict bool   // the check changed since the form was read
-	Notice   string // what the last webhook action did
-}
-
-// webhookData is the edit page's webhook section (the integrations page has every channel).
-type webhookData struct {
-	Configured bool
-	Enabled    bool
-	LastStatus string
-	LastMsg    string
+	Conflict bool // the check changed since the form was read
 }
 
 // formUnits are the unit choices of the form's spans.
@@ -227,9 +217,6 @@ func (p *Pages) renderForm(w http.ResponseWriter, r *http.Request, pr *session.P
 	}
 	v := p.newView(w, r, pr, title)
 	v.Notice = doneNotices[r.URL.Query().Get("done")]
-	if d.Notice != "" {
-		v.Notice = d.Notice
-	}
 	if d.Errors[""] != "" {
 		v.Error = d.Errors[""]
 	} else if len(d.Errors) > 0 {
@@ -328,25 +315,13 @@ func (p *Pages) loadCheck(r *http.Request, id int64) (apiCheck, error) {
 	return c, err
 }
 
-func webhookOf(c apiCheck) webhookData {
-	ch := c.Channels[messages.ChannelWebhook]
-	d := webhookData{Configured: ch.Configured, Enabled: ch.Enabled}
-	if ch.LastStatus != nil {
-		d.LastStatus = *ch.LastStatus
-	}
-	if ch.LastMsg != nil {
-		d.LastMsg = *ch.LastMsg
-	}
-	return d
-}
-
 // editCheckPage: GET /checks/{id}/edit.
 func (p *Pages) editCheckPage(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
 	c, err := p.loadCheck(r, id)
 	if err != nil {
 		return err
 	}
-	p.renderForm(w, r, pr, http.StatusOK, formData{ID: id, Form: formOf(c), Check: &c, Webhook: webhookOf(c)})
+	p.renderForm(w, r, pr, http.StatusOK, formData{ID: id, Form: formOf(c), Check: &c, Channels: channelCells(c, p.d.Now())})
 	return nil
 }
 
@@ -358,7 +333,7 @@ func (p *Pages) updateCheck(w http.ResponseWriter, r *http.Request, pr *session.
 	if err != nil {
 		return err
 	}
-	d := formData{ID: id, Form: f, Check: &c, Webhook: webhookOf(c)}
+	d := formData{ID: id, Form: f, Check: &c, Channels: channelCells(c, p.d.Now())}
 	if r.PostFormValue("preview") != "" {
 		p.renderForm(w, r, pr, http.StatusOK, d)
 		return nil
@@ -378,57 +353,6 @@ func (p *Pages) updateCheck(w http.ResponseWriter, r *http.Request, pr *session.
 		return p.formFailed(w, r, pr, d, err)
 	}
 	http.Redirect(w, r, "/dashboard?done=saved", http.StatusSeeOther)
-	return nil
-}
-
-// saveWebhook: POST /checks/{id}/webhook {webhook_url, webhook_enabled} — PUT
-// /api/v1/checks/{id}/webhook.
-func (p *Pages) saveWebhook(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
-	body := map[string]any{"webhook_enabled": r.PostFormValue("webhook_enabled") == "on"}
-	if u := strings.TrimSpace(r.PostFormValue("webhook_url")); u != "" {
-		body["webhook_url"] = u
-	}
-	if r.PostFormValue("remove") != "" {
-		body = map[string]any{"webhook_enabled": false, "webhook_url": nil}
-	}
-	_, err := p.callJSON(r, http.MethodPut, "/api/v1/checks/"+strconv.FormatInt(id, 10)+"/webhook", body, nil)
-	return p.webhookAnswer(w, r, pr, id, err, "Webhook saved.")
-}
-
-// testWebhook: POST /checks/{id}/webhook/test — sends a test alert now and shows its outcome.
-func (p *Pages) testWebhook(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
-	var out struct {
-		Outcome string `json:"outcome"`
-		Detail  string `json:"detail"`
-	}
-	_, err := p.callJSON(r, http.MethodPost, "/api/v1/checks/"+strconv.FormatInt(id, 10)+"/webhook/test", nil, &out)
-	if err == nil && out.Outcome != "delivered" {
-		err = messages.Errorf(messages.EInvalid, "Test alert not delivered (%s): %s", out.Outcome, out.Detail)
-	}
-	return p.webhookAnswer(w, r, pr, id, err, "Test alert delivered.")
-}
-
-// webhookAnswer re-renders the edit page with the webhook's outcome: ok as a notice, or the
-// refusal next to the webhook's URL.
-func (p *Pages) webhookAnswer(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64, err error, ok string) error {
-	switch messages.CodeOf(err) {
-	case messages.EInvalid, messages.EConflict, messages.ERateLimited, messages.EUnavailable:
-	default:
-		if err != nil {
-			return err
-		}
-	}
-	c, lerr := p.loadCheck(r, id)
-	if lerr != nil {
-		return lerr
-	}
-	d := formData{ID: id, Form: formOf(c), Check: &c, Webhook: webhookOf(c), Notice: ok}
-	status := http.StatusOK
-	if err != nil {
-		status, d.Notice = ttrhttp.StatusOf(err), ""
-		d.Errors = fieldErrors{"webhook_url": messages.MessageOf(err), "": "Webhook: " + messages.MessageOf(err)}
-	}
-	p.renderForm(w, r, pr, status, d)
 	return nil
 }
 

@@ -30,8 +30,6 @@ var checkPageRoutes = []checkPageRoute{
 	{shape: []string{"{id}", "pause"}, post: func(p *Pages) checkHandler { return p.rowAction("pause") }},
 	{shape: []string{"{id}", "resume"}, post: func(p *Pages) checkHandler { return p.rowAction("resume") }},
 	{shape: []string{"{id}", "ping"}, post: func(p *Pages) checkHandler { return p.rowAction("ping") }},
-	{shape: []string{"{id}", "webhook"}, post: func(p *Pages) checkHandler { return p.saveWebhook }},
-	{shape: []string{"{id}", "webhook", "test"}, post: func(p *Pages) checkHandler { return p.testWebhook }},
 	{shape: []string{"{id}"}, get: func(p *Pages) checkHandler { return p.checkPage }},
 	{shape: []string{"{id}", "badge"}, post: func(p *Pages) checkHandler { return p.badgeAction }},
 	{shape: []string{"{id}", "integrations"}, get: func(p *Pages) checkHandler { return p.integrationsPage }, post: func(p *Pages) checkHandler { return p.integrationAction }},

@@ -311,6 +311,20 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 	}
 	row.Strip = stripHTML(classes)
 	row.StripLabel = stripLabel(len(c.RecentPings), counts)
+	row.Channels = channelCells(c, now)
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%d|%s|%s|%s|%s|%v|%v|%d|%s", c.ID, c.ConfigVersion, st, row.LastPingISO, row.DeadlineISO,
+		row.Duration, row.Strip, row.Channels, len(c.RecentPings), c.LastReason)
+	if len(c.RecentPings) > 0 {
+		fmt.Fprintf(h, "|%d", c.RecentPings[0].N)
+	}
+	row.Sig = strconv.FormatUint(h.Sum64(), 36)
+	return row
+}
+
+// channelCells are c's configured channels, each with its state and last delivery at now.
+func channelCells(c apiCheck, now time.Time) []chanCell {
+	var cells []chanCell
 	for _, name := range channelOrder {
 		ch, ok := c.Channels[name]
 		if !ok || !ch.Configured {
@@ -329,16 +343,9 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 				cell.Title += ", " + relTime(ch.LastAt, now)
 			}
 		}
-		row.Channels = append(row.Channels, cell)
+		cells = append(cells, cell)
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d|%d|%s|%s|%s|%s|%v|%v|%d|%s", c.ID, c.ConfigVersion, st, row.LastPingISO, row.DeadlineISO,
-		row.Duration, row.Strip, row.Channels, len(c.RecentPings), c.LastReason)
-	if len(c.RecentPings) > 0 {
-		fmt.Fprintf(h, "|%d", c.RecentPings[0].N)
-	}
-	row.Sig = strconv.FormatUint(h.Sum64(), 36)
-	return row
+	return cells
 }
 
 // channelOrder is the order channels are shown in.

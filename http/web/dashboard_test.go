@@ -317,6 +317,16 @@ func TestCheckFormCreate(t *testing.T) {
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `name="config_version" value="1"`) || !strings.Contains(rec.Body.String(), `value="Europe/Berlin"`) {
 		t.Fatalf("edit form: %d", rec.Code)
 	}
+	// Integrations are edited in one place: the edit form links to it and has no channel form.
+	if body := rec.Body.String(); !strings.Contains(body, fmt.Sprintf(`href="/checks/%d/integrations"`, c.ID)) ||
+		strings.Contains(body, "webhook_url") || !strings.Contains(body, "alerts go nowhere yet") {
+		t.Fatalf("edit form's alerts section:\n%s", body)
+	}
+	for _, p := range []string{"/webhook", "/webhook/test"} {
+		if rec := e.do(t, "POST", fmt.Sprintf("/checks/%d%s", c.ID, p), url.Values{"csrf": {e.csrf}}.Encode(), nil); rec.Code != 404 {
+			t.Errorf("POST %s: %d, want 404 (the integrations page sets and tests channels)", p, rec.Code)
+		}
+	}
 	other := storetest.NewCheck(t, e.st, storetest.NewUser(t, e.st).ID)
 	for _, p := range []string{fmt.Sprintf("/checks/%d/edit", other.ID), "/checks/999999/edit", "/checks/01/edit", "/checks/x"} {
 		if rec = e.do(t, "GET", p, "", nil); rec.Code != 404 {
