@@ -158,7 +158,11 @@ func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listPara
 	if err != nil {
 		return aggregateJSON{}, err
 	}
-	pings, err := s.deps.Store.RecentPings(ctx, u.ID, checkIDs(rows), recentPingsPerCheck)
+	strip := recentPingsPerCheck
+	if l := s.cfg.PingLogLimit; l > 0 && l < int64(strip) {
+		strip = int(l) // what the pruner keeps: see Config.PingLogLimit
+	}
+	pings, err := s.deps.Store.RecentPings(ctx, u.ID, checkIDs(rows), strip)
 	if err != nil {
 		return aggregateJSON{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -174,5 +175,25 @@ func TestListSearchAndStatusValidation(t *testing.T) {
 	}
 	if rec := e.do("POST", "/api/v1/checks/aggregate", u.Key, nil); rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST aggregate: %d", rec.Code)
+	}
+}
+
+// TestAggregateStripWithinPingLog: with --ping-log-limit under the strip's 20, the strip
+// shows only the pings the pruner keeps (so pruning never changes it behind its ETag).
+func TestAggregateStripWithinPingLog(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, func(cfg *ttrhttp.Config, _ *ttrhttp.Deps) { cfg.PingLogLimit = 5 })
+	u := e.newUser()
+	id := apiID(t, e.create(u, map[string]any{"name": "busy"}))
+	e.store.mu.Lock()
+	for n := int64(1); n <= 25; n++ {
+		e.store.pings[id] = append(e.store.pings[id], messages.PingRecord{CheckID: id, N: n, At: apiEpoch, Kind: messages.KindSuccess, ExitStatus: -1})
+	}
+	e.store.mu.Unlock()
+	rec := e.do("GET", "/api/v1/checks/aggregate", u.Key, nil)
+	var a aggregateAnswer
+	apiJSON(t, rec, &a)
+	if strip := a.Checks.Items[0].RecentPings; len(strip) != 5 || strip[0].N != 25 {
+		t.Fatalf("strip %+v, want the newest 5", strip)
 	}
 }

@@ -102,6 +102,10 @@ type Config struct {
 	// HSTS sends Strict-Transport-Security on every response (only with an https PublicURL:
 	// the daemon refuses the combination otherwise).
 	HSTS bool
+	// PingLogLimit is how many pings each check keeps (--ping-log-limit; 0 = all). The
+	// dashboard's strip shows at most that many, so the background pruner never removes a
+	// ping the strip shows (which would change the aggregate without changing its ETag).
+	PingLogLimit int64
 }
 
 // DefaultConfig returns the documented defaults.

@@ -335,6 +335,7 @@ func (m *Main) serve() error {
 	edge.EmailEnabled = m.cfg.Alerting.SMTP.Host != ""
 	edge.WebhookAllowNets = m.cfg.Alerting.WebhookAllow
 	edge.ImportHCServers = m.cfg.Import.HCServers
+	edge.PingLogLimit = m.cfg.Retention.PingLogLimit
 	hcCfg := notify.DefaultHTTPConfig()
 	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.Alerting.WebhookAllow, 30*time.Second
 	edge.Quotas = m.cfg.Abuse.Quotas
