@@ -116,14 +116,14 @@ func TestAggregateETagOnStore(t *testing.T) {
 	}
 
 	// A ping: status, last ping, the strip and the deadlines.
-	ping := func(kind string) {
+	ping := func(kind messages.PingLogKind) {
 		t.Helper()
 		s := c.CheckState
 		s.Status, s.NPings, s.LastPing, s.LastPingKind = messages.StatusUp, s.NPings+1, clock(), kind
 		s.NextDue, s.NextDeadline = clock().Add(time.Hour), clock().Add(2*time.Hour)
 		s.NextWakeAt = s.NextDeadline
 		commit(persistence.Write{CheckID: c.ID, ExpectVersion: c.Version, State: s,
-			Ping: &messages.PingRecord{CheckID: c.ID, N: s.NPings, At: clock(), Kind: kind, ExitStatus: -1, RequestID: kind + "-" + time.Now().String()}})
+			Ping: &messages.PingRecord{CheckID: c.ID, N: s.NPings, At: clock(), Kind: kind, ExitStatus: -1, RequestID: string(kind) + "-" + time.Now().String()}})
 		c.Version++
 		c.CheckState = s
 	}

@@ -106,7 +106,7 @@ func aggregateOf(a *ttrhttp.Aggregate) apiAggregate {
 			LastPing: time.Time(c.LastPing), LastDurationSeconds: c.LastDurationSeconds,
 			NextDeadline: time.Time(c.NextDeadline), LastReason: c.LastReason,
 			PingURL: c.PingURL, HCPingURL: c.HCPingURL, BadgeEnabled: c.BadgeEnabled, ConfigVersion: c.ConfigVersion,
-			Channels:    make(map[string]apiChannel, len(c.Channels)),
+			Channels:    make(map[messages.ChannelKind]apiChannel, len(c.Channels)),
 			RecentPings: make([]apiPing, len(c.RecentPings)),
 		}
 		for name, ch := range c.Channels {
