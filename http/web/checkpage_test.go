@@ -1,12 +1,10 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,11 +14,9 @@ import (
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/account"
-	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/http/web"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
-	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
 )
 
@@ -95,23 +91,7 @@ type checkEdge struct {
 
 func newCheckEdge(t *testing.T) *checkEdge {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Index: ring.Index, CSRFKey: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts, err := account.New(account.Deps{Store: st, Ring: ring, Sessions: sessions})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ring, sessions, accounts := newWebParts(t)
 	pages, err := web.New(web.Config{PublicURL: "http://127.0.0.1:8080"}, web.Deps{Sessions: sessions, Accounts: accounts})
 	if err != nil {
 		t.Fatal(err)

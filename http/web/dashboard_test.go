@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,19 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
-	"github.com/ttr-rip/ttr/http/account"
-	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/http/web"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
-	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -56,23 +51,7 @@ type dashEnv struct {
 
 func newDashEnv(tb testing.TB) *dashEnv {
 	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ttr.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Index: ring.Index, CSRFKey: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	accounts, err := account.New(account.Deps{Store: st, Ring: ring, Sessions: sessions})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st, ring, sessions, accounts := newWebParts(tb)
 	pages, err := web.New(web.Config{PublicURL: "http://127.0.0.1:8080"}, web.Deps{Sessions: sessions, Accounts: accounts})
 	if err != nil {
 		tb.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,13 +18,9 @@ import (
 	"time"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
-	"github.com/ttr-rip/ttr/http/account"
-	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/http/transfer"
 	"github.com/ttr-rip/ttr/http/web"
 	"github.com/ttr-rip/ttr/messages"
-	"github.com/ttr-rip/ttr/persistence/keyring"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
 )
 
 // fakeTransfer records what the pages ask of the export and import service.
@@ -118,23 +113,7 @@ type transferSite struct {
 
 func newTransferSite(t *testing.T) *transferSite {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Index: ring.Index, CSRFKey: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts, err := account.New(account.Deps{Store: st, Ring: ring, Sessions: sessions})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ring, sessions, accounts := newWebParts(t)
 	now := time.Now()
 	s := &transferSite{xfer: &fakeTransfer{limit: 64 << 10}, clock: &now}
 	pages, err := web.New(web.Config{PublicURL: "http://127.0.0.1:8080"}, web.Deps{Sessions: sessions, Accounts: accounts,

@@ -21,27 +21,35 @@ import (
 	"github.com/ttr-rip/ttr/persistence/sqlite"
 )
 
+// newWebParts opens what every edge in these tests is built from: the real embedded store on
+// a temporary directory (closed at the end of the test), a key ring, sessions and accounts.
+func newWebParts(tb testing.TB) (*sqlite.Store, *keyring.Ring, *session.Manager, *account.Service) {
+	tb.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ttr.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Index: ring.Index, CSRFKey: bytes.Repeat([]byte{1}, 32)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	accounts, err := account.New(account.Deps{Store: st, Ring: ring, Sessions: sessions})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, ring, sessions, accounts
+}
+
 // newEdge is the edge with the web UI on the real embedded store (no check actors: these
 // tests create none).
 func newEdge(t *testing.T) http.Handler {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Index: ring.Index, CSRFKey: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts, err := account.New(account.Deps{Store: st, Ring: ring, Sessions: sessions})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ring, sessions, accounts := newWebParts(t)
 	pages, err := web.New(web.Config{PublicURL: "http://127.0.0.1:8080", FormLimit: 1024}, web.Deps{Sessions: sessions, Accounts: accounts})
 	if err != nil {
 		t.Fatal(err)
