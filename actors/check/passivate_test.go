@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // TestTickOnlyActivationsPassivateSooner: a check woken only by its deadline goes back to
@@ -52,13 +54,10 @@ func TestTickOnlyActivationsPassivateSooner(t *testing.T) {
 	// Past TickIdleTimeout, well within IdleTimeout: the next idle check (within a second of
 	// real time) stops the ticked activation only.
 	clk.Add(5 * tickIdle)
-	deadline := time.Now().Add(10 * time.Second)
-	for active() != 1 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := active(); n != 1 {
-		t.Fatalf("%d active once TickIdleTimeout passed, want 1 (the pinged check)", n)
-	}
+	waittest.UntilWhy(t, 10*time.Second, "only the pinged check to stay active once TickIdleTimeout passed", func() (bool, string) {
+		n := active()
+		return n == 1, fmt.Sprintf("%d active", n)
+	})
 	// The one left is the pinged check: a ping to it does not activate anything new.
 	if _, err := check.NewClient(router).Ping(ctx, pinged.ID, ping(pinged.UUID)); err != nil {
 		t.Fatal(err)

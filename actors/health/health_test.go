@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/health"
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence"
 )
 
@@ -55,13 +56,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no recovery")
 	}
-	deadline := time.Now().Add(time.Second)
-	for !m.OK() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if !m.OK() {
-		t.Fatal("still down after recovery")
-	}
+	waittest.Until(t, time.Second, "healthy after recovery", m.OK)
 	mu.Lock()
 	defer mu.Unlock()
 	if from.Before(start.Add(-time.Millisecond)) || to.Sub(from) < 100*time.Millisecond {
@@ -91,13 +86,7 @@ func TestWatchNoticesAnIdleOutage(t *testing.T) {
 		t.Fatal("down while the store answers")
 	}
 	reachable.Store(false)
-	deadline := time.Now().Add(2 * time.Second)
-	for m.OK() {
-		if time.Now().After(deadline) {
-			t.Fatal("an outage without failed writes went unnoticed")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waittest.Until(t, 2*time.Second, "the watch to notice an outage without failed writes", m.Down)
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {

@@ -62,18 +62,11 @@ func waitCounts(t *testing.T, internal, step string, want [4]int, depth int) {
 		got [4]int
 		dep int
 	)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waittest.UntilWhy(t, 15*time.Second, fmt.Sprintf("%s: ttr_checks new/up/down/paused = %v and ttr_outbox_depth = %d", step, want, depth), func() (bool, string) {
 		m, d := counts(t, internal)
 		got, dep = [4]int{m["new"], m["up"], m["down"], m["paused"]}, d
-		if got == want && dep == depth {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: ttr_checks new/up/down/paused = %v, ttr_outbox_depth = %d; want %v and %d", step, got, dep, want, depth)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return got == want && dep == depth, fmt.Sprintf("got %v and %d", got, dep)
+	})
 }
 
 // TestCountSeries: ttr_checks and ttr_outbox_depth follow a scripted sequence of creations,

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // binPath is the ttrd binary built once for the end-to-end tests.
@@ -148,25 +150,19 @@ func (d *daemon) start() {
 		}
 	}()
 	go func() { _ = d.cmd.Wait(); close(d.exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(d.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
+	waittest.UntilWhy(d.t, 30*time.Second, d.name()+" to be ready", func() (bool, string) {
 		select {
 		case <-d.exited:
 			d.t.Fatalf("%s exited during start:\n%s", d.name(), d.logs.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("%s not ready after 30s:\n%s", d.name(), d.logs.String())
+		resp, err := http.Get(d.URL + "/readyz")
+		if err != nil {
+			return false, d.logs.String()
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == 200, d.logs.String()
+	})
 	select {
 	case line := <-printed:
 		if !strings.Contains(line, d.URL) {

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ttr-rip/ttr/http/web/webtest"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // allowDownloads saves the tab's downloads in dir.
@@ -27,19 +28,19 @@ func allowDownloads(dir string) chromedp.Action[chromedp.Void] {
 // waitDownload waits for the one finished file in dir.
 func waitDownload(t *testing.T, dir string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	var file string
+	waittest.UntilWhy(t, 20*time.Second, "a finished download in "+dir, func() (bool, string) {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		if len(files) == 1 {
 			if b, err := os.ReadFile(files[0]); err == nil && strings.HasSuffix(strings.TrimSpace(string(b)), "}") {
-				return files[0]
+				file = files[0]
+				return true, ""
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	entries, _ := os.ReadDir(dir)
-	t.Fatalf("no download in %s: %v", dir, entries)
-	return ""
+		entries, _ := os.ReadDir(dir)
+		return false, fmt.Sprint(entries)
+	})
+	return file
 }
 
 // TestWebExportImport: on the account page a user downloads an export with sealed channel

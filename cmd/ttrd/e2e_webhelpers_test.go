@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ttr-rip/ttr/http/web/webtest"
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // signIn signs browser b in with key and expects the dashboard.
@@ -46,14 +47,10 @@ func setSelect(css, value string) chromedp.Action[chromedp.Void] {
 // waitUntilB polls a JavaScript condition in the browser's page for up to 10 s.
 func waitUntilB(t *testing.T, b *webtest.Browser, cond string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok, err := tryEval(b, cond); err == nil && ok {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("browser: condition never held: %s", cond)
+	waittest.Until(t, 10*time.Second, "browser condition "+cond, func() bool {
+		ok, err := tryEval(b, cond)
+		return err == nil && ok
+	})
 }
 
 func tryEval(b *webtest.Browser, cond string) (bool, error) {

@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // browserNames are the executables looked for on PATH, in order.
@@ -239,17 +241,12 @@ func (b *Browser) navigationID(tb testing.TB) string {
 // waitNavigated waits until the tab shows a new, loaded document.
 func (b *Browser) waitNavigated(tb testing.TB, before string) {
 	tb.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	waittest.Until(tb, 20*time.Second, "the page to navigate", func() bool {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		defer cancel()
 		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" ? (window.__ttrNav ??= Math.random().toString(36)) : ""`))
-		cancel()
-		if err == nil && id != "" && id != before {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatal("the page did not navigate")
+		return err == nil && id != "" && id != before
+	})
 }
 
 // Try runs an action that returns a bool without failing the test (for polling).
