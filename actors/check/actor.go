@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -439,26 +440,6 @@ func (a *checkActor) reconfigure(ctx actor.Context, cfg messages.CheckConfig, se
 	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
 }
 
-// onUpdate applies a whole configuration from an edge of the previous release (which merged
-// it there); this release's edge sends Edit.
-func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
-	var m messages.Update
-	if err := proto.Unmarshal(env.Body, &m); err != nil {
-		respond(ctx, sender, invalid("malformed update"))
-		return
-	}
-	if m.UserId != a.chk.UserID {
-		respond(ctx, sender, notFound())
-		return
-	}
-	cfg, err := decodeConfig(m.ConfigJson)
-	if err != nil {
-		respond(ctx, sender, invalid(err.Error()))
-		return
-	}
-	a.reconfigure(ctx, cfg, sender)
-}
-
 // onCommand runs a pause, resume, toggle or delete, from its own message type (every release
 // knows those) or from a Command (a toggle, or one with an If-Match precondition). Pause and
 // resume write the configuration's next config_version with the new state.
@@ -753,7 +734,7 @@ func (a *checkActor) destination(ch messages.Channel, key string) (hash string, 
 	plain, err := a.d.Ring.Open(ch.ConfigEnc, keyring.ChannelAD(a.chk.UserID, a.id, string(ch.Name)))
 	var cfg messages.ChannelConfig
 	if err == nil {
-		err = jsonUnmarshal(plain, &cfg)
+		err = json.Unmarshal(plain, &cfg)
 	}
 	if err == nil {
 		sealed, err = a.d.Ring.Seal(plain, keyring.OutboxAD(key, a.chk.UserID))
@@ -785,5 +766,3 @@ func invalid(d string) *messages.Reply {
 func unavailable(after time.Duration) *messages.Reply {
 	return &messages.Reply{Code: messages.Code_CODE_UNAVAILABLE, Detail: "store unavailable", RetryAfterMs: after.Milliseconds()}
 }
-
-var errEmptyConfig = errors.New("empty configuration")

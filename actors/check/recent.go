@@ -1,8 +1,6 @@
 package check
 
 import (
-	"encoding/json"
-
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -81,14 +79,3 @@ func (r *recentRequests) push(id string, e recentEntry) {
 	}
 	r.byID[id] = e
 }
-
-func decodeConfig(b []byte) (messages.CheckConfig, error) {
-	var cfg messages.CheckConfig
-	if len(b) == 0 {
-		return cfg, errEmptyConfig
-	}
-	err := jsonUnmarshal(b, &cfg)
-	return cfg, err
-}
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,57 @@
+package check
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ttr-rip/ttr/messages"
+)
+
+// onUpdate applies a configuration sent by an edge of the previous release, which merged the
+// user's change into the whole configuration it knew and sends it as JSON (Update). This
+// release's edge sends Edit, which names the fields it changes; Update is accepted only so
+// that edits through an older edge keep working during a rolling upgrade, and can go once
+// no release in service sends it.
+func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
+	var m messages.Update
+	if err := proto.Unmarshal(env.Body, &m); err != nil {
+		respond(ctx, sender, invalid("malformed update"))
+		return
+	}
+	if m.UserId != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return
+	}
+	cfg, err := overlayConfig(a.chk.CheckConfig, m.ConfigJson)
+	if err != nil {
+		respond(ctx, sender, invalid(err.Error()))
+		return
+	}
+	a.reconfigure(ctx, cfg, sender)
+}
+
+// overlayConfig returns cur with the fields that b, an older edge's configuration JSON,
+// carries. A field the older release does not know (the badge, the ping filter) is absent
+// from b and keeps its value: decoding b on its own would reset it to its zero value, so an
+// edit through an older edge would silently disable a badge or a method filter.
+func overlayConfig(cur messages.CheckConfig, b []byte) (messages.CheckConfig, error) {
+	if len(b) == 0 {
+		return cur, errors.New("empty configuration")
+	}
+	cfg := cur
+	// json.Unmarshal decodes into what a pointer points at: work on copies, so that the
+	// actor's configuration does not change before the edit is validated and committed.
+	cfg.Tags = slices.Clone(cur.Tags)
+	if cur.ContentRule != nil {
+		rule := *cur.ContentRule
+		cfg.ContentRule = &rule
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cur, err
+	}
+	return cfg, nil
+}
