@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,21 @@ func OKWith(typ string, body proto.Message) (*messages.Reply, error) {
 // Invalid is the reply to a message that cannot be understood; detail is safe to show a user.
 func Invalid(detail string) *messages.Reply {
 	return &messages.Reply{Code: messages.Code_CODE_INVALID, Detail: detail}
+}
+
+// UpgradeRetryAfter is how long a caller is asked to wait when its request reached an actor
+// of an older release that does not know it (during a rolling upgrade).
+const UpgradeRetryAfter = 5 * time.Second
+
+// errUpgrading is what a caller makes of an UnknownType reply.
+const errUpgrading = "the receiver runs an older release that cannot apply this request; it was not applied: try again when the upgrade is done"
+
+// UnknownType is the reply of an actor to a message type it does not know: a newer release's,
+// during a rolling upgrade. The sender learns the request was not applied and may try again
+// once the receiver is upgraded; the receiver never guesses at what it cannot read.
+func UnknownType(typ string) *messages.Reply {
+	return &messages.Reply{Code: messages.Code_CODE_UNKNOWN_TYPE,
+		Detail: "unknown message type " + strconv.Quote(strings.ToValidUTF8(typ, "?"))}
 }
 
 // NotOwner is the reply of a node that does not own the identity; hint is the ID of the member
@@ -137,6 +153,9 @@ func ErrorOf(r *messages.Reply) error {
 	case messages.Code_CODE_RATE_LIMITED:
 		e.Code = messages.ERateLimited
 		e.RetryAfter = time.Duration(r.GetRetryAfterMs()) * time.Millisecond
+	case messages.Code_CODE_UNKNOWN_TYPE:
+		// Not applied, and it will be once the receiver runs this release: a pause, not a fault.
+		e.Code, e.RetryAfter, e.Message = messages.EUnavailable, UpgradeRetryAfter, errUpgrading
 	default:
 		e.Code = messages.EInternal
 	}

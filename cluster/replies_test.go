@@ -122,3 +122,17 @@ func TestErrorsCrossNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownTypeIsAnUpgradePause: an actor's answer to a message type it does not know (an
+// older release's, during a rolling upgrade) reaches the caller as Unavailable with the
+// upgrade's retry-after, not as an internal error or a user's mistake.
+func TestUnknownTypeIsAnUpgradePause(t *testing.T) {
+	r := cluster.UnknownType("edit-v2\xff")
+	if r.GetCode() != messages.Code_CODE_UNKNOWN_TYPE || r.GetDetail() != `unknown message type "edit-v2?"` {
+		t.Fatalf("reply %v", r)
+	}
+	var e *messages.Error
+	if err := cluster.ErrorOf(r); !errors.As(err, &e) || e.Code != messages.EUnavailable || e.RetryAfter != cluster.UpgradeRetryAfter {
+		t.Fatalf("ErrorOf: %v", err)
+	}
+}

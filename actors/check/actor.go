@@ -291,8 +291,7 @@ func (a *checkActor) handle(ctx actor.Context, env *messages.Envelope, sender *a
 		respond(ctx, sender, ok(""))
 	default:
 		// A newer edge's request: refused as such (the edge retries later), never guessed at.
-		respond(ctx, sender, &messages.Reply{Code: messages.Code_CODE_UNKNOWN_TYPE,
-			Detail: "unknown message type " + strconv.Quote(env.Type)})
+		respond(ctx, sender, cluster.UnknownType(env.Type))
 	}
 }
 

@@ -100,33 +100,17 @@ func (c *Client) call(ctx context.Context, checkID int64, typ string, body proto
 	return replyErr(rep, err)
 }
 
-// UpgradeRetryAfter is how long a client is asked to wait when a request reached an owner
-// of an older release that does not know it (during a rolling upgrade).
-const UpgradeRetryAfter = 5 * time.Second
-
 // callNew sends a message of a type that an owner of an older release may not know. Such an
-// owner answers CODE_UNKNOWN_TYPE, or — the release before that code existed — Invalid with
-// the detail below; either is Unavailable: the request was not applied, and will be once the
-// check's owner runs this release.
+// owner answers CODE_UNKNOWN_TYPE (cluster.ErrorOf makes it Unavailable: the request was not
+// applied, and will be once the check's owner runs this release), or — the release before
+// that code existed — Invalid with the detail below, which is taken the same way.
 func (c *Client) callNew(ctx context.Context, checkID int64, typ string, body proto.Message) error {
 	rep, err := c.router.Request(ctx, Identity(checkID), typ, 1, body, NewRequestID())
-	if err == nil && unknownType(rep, typ) {
-		return &messages.Error{Code: messages.EUnavailable, RetryAfter: UpgradeRetryAfter,
-			Message: "the check's owner runs an older release that cannot apply this request; it was not applied: try again when the upgrade is done"}
+	if err == nil && rep.GetCode() == messages.Code_CODE_INVALID &&
+		rep.GetDetail() == "unknown message type "+strconv.Quote(typ) { // the previous release's words
+		rep = cluster.UnknownType(typ)
 	}
 	return replyErr(rep, err)
-}
-
-// unknownType reports whether rep says the receiver does not know message type typ.
-func unknownType(rep *messages.Reply, typ string) bool {
-	switch rep.GetCode() {
-	case messages.Code_CODE_UNKNOWN_TYPE:
-		return true
-	case messages.Code_CODE_INVALID:
-		// The previous release's check actor: invalid("unknown message type " + strconv.Quote(type)).
-		return rep.GetDetail() == "unknown message type "+strconv.Quote(typ)
-	}
-	return false
 }
 
 // NewRequestID returns a random request id. Ids need to be unique, not secret.

@@ -1,7 +1,6 @@
 package limiter
 
 import (
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -77,7 +76,7 @@ func (a *limiterActor) Receive(ctx actor.Context) {
 
 func (a *limiterActor) take(ctx actor.Context, env *messages.Envelope) {
 	if env.GetType() != messages.TypeLimitTake {
-		respond(ctx, cluster.Invalid("a limiter does not handle "+strings.ToValidUTF8(env.GetType(), "?")))
+		respond(ctx, cluster.UnknownType(env.GetType()))
 		return
 	}
 	var m messages.LimitTake

@@ -288,7 +288,7 @@ func (n *notifier) envelope(c actor.Context, env *messages.Envelope) {
 		n.rateQuery(c)
 	default:
 		if c.Sender() != nil {
-			c.Respond(cluster.Invalid(fmt.Sprintf("a notifier does not handle %q", env.GetType())))
+			c.Respond(cluster.UnknownType(env.GetType()))
 		}
 	}
 }

@@ -550,8 +550,8 @@ func TestNotifierAnswersPokes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := res.(*messages.Reply); !ok || r.GetCode() != messages.Code_CODE_INVALID {
-		t.Errorf("an unknown type answered %v, want INVALID", res)
+	if r, ok := res.(*messages.Reply); !ok || r.GetCode() != messages.Code_CODE_UNKNOWN_TYPE {
+		t.Errorf("an unknown type answered %v, want UNKNOWN_TYPE", res)
 	}
 }
 
