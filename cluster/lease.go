@@ -33,7 +33,7 @@ const (
 	// LeaseValid: renewed within the TTL, by the local monotonic clock.
 	LeaseValid
 	// LeaseLapsed: not renewed within the TTL, during a store outage shared by (nearly)
-	// every member (LeaseConfig.Excused): the node must not act, but the lease is valid
+	// every member (LeaseDeps.Excused): the node must not act, but the lease is valid
 	// again after the next successful renewal.
 	LeaseLapsed
 	// LeaseFenced: lapsed for good (OnFenced was called). The node id must not act again.

@@ -339,7 +339,7 @@ func ParseGossipKey(s string) ([]byte, error) {
 // ErrStopped is returned by the methods of a Memberlist that was stopped.
 var ErrStopped = errors.New("membership stopped")
 
-// errMembershipNotStarted is returned by the methods of a Memberlist that needs gossip before Start.
+// errMembershipNotStarted is returned, before Start, by the methods that need gossip.
 var errMembershipNotStarted = errors.New("membership not started")
 
 // Memberlist is the Membership of a node in a cluster discovered by gossip
@@ -555,7 +555,8 @@ func (m *Memberlist) start(id, bind string) error {
 // errRestarting is returned while Rejoin replaces memberlist.
 var errRestarting = errors.New("membership restarting under a new node id")
 
-// current returns the running memberlist, or ErrStopped, errMembershipNotStarted or errRestarting.
+// current returns the running memberlist, or ErrStopped, errMembershipNotStarted or
+// errRestarting.
 func (m *Memberlist) current() (*instance, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -622,7 +623,7 @@ func (m *Memberlist) NumAlive() int {
 // store_ok) are a strict majority of the members that may be alive: those in view plus
 // those that failed (vanished without leaving) within ReconnectTimeout, which may be alive
 // behind a partition. True means the outage hits (nearly) everyone: the cluster pauses in
-// place rather than fencing and reshuffling (see LeaseConfig.Excused). A node cut off
+// place rather than fencing and reshuffling (see LeaseDeps.Excused). A node cut off
 // alone, or paused (its view is from before), does not count as a shared outage.
 func (m *Memberlist) StoreOutageShared() bool {
 	v := m.view.Load()

@@ -144,8 +144,9 @@ func NewNode(cfg NodeConfig, deps NodeDeps) (*Node, error) {
 }
 
 // Start starts the actor system and its remote endpoint, and returns once the endpoint
-// accepts connections. A node starts once: Start on a started or stopped node is an error.
-// ctx only guards the start.
+// accepts connections. A node starts once: Start on a started or stopped node is an error;
+// after a failed Start nothing of it runs, and Start may be called again. ctx only guards
+// the start.
 //
 // Several nodes in one process (tests): start them all before they exchange messages.
 // protoactor's remote rewrites a gRPC process global at every start, which the gRPC
