@@ -11,7 +11,7 @@ import (
 )
 
 // TestDetectKilledNodeDefaultConfig measures, with DefaultConfig's failure detection (the
-// LAN setting the kill -9 test runs with), the time from a node's death (Shutdown without
+// LAN setting the kill -9 test runs with), the time from a node's death (Stop without
 // Leave) to the survivors placing nothing on it, debounce included. An early spike
 // measured 0.7–0.9 s for memberlist alone.
 func TestDetectKilledNodeDefaultConfig(t *testing.T) {
@@ -38,7 +38,7 @@ func TestDetectKilledNodeDefaultConfig(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		_ = ms[r%3].Shutdown()
+		ms[r%3].Stop()
 		var aliveAt time.Duration
 		waittest.Until(t, 10*time.Second, "the condition", func() bool {
 			if aliveAt == 0 && survivors[0].NumAlive() == 2 {
@@ -57,7 +57,7 @@ func TestDetectKilledNodeDefaultConfig(t *testing.T) {
 		}
 		alive = append(alive, aliveAt)
 		for _, m := range ms {
-			_ = m.Shutdown()
+			m.Stop()
 		}
 	}
 	slices.Sort(took)

@@ -15,6 +15,12 @@
 // monotonic clock) and StallDetector; the daemon turns their OnFenced into not-ready and a
 // re-join under a new node id. Routers and hosts read the membership on every message.
 //
+// The long-lived services (Node, Memberlist, Lease, StallDetector) have the project's service
+// shape (docs/architecture.md#lifecycle): NewX(XConfig, XDeps) validates the settings and
+// collaborators and starts nothing; Start(ctx) binds and starts; Stop is idempotent and safe
+// before Start. Before Start a Node routes nothing and a Memberlist has no member: their
+// methods return zero values or errors.
+//
 // Transport security: the remote runs mutual TLS from cluster/mtls (server and dial
 // credentials), and drops every message a peer sends that is not a wire type (a stop or
 // poison for a host included); gossip is encrypted with the keys the caller gives, switching

@@ -23,11 +23,11 @@ func (r *rolling) replace(i int, configure func(c *cluster.MemberlistConfig)) {
 		if err := r.ms[i].Leave(time.Second); err != nil {
 			r.t.Fatal(err)
 		}
-		_ = r.ms[i].Shutdown()
+		r.ms[i].Stop()
 	}
 	c := clustertest.LocalMemberlistConfig(i)
 	configure(&c)
-	m := clustertest.NewMemberlist(r.t, c)
+	m := clustertest.NewMemberlist(r.t, c, cluster.MemberlistDeps{})
 	var peers []string
 	for j, o := range r.ms {
 		if j != i && o != nil {

@@ -61,12 +61,13 @@ func QueryHost(ctx context.Context, node *Node, kind string) (HostStats, error) 
 	if timeout <= 0 {
 		return HostStats{}, context.DeadlineExceeded
 	}
-	if !node.beginSend() {
-		return HostStats{}, errStopped
+	system, err := node.beginSend()
+	if err != nil {
+		return HostStats{}, err
 	}
-	box := newReplyBox(node.system)
+	box := newReplyBox(system)
 	defer box.close()
-	node.system.Root.RequestWithCustomSender(node.system.NewLocalPID(HostName(kind)), &HostStatsRequest{}, box.pid)
+	system.Root.RequestWithCustomSender(system.NewLocalPID(HostName(kind)), &HostStatsRequest{}, box.pid)
 	node.endSend()
 	res, err := box.wait(ctx, timeout)
 	if err != nil {
@@ -119,6 +120,10 @@ func SpawnHost(node *Node, kind string, membership Membership, produce func(iden
 	if membership == nil || produce == nil {
 		return nil, errors.New("spawn host: membership and produce are required")
 	}
+	system, err := node.running()
+	if err != nil {
+		return nil, fmt.Errorf("spawn host %s: %w", kind, err)
+	}
 	if opts.Logger == nil {
 		opts.Logger = node.logger
 	}
@@ -144,13 +149,13 @@ func SpawnHost(node *Node, kind string, membership Membership, produce func(iden
 			stopping:   make(map[string][]parked),
 		}
 	}, actor.WithSupervisor(sup), actor.WithDispatcher(node.dispatcher))
-	pid, err := node.system.Root.SpawnNamed(props, HostName(kind))
+	pid, err := system.Root.SpawnNamed(props, HostName(kind))
 	if err != nil {
 		m.unregister()
 		return nil, fmt.Errorf("spawn host %s: %w", kind, err)
 	}
 	if err := node.addHost(kind, pid); err != nil {
-		node.system.Root.Stop(pid)
+		system.Root.Stop(pid)
 		m.unregister()
 		return nil, fmt.Errorf("spawn host %s: %w", kind, err)
 	}

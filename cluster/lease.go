@@ -33,7 +33,7 @@ const (
 	// LeaseValid: renewed within the TTL, by the local monotonic clock.
 	LeaseValid
 	// LeaseLapsed: not renewed within the TTL, during a store outage shared by (nearly)
-	// every member (LeaseConfig.Excused): the node must not act, but the lease is valid
+	// every member (LeaseDeps.Excused): the node must not act, but the lease is valid
 	// again after the next successful renewal.
 	LeaseLapsed
 	// LeaseFenced: lapsed for good (OnFenced was called). The node id must not act again.
@@ -54,12 +54,10 @@ func (s LeaseState) String() string {
 	return fmt.Sprintf("LeaseState(%d)", int(s))
 }
 
-// LeaseConfig configures a Lease. Zero durations take the documented defaults.
+// LeaseConfig is the timing of a Lease. Zero durations take the documented defaults.
 type LeaseConfig struct {
 	// NodeID is the node id the lease is held for (Membership.Self().ID). Required.
 	NodeID string
-	// Store keeps the lease. Required.
-	Store LeaseStore
 	// TTL is how long a renewal holds the lease. Default 2 s.
 	TTL time.Duration
 	// RenewEvery is the pause between renewals. Default 500 ms; less than TTL.
@@ -72,7 +70,38 @@ type LeaseConfig struct {
 	// StoreLostAfter: OnStoreChange(false) once no renewal succeeded for this long.
 	// Default 2 × RenewEvery.
 	StoreLostAfter time.Duration
+}
 
+func (c LeaseConfig) withDefaults() LeaseConfig {
+	setDefault(&c.TTL, 2*time.Second)
+	setDefault(&c.RenewEvery, 500*time.Millisecond)
+	setDefault(&c.RenewTimeout, c.TTL/2)
+	setDefault(&c.CheckEvery, 100*time.Millisecond)
+	setDefault(&c.StoreLostAfter, 2*c.RenewEvery)
+	return c
+}
+
+// Validate reports a configuration NewLease refuses. Zero durations take their defaults
+// first.
+func (c LeaseConfig) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("lease: node id is required"))
+	}
+	if c.TTL < 0 || c.RenewEvery < 0 || c.RenewTimeout < 0 || c.CheckEvery < 0 || c.StoreLostAfter < 0 {
+		errs = append(errs, errors.New("lease: negative duration"))
+	}
+	if c.RenewEvery >= c.TTL {
+		errs = append(errs, fmt.Errorf("lease: renewal every %v does not fit a TTL of %v", c.RenewEvery, c.TTL))
+	}
+	return errors.Join(errs...)
+}
+
+// LeaseDeps are a Lease's collaborators.
+type LeaseDeps struct {
+	// Store keeps the lease. Required.
+	Store LeaseStore
 	// Excused is asked when the lease lapses, and on every check while it stays lapsed:
 	// true means the store outage behind the lapse is shared by (nearly) every member
 	// (Memberlist.StoreOutageShared), so the cluster pauses in place: the lease reports
@@ -87,7 +116,6 @@ type LeaseConfig struct {
 	// (false, after StoreLostAfter) and when one succeeds again (true): what
 	// Memberlist.SetStoreOK announces.
 	OnStoreChange func(ok bool)
-
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// Registerer receives the lease metrics (shared with other leases and the stall
@@ -97,41 +125,6 @@ type LeaseConfig struct {
 	Logger *slog.Logger
 }
 
-func (c LeaseConfig) withDefaults() LeaseConfig {
-	setDefault(&c.TTL, 2*time.Second)
-	setDefault(&c.RenewEvery, 500*time.Millisecond)
-	setDefault(&c.RenewTimeout, c.TTL/2)
-	setDefault(&c.CheckEvery, 100*time.Millisecond)
-	setDefault(&c.StoreLostAfter, 2*c.RenewEvery)
-	if c.Clock == nil {
-		c.Clock = SystemClock()
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	return c
-}
-
-// Validate reports a configuration NewLease refuses. Zero durations take their defaults
-// first.
-func (c LeaseConfig) Validate() error {
-	c = c.withDefaults()
-	var errs []error
-	if c.NodeID == "" {
-		errs = append(errs, errors.New("lease: node id is required"))
-	}
-	if c.Store == nil {
-		errs = append(errs, errors.New("lease: store is required"))
-	}
-	if c.TTL < 0 || c.RenewEvery < 0 || c.RenewTimeout < 0 || c.CheckEvery < 0 || c.StoreLostAfter < 0 {
-		errs = append(errs, errors.New("lease: negative duration"))
-	}
-	if c.RenewEvery >= c.TTL {
-		errs = append(errs, fmt.Errorf("lease: renewal every %v does not fit a TTL of %v", c.RenewEvery, c.TTL))
-	}
-	return errors.Join(errs...)
-}
-
 // Lease holds the node lease of one node id: it renews it in the store every RenewEvery
 // with a TTL, and judges it by the local monotonic clock from the start of the last
 // successful renewal, so a node that was paused or cut off knows its lease lapsed
@@ -139,6 +132,7 @@ func (c LeaseConfig) Validate() error {
 // It is safe for concurrent use.
 type Lease struct {
 	cfg LeaseConfig
+	d   LeaseDeps
 	log *slog.Logger
 	m   *fenceMetrics
 
@@ -164,19 +158,29 @@ type renewal struct {
 }
 
 // NewLease returns a lease for cfg.NodeID; Start takes it.
-func NewLease(cfg LeaseConfig) (*Lease, error) {
+func NewLease(cfg LeaseConfig, d LeaseDeps) (*Lease, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if d.Store == nil {
+		return nil, errors.New("lease: store is required")
+	}
+	if d.Clock == nil {
+		d.Clock = SystemClock()
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
 	cfg = cfg.withDefaults()
-	m, err := newFenceMetrics(cfg.Registerer)
+	m, err := newFenceMetrics(d.Registerer)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Lease{
 		cfg:     cfg,
-		log:     cfg.Logger.With(slog.String("node", cfg.NodeID)),
+		d:       d,
+		log:     d.Logger.With(slog.String("node", cfg.NodeID)),
 		m:       m,
 		storeOK: true,
 		results: make(chan renewal, 1),
@@ -187,17 +191,21 @@ func NewLease(cfg LeaseConfig) (*Lease, error) {
 
 // Start renews the lease once, within ctx, and returns that renewal's error (the lease is
 // then not started and Start may be called again). Then it renews in the background
-// until Stop or a fence.
+// until Stop or a fence. A started lease, or one stopped, refuses to start.
 func (l *Lease) Start(ctx context.Context) error {
 	l.mu.Lock()
 	if l.state != LeaseUnstarted {
 		l.mu.Unlock()
 		return fmt.Errorf("lease already %s", l.state)
 	}
+	if l.ctx.Err() != nil {
+		l.mu.Unlock()
+		return errors.New("lease stopped")
+	}
 	l.mu.Unlock()
-	sentAt := l.cfg.Clock.Now()
+	sentAt := l.d.Clock.Now()
 	rctx, cancel := context.WithTimeout(ctx, l.cfg.RenewTimeout)
-	err := l.cfg.Store.RenewLease(rctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
+	err := l.d.Store.RenewLease(rctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
 	cancel()
 	if err != nil {
 		l.m.renewFailed()
@@ -212,7 +220,7 @@ func (l *Lease) Start(ctx context.Context) error {
 	l.validUntil, l.lastOK, l.lastAttempt = sentAt.Add(l.cfg.TTL), sentAt, sentAt
 	l.mu.Unlock()
 	l.m.setValid(true)
-	ticker := l.cfg.Clock.NewTicker(l.cfg.CheckEvery)
+	ticker := l.d.Clock.NewTicker(l.cfg.CheckEvery)
 	l.wg.Add(1)
 	go l.run(ticker)
 	return nil
@@ -221,7 +229,7 @@ func (l *Lease) Start(ctx context.Context) error {
 // Valid reports whether the lease is held now, by the local monotonic clock: the node may
 // commit, fire deadlines and send.
 func (l *Lease) Valid() bool {
-	now := l.cfg.Clock.Now()
+	now := l.d.Clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.state == LeaseValid && now.Before(l.validUntil)
@@ -238,7 +246,7 @@ func (l *Lease) State() LeaseState {
 // Remaining returns how long the lease stays valid without another renewal (≤ 0 when it
 // is not valid).
 func (l *Lease) Remaining() time.Duration {
-	now := l.cfg.Clock.Now()
+	now := l.d.Clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state != LeaseValid {
@@ -265,7 +273,7 @@ func (l *Lease) Release(ctx context.Context) error {
 	l.state = LeaseFenced
 	l.mu.Unlock()
 	l.m.setValid(false)
-	if err := l.cfg.Store.RenewLease(ctx, l.cfg.NodeID, l.cfg.Clock.Now().Round(0)); err != nil {
+	if err := l.d.Store.RenewLease(ctx, l.cfg.NodeID, l.d.Clock.Now().Round(0)); err != nil {
 		return fmt.Errorf("release lease of %s: %w", l.cfg.NodeID, err)
 	}
 	return nil
@@ -293,7 +301,7 @@ func (l *Lease) run(ticker Ticker) {
 // tick checks the lease and starts a renewal when one is due. It reports whether the
 // lease was fenced (the loop ends).
 func (l *Lease) tick() bool {
-	now := l.cfg.Clock.Now()
+	now := l.d.Clock.Now()
 	if l.check(now) {
 		return true
 	}
@@ -310,8 +318,8 @@ func (l *Lease) tick() bool {
 	l.mu.Unlock()
 	if storeLost {
 		l.log.Warn("lease: store unreachable", slog.Duration("since_last_renewal", sinceOK))
-		if l.cfg.OnStoreChange != nil {
-			l.cfg.OnStoreChange(false)
+		if l.d.OnStoreChange != nil {
+			l.d.OnStoreChange(false)
 		}
 	}
 	if due {
@@ -324,14 +332,14 @@ func (l *Lease) tick() bool {
 func (l *Lease) renew(sentAt time.Time) {
 	defer l.wg.Done()
 	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.RenewTimeout)
-	err := l.cfg.Store.RenewLease(ctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
+	err := l.d.Store.RenewLease(ctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
 	cancel()
 	l.results <- renewal{sentAt: sentAt, err: err} // one renewal at a time: never blocks
 }
 
 // renewed applies a renewal's outcome; it reports whether the lease was fenced.
 func (l *Lease) renewed(r renewal) bool {
-	now := l.cfg.Clock.Now()
+	now := l.d.Clock.Now()
 	l.mu.Lock()
 	l.inflight = false
 	l.mu.Unlock()
@@ -374,8 +382,8 @@ func (l *Lease) renewed(r renewal) bool {
 	}
 	if storeBack {
 		l.log.Info("lease: store reachable again")
-		if l.cfg.OnStoreChange != nil {
-			l.cfg.OnStoreChange(true)
+		if l.d.OnStoreChange != nil {
+			l.d.OnStoreChange(true)
 		}
 	}
 	return false
@@ -392,7 +400,7 @@ func (l *Lease) check(now time.Time) bool {
 	case state == LeaseValid && now.Before(validUntil):
 		return false
 	}
-	excused := l.cfg.Excused != nil && l.cfg.Excused()
+	excused := l.d.Excused != nil && l.d.Excused()
 	reason := fmt.Sprintf("lease lapsed: last renewed %v ago (ttl %v)", now.Sub(lastOK).Round(time.Millisecond), l.cfg.TTL)
 	if excused {
 		if state == LeaseValid {
@@ -426,8 +434,8 @@ func (l *Lease) fence(reason string) {
 	l.m.setValid(false)
 	l.m.fenced("lease")
 	l.log.Error("lease: fenced", slog.String("reason", reason))
-	if l.cfg.OnFenced != nil {
-		l.cfg.OnFenced(reason)
+	if l.d.OnFenced != nil {
+		l.d.OnFenced(reason)
 	}
 }
 

@@ -50,8 +50,7 @@ func newLeaseFixture(t *testing.T) *leaseFixture {
 		}
 		return nil
 	}}
-	l, err := cluster.NewLease(cluster.LeaseConfig{
-		NodeID:  "n1",
+	l, err := cluster.NewLease(cluster.LeaseConfig{NodeID: "n1"}, cluster.LeaseDeps{
 		Store:   store,
 		Clock:   f.clock,
 		Excused: f.excused.Load,
@@ -269,25 +268,83 @@ func TestLeaseStartAndRelease(t *testing.T) {
 }
 
 func TestLeaseConfigValidate(t *testing.T) {
-	store := &clustertest.LeaseStore{}
 	tests := []struct {
 		name string
 		c    cluster.LeaseConfig
 	}{
-		{"no node", cluster.LeaseConfig{Store: store}},
-		{"no store", cluster.LeaseConfig{NodeID: "n"}},
-		{"renewal not shorter than the ttl", cluster.LeaseConfig{NodeID: "n", Store: store, TTL: time.Second, RenewEvery: time.Second}},
+		{"no node", cluster.LeaseConfig{}},
+		{"renewal not shorter than the ttl", cluster.LeaseConfig{NodeID: "n", TTL: time.Second, RenewEvery: time.Second}},
+		{"renewal not shorter than the default ttl", cluster.LeaseConfig{NodeID: "n", RenewEvery: 2 * time.Second}},
+		{"negative ttl", cluster.LeaseConfig{NodeID: "n", TTL: -time.Second}},
+		{"negative check", cluster.LeaseConfig{NodeID: "n", CheckEvery: -time.Second}},
+		{"negative timeout", cluster.LeaseConfig{NodeID: "n", RenewTimeout: -time.Second}},
+		{"negative store lost after", cluster.LeaseConfig{NodeID: "n", StoreLostAfter: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := cluster.NewLease(tt.c); err == nil {
-				t.Fatal("accepted")
+			if err := tt.c.Validate(); err == nil {
+				t.Fatal("Validate accepted it")
+			}
+			if _, err := cluster.NewLease(tt.c, cluster.LeaseDeps{Store: &clustertest.LeaseStore{}}); err == nil {
+				t.Fatal("NewLease accepted it")
 			}
 		})
 	}
-	if err := (cluster.LeaseConfig{NodeID: "n", Store: store}).Validate(); err != nil {
+	if err := (cluster.LeaseConfig{NodeID: "n"}).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
+	if _, err := cluster.NewLease(cluster.LeaseConfig{NodeID: "n"}, cluster.LeaseDeps{}); err == nil {
+		t.Fatal("NewLease accepted a lease without a store")
+	}
+}
+
+func TestLeaseLifecycle(t *testing.T) {
+	var renewals atomic.Int32
+	store := &clustertest.LeaseStore{RenewLeaseFn: func(context.Context, string, time.Time) error {
+		renewals.Add(1)
+		return nil
+	}}
+	newLease := func(t *testing.T) *cluster.Lease {
+		t.Helper()
+		l, err := cluster.NewLease(cluster.LeaseConfig{NodeID: "n"}, cluster.LeaseDeps{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	t.Run("before Start", func(t *testing.T) {
+		l := newLease(t)
+		if l.Valid() || l.State() != cluster.LeaseUnstarted || l.Remaining() != 0 || l.NodeID() != "n" {
+			t.Fatalf("unstarted lease: valid %v, state %v, remaining %v", l.Valid(), l.State(), l.Remaining())
+		}
+	})
+	t.Run("Stop before Start, twice, then Start", func(t *testing.T) {
+		l := newLease(t)
+		l.Stop()
+		l.Stop()
+		before := renewals.Load()
+		if err := l.Start(context.Background()); err == nil {
+			t.Fatal("a stopped lease started")
+		}
+		if renewals.Load() != before {
+			t.Error("a stopped lease renewed")
+		}
+	})
+	t.Run("Start twice", func(t *testing.T) {
+		l := newLease(t)
+		defer l.Stop()
+		if err := l.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Start(context.Background()); err == nil {
+			t.Fatal("a started lease started again")
+		}
+		if !l.Valid() {
+			t.Error("the second Start broke the lease")
+		}
+		l.Stop()
+		l.Stop()
+	})
 }
 
 func TestStallDetector(t *testing.T) {
@@ -297,8 +354,7 @@ func TestStallDetector(t *testing.T) {
 		var mu sync.Mutex
 		var fenced []string
 		var gaps []time.Duration
-		d, err := cluster.NewStallDetector(cluster.StallConfig{
-			Threshold:  400 * time.Millisecond,
+		d, err := cluster.NewStallDetector(cluster.StallConfig{Threshold: 400 * time.Millisecond}, cluster.StallDeps{
 			Clock:      clock,
 			Registerer: reg,
 			OnStall: func(gap time.Duration) {
@@ -356,10 +412,54 @@ func TestStallDetector(t *testing.T) {
 }
 
 func TestStallConfigValidate(t *testing.T) {
-	if _, err := cluster.NewStallDetector(cluster.StallConfig{Threshold: 150 * time.Millisecond}); err == nil {
-		t.Error("a threshold under twice the interval was accepted")
+	tests := []struct {
+		name string
+		c    cluster.StallConfig
+	}{
+		{"threshold under twice the interval", cluster.StallConfig{Threshold: 150 * time.Millisecond}},
+		{"threshold under twice a given interval", cluster.StallConfig{Threshold: time.Second, Interval: 600 * time.Millisecond}},
+		{"negative threshold", cluster.StallConfig{Threshold: -time.Second}},
+		{"negative interval", cluster.StallConfig{Interval: -time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.c.Validate(); err == nil {
+				t.Fatal("Validate accepted it")
+			}
+			if _, err := cluster.NewStallDetector(tt.c, cluster.StallDeps{}); err == nil {
+				t.Fatal("NewStallDetector accepted it")
+			}
+		})
 	}
 	if err := (cluster.StallConfig{}).Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
+}
+
+func TestStallDetectorLifecycle(t *testing.T) {
+	d, err := cluster.NewStallDetector(cluster.StallConfig{}, cluster.StallDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := d.Stalls(); n != 0 {
+		t.Fatalf("%d stalls before Start", n)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatalf("second Start: %v", err)
+	}
+	d.Stop()
+	d.Stop()
+
+	stopped, err := cluster.NewStallDetector(cluster.StallConfig{}, cluster.StallDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped.Stop()
+	if err := stopped.Start(context.Background()); err != nil {
+		t.Fatalf("Start after Stop: %v", err)
+	}
+	stopped.Stop()
 }

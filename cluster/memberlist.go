@@ -24,8 +24,9 @@ import (
 	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
-// MemberlistConfig configures a Memberlist. Start from DefaultConfig (a LAN) or LocalConfig
-// (several nodes in one process); NewMemberlist fills a zero field with DefaultConfig's.
+// MemberlistConfig is the settings of a Memberlist. Start from DefaultConfig (a LAN) or
+// LocalConfig (several nodes in one process); NewMemberlist fills a zero field with
+// DefaultConfig's.
 type MemberlistConfig struct {
 	// NodeName is the display label (--node-name), at most 64 bytes. Default: the host name.
 	// It plays no part in placement: the memberlist name is a node id new at every start.
@@ -99,10 +100,13 @@ type MemberlistConfig struct {
 	// ReconnectTimeout is how long a failed member is sought that way and counted as
 	// possibly alive by StoreOutageShared.
 	ReconnectInterval, ReconnectTimeout time.Duration
+}
 
+// MemberlistDeps are a Memberlist's collaborators; all are optional.
+type MemberlistDeps struct {
 	// OnChange, when set, receives every Topology, on one goroutine, in order. It must not
-	// block for long; it may call the Memberlist's methods (but not Shutdown, Leave or
-	// Rejoin, which wait for it).
+	// block for long; it may call the Memberlist's methods (but not Stop, Leave or Rejoin,
+	// which wait for it).
 	OnChange func(Topology)
 	// Registerer receives the membership metrics. nil = no metrics.
 	Registerer prometheus.Registerer
@@ -201,9 +205,6 @@ func (c MemberlistConfig) withDefaults() MemberlistConfig {
 	setDefault(&c.JoinMaxBackoff, d.JoinMaxBackoff)
 	setDefault(&c.ReconnectInterval, d.ReconnectInterval)
 	setDefault(&c.ReconnectTimeout, d.ReconnectTimeout)
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
 	return c
 }
 
@@ -214,7 +215,7 @@ func setDefault[T comparable](p *T, d T) {
 	}
 }
 
-// Validate reports a configuration NewMemberlist cannot start. Zero fields take
+// Validate reports a configuration NewMemberlist refuses. Zero fields take
 // DefaultConfig's values first.
 func (c MemberlistConfig) Validate() error {
 	c = c.withDefaults()
@@ -335,8 +336,11 @@ func ParseGossipKey(s string) ([]byte, error) {
 	return nil, fmt.Errorf("gossip key of %d bytes (want 16, 24 or 32)", len(key))
 }
 
-// ErrShutdown is returned by the methods of a Memberlist that was shut down.
-var ErrShutdown = errors.New("membership shut down")
+// ErrStopped is returned by the methods of a Memberlist that was stopped.
+var ErrStopped = errors.New("membership stopped")
+
+// errMembershipNotStarted is returned, before Start, by the methods that need gossip.
+var errMembershipNotStarted = errors.New("membership not started")
 
 // Memberlist is the Membership of a node in a cluster discovered by gossip
 // (hashicorp/memberlist). Each member announces its state and store reachability in its
@@ -344,16 +348,17 @@ var ErrShutdown = errors.New("membership shut down")
 // (placeRule). Membership changes are debounced into Topology events. It is safe for
 // concurrent use.
 type Memberlist struct {
-	cfg MemberlistConfig
-	log *slog.Logger
-	m   *memberlistMetrics
+	cfg  MemberlistConfig
+	deps MemberlistDeps
+	log  *slog.Logger
+	m    *memberlistMetrics
 
 	view atomic.Pointer[view]
 	meta atomic.Pointer[[]byte] // the local metadata, read by memberlist
 
-	// lifeMu serialises the calls that change the local node in memberlist: state updates
-	// (their order must match their incarnations), leave, rejoin, shutdown. Joins do not
-	// take it (one can wait for TCPTimeout).
+	// lifeMu serialises the calls that change the local node in memberlist: start, state
+	// updates (their order must match their incarnations), leave, rejoin, stop. Joins do
+	// not take it (one can wait for TCPTimeout).
 	lifeMu     sync.Mutex
 	finishOnce sync.Once
 
@@ -368,6 +373,7 @@ type Memberlist struct {
 	state    State
 	storeOK  bool
 	left     bool
+	started  bool
 	closed   bool
 	peers    map[string]MemberInfo // by node id, from the current instance's events
 	failed   map[string]failedPeer // by node id: vanished without leaving
@@ -403,20 +409,24 @@ type failedPeer struct {
 	at   time.Time
 }
 
-// NewMemberlist starts memberlist on cfg.BindAddr under a fresh node id (NewNodeID), alone
-// in its cluster until Join, in cfg.InitialState with the store reachable.
-func NewMemberlist(cfg MemberlistConfig) (*Memberlist, error) {
+// NewMemberlist validates cfg and returns a membership that Start starts: until then it
+// has no member, not even the local node.
+func NewMemberlist(cfg MemberlistConfig, deps MemberlistDeps) (*Memberlist, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("membership config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	met, err := newMemberlistMetrics(cfg.Registerer)
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	met, err := newMemberlistMetrics(deps.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("membership: %w", err)
 	}
 	m := &Memberlist{
 		cfg:     cfg,
-		log:     cfg.Logger,
+		deps:    deps,
+		log:     deps.Logger,
 		m:       met,
 		state:   cfg.InitialState,
 		storeOK: true,
@@ -426,22 +436,48 @@ func NewMemberlist(cfg MemberlistConfig) (*Memberlist, error) {
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	if err := m.start(NewNodeID(), cfg.BindAddr); err != nil {
-		met.unregister()
-		return nil, err
-	}
-	m.wg.Add(2)
-	go m.publisher()
-	go m.reconnector()
-	m.log.Info("membership started", slog.String("node", m.Self().ID), slog.String("name", cfg.NodeName),
-		slog.String("gossip_addr", m.GossipAddr()), slog.String("cluster", cfg.ClusterName),
-		slog.Bool("encrypted", len(cfg.SecretKey) > 0), slog.Bool("permit", cfg.Permit),
-		slog.Bool("rotating", len(cfg.PreviousKeys) > 0))
+	empty, _ := NewRendezvous(nil)
+	m.view.Store(&view{placement: empty, prospective: empty})
 	return m, nil
 }
 
+// Start starts memberlist on BindAddr under a fresh node id (NewNodeID), alone in its
+// cluster until Join, in InitialState with the store reachable. It starts once: Start on a
+// started Memberlist is an error, on a stopped one ErrStopped; after a failed Start it may
+// be called again. ctx only guards the start.
+func (m *Memberlist) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
+	m.mu.Lock()
+	closed, started := m.closed, m.started
+	m.mu.Unlock()
+	switch {
+	case closed:
+		return ErrStopped
+	case started:
+		return errors.New("membership already started")
+	}
+	if err := m.start(NewNodeID(), m.cfg.BindAddr); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.started = true
+	m.mu.Unlock()
+	m.wg.Add(2)
+	go m.publisher()
+	go m.reconnector()
+	m.log.Info("membership started", slog.String("node", m.Self().ID), slog.String("name", m.cfg.NodeName),
+		slog.String("gossip_addr", m.GossipAddr()), slog.String("cluster", m.cfg.ClusterName),
+		slog.Bool("encrypted", len(m.cfg.SecretKey) > 0), slog.Bool("permit", m.cfg.Permit),
+		slog.Bool("rotating", len(m.cfg.PreviousKeys) > 0))
+	return nil
+}
+
 // start creates the memberlist of node id listening on bind, and makes it current.
-// The caller holds lifeMu (or is NewMemberlist).
+// The caller holds lifeMu.
 func (m *Memberlist) start(id, bind string) error {
 	host, port, err := splitIPPort(bind, true)
 	if err != nil {
@@ -503,6 +539,9 @@ func (m *Memberlist) start(id, bind string) error {
 	if err != nil {
 		close(inst.stop)
 		<-inst.pumped
+		m.mu.Lock()
+		m.inst = nil
+		m.mu.Unlock()
 		return fmt.Errorf("start memberlist on %s: %w", bind, err)
 	}
 	m.mu.Lock()
@@ -516,20 +555,23 @@ func (m *Memberlist) start(id, bind string) error {
 // errRestarting is returned while Rejoin replaces memberlist.
 var errRestarting = errors.New("membership restarting under a new node id")
 
-// current returns the running memberlist, or ErrShutdown, or errRestarting.
+// current returns the running memberlist, or ErrStopped, errMembershipNotStarted or
+// errRestarting.
 func (m *Memberlist) current() (*instance, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
 	case m.closed:
-		return nil, ErrShutdown
+		return nil, ErrStopped
+	case !m.started:
+		return nil, errMembershipNotStarted
 	case m.inst == nil || m.inst.ml == nil || m.inst.stopped.Load():
 		return nil, errRestarting
 	}
 	return m.inst, nil
 }
 
-// Self returns the local member (its ID changes on Rejoin).
+// Self returns the local member (its ID changes on Rejoin); the zero Member before Start.
 func (m *Memberlist) Self() Member { return m.view.Load().self }
 
 // Owner returns the placed member that owns identity, or false when none is placed.
@@ -557,8 +599,8 @@ func (m *Memberlist) State() State {
 	return m.state
 }
 
-// GossipAddr returns the ip:port peers reach this node's memberlist at ("" once shut
-// down): what other nodes pass to --join.
+// GossipAddr returns the ip:port peers reach this node's memberlist at ("" before Start
+// and once stopped): what other nodes pass to --join.
 func (m *Memberlist) GossipAddr() string {
 	inst, err := m.current()
 	if err != nil {
@@ -581,7 +623,7 @@ func (m *Memberlist) NumAlive() int {
 // store_ok) are a strict majority of the members that may be alive: those in view plus
 // those that failed (vanished without leaving) within ReconnectTimeout, which may be alive
 // behind a partition. True means the outage hits (nearly) everyone: the cluster pauses in
-// place rather than fencing and reshuffling (see LeaseConfig.Excused). A node cut off
+// place rather than fencing and reshuffling (see LeaseDeps.Excused). A node cut off
 // alone, or paused (its view is from before), does not count as a shared outage.
 func (m *Memberlist) StoreOutageShared() bool {
 	v := m.view.Load()
@@ -599,6 +641,7 @@ func (m *Memberlist) StoreOutageShared() bool {
 
 // SetState announces the local node's state. Placement on this node follows at once;
 // peers learn it by gossip (SetState waits up to BroadcastTimeout for it to be sent).
+// Before Start it is an error: InitialState is the state Start announces.
 func (m *Memberlist) SetState(s State) error {
 	if !s.Valid() {
 		return fmt.Errorf("set state: invalid state %q", s)
@@ -630,9 +673,13 @@ func (m *Memberlist) update(apply func() bool) error {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
 	m.mu.Lock()
-	if m.closed {
+	switch {
+	case m.closed:
 		m.mu.Unlock()
-		return ErrShutdown
+		return ErrStopped
+	case !m.started:
+		m.mu.Unlock()
+		return errMembershipNotStarted
 	}
 	changed := apply()
 	inst := m.inst
@@ -713,7 +760,7 @@ func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) e
 		if attempt > 0 {
 			_, err = m.join(addrs)
 		}
-		if err == nil || errors.Is(err, ErrShutdown) {
+		if err == nil || errors.Is(err, ErrStopped) || errors.Is(err, errMembershipNotStarted) {
 			return err
 		}
 		if msg := err.Error(); msg != lastErr { // log when the failure changes, not every try
@@ -727,7 +774,7 @@ func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) e
 			return fmt.Errorf("join %s: %w (last: %s)", strings.Join(addrs, ","), ctx.Err(), lastErr)
 		case <-m.done:
 			t.Stop()
-			return ErrShutdown
+			return ErrStopped
 		case <-t.C:
 		}
 	}
@@ -735,7 +782,7 @@ func (m *Memberlist) retryJoin(ctx context.Context, addrs []string, err error) e
 
 // Leave announces that the local node leaves: it turns draining (peers stop routing to it
 // at once) and broadcasts memberlist's leave, waiting up to timeout for each to be sent.
-// Peers see it gone within a few gossip intervals. Call Shutdown afterwards.
+// Peers see it gone within a few gossip intervals. Call Stop afterwards.
 func (m *Memberlist) Leave(timeout time.Duration) error {
 	m.lifeMu.Lock()
 	defer m.lifeMu.Unlock()
@@ -766,22 +813,23 @@ func (m *Memberlist) Leave(timeout time.Duration) error {
 	return nil
 }
 
-// Shutdown stops memberlist without a leave (peers detect the node as failed unless
-// Leave came first), stops the Topology events and closes the subscriptions. It is safe
-// to call more than once.
-func (m *Memberlist) Shutdown() error {
+// Stop stops memberlist without a leave (peers detect the node as failed unless Leave
+// came first), stops the Topology events, closes the subscriptions and unregisters the
+// metrics. It is safe to call more than once, and before Start.
+func (m *Memberlist) Stop() {
 	m.lifeMu.Lock()
 	m.mu.Lock()
 	wasClosed := m.closed
 	m.closed = true
-	inst := m.inst
+	inst, id := m.inst, m.id
 	m.mu.Unlock()
-	var err error
-	if !wasClosed {
-		err = m.stopInstance(inst)
+	if !wasClosed && inst != nil {
+		if err := m.stopInstance(inst); err != nil {
+			m.log.Warn("membership: stop", slog.Any("err", err))
+		}
 	}
 	m.lifeMu.Unlock()
-	// Without lifeMu: OnChange may be calling SetState, which now returns ErrShutdown.
+	// Without lifeMu: OnChange may be calling SetState, which now returns ErrStopped.
 	m.finishOnce.Do(func() {
 		close(m.done)
 		m.wg.Wait()
@@ -792,9 +840,8 @@ func (m *Memberlist) Shutdown() error {
 		m.subs = nil
 		m.subMu.Unlock()
 		m.m.unregister()
-		m.log.Info("membership stopped", slog.String("node", inst.id))
+		m.log.Info("membership stopped", slog.String("node", id))
 	})
-	return err
 }
 
 func (m *Memberlist) stopInstance(inst *instance) error {
@@ -816,8 +863,8 @@ func (m *Memberlist) stopInstance(inst *instance) error {
 // subscriptions stay; Self changes at once. This is how a fenced node (a lapsed lease, a
 // stall) comes back: whatever it held under its old id is no longer its own.
 //
-// When memberlist cannot start again the Memberlist is shut down (call Shutdown to
-// release it) and Rejoin returns the error.
+// When memberlist cannot start again the Memberlist is stopped (call Stop to release it)
+// and Rejoin returns the error.
 func (m *Memberlist) Rejoin(ctx context.Context) error {
 	targets, err := m.restart()
 	if err != nil || len(targets) == 0 {
@@ -889,7 +936,7 @@ func sortedCopy(s []string) []string {
 
 // Subscribe returns a channel that receives every Topology from now on, starting with
 // the last one published. It holds one Topology: a slow reader misses intermediate ones
-// and reads the newest. It is closed by Shutdown.
+// and reads the newest. It is closed by Stop.
 func (m *Memberlist) Subscribe() <-chan Topology {
 	ch := make(chan Topology, 1)
 	m.subMu.Lock()
@@ -1069,7 +1116,7 @@ func (m *Memberlist) publish() {
 	m.m.topologyChanged()
 	m.log.Info("membership: topology", slog.Uint64("version", t.Version), slog.Int("placed", len(t.Members)),
 		slog.Int("members", len(t.All)))
-	if m.cfg.OnChange != nil {
+	if m.deps.OnChange != nil {
 		m.callOnChange(t)
 	}
 	m.subMu.Lock()
@@ -1090,7 +1137,7 @@ func (m *Memberlist) callOnChange(t Topology) {
 			m.log.Error("membership: OnChange panicked", slog.Any("panic", p))
 		}
 	}()
-	m.cfg.OnChange(t)
+	m.deps.OnChange(t)
 }
 
 // reconnector joins the addresses of failed members again, so that the two sides of a

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -60,9 +61,12 @@ func TestMemberlistJoinAndAgree(t *testing.T) {
 	ms := clustertest.StartMemberlists(t, 3, clustertest.MemberlistOptions{
 		Configure: func(i int, c *cluster.MemberlistConfig) {
 			c.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", 8080+i)
+		},
+		Deps: func(i int) cluster.MemberlistDeps {
 			if i == 0 {
-				c.Registerer = reg
+				return cluster.MemberlistDeps{Registerer: reg}
 			}
+			return cluster.MemberlistDeps{}
 		},
 	})
 	if got, want := clustertest.PlacedIDs(ms[0]), ids(ms...); !slices.Equal(got, want) {
@@ -154,16 +158,15 @@ func TestMemberlistStates(t *testing.T) {
 func TestMemberlistKilledNodeRemoved(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ms := clustertest.StartMemberlists(t, 3, clustertest.MemberlistOptions{
-		Configure: func(i int, c *cluster.MemberlistConfig) {
+		Deps: func(i int) cluster.MemberlistDeps {
 			if i == 0 {
-				c.Registerer = reg
+				return cluster.MemberlistDeps{Registerer: reg}
 			}
+			return cluster.MemberlistDeps{}
 		},
 	})
 	start := time.Now()
-	if err := ms[2].Shutdown(); err != nil { // no Leave: as kill -9
-		t.Fatal(err)
-	}
+	ms[2].Stop() // no Leave: as kill -9
 	clustertest.WaitAgreed(t, 5*time.Second, 2, ms[0], ms[1])
 	took := time.Since(start)
 	t.Logf("killed node out of placement after %v (LocalConfig)", took)
@@ -177,20 +180,21 @@ func TestMemberlistKilledNodeRemoved(t *testing.T) {
 		t.Errorf("ttr_cluster_member_failures_total = %v, want 1", got)
 	}
 	if err := ms[2].SetState(cluster.StateActive); err == nil {
-		t.Error("SetState after Shutdown succeeded")
+		t.Error("SetState after Stop succeeded")
 	}
 	if err := ms[2].Leave(time.Second); err == nil {
-		t.Error("Leave after Shutdown succeeded")
+		t.Error("Leave after Stop succeeded")
 	}
 }
 
 func TestMemberlistGracefulLeave(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ms := clustertest.StartMemberlists(t, 3, clustertest.MemberlistOptions{
-		Configure: func(i int, c *cluster.MemberlistConfig) {
+		Deps: func(i int) cluster.MemberlistDeps {
 			if i == 0 {
-				c.Registerer = reg
+				return cluster.MemberlistDeps{Registerer: reg}
 			}
+			return cluster.MemberlistDeps{}
 		},
 	})
 	start := time.Now()
@@ -210,7 +214,7 @@ func TestMemberlistGracefulLeave(t *testing.T) {
 		t.Error("the leaving node still places identities on itself")
 	}
 	waittest.Until(t, 5*time.Second, "the condition", func() bool { return len(ms[0].Topology().All) == 2 })
-	_ = ms[2].Shutdown()
+	ms[2].Stop()
 	if got := metric(t, reg, "ttr_cluster_member_failures_total", nil); got != 0 {
 		t.Errorf("a graceful leave counted as a failure (%v)", got)
 	}
@@ -223,12 +227,17 @@ func TestMemberlistDebounce(t *testing.T) {
 		Configure: func(i int, c *cluster.MemberlistConfig) {
 			if i == 0 {
 				c.Debounce = 150 * time.Millisecond
-				c.OnChange = func(cluster.Topology) {
+			}
+		},
+		Deps: func(i int) cluster.MemberlistDeps {
+			if i == 0 {
+				return cluster.MemberlistDeps{OnChange: func(cluster.Topology) {
 					if counting.Load() {
 						events.Add(1)
 					}
-				}
+				}}
 			}
+			return cluster.MemberlistDeps{}
 		},
 	})
 	sub := ms[0].Subscribe()
@@ -396,7 +405,7 @@ func TestMemberlistDoNotMerge(t *testing.T) {
 			ca, cb := clustertest.LocalMemberlistConfig(0), clustertest.LocalMemberlistConfig(1)
 			tt.a(&ca)
 			tt.b(&cb)
-			a, b := clustertest.NewMemberlist(t, ca), clustertest.NewMemberlist(t, cb)
+			a, b := clustertest.NewMemberlist(t, ca, cluster.MemberlistDeps{}), clustertest.NewMemberlist(t, cb, cluster.MemberlistDeps{})
 			_, errB := b.Join([]string{a.GossipAddr()})
 			_, errA := a.Join([]string{b.GossipAddr()})
 			if tt.wantMerged {
@@ -420,10 +429,11 @@ func TestMemberlistDoNotMerge(t *testing.T) {
 func TestMemberlistRejoin(t *testing.T) {
 	var changes atomic.Int32
 	ms := clustertest.StartMemberlists(t, 3, clustertest.MemberlistOptions{
-		Configure: func(i int, c *cluster.MemberlistConfig) {
+		Deps: func(i int) cluster.MemberlistDeps {
 			if i == 2 {
-				c.OnChange = func(cluster.Topology) { changes.Add(1) }
+				return cluster.MemberlistDeps{OnChange: func(cluster.Topology) { changes.Add(1) }}
 			}
+			return cluster.MemberlistDeps{}
 		},
 	})
 	sub := ms[2].Subscribe()
@@ -472,19 +482,19 @@ func TestMemberlistRejoin(t *testing.T) {
 func TestMemberlistReconnectsToFailedAddress(t *testing.T) {
 	ms := clustertest.StartMemberlists(t, 2, clustertest.MemberlistOptions{})
 	addr := ms[1].GossipAddr()
-	_ = ms[1].Shutdown()
+	ms[1].Stop()
 	clustertest.WaitAgreed(t, 5*time.Second, 1, ms[0])
 	// A node comes back at the same address without --join (or the other side of a
 	// healed partition): the survivor finds it.
 	c := clustertest.LocalMemberlistConfig(1)
 	c.BindAddr = addr
 	c.InitialState = cluster.StateActive
-	back := clustertest.NewMemberlist(t, c)
+	back := clustertest.NewMemberlist(t, c, cluster.MemberlistDeps{})
 	clustertest.WaitAgreed(t, 5*time.Second, 2, ms[0], back)
 }
 
 func TestJoinWithRetry(t *testing.T) {
-	a := clustertest.NewMemberlist(t, clustertest.LocalMemberlistConfig(0))
+	a := clustertest.NewMemberlist(t, clustertest.LocalMemberlistConfig(0), cluster.MemberlistDeps{})
 	// Reserve an address, then free it so that nothing answers there yet.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -498,7 +508,7 @@ func TestJoinWithRetry(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a few failed attempts
 	c := clustertest.LocalMemberlistConfig(1)
 	c.BindAddr = addr
-	b := clustertest.NewMemberlist(t, c)
+	b := clustertest.NewMemberlist(t, c, cluster.MemberlistDeps{})
 	select {
 	case err := <-done:
 		if err != nil {
@@ -555,7 +565,7 @@ func TestMemberlistConfigValidate(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Validate = %v, want an error about %q", err, tt.want)
 			}
-			if _, err := cluster.NewMemberlist(c); err == nil {
+			if _, err := cluster.NewMemberlist(c, cluster.MemberlistDeps{}); err == nil {
 				t.Fatal("NewMemberlist accepted it")
 			}
 		})
@@ -630,7 +640,7 @@ func TestMemberlistDrivesRouter(t *testing.T) {
 	}
 	// Node 2 dies.
 	dead := ms[2].Self().ID
-	_ = ms[2].Shutdown()
+	ms[2].Stop()
 	nodes[2].Stop()
 	clustertest.WaitAgreed(t, 5*time.Second, 2, ms[0], ms[1])
 	for _, id := range ids {
@@ -638,4 +648,126 @@ func TestMemberlistDrivesRouter(t *testing.T) {
 			t.Fatalf("%s answered by the dead node", id)
 		}
 	}
+}
+
+// TestMemberlistLifecycle: before Start a Memberlist has no member and refuses what needs
+// gossip; Start and Stop may come in any order and number.
+func TestMemberlistLifecycle(t *testing.T) {
+	newMemberlist := func(t *testing.T) *cluster.Memberlist {
+		t.Helper()
+		m, err := cluster.NewMemberlist(clustertest.LocalMemberlistConfig(0), cluster.MemberlistDeps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Stop)
+		return m
+	}
+	t.Run("before Start", func(t *testing.T) {
+		m := newMemberlist(t)
+		if m.Self() != (cluster.Member{}) || m.GossipAddr() != "" || m.NumAlive() != 0 || len(m.Members()) != 0 ||
+			len(m.Topology().All) != 0 || m.StoreOutageShared() || m.SpeaksTLS("127.0.0.1:20000") {
+			t.Errorf("self %+v, gossip %q, alive %d, members %v, topology %+v", m.Self(), m.GossipAddr(), m.NumAlive(),
+				m.Members(), m.Topology())
+		}
+		if _, ok := m.Owner("check/1"); ok {
+			t.Error("an owner before Start")
+		}
+		if _, ok := m.OwnerIfActive("check/1"); ok {
+			t.Error("a prospective owner before Start")
+		}
+		if m.State() != cluster.StateJoining || !m.StoreOK() {
+			t.Errorf("state %s, store ok %v", m.State(), m.StoreOK())
+		}
+		if err := m.SetState(cluster.StateActive); err == nil {
+			t.Error("SetState before Start succeeded")
+		}
+		if err := m.SetStoreOK(false); err == nil {
+			t.Error("SetStoreOK before Start succeeded")
+		}
+		if _, err := m.Join([]string{"127.0.0.1:1"}); err == nil {
+			t.Error("Join before Start succeeded")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := m.JoinWithRetry(ctx, []string{"127.0.0.1:1"}); err == nil || ctx.Err() != nil {
+			t.Errorf("JoinWithRetry before Start: %v (context %v), want an error at once", err, ctx.Err())
+		}
+		if err := m.Leave(time.Second); err == nil {
+			t.Error("Leave before Start succeeded")
+		}
+		if err := m.Rejoin(ctx); err == nil {
+			t.Error("Rejoin before Start succeeded")
+		}
+		sub := m.Subscribe()
+		if err := m.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		select { // the subscription taken before Start sees the first topology
+		case top := <-sub:
+			if len(top.All) != 1 || top.All[0].ID != m.Self().ID {
+				t.Errorf("first topology %+v", top)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no topology after Start")
+		}
+	})
+	t.Run("Stop before Start, twice, then Start", func(t *testing.T) {
+		m := newMemberlist(t)
+		sub := m.Subscribe()
+		m.Stop()
+		m.Stop()
+		if _, open := <-sub; open {
+			t.Error("subscription open after Stop")
+		}
+		if err := m.Start(context.Background()); !errors.Is(err, cluster.ErrStopped) {
+			t.Fatalf("Start after Stop: %v", err)
+		}
+		if m.GossipAddr() != "" {
+			t.Error("a stopped membership gossips")
+		}
+	})
+	t.Run("Start twice", func(t *testing.T) {
+		m := newMemberlist(t)
+		if err := m.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		self, addr := m.Self(), m.GossipAddr()
+		if self.ID == "" || addr == "" {
+			t.Fatalf("self %+v, gossip address %q after Start", self, addr)
+		}
+		if err := m.Start(context.Background()); err == nil {
+			t.Fatal("a started membership started again")
+		}
+		if m.Self() != self || m.GossipAddr() != addr {
+			t.Error("the second Start changed the membership")
+		}
+		m.Stop()
+		m.Stop()
+		if err := m.SetState(cluster.StateActive); !errors.Is(err, cluster.ErrStopped) {
+			t.Errorf("SetState after Stop: %v", err)
+		}
+	})
+	t.Run("a failed Start may be retried", func(t *testing.T) {
+		taken := newMemberlist(t)
+		if err := taken.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c := clustertest.LocalMemberlistConfig(1)
+		c.BindAddr = taken.GossipAddr()
+		m, err := cluster.NewMemberlist(c, cluster.MemberlistDeps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Stop)
+		if err := m.Start(context.Background()); err == nil {
+			t.Fatal("started on an address in use")
+		}
+		if m.Self() != (cluster.Member{}) || m.GossipAddr() != "" {
+			t.Errorf("a failed Start left self %+v, gossip %q", m.Self(), m.GossipAddr())
+		}
+		taken.Stop()
+		if err := m.Start(context.Background()); err != nil {
+			t.Fatalf("Start once the address is free: %v", err)
+		}
+	})
 }

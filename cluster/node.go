@@ -26,7 +26,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// NodeConfig configures a Node. The zero value listens on a free loopback port.
+// NodeConfig is the settings of a Node. The zero value listens on a free loopback port.
 type NodeConfig struct {
 	// ListenAddr is the host:port the remote endpoint listens on; port 0 picks a free port
 	// (Node.Address reports it). Default "127.0.0.1:0".
@@ -34,9 +34,7 @@ type NodeConfig struct {
 	// AdvertiseHost is the host peers dial, when it differs from ListenAddr's host. Required
 	// when ListenAddr's host is a wildcard ("", "0.0.0.0", "::").
 	AdvertiseHost string
-	// Logger receives the node's logs and protoactor's. Default: discard.
-	Logger *slog.Logger
-	// ActorLogLevel is the lowest level of protoactor's own records passed on to Logger.
+	// ActorLogLevel is the lowest level of protoactor's own records passed on to the logger.
 	// protoactor logs every connection and dead letter at Info. Default slog.LevelWarn.
 	ActorLogLevel slog.Leveler
 	// EndpointWriterQueueSize is the initial size of the per-peer send queue. protoactor's
@@ -45,6 +43,12 @@ type NodeConfig struct {
 	// Local starts no remote endpoint at all: a node that is not in a cluster has no peer, so
 	// it opens no listener (ListenAddr is ignored). Routers then deliver locally only.
 	Local bool
+}
+
+// NodeDeps are a Node's collaborators; all are optional.
+type NodeDeps struct {
+	// Logger receives the node's logs and protoactor's. Default: discard.
+	Logger *slog.Logger
 	// TLS secures the remote endpoint with mutual TLS (server and dial credentials). nil
 	// runs it in plaintext, which only in-process tests on loopback do; ttrd always sets it.
 	TLS *mtls.Transport
@@ -56,7 +60,7 @@ type NodeConfig struct {
 // DefaultEndpointWriterQueueSize is the default NodeConfig.EndpointWriterQueueSize.
 const DefaultEndpointWriterQueueSize = 10_000
 
-// Validate reports a configuration NewNode cannot start.
+// Validate reports a configuration NewNode refuses.
 func (c NodeConfig) Validate() error {
 	if c.EndpointWriterQueueSize < 0 {
 		return errors.New("negative endpoint writer queue size")
@@ -86,44 +90,46 @@ func isWildcard(host string) bool {
 }
 
 // Node is one actor system with its remote endpoint: the process's presence in the cluster.
-// Hosts are spawned on it (SpawnHost) and routers send from it (NewRouter).
+// Hosts are spawned on it (SpawnHost) and routers send from it (NewRouter), once Start has
+// started it.
 type Node struct {
-	system *actor.ActorSystem
-	remote *remote.Remote // nil for a Local node
-	conns  *remotesync.ConnTracker
+	cfg    NodeConfig // defaults applied
+	deps   NodeDeps
 	logger *slog.Logger
 	// dropped counts peers' messages refused by filterPeerMessages.
 	dropped atomic.Int64
 
+	// lifeMu serialises Start and Stop.
+	lifeMu sync.Mutex
+
 	// sendMu is held shared by the router while it hands a message to protoactor and
-	// exclusively by Stop, so nothing of ours sends while the endpoints are torn down.
+	// exclusively by Start, which sets the fields below, and by Stop, so nothing of ours
+	// sends before the node runs or while the endpoints are torn down.
 	sendMu  sync.RWMutex
-	stopped bool // under sendMu
+	started bool
+	stopped bool
+	// system is also read without sendMu (Address), hence atomic: a router holding sendMu
+	// shared must not take it again, or a waiting Stop would deadlock them both.
+	system atomic.Pointer[actor.ActorSystem]
+	remote *remote.Remote // nil for a Local node
+	conns  *remotesync.ConnTracker
+	// dispatcher runs the mailboxes of hosts and their children (see workerDispatcher).
+	dispatcher *workerDispatcher
 
 	mu    sync.Mutex
 	hosts map[string]*actor.PID // kind → host
-
-	// dispatcher runs the mailboxes of hosts and their children (see workerDispatcher).
-	dispatcher *workerDispatcher
 }
 
-// NewNode starts an actor system and its remote endpoint, and returns once the endpoint
-// accepts connections.
-//
-// Several nodes in one process (tests): start them all before they exchange messages.
-// protoactor's remote rewrites a gRPC process global at every start, which the gRPC
-// goroutines of running connections read; NewNode orders that write after everything a
-// freshly started or a stopped node did, but not after the traffic of running ones, so the
-// race detector would report it.
-func NewNode(cfg NodeConfig) (*Node, error) {
+// NewNode validates cfg and returns a node that Start starts.
+func NewNode(cfg NodeConfig, deps NodeDeps) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("node config: %w", err)
 	}
+	if err := checkWireTypes(); err != nil {
+		return nil, err
+	}
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = "127.0.0.1:0"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ActorLogLevel == nil {
 		cfg.ActorLogLevel = slog.LevelWarn
@@ -131,9 +137,75 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.EndpointWriterQueueSize == 0 {
 		cfg.EndpointWriterQueueSize = DefaultEndpointWriterQueueSize
 	}
-	if err := checkWireTypes(); err != nil {
-		return nil, err
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	return &Node{cfg: cfg, deps: deps, logger: deps.Logger, hosts: make(map[string]*actor.PID)}, nil
+}
+
+// Start starts the actor system and its remote endpoint, and returns once the endpoint
+// accepts connections. A node starts once: Start on a started or stopped node is an error;
+// after a failed Start nothing of it runs, and Start may be called again. ctx only guards
+// the start.
+//
+// Several nodes in one process (tests): start them all before they exchange messages.
+// protoactor's remote rewrites a gRPC process global at every start, which the gRPC
+// goroutines of running connections read; Start orders that write after everything a
+// freshly started or a stopped node did, but not after the traffic of running ones, so the
+// race detector would report it.
+func (n *Node) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.lifeMu.Lock()
+	defer n.lifeMu.Unlock()
+	n.sendMu.RLock()
+	started, stopped := n.started, n.stopped
+	n.sendMu.RUnlock()
+	switch {
+	case stopped:
+		return errStopped
+	case started:
+		return errors.New("cluster node already started")
+	}
+	cfg, logger := n.cfg, n.logger
+	system := actor.NewActorSystem(
+		actor.WithLoggerFactory(func(s *actor.ActorSystem) *slog.Logger {
+			return slog.New(&levelHandler{min: cfg.ActorLogLevel, next: logger.Handler()}).
+				With("component", "protoactor")
+		}),
+		// A request whose target is gone gets a DeadLetterResponse (the router retries);
+		// logging each of them as well is noise.
+		actor.WithDeadLetterRequestLogging(false),
+	)
+	dispatcher := newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)
+	conns := remotesync.NewConnTracker()
+	var r *remote.Remote
+	if !cfg.Local {
+		var err error
+		if r, err = n.startRemote(system, conns); err != nil {
+			system.Shutdown()
+			dispatcher.close()
+			return err
+		}
+	}
+	n.sendMu.Lock()
+	n.system.Store(system)
+	n.remote, n.conns, n.dispatcher = r, conns, dispatcher
+	n.started = true
+	n.sendMu.Unlock()
+	if cfg.Local {
+		n.logger.Info("cluster node started without a remote endpoint (not in a cluster)")
+	} else {
+		n.logger.Info("cluster node started", slog.String("addr", system.Address()), slog.Bool("tls", n.deps.TLS != nil))
+	}
+	return nil
+}
+
+// startRemote starts the remote endpoint of system and waits until it accepts connections.
+// On an error nothing of it runs.
+func (n *Node) startRemote(system *actor.ActorSystem, conns *remotesync.ConnTracker) (*remote.Remote, error) {
+	cfg, logger := n.cfg, n.logger
 	host, portStr, _ := net.SplitHostPort(cfg.ListenAddr)
 	port, _ := strconv.Atoi(portStr)
 	if port == 0 && cfg.AdvertiseHost != "" {
@@ -145,30 +217,11 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		}
 		port = p
 	}
-
-	logger := cfg.Logger
-	system := actor.NewActorSystem(
-		actor.WithLoggerFactory(func(s *actor.ActorSystem) *slog.Logger {
-			return slog.New(&levelHandler{min: cfg.ActorLogLevel, next: logger.Handler()}).
-				With("component", "protoactor")
-		}),
-		// A request whose target is gone gets a DeadLetterResponse (the router retries);
-		// logging each of them as well is noise.
-		actor.WithDeadLetterRequestLogging(false),
-	)
-
-	n := &Node{system: system, conns: remotesync.NewConnTracker(), logger: logger, hosts: make(map[string]*actor.PID),
-		dispatcher: newWorkerDispatcher(4*runtime.GOMAXPROCS(0), 300)}
-	if cfg.Local {
-		n.logger.Info("cluster node started without a remote endpoint (not in a cluster)")
-		return n, nil
-	}
 	serverCreds, dialCreds := credentials.TransportCredentials(insecure.NewCredentials()), credentials.TransportCredentials(insecure.NewCredentials())
-	if cfg.TLS != nil {
-		serverCreds, dialCreds = cfg.TLS.ServerCredentials(), cfg.TLS.ClientCredentials(cfg.SpeaksTLS)
+	if n.deps.TLS != nil {
+		serverCreds, dialCreds = n.deps.TLS.ServerCredentials(), n.deps.TLS.ClientCredentials(n.deps.SpeaksTLS)
 	}
 	probe := remotesync.NewProbe(serverCreds)
-	conns := n.conns
 	opts := []remote.ConfigOption{
 		remote.WithDialOptions(
 			grpc.WithTransportCredentials(dialCreds),
@@ -193,23 +246,19 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	// spike leaked a goroutine per dead peer.
 	rcfg.MaxRetryCount = 1
 	r := remote.NewRemote(system, rcfg)
-	if err := startRemote(r); err != nil {
-		system.Shutdown()
-		n.dispatcher.close()
+	if err := runRemote(r); err != nil {
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
-	n.remote = r
 	if err := probe.Run(host, system.Address()); err != nil {
-		n.Stop()
+		n.stopRemote(system, r, conns)
 		return nil, fmt.Errorf("start remote on %s: %w", cfg.ListenAddr, err)
 	}
-	n.logger.Info("cluster node started", slog.String("addr", n.Address()), slog.Bool("tls", cfg.TLS != nil))
-	return n, nil
+	return r, nil
 }
 
-// startRemote turns remote's panics (a port in use, an endpoint manager that does not start)
+// runRemote turns remote's panics (a port in use, an endpoint manager that does not start)
 // into an error.
-func startRemote(r *remote.Remote) (err error) {
+func runRemote(r *remote.Remote) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%v", p)
@@ -241,12 +290,17 @@ func checkWireTypes() error {
 	return nil
 }
 
-// System returns the node's actor system.
-func (n *Node) System() *actor.ActorSystem { return n.system }
+// System returns the node's actor system; nil before Start.
+func (n *Node) System() *actor.ActorSystem { return n.system.Load() }
 
 // Address returns the host:port peers reach this node's remote endpoint at (a local node's
-// is protoactor's "nonhost").
-func (n *Node) Address() string { return n.system.Address() }
+// is protoactor's "nonhost"); "" before Start.
+func (n *Node) Address() string {
+	if s := n.System(); s != nil {
+		return s.Address()
+	}
+	return ""
+}
 
 // DroppedPeerMessages returns how many messages peers sent that were not wire types (see
 // filterPeerMessages).
@@ -258,8 +312,8 @@ func (n *Node) HostsRunning() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var down []string
-	for kind, pid := range n.hosts {
-		if _, ok := n.system.ProcessRegistry.GetLocal(pid.GetId()); !ok {
+	for kind, pid := range n.hosts { // none before Start
+		if _, ok := n.system.Load().ProcessRegistry.GetLocal(pid.GetId()); !ok {
 			down = append(down, kind)
 		}
 	}
@@ -273,8 +327,8 @@ func (n *Node) Logger() *slog.Logger { return n.logger }
 // they have processed what they already hold). The topology handler calls it after the
 // membership changed.
 func (n *Node) Rebalance() {
-	for _, pid := range n.hostPIDs() {
-		n.system.Root.Send(pid, &Rebalance{})
+	for _, pid := range n.hostPIDs() { // none before Start
+		n.system.Load().Root.Send(pid, &Rebalance{})
 	}
 }
 
@@ -289,8 +343,8 @@ func (n *Node) hostPIDs() []*actor.PID {
 }
 
 func (n *Node) addHost(kind string, pid *actor.PID) error {
-	if !n.beginSend() {
-		return errors.New("node stopped")
+	if _, err := n.beginSend(); err != nil {
+		return err
 	}
 	defer n.endSend()
 	n.mu.Lock()
@@ -302,18 +356,35 @@ func (n *Node) addHost(kind string, pid *actor.PID) error {
 	return nil
 }
 
-// errStopped is returned by routers of a stopped node.
-var errStopped = errors.New("cluster node stopped")
+// errStopped and errNotStarted are returned by the routers and hosts of a node that does not
+// run.
+var (
+	errStopped    = errors.New("cluster node stopped")
+	errNotStarted = errors.New("cluster node not started")
+)
 
-// beginSend reports whether the node still sends; if so the caller must call endSend once
-// it has handed its message to protoactor.
-func (n *Node) beginSend() bool {
+// beginSend returns the actor system of a running node, or errNotStarted or errStopped; on
+// success the caller must call endSend once it has handed its message to protoactor.
+func (n *Node) beginSend() (*actor.ActorSystem, error) {
 	n.sendMu.RLock()
-	if n.stopped {
+	switch {
+	case n.stopped:
 		n.sendMu.RUnlock()
-		return false
+		return nil, errStopped
+	case !n.started:
+		n.sendMu.RUnlock()
+		return nil, errNotStarted
 	}
-	return true
+	return n.system.Load(), nil
+}
+
+// running returns the actor system of a running node, or errNotStarted or errStopped.
+func (n *Node) running() (*actor.ActorSystem, error) {
+	s, err := n.beginSend()
+	if err == nil {
+		n.endSend()
+	}
+	return s, err
 }
 
 func (n *Node) endSend() { n.sendMu.RUnlock() }
@@ -321,8 +392,9 @@ func (n *Node) endSend() { n.sendMu.RUnlock() }
 // Stop shuts the node down: the hosts with their children first (messages still queued in
 // children are dropped, and their requesters retry elsewhere: draining is the caller's job
 // before Stop), then the remote endpoint's server (peers see the connections close), then its
-// outbound connections, then the actor system. Stop is idempotent. Routers of a stopped node
-// return an error; nothing else may send to a remote PID from it afterwards.
+// outbound connections, then the actor system. Stop is idempotent, and a node stopped before
+// Start never starts. Routers of a stopped node return an error; nothing else may send to a
+// remote PID from it afterwards.
 //
 // remote's own graceful shutdown is not used: it nils the endpoint map that peer-disconnect
 // events read and signals endpoint readers over channels they may have closed, so a peer
@@ -333,13 +405,15 @@ func (n *Node) endSend() { n.sendMu.RUnlock() }
 // placeholder then holds the supervisor's name: a late send to a new address would otherwise
 // make remote panic on the supervisor's dead letter; it now waits forever instead.
 func (n *Node) Stop() {
+	n.lifeMu.Lock()
+	defer n.lifeMu.Unlock()
 	n.sendMu.Lock()
-	if n.stopped {
-		n.sendMu.Unlock()
-		return
-	}
+	wasStopped, started := n.stopped, n.started
 	n.stopped = true
 	n.sendMu.Unlock()
+	if wasStopped || !started {
+		return
+	}
 	n.mu.Lock()
 	hosts := make([]*actor.PID, 0, len(n.hosts))
 	for _, pid := range n.hosts {
@@ -348,21 +422,27 @@ func (n *Node) Stop() {
 	n.mu.Unlock()
 
 	start := time.Now()
-	root := n.system.Root
+	system := n.system.Load()
+	root := system.Root
 	for _, pid := range hosts {
 		_ = root.StopFuture(pid).Wait() // gives up after 10 s by itself
 	}
 	if n.remote == nil { // a local node: no endpoints
-		n.system.Shutdown()
+		system.Shutdown()
 		n.dispatcher.close()
 		return
 	}
-	if err := remotesync.Stop(n.system, n.remote, n.conns, 5*time.Second); err != nil {
+	n.stopRemote(system, n.remote, n.conns)
+	system.Shutdown()
+	n.dispatcher.close()
+	n.logger.Info("cluster node stopped", slog.String("addr", system.Address()), slog.Duration("took", time.Since(start)))
+}
+
+// stopRemote stops a started remote endpoint (see Stop).
+func (n *Node) stopRemote(system *actor.ActorSystem, r *remote.Remote, conns *remotesync.ConnTracker) {
+	if err := remotesync.Stop(system, r, conns, 5*time.Second); err != nil {
 		n.logger.Warn("cluster node: stop remote", slog.Any("err", err))
 	}
-	n.system.Shutdown()
-	n.dispatcher.close()
-	n.logger.Info("cluster node stopped", slog.String("addr", n.Address()), slog.Duration("took", time.Since(start)))
 }
 
 func recoverStream(logger *slog.Logger) grpc.StreamServerInterceptor {

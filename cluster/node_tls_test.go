@@ -81,7 +81,7 @@ func TestOutsidersReachNoActor(t *testing.T) {
 // TestPlaintextHTTP2GetsNoAnswer: an HTTP/2 client without TLS gets not one HTTP/2 frame
 // back from a TLS node's remote port.
 func TestPlaintextHTTP2GetsNoAnswer(t *testing.T) {
-	node := clustertest.StartNodeConfig(t, cluster.NodeConfig{TLS: clustertest.TLS(t, seedA)})
+	node := clustertest.StartNodeConfig(t, cluster.NodeConfig{}, cluster.NodeDeps{TLS: clustertest.TLS(t, seedA)})
 	c, err := net.Dial("tcp", node.Address())
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestPeersCannotStopHosts(t *testing.T) {
 
 // TestLocalNodeListensNowhere: a node outside a cluster opens no port, and still delivers.
 func TestLocalNodeListensNowhere(t *testing.T) {
-	node := clustertest.StartNodeConfig(t, cluster.NodeConfig{Local: true})
+	node := clustertest.StartNodeConfig(t, cluster.NodeConfig{Local: true}, cluster.NodeDeps{})
 	if _, _, err := net.SplitHostPort(node.Address()); err == nil {
 		t.Fatalf("a local node has a network address: %s", node.Address())
 	}

@@ -147,7 +147,12 @@ func (r *Router) Request(ctx context.Context, identity, typ string, version uint
 		DeadlineUnixMs: deadline.UnixMilli(),
 	}
 
-	box := newReplyBox(r.node.system)
+	system, err := r.node.running()
+	if err != nil {
+		r.m.done(kind, "error", start)
+		return nil, fmt.Errorf("route %s to %s: %w", typ, identity, err)
+	}
+	box := newReplyBox(system)
 	defer box.close()
 	var last error
 	var reason string // why the previous attempt is being retried
@@ -209,10 +214,11 @@ func (r *Router) Request(ctx context.Context, identity, typ string, version uint
 
 // attempt sends env once from box and waits for an answer, the timeout, or ctx.
 func (r *Router) attempt(ctx context.Context, box *replyBox, pid *actor.PID, env *messages.Envelope, timeout time.Duration) (any, error) {
-	if !r.node.beginSend() {
-		return nil, errStopped
+	system, err := r.node.beginSend()
+	if err != nil {
+		return nil, err
 	}
-	r.node.system.Root.RequestWithCustomSender(pid, env, box.pid)
+	system.Root.RequestWithCustomSender(pid, env, box.pid)
 	r.node.endSend()
 	return box.wait(ctx, timeout)
 }
@@ -248,10 +254,11 @@ func (r *Router) Send(identity, typ string, version uint32, body proto.Message) 
 		r.m.sent(kind, "no_owner")
 		return fmt.Errorf("send %s to %s: %w", typ, identity, errNoOwner)
 	}
-	if !r.node.beginSend() {
-		return fmt.Errorf("send %s to %s: %w", typ, identity, errStopped)
+	system, err := r.node.beginSend()
+	if err != nil {
+		return fmt.Errorf("send %s to %s: %w", typ, identity, err)
 	}
-	r.node.system.Root.Send(r.hostPID(owner, kind), &messages.Envelope{
+	system.Root.Send(r.hostPID(owner, kind), &messages.Envelope{
 		Type:      typ,
 		Version:   version,
 		Body:      payload,

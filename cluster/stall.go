@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// StallConfig configures a StallDetector. Zero values take the documented defaults.
+// StallConfig is the timing of a StallDetector. Zero values take the documented defaults.
 type StallConfig struct {
 	// Threshold is the longest gap between two ticks that is not a stall: the time in
 	// which peers may declare a silent node dead (MemberlistConfig.SuspicionTimeout).
@@ -19,6 +19,28 @@ type StallConfig struct {
 	Threshold time.Duration
 	// Interval is the tick period. Default 100 ms.
 	Interval time.Duration
+}
+
+func (c StallConfig) withDefaults() StallConfig {
+	setDefault(&c.Threshold, DefaultConfig().SuspicionTimeout())
+	setDefault(&c.Interval, 100*time.Millisecond)
+	return c
+}
+
+// Validate reports a configuration NewStallDetector refuses.
+func (c StallConfig) Validate() error {
+	c = c.withDefaults()
+	if c.Interval < 0 || c.Threshold < 0 {
+		return errors.New("stall detector: negative duration")
+	}
+	if c.Threshold < 2*c.Interval {
+		return fmt.Errorf("stall detector: threshold %v below twice the interval %v", c.Threshold, c.Interval)
+	}
+	return nil
+}
+
+// StallDeps are a StallDetector's collaborators; all are optional.
+type StallDeps struct {
 	// OnStall, when set, is called for every stall with its gap, on the detector's goroutine.
 	OnStall func(gap time.Duration)
 	// OnFenced is called once, at the first stall, on the detector's goroutine: peers may
@@ -35,37 +57,14 @@ type StallConfig struct {
 	Logger *slog.Logger
 }
 
-func (c StallConfig) withDefaults() StallConfig {
-	setDefault(&c.Threshold, DefaultConfig().SuspicionTimeout())
-	setDefault(&c.Interval, 100*time.Millisecond)
-	if c.Clock == nil {
-		c.Clock = SystemClock()
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	return c
-}
-
-// Validate reports a configuration NewStallDetector refuses.
-func (c StallConfig) Validate() error {
-	c = c.withDefaults()
-	if c.Interval < 0 || c.Threshold < 0 {
-		return errors.New("stall detector: negative duration")
-	}
-	if c.Threshold < 2*c.Interval {
-		return fmt.Errorf("stall detector: threshold %v below twice the interval %v", c.Threshold, c.Interval)
-	}
-	return nil
-}
-
 // StallDetector notices that the process did not run for a while (SIGSTOP, a VM pause, a
 // starved CPU): it ticks every Interval and reports a gap between two ticks, measured on
 // the monotonic clock, longer than Threshold.
 type StallDetector struct {
-	cfg StallConfig
-	log *slog.Logger
-	m   *fenceMetrics
+	cfg  StallConfig
+	deps StallDeps
+	log  *slog.Logger
+	m    *fenceMetrics
 
 	mu      sync.Mutex
 	stalls  int
@@ -79,16 +78,22 @@ type StallDetector struct {
 }
 
 // NewStallDetector returns a detector; Start starts it.
-func NewStallDetector(cfg StallConfig) (*StallDetector, error) {
+func NewStallDetector(cfg StallConfig, d StallDeps) (*StallDetector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	m, err := newFenceMetrics(cfg.Registerer)
+	if d.Clock == nil {
+		d.Clock = SystemClock()
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newFenceMetrics(d.Registerer)
 	if err != nil {
 		return nil, err
 	}
-	return &StallDetector{cfg: cfg, log: cfg.Logger, m: m, stop: make(chan struct{})}, nil
+	return &StallDetector{cfg: cfg, deps: d, log: d.Logger, m: m, stop: make(chan struct{})}, nil
 }
 
 // Start starts ticking. It is a no-op on a started or stopped detector. ctx only guards
@@ -108,8 +113,8 @@ func (d *StallDetector) Start(ctx context.Context) error {
 		return nil
 	}
 	d.started = true
-	ticker := d.cfg.Clock.NewTicker(d.cfg.Interval)
-	prev := d.cfg.Clock.Now()
+	ticker := d.deps.Clock.NewTicker(d.cfg.Interval)
+	prev := d.deps.Clock.Now()
 	d.wg.Add(1)
 	go d.run(ticker, prev)
 	return nil
@@ -138,7 +143,7 @@ func (d *StallDetector) run(ticker Ticker, prev time.Time) {
 		case <-ticker.C():
 		}
 		// The time of reading, not the tick's: a ticker keeps one tick while nobody reads.
-		now := d.cfg.Clock.Now()
+		now := d.deps.Clock.Now()
 		gap := now.Sub(prev)
 		prev = now
 		if gap > d.cfg.Threshold {
@@ -156,15 +161,15 @@ func (d *StallDetector) stalled(gap time.Duration) {
 	d.mu.Unlock()
 	d.m.stalled(gap)
 	d.log.Warn("stall detected", slog.Duration("gap", gap), slog.Duration("threshold", d.cfg.Threshold))
-	if d.cfg.OnStall != nil {
-		d.cfg.OnStall(gap)
+	if d.deps.OnStall != nil {
+		d.deps.OnStall(gap)
 	}
 	if first {
 		d.m.fenced("stall")
 		reason := fmt.Sprintf("stalled for %v (threshold %v)", gap.Round(time.Millisecond), d.cfg.Threshold)
 		d.log.Error("stall detector: fenced", slog.String("reason", reason))
-		if d.cfg.OnFenced != nil {
-			d.cfg.OnFenced(reason)
+		if d.deps.OnFenced != nil {
+			d.deps.OnFenced(reason)
 		}
 	}
 }

@@ -3,6 +3,7 @@
 package clustertest
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -48,16 +49,16 @@ type Options struct {
 
 // Start starts n nodes on free loopback ports, each knowing all n as active members, and
 // stops them when tb ends. Start every node a test needs before the nodes talk to each other
-// (see cluster.NewNode).
+// (see cluster.Node.Start).
 func Start(tb testing.TB, n int, opts Options) *Cluster {
 	tb.Helper()
 	c := &Cluster{}
 	for i := range n {
-		cfg := cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: opts.Logger}
+		deps := cluster.NodeDeps{Logger: opts.Logger}
 		if opts.TLS != nil {
-			cfg.TLS = opts.TLS(i)
+			deps.TLS = opts.TLS(i)
 		}
-		node := StartNodeConfig(tb, cfg)
+		node := StartNodeConfig(tb, cluster.NodeConfig{ListenAddr: "127.0.0.1:0"}, deps)
 		c.Nodes = append(c.Nodes, node)
 		c.Members = append(c.Members, cluster.Member{
 			ID:         fmt.Sprintf("n%d-%s", i, cluster.NewNodeID()),
@@ -74,17 +75,20 @@ func Start(tb testing.TB, n int, opts Options) *Cluster {
 // StartNode starts one node on a free loopback port and stops it when tb ends.
 func StartNode(tb testing.TB, logger *slog.Logger) *cluster.Node {
 	tb.Helper()
-	return StartNodeConfig(tb, cluster.NodeConfig{ListenAddr: "127.0.0.1:0", Logger: logger})
+	return StartNodeConfig(tb, cluster.NodeConfig{ListenAddr: "127.0.0.1:0"}, cluster.NodeDeps{Logger: logger})
 }
 
-// StartNodeConfig starts one node configured by cfg and stops it when tb ends.
-func StartNodeConfig(tb testing.TB, cfg cluster.NodeConfig) *cluster.Node {
+// StartNodeConfig starts one node made of cfg and deps and stops it when tb ends.
+func StartNodeConfig(tb testing.TB, cfg cluster.NodeConfig, deps cluster.NodeDeps) *cluster.Node {
 	tb.Helper()
-	node, err := cluster.NewNode(cfg)
+	node, err := cluster.NewNode(cfg, deps)
 	if err != nil {
-		tb.Fatalf("start node: %v", err)
+		tb.Fatalf("node: %v", err)
 	}
 	tb.Cleanup(node.Stop)
+	if err := node.Start(context.Background()); err != nil {
+		tb.Fatalf("start node: %v", err)
+	}
 	return node
 }
 

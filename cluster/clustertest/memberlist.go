@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -15,20 +16,25 @@ type MemberlistOptions struct {
 	// Configure adjusts the configuration of node i (LocalConfig, a display name "node<i>"
 	// and a made-up remote address before).
 	Configure func(i int, c *cluster.MemberlistConfig)
+	// Deps returns the collaborators of node i. Default: none.
+	Deps func(i int) cluster.MemberlistDeps
 	// State is the state each node announces once all have joined. Default active.
 	State cluster.State
 	// Timeout bounds the wait for the nodes to agree. Default 10 s.
 	Timeout time.Duration
 }
 
-// NewMemberlist starts a Memberlist and shuts it down when tb ends.
-func NewMemberlist(tb testing.TB, cfg cluster.MemberlistConfig) *cluster.Memberlist {
+// NewMemberlist starts a Memberlist and stops it when tb ends.
+func NewMemberlist(tb testing.TB, cfg cluster.MemberlistConfig, deps cluster.MemberlistDeps) *cluster.Memberlist {
 	tb.Helper()
-	m, err := cluster.NewMemberlist(cfg)
+	m, err := cluster.NewMemberlist(cfg, deps)
 	if err != nil {
+		tb.Fatalf("membership: %v", err)
+	}
+	tb.Cleanup(m.Stop)
+	if err := m.Start(context.Background()); err != nil {
 		tb.Fatalf("start membership: %v", err)
 	}
-	tb.Cleanup(func() { _ = m.Shutdown() })
 	return m
 }
 
@@ -44,7 +50,7 @@ func LocalMemberlistConfig(i int) cluster.MemberlistConfig {
 
 // StartMemberlists starts n memberships on 127.0.0.1 (free ports), joins them to the
 // first, sets their state, and waits until every one sees all n and agrees on the placed
-// members. They are shut down when tb ends.
+// members. They are stopped when tb ends.
 func StartMemberlists(tb testing.TB, n int, opts MemberlistOptions) []*cluster.Memberlist {
 	tb.Helper()
 	if opts.State == "" {
@@ -59,7 +65,11 @@ func StartMemberlists(tb testing.TB, n int, opts MemberlistOptions) []*cluster.M
 		if opts.Configure != nil {
 			opts.Configure(i, &c)
 		}
-		ms[i] = NewMemberlist(tb, c)
+		var d cluster.MemberlistDeps
+		if opts.Deps != nil {
+			d = opts.Deps(i)
+		}
+		ms[i] = NewMemberlist(tb, c, d)
 		if i > 0 {
 			if _, err := ms[i].Join([]string{ms[0].GossipAddr()}); err != nil {
 				tb.Fatalf("node %d: %v", i, err)

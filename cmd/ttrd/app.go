@@ -195,20 +195,23 @@ func (m *Main) Start(ctx context.Context) error {
 			m.log.Warn("alert deliveries still in flight at shutdown")
 		}
 	})
-	nodeCfg := cluster.NodeConfig{ListenAddr: m.cfg.Cluster.RemoteAddr, Logger: m.log, Local: !m.clustered()}
+	nodeDeps := cluster.NodeDeps{Logger: m.log}
 	if m.clustered() {
-		if nodeCfg.TLS, err = m.clusterTLS(); err != nil {
+		if nodeDeps.TLS, err = m.clusterTLS(); err != nil {
 			return err
 		}
-		nodeCfg.SpeaksTLS = m.speaksTLS
+		nodeDeps.SpeaksTLS = m.speaksTLS
 	}
-	node, err := cluster.NewNode(nodeCfg)
+	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: m.cfg.Cluster.RemoteAddr, Local: !m.clustered()}, nodeDeps)
 	if err != nil {
-		return fmt.Errorf("start actor system: %w", err)
+		return fmt.Errorf("actor system: %w", err)
 	}
 	m.node = node
 	m.defer_(node.Stop)
-	if err := m.startMembership(); err != nil {
+	if err := node.Start(ctx); err != nil {
+		return fmt.Errorf("start actor system: %w", err)
+	}
+	if err := m.startMembership(ctx); err != nil {
 		return err
 	}
 	self := m.membership.Self()

@@ -21,7 +21,7 @@ func (m *Main) clustered() bool { return m.cfg.Store.DatabaseURL != "" }
 
 // startMembership creates this node's view of the cluster: a one-member Static for the
 // embedded store, memberlist otherwise (starting in state joining).
-func (m *Main) startMembership() error {
+func (m *Main) startMembership(ctx context.Context) error {
 	if !m.clustered() {
 		self := cluster.Member{ID: cluster.NewNodeID(), Name: m.cfg.Cluster.NodeName, RemoteAddr: m.node.Address(), HTTPAddr: m.cfg.HTTP.Addr}
 		s, err := cluster.NewStatic(self, []cluster.Member{self})
@@ -53,9 +53,12 @@ func (m *Main) startMembership() error {
 	}
 	mode, _ := mtls.ParseMode(m.cfg.Cluster.TLS) // validated with the configuration
 	mc.Permit, mc.Announce = mode == mtls.Permit, string(mode)
-	mc.Registerer, mc.Logger = m.reg, m.log
-	ms, err := cluster.NewMemberlist(mc)
+	ms, err := cluster.NewMemberlist(mc, cluster.MemberlistDeps{Registerer: m.reg, Logger: m.log})
 	if err != nil {
+		return fmt.Errorf("gossip: %w", err)
+	}
+	if err := ms.Start(ctx); err != nil {
+		ms.Stop()
 		return fmt.Errorf("start gossip on %s: %w", m.cfg.Cluster.GossipAddr, err)
 	}
 	m.ms, m.membership = ms, ms
@@ -73,7 +76,7 @@ func (m *Main) startMembership() error {
 			m.stall.Stop()
 		}
 		_ = ms.Leave(2 * time.Second)
-		_ = ms.Shutdown()
+		ms.Stop()
 	})
 	return nil
 }
@@ -149,8 +152,8 @@ func (m *Main) startLease(ctx context.Context) error {
 	if !ok {
 		return errors.New("the store keeps no node leases")
 	}
-	lease, err := cluster.NewLease(cluster.LeaseConfig{
-		NodeID: m.ms.Self().ID, Store: store, Excused: m.ms.StoreOutageShared,
+	lease, err := cluster.NewLease(cluster.LeaseConfig{NodeID: m.ms.Self().ID}, cluster.LeaseDeps{
+		Store: store, Excused: m.ms.StoreOutageShared,
 		OnFenced:      func(reason string) { go m.fence(reason) },
 		OnStoreChange: func(ok bool) { go func() { _ = m.ms.SetStoreOK(ok) }() },
 		Registerer:    m.reg, Logger: m.log,
@@ -161,7 +164,7 @@ func (m *Main) startLease(ctx context.Context) error {
 	if err := lease.Start(ctx); err != nil {
 		return fmt.Errorf("take the node lease: %w", err)
 	}
-	stall, err := cluster.NewStallDetector(cluster.StallConfig{Threshold: m.suspicion,
+	stall, err := cluster.NewStallDetector(cluster.StallConfig{Threshold: m.suspicion}, cluster.StallDeps{
 		OnFenced: func(reason string) { go m.fence(reason) }, Registerer: m.reg, Logger: m.log})
 	if err != nil {
 		lease.Stop()
