@@ -67,7 +67,7 @@ func (m *Main) startMembership(ctx context.Context) error {
 	// Registered before the batcher's stop, so it runs after it: Leave once writes are flushed.
 	m.defer_(func() {
 		if m.lease != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Cluster.LeaveTimeout)
 			_ = m.lease.Release(ctx)
 			cancel()
 			m.lease.Stop()
@@ -75,7 +75,7 @@ func (m *Main) startMembership(ctx context.Context) error {
 		if m.stall != nil {
 			m.stall.Stop()
 		}
-		_ = ms.Leave(2 * time.Second)
+		_ = ms.Leave(m.cfg.Cluster.LeaveTimeout)
 		ms.Stop()
 	})
 	return nil
@@ -127,7 +127,7 @@ func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 		}()
 		// Settle: give the first join a moment, so a restarted node does not take everything
 		// for itself before it sees its peers.
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(m.cfg.Cluster.JoinSettle)
 		for m.ms.NumAlive() < 2 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -152,6 +152,8 @@ type ClusterConfig struct {
 	GossipProbeInterval time.Duration // --gossip-probe-interval; 0 = memberlist's default here
 	GossipProbeTimeout  time.Duration // --gossip-probe-timeout
 	GossipSuspicionMult int           // --gossip-suspicion-mult
+	JoinSettle          time.Duration // --join-settle: on start, the wait for a first peer before taking checks
+	LeaveTimeout        time.Duration // --leave-timeout: on stop, the bound on releasing the lease and leaving
 	TLS                 string        // --cluster-tls: on (default) or permit
 	TLSCA               string        // operator-supplied cluster CA bundle (PEM)
 	TLSCert             string        // this node's leaf (PEM), with --cluster-tls-ca
@@ -172,6 +174,8 @@ func (c *ClusterConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.GossipProbeInterval, "gossip-probe-interval", 0, "failure-detector probe interval (default 200ms)")
 	fs.DurationVar(&c.GossipProbeTimeout, "gossip-probe-timeout", 0, "failure-detector probe timeout (default 100ms)")
 	fs.IntVar(&c.GossipSuspicionMult, "gossip-suspicion-mult", 0, "failure-detector suspicion multiplier (default 2)")
+	fs.DurationVar(&c.JoinSettle, "join-settle", 3*time.Second, "with --join, how long a starting node waits to see a first peer before it takes the node lease and arms the deadlines it owns (0: no wait)")
+	fs.DurationVar(&c.LeaveTimeout, "leave-timeout", 2*time.Second, "on shutdown, how long releasing the node lease and announcing the leave to peers may each take")
 }
 
 func (c *ClusterConfig) finish(func(string) string) error {
@@ -196,6 +200,10 @@ func (c ClusterConfig) Validate() error {
 	if _, err := mtls.ParseMode(c.TLS); err != nil {
 		errs = append(errs, err)
 	}
+	if c.JoinSettle < 0 {
+		errs = append(errs, fmt.Errorf("--join-settle %v: must not be negative", c.JoinSettle))
+	}
+	errs = append(errs, positive(map[string]time.Duration{"--leave-timeout": c.LeaveTimeout})...)
 	if n := btoi(c.TLSCA != "") + btoi(c.TLSCert != "") + btoi(c.TLSKey != ""); n != 0 && n != 3 {
 		errs = append(errs, errors.New("--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key go together"))
 	}

@@ -65,6 +65,8 @@ var flagCases = []flagCase{
 	{flag: "gossip-probe-interval", value: "1s", want: func(c *Config) { c.Cluster.GossipProbeInterval = time.Second }},
 	{flag: "gossip-probe-timeout", value: "500ms", want: func(c *Config) { c.Cluster.GossipProbeTimeout = 500 * time.Millisecond }},
 	{flag: "gossip-suspicion-mult", value: "4", want: func(c *Config) { c.Cluster.GossipSuspicionMult = 4 }},
+	{flag: "join-settle", value: "0s", want: func(c *Config) { c.Cluster.JoinSettle = 0 }},
+	{flag: "leave-timeout", value: "5s", want: func(c *Config) { c.Cluster.LeaveTimeout = 5 * time.Second }},
 	{flag: "cluster-tls", value: "permit", want: func(c *Config) { c.Cluster.TLS = "permit" }},
 	{flag: "cluster-tls-ca", value: "ca.pem", needs: []string{"--cluster-tls-cert", "n.pem", "--cluster-tls-key", "n.key"},
 		want: func(c *Config) { c.Cluster.TLSCA, c.Cluster.TLSCert, c.Cluster.TLSKey = "ca.pem", "n.pem", "n.key" }},
@@ -292,6 +294,8 @@ func TestRefusals(t *testing.T) {
 		{name: "join entry without port", args: []string{"--join", "10.0.0.1", "--database-url", "postgres://db/ttr"}, wantErr: `--join "10.0.0.1": want host:port`},
 		{name: "gossip-addr without port", args: []string{"--gossip-addr", "x", "--database-url", "postgres://db/ttr"}, wantErr: `--gossip-addr "x": want host:port`},
 		{name: "cluster-tls unknown", args: []string{"--cluster-tls", "off"}, wantErr: "off"},
+		{name: "negative join-settle", args: []string{"--join-settle", "-1s"}, wantErr: "--join-settle -1s: must not be negative"},
+		{name: "zero leave-timeout", args: []string{"--leave-timeout", "0"}, wantErr: "--leave-timeout 0s: must be positive"},
 		{name: "cluster-tls files alone", args: []string{"--cluster-tls-ca", "ca.pem"}, wantErr: "--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key go together"},
 		// Deadlines
 		{name: "zero sweep-interval", args: []string{"--sweep-interval", "0"}, wantErr: "--sweep-interval 0s: must be positive"},
