@@ -340,7 +340,7 @@ func (m *Main) serve() error {
 	edge.ImportHCServers = m.cfg.Import.HCServers
 	edge.PingLogLimit = m.cfg.Retention.PingLogLimit
 	hcCfg := notify.DefaultHTTPConfig()
-	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.Alerting.WebhookAllow, 30*time.Second
+	hcCfg.AllowNets, hcCfg.Timeout = m.cfg.Alerting.WebhookAllow, m.cfg.Import.HCTimeout
 	edge.Quotas = m.cfg.Abuse.Quotas
 	edge.HSTS = m.cfg.Abuse.HSTS
 	limits, err := limit.New(m.cfg.Abuse.Limits, limit.Deps{

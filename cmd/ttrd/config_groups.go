@@ -247,21 +247,27 @@ type WebConfig struct {
 	SessionIdle     time.Duration // web sessions end after this long unused
 	SessionMaxAge   time.Duration // web sessions end this long after sign-in
 	GeoIPDB         string        // --geoip-db: MaxMind country database for status pages' last pings ("" = none)
+	PruneEvery      time.Duration // --session-prune-every: removal of expired sessions, slug holds and retired keys
 }
 
 func (c *WebConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.InsecureCookies, "insecure-cookies", false, "allow the web UI's session cookie without Secure when --public-url is plain http on a non-loopback address (anyone on the network path can steal sessions)")
 	fs.DurationVar(&c.SessionIdle, "session-idle-timeout", 7*24*time.Hour, "a web session not used for this long ends")
 	fs.DurationVar(&c.SessionMaxAge, "session-max-age", 30*24*time.Hour, "a web session ends this long after sign-in")
+	fs.DurationVar(&c.PruneEvery, "session-prune-every", 10*time.Minute, "how often each node deletes expired web sessions, slug holds and retired keys")
 	fs.StringVar(&c.GeoIPDB, "geoip-db", "", "MaxMind country database (.mmdb) giving the country of the last pings a status page shows; empty = no countries")
 }
 
 // Validate names the session settings the daemon refuses.
 func (c WebConfig) Validate() error {
+	var errs []error
 	if c.SessionIdle < time.Minute || c.SessionMaxAge < c.SessionIdle {
-		return fmt.Errorf("--session-idle-timeout %v / --session-max-age %v: want at least 1m, and a max age of at least the idle timeout", c.SessionIdle, c.SessionMaxAge)
+		errs = append(errs, fmt.Errorf("--session-idle-timeout %v / --session-max-age %v: want at least 1m, and a max age of at least the idle timeout", c.SessionIdle, c.SessionMaxAge))
 	}
-	return nil
+	if c.PruneEvery < time.Second {
+		errs = append(errs, fmt.Errorf("--session-prune-every %v: want at least 1s", c.PruneEvery))
+	}
+	return errors.Join(errs...)
 }
 
 // AlertingConfig is how alerts reach their destinations.

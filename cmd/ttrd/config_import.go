@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/ttr-rip/ttr/http/transfer"
 )
@@ -13,10 +15,14 @@ type ImportConfig struct {
 	// (--import-hc-servers). A user-named server could serve someone else's UUIDs, so only
 	// the operator's list is trusted with taking over ping URLs.
 	HCServers []string
+	// HCTimeout bounds one request to a healthchecks server while importing
+	// (--import-hc-timeout).
+	HCTimeout time.Duration
 }
 
 func (c *ImportConfig) register(fs *flag.FlagSet) {
 	c.HCServers = []string{transfer.DefaultHCServer}
+	fs.DurationVar(&c.HCTimeout, "import-hc-timeout", 30*time.Second, "how long one request to a healthchecks server may take while importing checks from it")
 	fs.Var(listFlag{&c.HCServers}, "import-hc-servers", "comma-separated healthchecks servers users may import checks from, keeping their UUIDs (fetched through the webhooks' SSRF protection)")
 }
 
@@ -33,5 +39,7 @@ func (c *ImportConfig) finish(func(string) string) error {
 	return nil
 }
 
-// Validate has nothing left to refuse: finish already named a bad server.
-func (c ImportConfig) Validate() error { return nil }
+// Validate refuses a timeout that would fail every import (finish already named a bad server).
+func (c ImportConfig) Validate() error {
+	return errors.Join(positive(map[string]time.Duration{"--import-hc-timeout": c.HCTimeout})...)
+}

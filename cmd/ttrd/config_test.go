@@ -83,6 +83,7 @@ var flagCases = []flagCase{
 	{flag: "session-idle-timeout", value: "2h", want: func(c *Config) { c.Web.SessionIdle = 2 * time.Hour }},
 	{flag: "session-max-age", value: "200h", want: func(c *Config) { c.Web.SessionMaxAge = 200 * time.Hour }},
 	{flag: "geoip-db", value: "/var/lib/GeoLite2-Country.mmdb", want: func(c *Config) { c.Web.GeoIPDB = "/var/lib/GeoLite2-Country.mmdb" }},
+	{flag: "session-prune-every", value: "1m", want: func(c *Config) { c.Web.PruneEvery = time.Minute }},
 	// Alerting
 	{flag: "webhook-allow-nets", value: "127.0.0.1/8, 10.1.0.0/16", want: func(c *Config) { c.Alerting.WebhookAllow = prefixes("127.0.0.0/8", "10.1.0.0/16") }},
 	{flag: "alert-retry-for", value: "1h", want: func(c *Config) { c.Alerting.RetryFor = time.Hour }},
@@ -160,6 +161,7 @@ var flagCases = []flagCase{
 	{flag: "telegram-login-bot-name", value: "ttr_login_bot", needsEnv: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": testBotToken},
 		want: func(c *Config) { c.TelegramLogin.BotName, c.TelegramLogin.BotToken = "ttr_login_bot", testBotToken }},
 	// Imports
+	{flag: "import-hc-timeout", value: "1m", want: func(c *Config) { c.Import.HCTimeout = time.Minute }},
 	{flag: "import-hc-servers", value: "https://hc.example/, http://127.0.0.1:8000", want: func(c *Config) {
 		c.Import.HCServers = []string{"https://hc.example", "http://127.0.0.1:8000"}
 	}},
@@ -304,6 +306,7 @@ func TestRefusals(t *testing.T) {
 		// Web
 		{name: "short session-idle-timeout", args: []string{"--session-idle-timeout", "30s"}, wantErr: "--session-idle-timeout 30s"},
 		{name: "session-max-age below idle", args: []string{"--session-max-age", "1h"}, wantErr: "a max age of at least the idle timeout"},
+		{name: "session-prune-every too short", args: []string{"--session-prune-every", "10ms"}, wantErr: "--session-prune-every 10ms: want at least 1s"},
 		// Alerting
 		{name: "webhook-allow-nets not a CIDR", args: []string{"--webhook-allow-nets", "10.0.0.1"}, wantErr: `"10.0.0.1" is not a CIDR`},
 		{name: "zero alert-retry-for", args: []string{"--alert-retry-for", "0"}, wantErr: "durations must be positive"},
@@ -346,6 +349,7 @@ func TestRefusals(t *testing.T) {
 		{name: "bad bot token", args: []string{"--telegram-login-bot-name", "ttr_login_bot"}, env: map[string]string{"TTR_TELEGRAM_LOGIN_BOT_TOKEN": "wrong"}, wantErr: "bot token is not of the form"},
 		// Imports
 		{name: "import server not http", args: []string{"--import-hc-servers", "ftp://hc.example"}, wantErr: `--import-hc-servers: "ftp://hc.example"`},
+		{name: "zero import-hc-timeout", args: []string{"--import-hc-timeout", "0"}, wantErr: "--import-hc-timeout 0s: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func (m *Main) webUI(d webDeps) (*session.Manager, *account.Service, *web.Pages,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m.startAccountPruner(10 * time.Minute)
+	m.startAccountPruner(m.cfg.Web.PruneEvery)
 	return sessions, accounts, pages, nil
 }
 
