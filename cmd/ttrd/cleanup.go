@@ -25,9 +25,7 @@ func (m *Main) startCleanup(ctx context.Context) error {
 	cfg.SlugHold = ttrhttp.SlugHold
 	svc, err := cleanup.New(cfg, cleanup.Deps{
 		Store: m.store, Checks: check.NewClient(m.router),
-		Healthy: func() bool {
-			return m.monitor.OK() && m.leaseValid() && !m.fenced.Load() && !m.draining.Load()
-		},
+		Healthy:    m.jobsMayRun,
 		Holder:     func() string { return m.membership.Self().ID },
 		Logger:     m.log,
 		Registerer: m.reg,

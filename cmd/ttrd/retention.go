@@ -16,10 +16,8 @@ import (
 // gauges. It acts only while this node's store is healthy and its lease valid.
 func (m *Main) startRetention(ctx context.Context) error {
 	svc, err := retention.New(m.cfg.Retention.service(), retention.Deps{
-		Store: m.store,
-		Healthy: func() bool {
-			return m.monitor.OK() && m.leaseValid() && !m.fenced.Load() && !m.draining.Load()
-		},
+		Store:      m.store,
+		Healthy:    m.jobsMayRun,
 		Holder:     func() string { return m.membership.Self().ID },
 		Logger:     m.log,
 		Registerer: m.reg,
@@ -32,6 +30,12 @@ func (m *Main) startRetention(ctx context.Context) error {
 	}
 	m.defer_(svc.Stop)
 	return nil
+}
+
+// jobsMayRun tells the cluster-wide background jobs (retention, cleanup) whether this node may
+// act now: its store answers, its node lease is valid, and it is neither fenced nor draining.
+func (m *Main) jobsMayRun() bool {
+	return m.monitor.OK() && m.leaseValid() && !m.fenced.Load() && !m.draining.Load()
 }
 
 // Vacuum shrinks the embedded store's file to what it holds (sqlite.Vacuum), offline: it
