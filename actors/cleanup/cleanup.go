@@ -302,22 +302,19 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 		return rep, ErrUnhealthy
 	}
 	lease := &joblease.Lease{Store: s.deps.Store, Name: LeaseName, Holder: s.deps.Holder(), TTL: s.cfg.LeaseTTL, Now: s.deps.Now}
-	held, err := lease.Acquire(ctx)
-	if err != nil {
-		return rep, err
-	}
-	if !held {
-		rep.Held = true
-		return rep, nil
-	}
-	defer lease.Release()
+	rep.Held, err = lease.Run(ctx, func() error { return s.run(ctx, lease, &rep) })
+	return rep, err
+}
 
+// run is one cleanup under the lease: plan, guard, remove in batches.
+func (s *Service) run(ctx context.Context, lease *joblease.Lease, rep *Report) error {
+	var err error
 	rep.Planned, err = BuildPlan(ctx, s.deps.Store, s.cfg.Policy(), s.deps.Now())
 	if err != nil {
-		return rep, fmt.Errorf("cleanup: plan: %w", err)
+		return fmt.Errorf("cleanup: plan: %w", err)
 	}
 	if err := rep.Planned.Guard(s.cfg.MaxShare, s.cfg.Force); err != nil {
-		return rep, err
+		return err
 	}
 	n := 0
 	// step runs one removal under the run's guards: health and the lease, and a pause
@@ -342,16 +339,16 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 		return f(opCtx)
 	}
 	for _, c := range rep.Planned.Checks {
-		if err := step(func(ctx context.Context) error { return s.removeCheck(ctx, c, &rep) }); err != nil {
-			return rep, err
+		if err := step(func(ctx context.Context) error { return s.removeCheck(ctx, c, rep) }); err != nil {
+			return err
 		}
 	}
 	for _, u := range rep.Planned.Users {
-		if err := step(func(ctx context.Context) error { return s.removeUser(ctx, u, &rep) }); err != nil {
-			return rep, err
+		if err := step(func(ctx context.Context) error { return s.removeUser(ctx, u, rep) }); err != nil {
+			return err
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // removeCheck decides a planned check again on its current row and deletes it through its

@@ -44,6 +44,17 @@ func (l *Lease) Acquire(ctx context.Context) (bool, error) {
 	return ok, nil
 }
 
+// Run takes the lease, runs job while holding it and releases it. busy reports that another
+// holder has the lease: job did not run. job keeps the lease with Hold between its steps.
+func (l *Lease) Run(ctx context.Context, job func() error) (busy bool, err error) {
+	ok, err := l.Acquire(ctx)
+	if err != nil || !ok {
+		return !ok && err == nil, err
+	}
+	defer l.Release()
+	return false, job()
+}
+
 // Hold renews the lease once half its TTL has passed; ErrLost when another holder has taken
 // it.
 func (l *Lease) Hold(ctx context.Context) error {

@@ -278,37 +278,34 @@ func (s *Service) RunOnce(ctx context.Context) (rep Report, err error) {
 		return rep, ErrUnhealthy
 	}
 	lease := &joblease.Lease{Store: s.deps.Store, Name: LeaseName, Holder: s.deps.Holder(), TTL: s.cfg.LeaseTTL, Now: s.deps.Now}
-	held, err := lease.Acquire(ctx)
-	if err != nil {
-		return rep, err
-	}
-	if !held {
-		rep.Held = true
-		return rep, nil
-	}
-	defer lease.Release()
+	rep.Held, err = lease.Run(ctx, func() error { return s.prune(ctx, lease, &rep) })
+	return rep, err
+}
+
+// prune runs every rule to its end under the lease, throttled.
+func (s *Service) prune(ctx context.Context, lease *joblease.Lease, rep *Report) error {
 	for _, r := range s.rules(s.deps.Now()) {
 		for done := false; !done; {
 			if !s.deps.Healthy() {
-				return rep, ErrUnhealthy
+				return ErrUnhealthy
 			}
 			if err := lease.Hold(ctx); err != nil {
-				return rep, err
+				return err
 			}
 			start := time.Now()
-			var n int64
-			n, done, err = r.step(ctx)
+			n, last, err := r.step(ctx)
 			if err != nil {
-				return rep, fmt.Errorf("retention: %s: %w", r.table, err)
+				return fmt.Errorf("retention: %s: %w", r.table, err)
 			}
+			done = last
 			rep.Deleted[r.table] += n
 			s.metrics.pruned(r.table, n)
 			if err := s.deps.Sleep(ctx, s.pause(time.Since(start))); err != nil {
-				return rep, err
+				return err
 			}
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // pause is the wait after a statement that took took: the pass spends at most Duty of its
