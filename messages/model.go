@@ -231,6 +231,18 @@ const (
 	DeliveryError DeliveryStatus = "error"
 )
 
+// SendOutcome is how one send went, as a test send answers it (SendResult.Outcome carries it
+// as its string, and so does the API's answer).
+type SendOutcome string
+
+// Send outcomes.
+const (
+	SendDelivered   SendOutcome = "delivered"
+	SendTransient   SendOutcome = "transient" // may work on a retry
+	SendPermanent   SendOutcome = "permanent" // the destination refused it
+	SendRateLimited SendOutcome = "rate_limited"
+)
+
 // OutboxRow is one alert to one destination, written durably with the status change that
 // caused it and delivered at least once.
 type OutboxRow struct {

@@ -6,10 +6,11 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 )
 
-// TestStoredValues pins the strings the named types stand for. Stores, protobuf and JSON
-// carry them as they are, and a rolling upgrade reads the rows the previous release wrote
-// (the outbox's SQL names some of them too): renaming a value is a migration, not a refactor.
-func TestStoredValues(t *testing.T) {
+// TestCarriedValues pins the strings the named types stand for. Stores, protobuf and JSON
+// carry them as they are; during a rolling upgrade nodes of two releases exchange them and
+// read the rows the other wrote (the outbox's SQL names some of them too): renaming a value
+// is a migration, not a refactor.
+func TestCarriedValues(t *testing.T) {
 	tests := []struct {
 		got  string
 		want string
@@ -40,10 +41,14 @@ func TestStoredValues(t *testing.T) {
 		{string(messages.DeliveryNone), ""},
 		{string(messages.DeliveryOK), "ok"},
 		{string(messages.DeliveryError), "error"},
+		{string(messages.SendDelivered), "delivered"},
+		{string(messages.SendTransient), "transient"},
+		{string(messages.SendPermanent), "permanent"},
+		{string(messages.SendRateLimited), "rate_limited"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
-			t.Errorf("stored value %q, want %q", tt.got, tt.want)
+			t.Errorf("value %q, want %q", tt.got, tt.want)
 		}
 	}
 }
