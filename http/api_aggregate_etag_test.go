@@ -158,10 +158,10 @@ func TestAggregateETagOnStore(t *testing.T) {
 	changed("a webhook set")
 
 	// A delivery outcome is written by the notifier, not the check's actor.
-	for i, status := range []string{"ok", "ok", "error"} {
+	for i, status := range []messages.DeliveryStatus{messages.DeliveryOK, messages.DeliveryOK, messages.DeliveryError} {
 		at := clock().Add(time.Duration(i+1) * time.Second)
 		rows := []messages.OutboxRow{{UserID: u.ID, CheckID: c.ID, Kind: messages.AlertDown, Channel: messages.ChannelWebhook,
-			DestHash: "d", Payload: []byte("{}"), IdempotencyKey: "k" + status + at.String(), Status: messages.OutboxPending, CreatedAt: clock()}}
+			DestHash: "d", Payload: []byte("{}"), IdempotencyKey: "k" + string(status) + at.String(), Status: messages.OutboxPending, CreatedAt: clock()}}
 		if err := st.InsertOutbox(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func TestAggregateETagOnStore(t *testing.T) {
 			Attempts: 1, ChannelStatus: status, At: at}); !ok || err != nil {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
-		changed("delivery " + status)
+		changed("delivery " + string(status))
 	}
 
 	// Another user's changes do not matter; another page has an ETag of its own.

@@ -22,21 +22,13 @@ const (
 	testSendMargin = 2 * time.Second
 )
 
-// Test send outcomes (messages.SendResult.Outcome).
-const (
-	outcomeDelivered   = "delivered"
-	outcomeTransient   = "transient"
-	outcomePermanent   = "permanent"
-	outcomeRateLimited = "rate_limited"
-)
-
 // testKeyPrefix starts a test alert's idempotency key (docs/architecture.md#alerting-rules: test:<uuid>).
 const testKeyPrefix = "test:"
 
 // testSendJSON answers POST …/{channel}/test.
 type testSendJSON struct {
-	Outcome string `json:"outcome"` // delivered | transient | permanent | rate_limited
-	Detail  string `json:"detail"`
+	Outcome messages.SendOutcome `json:"outcome"`
+	Detail  string               `json:"detail"`
 	// RetryAfterSeconds is when the destination may be tried again (rate_limited only).
 	RetryAfterSeconds *float64 `json:"retry_after_seconds,omitempty"`
 	IdempotencyKey    string   `json:"idempotency_key"`
@@ -85,17 +77,17 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if err != nil {
 		return s.notifierError(r, a, "test send", err)
 	}
-	out := testSendJSON{Outcome: res.Outcome, Detail: res.Detail, IdempotencyKey: row.IdempotencyKey}
-	switch res.Outcome {
-	case outcomeDelivered, outcomeTransient, outcomePermanent:
-	case outcomeRateLimited:
+	out := testSendJSON{Outcome: messages.SendOutcome(res.Outcome), Detail: res.Detail, IdempotencyKey: row.IdempotencyKey}
+	switch out.Outcome {
+	case messages.SendDelivered, messages.SendTransient, messages.SendPermanent:
+	case messages.SendRateLimited:
 		sec := float64(max(res.RetryAfterMs, 0)) / 1000
 		out.RetryAfterSeconds = &sec
 	default:
 		// Not one of the documented outcomes: the alert was not confirmed delivered.
 		s.log.WarnContext(r.Context(), "test send: unknown outcome", "request_id", RequestIDFrom(r.Context()),
 			"check_id", a.checkID, "channel", a.channel, "outcome", res.Outcome)
-		out.Outcome = outcomeTransient
+		out.Outcome = messages.SendTransient
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -474,7 +474,7 @@ func TestChannelsInCheckJSON(t *testing.T) {
 	id := apiID(t, e.create(u, nil))
 	at := time.Date(2030, 1, 2, 3, 0, 0, 0, time.UTC)
 	e.putStoredChannel(messages.Channel{CheckID: id, UserID: u.ID, Name: "slack", Enabled: true,
-		ConfigEnc: []byte("sealed"), LastStatus: "error", LastMessage: "receiver answered 400", LastAt: at})
+		ConfigEnc: []byte("sealed"), LastStatus: messages.DeliveryError, LastMessage: "receiver answered 400", LastAt: at})
 	e.putStoredChannel(messages.Channel{CheckID: id, UserID: u.ID, Name: "sms", Enabled: true, ConfigEnc: []byte("x")})
 
 	rec := e.do("GET", "/api/v1/checks/"+apiItoa(id), u.Key, nil)

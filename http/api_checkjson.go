@@ -74,11 +74,11 @@ type checkJSON struct {
 // a PUT that needs them answers 409); last_notification_* are the last delivery's status,
 // message and time, null before the first.
 type channelJSON struct {
-	Enabled                   bool    `json:"enabled"`
-	Configured                bool    `json:"configured"`
-	LastNotificationStatus    *string `json:"last_notification_status"`
-	LastNotificationMessage   *string `json:"last_notification_message"`
-	LastNotificationTimestamp apiTime `json:"last_notification_timestamp"`
+	Enabled                   bool                     `json:"enabled"`
+	Configured                bool                     `json:"configured"`
+	LastNotificationStatus    *messages.DeliveryStatus `json:"last_notification_status"`
+	LastNotificationMessage   *string                  `json:"last_notification_message"`
+	LastNotificationTimestamp apiTime                  `json:"last_notification_timestamp"`
 }
 
 // apiChannels are the channels (docs/api.md#channels; channelSpecs describes each): every one always
@@ -167,7 +167,7 @@ func (s *Server) renderCheck(u messages.User, c messages.Check, chans []messages
 	return j
 }
 
-func nullString(s string) *string {
+func nullString[S ~string](s S) *S {
 	if s == "" {
 		return nil
 	}

@@ -400,15 +400,15 @@ func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) er
 
 // deliveryJSON is one alert delivery: never its destination or payload.
 type deliveryJSON struct {
-	ID            int64                `json:"id"`
-	Kind          string               `json:"kind"`
-	Channel       messages.ChannelKind `json:"channel"`
-	Status        string               `json:"status"`
-	Attempts      int32                `json:"attempts"`
-	LastError     *string              `json:"last_error"`
-	CreatedAt     apiTime              `json:"created_at"`
-	DeliveredAt   apiTime              `json:"delivered_at"`
-	NextAttemptAt apiTime              `json:"next_attempt_at"`
+	ID            int64                 `json:"id"`
+	Kind          messages.AlertKind    `json:"kind"`
+	Channel       messages.ChannelKind  `json:"channel"`
+	Status        messages.OutboxStatus `json:"status"`
+	Attempts      int32                 `json:"attempts"`
+	LastError     *string               `json:"last_error"`
+	CreatedAt     apiTime               `json:"created_at"`
+	DeliveredAt   apiTime               `json:"delivered_at"`
+	NextAttemptAt apiTime               `json:"next_attempt_at"`
 }
 
 // listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → {"deliveries": [...]}, newest

@@ -293,7 +293,7 @@ func TestListETag(t *testing.T) {
 	// A channel's delivery status changes it, though no version moves.
 	_, tag = get(u, "size=5")
 	e.store.mu.Lock()
-	e.store.channels[ids[2]] = []messages.Channel{{CheckID: ids[2], Name: "webhook", LastStatus: "ok"}}
+	e.store.channels[ids[2]] = []messages.Channel{{CheckID: ids[2], Name: "webhook", LastStatus: messages.DeliveryOK}}
 	e.store.mu.Unlock()
 	if code, _ := get(u, "size=5", "If-None-Match", tag); code != 200 {
 		t.Errorf("after a delivery: %d, want 200", code)

@@ -94,10 +94,10 @@ func TestPingsFlipsDeliveries(t *testing.T) {
 		{ID: apiItoa(id) + ".2", CheckID: id, At: at.Add(time.Second), From: "up", To: "down", Reason: "exit status 3", Node: "n1"},
 	}
 	e.store.deliveries[id] = []messages.OutboxRow{
-		{ID: 10, CheckID: id, UserID: u.ID, Kind: "down", Channel: "webhook", DestHash: "dh", DestEnc: []byte("SEALED-DEST"),
-			Payload: []byte(`{"secret-payload":1}`), IdempotencyKey: "down:1.2:webhook", Status: "pending", Attempts: 2,
+		{ID: 10, CheckID: id, UserID: u.ID, Kind: messages.AlertDown, Channel: "webhook", DestHash: "dh", DestEnc: []byte("SEALED-DEST"),
+			Payload: []byte(`{"secret-payload":1}`), IdempotencyKey: "down:1.2:webhook", Status: messages.OutboxPending, Attempts: 2,
 			NextAttemptAt: at.Add(time.Minute), LastError: "503 Service Unavailable", CreatedAt: at, ClaimedBy: "node-x"},
-		{ID: 11, CheckID: id, Kind: "up", Channel: "webhook", DestEnc: []byte("SEALED-DEST"), Status: "delivered", Attempts: 1,
+		{ID: 11, CheckID: id, Kind: messages.AlertUp, Channel: "webhook", DestEnc: []byte("SEALED-DEST"), Status: messages.OutboxDelivered, Attempts: 1,
 			CreatedAt: at, DeliveredAt: at.Add(time.Second), NextAttemptAt: at},
 	}
 

@@ -196,21 +196,51 @@ type Flip struct {
 	Node    string
 }
 
-// Outbox statuses.
+// OutboxStatus is where an outbox row stands in its delivery. Stores carry it as its string;
+// the outbox's SQL names the same values.
+type OutboxStatus string
+
+// Outbox statuses: a row is written pending and ends delivered or failed (given up).
 const (
-	OutboxPending   = "pending"
-	OutboxDelivered = "delivered"
-	OutboxFailed    = "failed"
+	OutboxPending   OutboxStatus = "pending"
+	OutboxDelivered OutboxStatus = "delivered"
+	OutboxFailed    OutboxStatus = "failed"
 )
 
-// Outbox kinds.
+// AlertKind is what an outbox row announces. Stores, the alert payload's JSON and the API
+// carry it as its string; it also begins the row's idempotency key.
+type AlertKind string
+
+// Alert kinds.
 const (
-	AlertDown     = "down"
-	AlertUp       = "up"
-	AlertRealert  = "realert"
-	AlertFlapping = "flapping" // kinds flap-start and flap-end share it; the key tells them apart
-	AlertFlapEnd  = "flap-end" // a flap-end notice (key flap-end:…)
-	AlertTest     = "test"
+	AlertDown     AlertKind = "down"
+	AlertUp       AlertKind = "up"
+	AlertRealert  AlertKind = "realert"
+	AlertFlapping AlertKind = "flapping" // kinds flap-start and flap-end share it; the key tells them apart
+	AlertFlapEnd  AlertKind = "flap-end" // a flap-end notice (key flap-end:…)
+	AlertTest     AlertKind = "test"
+)
+
+// DeliveryStatus is how the latest send to a channel went, as written back to the channel.
+type DeliveryStatus string
+
+// Delivery statuses; a channel nothing was sent to yet has DeliveryNone.
+const (
+	DeliveryNone  DeliveryStatus = ""
+	DeliveryOK    DeliveryStatus = "ok"
+	DeliveryError DeliveryStatus = "error"
+)
+
+// SendOutcome is how one send went, as a test send answers it (SendResult.Outcome carries it
+// as its string, and so does the API's answer).
+type SendOutcome string
+
+// Send outcomes.
+const (
+	SendDelivered   SendOutcome = "delivered"
+	SendTransient   SendOutcome = "transient" // may work on a retry
+	SendPermanent   SendOutcome = "permanent" // the destination refused it
+	SendRateLimited SendOutcome = "rate_limited"
 )
 
 // OutboxRow is one alert to one destination, written durably with the status change that
@@ -219,13 +249,13 @@ type OutboxRow struct {
 	ID             int64 // global sequence: FIFO order per destination
 	UserID         int64
 	CheckID        int64
-	Kind           string
+	Kind           AlertKind
 	Channel        ChannelKind
 	DestHash       string // destination identity (keyed hash), names its notifier
 	DestEnc        []byte // the destination as configured when written, sealed
 	Payload        []byte // JSON message
 	IdempotencyKey string
-	Status         string
+	Status         OutboxStatus
 	Attempts       int32
 	NextAttemptAt  time.Time
 	ClaimedBy      string
@@ -242,7 +272,7 @@ type Channel struct {
 	Name        ChannelKind
 	Enabled     bool
 	ConfigEnc   []byte // ChannelConfig JSON, sealed; nil = not configured
-	LastStatus  string // "" | ok | error
+	LastStatus  DeliveryStatus
 	LastMessage string
 	LastAt      time.Time
 }
@@ -271,7 +301,7 @@ type RateState struct {
 type ChannelStatus struct {
 	CheckID int64
 	Channel ChannelKind
-	Status  string
+	Status  DeliveryStatus
 	Message string
 	At      time.Time
 }

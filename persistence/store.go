@@ -251,13 +251,13 @@ type Wake struct {
 type OutboxResult struct {
 	ID            int64
 	Node          string
-	Status        string // pending (retry later), delivered or failed
+	Status        messages.OutboxStatus // pending (retry later), delivered or failed
 	Attempts      int32
 	NextAttemptAt time.Time
 	LastError     string
 	DeliveredAt   time.Time
-	// Channel status to show on the check ("" leaves it alone).
-	ChannelStatus  string
+	// Channel status to show on the check (DeliveryNone leaves it alone).
+	ChannelStatus  messages.DeliveryStatus
 	ChannelMessage string
 	At             time.Time
 }

@@ -17,7 +17,7 @@ type Payload struct {
 	CheckID        int64                `json:"check_id"`
 	CheckUUID      string               `json:"check_uuid"`
 	CheckName      string               `json:"check_name"`
-	Kind           string               `json:"kind"`
+	Kind           messages.AlertKind   `json:"kind"`
 	Status         messages.CheckStatus `json:"status"`
 	PreviousStatus messages.CheckStatus `json:"previous_status"`
 	Reason         string               `json:"reason"`
@@ -27,12 +27,10 @@ type Payload struct {
 
 // Input describes one alert.
 type Input struct {
-	CheckID   int64
-	CheckUUID string
-	CheckName string
-	// Kind is messages.AlertDown, AlertUp, AlertRealert, AlertFlapping, AlertFlapEnd or
-	// AlertTest.
-	Kind         string
+	CheckID      int64
+	CheckUUID    string
+	CheckName    string
+	Kind         messages.AlertKind
 	From, To     messages.CheckStatus // To is the status a flap-end notice reports
 	Reason       string
 	LastDuration time.Duration // -1 = unknown

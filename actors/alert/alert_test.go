@@ -100,7 +100,7 @@ func TestBuildFlapPayloads(t *testing.T) {
 			FlapChanges: 6, FlapWindow: 2 * time.Minute, FlapSuppress: 3 * time.Minute, At: at},
 		{CheckID: 7, CheckName: "n", Kind: messages.AlertFlapEnd, From: "up", To: "up", Reason: "stopped flapping", At: at},
 	} {
-		t.Run(in.Kind, func(t *testing.T) {
+		t.Run(string(in.Kind), func(t *testing.T) {
 			var p alert.Payload
 			if err := json.Unmarshal(alert.Build(in), &p); err != nil {
 				t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 type Alert struct {
 	// Kind is messages.AlertDown, AlertUp, AlertRealert, AlertFlapping (suppression started)
 	// or AlertFlapEnd (suppression ended).
-	Kind   string
+	Kind   messages.AlertKind
 	FlipID string // down, realert: the up→down flip of the down period; up: the flip to up
 	N      int32  // realert number, 1-based; 0 for the other kinds
 	// CheckID is set on flapping and flap-end notices only: their keys name the check, where
@@ -50,5 +50,5 @@ func (a Alert) Key(channel messages.ChannelKind) string {
 	case messages.AlertFlapEnd:
 		return fmt.Sprintf("flap-end:%d:%d:%s", a.CheckID, a.Since.Unix(), channel)
 	}
-	return a.Kind + ":" + a.FlipID + ":" + string(channel)
+	return string(a.Kind) + ":" + a.FlipID + ":" + string(channel)
 }

@@ -365,11 +365,11 @@ func TestSuppressionEndsBeforeADeadlineAtTheSameTime(t *testing.T) {
 		st.NextDue, st.NextDeadline, st.NextWakeAt = at(180), at(180), at(180)
 	})
 	e := checklogic.OnTick(c, st, at(180))
-	var kinds []string
+	var kinds []messages.AlertKind
 	for _, a := range e.Alerts {
 		kinds = append(kinds, a.Kind)
 	}
-	if want := []string{messages.AlertFlapEnd, messages.AlertDown}; !reflect.DeepEqual(kinds, want) {
+	if want := []messages.AlertKind{messages.AlertFlapEnd, messages.AlertDown}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("alerts %v, want %v", kinds, want)
 	}
 	if e.State.LastSentStatus != messages.StatusDown || !e.State.FlapSince.IsZero() {

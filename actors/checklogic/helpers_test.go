@@ -267,12 +267,12 @@ func (s *sim) runWheel(until time.Time) {
 func (s *sim) alertKinds() []string {
 	var out []string
 	for _, a := range s.alerts {
-		k := a.Kind + "@" + a.FlipID
+		k := string(a.Kind) + "@" + a.FlipID
 		switch a.Kind {
 		case messages.AlertRealert:
 			k += "#" + strconv.Itoa(int(a.N))
 		case messages.AlertFlapping, messages.AlertFlapEnd:
-			k = a.Kind + "@" + a.Since.Sub(t0).String()
+			k = string(a.Kind) + "@" + a.Since.Sub(t0).String()
 		}
 		out = append(out, k)
 	}

@@ -21,7 +21,7 @@ func TestRandomEventSequences(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 0x77))
 			p := &prop{t: t, r: r, c: randomConfig(t, r), st: checklogic.Initial(), now: t0,
 				downAlerts: map[string]int{}, upAlerts: map[string]int{}, realerts: map[string]int32{},
-				kinds: map[string]int{}, flipTo: map[string]messages.CheckStatus{}, flipFrom: map[string]messages.CheckStatus{}, flapNotices: map[int64]int{}, flapEnds: map[int64]int{}}
+				kinds: map[messages.AlertKind]int{}, flipTo: map[string]messages.CheckStatus{}, flipFrom: map[string]messages.CheckStatus{}, flapNotices: map[int64]int{}, flapEnds: map[int64]int{}}
 			for i := 0; i < steps; i++ {
 				p.step(i)
 				if t.Failed() {
@@ -45,7 +45,7 @@ type prop struct {
 	downAlerts map[string]int   // down alerts per DownFlip
 	upAlerts   map[string]int   // up alerts per flip to up
 	realerts   map[string]int32 // last realert number per DownFlip
-	kinds      map[string]int
+	kinds      map[messages.AlertKind]int
 	flips      int
 	flipTo     map[string]messages.CheckStatus // every flip's id → the status it went to
 	flipFrom   map[string]messages.CheckStatus // … and the status it came from

@@ -314,7 +314,7 @@ func TestEmailMessageIDFollowsTheKey(t *testing.T) {
 
 func TestEmailSubjects(t *testing.T) {
 	tests := []struct {
-		kind   string
+		kind   messages.AlertKind
 		status messages.CheckStatus
 		want   string
 	}{
@@ -328,7 +328,7 @@ func TestEmailSubjects(t *testing.T) {
 		{"future", "", "ttr: backup"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.kind+" "+string(tt.status), func(t *testing.T) {
+		t.Run(string(tt.kind)+" "+string(tt.status), func(t *testing.T) {
 			p := alert.Payload{Kind: tt.kind, Status: tt.status, CheckName: "backup", Message: "m"}
 			if got := notify.EmailSubject(p); got != tt.want {
 				t.Errorf("EmailSubject = %q, want %q", got, tt.want)

@@ -69,7 +69,7 @@ func (s *fakeStore) update(id int64, fn func(*messages.OutboxRow)) {
 	}
 }
 
-func (s *fakeStore) status(id int64) string { return s.row(id).Status }
+func (s *fakeStore) status(id int64) messages.OutboxStatus { return s.row(id).Status }
 
 func (s *fakeStore) finished(id int64) []persistence.OutboxResult {
 	s.mu.Lock()

@@ -135,7 +135,7 @@ func (h *harness) newRow(dest, url, key string, mod ...func(*messages.OutboxRow)
 	return row
 }
 
-func (h *harness) waitStatus(id int64, status string, timeout time.Duration) {
+func (h *harness) waitStatus(id int64, status messages.OutboxStatus, timeout time.Duration) {
 	h.t.Helper()
 	waittest.Until(h.t, timeout, fmt.Sprintf("row %d %s", id, status), func() bool { return h.store.status(id) == status })
 }
@@ -238,7 +238,7 @@ func TestNotifierDeliversFIFOAcrossRetries(t *testing.T) {
 		t.Errorf("row 3 attempts = %d, want 3", r3.Attempts)
 	}
 	fin := h.store.finished(rowIDs[2])
-	if len(fin) != 3 || fin[0].ChannelStatus != "error" || fin[0].ChannelMessage != "receiver answered 500" || fin[2].ChannelStatus != "ok" {
+	if len(fin) != 3 || fin[0].ChannelStatus != messages.DeliveryError || fin[0].ChannelMessage != "receiver answered 500" || fin[2].ChannelStatus != messages.DeliveryOK {
 		t.Errorf("row 3 outcomes = %+v", fin)
 	}
 	// The back-off doubles (50 ms, then 100 ms, ± 20 %) and the receiver is not asked before.
@@ -274,7 +274,7 @@ func TestNotifierPermanentFailureIsNotRetried(t *testing.T) {
 	if r.Status != messages.OutboxFailed || r.LastError != "receiver answered 400" || r.Attempts != 1 {
 		t.Errorf("bad row = status %s, error %q, attempts %d; want failed, receiver answered 400, 1", r.Status, r.LastError, r.Attempts)
 	}
-	if fin := h.store.finished(bad); len(fin) != 1 || fin[0].ChannelStatus != "error" || fin[0].ChannelMessage != "receiver answered 400" {
+	if fin := h.store.finished(bad); len(fin) != 1 || fin[0].ChannelStatus != messages.DeliveryError || fin[0].ChannelMessage != "receiver answered 400" {
 		t.Errorf("channel status = %+v", fin)
 	}
 	if got := recv.keys(); !slices.Equal(got, []string{"bad", "good"}) {
@@ -315,7 +315,7 @@ func TestNotifierHonoursRateLimitWithoutCountingAttempts(t *testing.T) {
 		}
 	}
 	for _, f := range h.store.finished(id)[:3] {
-		if f.ChannelStatus != "" {
+		if f.ChannelStatus != messages.DeliveryNone {
 			t.Errorf("a 429 changed the channel status: %+v", f)
 		}
 	}

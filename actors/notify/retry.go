@@ -8,12 +8,6 @@ import (
 	"github.com/ttr-rip/ttr/persistence"
 )
 
-// Channel statuses written back to a check's channel after a send.
-const (
-	channelOK    = "ok"
-	channelError = "error"
-)
-
 // retryBackoff is the alert retry policy: the wait after the attempt-th transient failure
 // (1-based) is base doubling with each failure, spread by ± jitter (a fraction) using r in
 // [0, 1), capped at limit.
@@ -38,7 +32,7 @@ func decide(cfg Config, row messages.OutboxRow, node string, res Result, now tim
 		out.Status = messages.OutboxDelivered
 		out.Attempts++
 		out.DeliveredAt = now
-		out.ChannelStatus = channelOK
+		out.ChannelStatus = messages.DeliveryOK
 	case RateLimited:
 		wait := res.RetryAfter
 		if wait <= 0 {
@@ -54,7 +48,7 @@ func decide(cfg Config, row messages.OutboxRow, node string, res Result, now tim
 		out.Status = messages.OutboxFailed
 		out.Attempts++
 		out.LastError = res.Detail
-		out.ChannelStatus = channelError
+		out.ChannelStatus = messages.DeliveryError
 		out.ChannelMessage = res.Detail
 	default: // Transient, or a Sender that returned no outcome
 		detail := res.Detail
@@ -63,7 +57,7 @@ func decide(cfg Config, row messages.OutboxRow, node string, res Result, now tim
 		}
 		out.Attempts++
 		out.LastError = detail
-		out.ChannelStatus = channelError
+		out.ChannelStatus = messages.DeliveryError
 		out.ChannelMessage = detail
 		giveUp := row.CreatedAt.Add(cfg.RetryFor)
 		if !row.CreatedAt.IsZero() && !now.Before(giveUp) {

@@ -56,26 +56,26 @@ func TestDecide(t *testing.T) {
 		want persistence.OutboxResult
 	}{
 		{"delivered", row, Result{Outcome: Delivered}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "delivered", Attempts: 3, DeliveredAt: now, ChannelStatus: "ok", At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxDelivered, Attempts: 3, DeliveredAt: now, ChannelStatus: messages.DeliveryOK, At: now}},
 		{"permanent", row, Result{Outcome: Permanent, Detail: "receiver answered 400"}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "failed", Attempts: 3, LastError: "receiver answered 400",
-			ChannelStatus: "error", ChannelMessage: "receiver answered 400", At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxFailed, Attempts: 3, LastError: "receiver answered 400",
+			ChannelStatus: messages.DeliveryError, ChannelMessage: "receiver answered 400", At: now}},
 		{"transient backs off", row, Result{Outcome: Transient, Detail: "receiver answered 503"}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "pending", Attempts: 3, NextAttemptAt: now.Add(20 * time.Second),
-			LastError: "receiver answered 503", ChannelStatus: "error", ChannelMessage: "receiver answered 503", At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxPending, Attempts: 3, NextAttemptAt: now.Add(20 * time.Second),
+			LastError: "receiver answered 503", ChannelStatus: messages.DeliveryError, ChannelMessage: "receiver answered 503", At: now}},
 		{"transient after RetryFor fails", old, Result{Outcome: Transient, Detail: "connection refused"}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "failed", Attempts: 3, LastError: "connection refused (gave up after 24h)",
-			ChannelStatus: "error", ChannelMessage: "connection refused (gave up after 24h)", At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxFailed, Attempts: 3, LastError: "connection refused (gave up after 24h)",
+			ChannelStatus: messages.DeliveryError, ChannelMessage: "connection refused (gave up after 24h)", At: now}},
 		{"last retry at the end of RetryFor", nearEnd, Result{Outcome: Transient, Detail: "connection refused"}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "pending", Attempts: 3, NextAttemptAt: now.Add(3 * time.Second),
-			LastError: "connection refused", ChannelStatus: "error", ChannelMessage: "connection refused", At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxPending, Attempts: 3, NextAttemptAt: now.Add(3 * time.Second),
+			LastError: "connection refused", ChannelStatus: messages.DeliveryError, ChannelMessage: "connection refused", At: now}},
 		{"rate limited honours Retry-After", old, Result{Outcome: RateLimited, RetryAfter: 7 * time.Second, Detail: "receiver answered 429 (rate limited)"}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "pending", Attempts: 2, NextAttemptAt: now.Add(7 * time.Second),
+			ID: 9, Node: "n1", Status: messages.OutboxPending, Attempts: 2, NextAttemptAt: now.Add(7 * time.Second),
 			LastError: "receiver answered 429 (rate limited)", At: now}},
 		{"rate limited default wait", row, Result{Outcome: RateLimited}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "pending", Attempts: 2, NextAttemptAt: now.Add(2 * time.Second), At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxPending, Attempts: 2, NextAttemptAt: now.Add(2 * time.Second), At: now}},
 		{"rate limited wait capped", row, Result{Outcome: RateLimited, RetryAfter: 1000 * time.Hour}, persistence.OutboxResult{
-			ID: 9, Node: "n1", Status: "pending", Attempts: 2, NextAttemptAt: now.Add(time.Hour), At: now}},
+			ID: 9, Node: "n1", Status: messages.OutboxPending, Attempts: 2, NextAttemptAt: now.Add(time.Hour), At: now}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

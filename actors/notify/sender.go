@@ -23,17 +23,17 @@ const (
 	RateLimited
 )
 
-// String returns the outcome's metric label.
+// String returns the outcome's metric label, its messages.SendOutcome.
 func (o Outcome) String() string {
 	switch o {
 	case Delivered:
-		return "delivered"
+		return string(messages.SendDelivered)
 	case Transient:
-		return "transient"
+		return string(messages.SendTransient)
 	case Permanent:
-		return "permanent"
+		return string(messages.SendPermanent)
 	case RateLimited:
-		return "rate_limited"
+		return string(messages.SendRateLimited)
 	default:
 		return "unknown"
 	}

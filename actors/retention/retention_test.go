@@ -77,7 +77,7 @@ func flip(t *testing.T, s persistence.Store, c messages.Check, age time.Duration
 		CheckID: c.ID, At: now.Add(-age), From: "up", To: "down"}})
 }
 
-func outbox(t *testing.T, s persistence.Store, u messages.User, c messages.Check, key string, age time.Duration, status string) {
+func outbox(t *testing.T, s persistence.Store, u messages.User, c messages.Check, key string, age time.Duration, status messages.OutboxStatus) {
 	t.Helper()
 	ctx := context.Background()
 	rows := []messages.OutboxRow{{UserID: u.ID, CheckID: c.ID, Kind: messages.AlertDown, Channel: messages.ChannelWebhook,

@@ -45,11 +45,11 @@ type apiCheck struct {
 
 // apiChannel is one channel of the check JSON.
 type apiChannel struct {
-	Enabled    bool      `json:"enabled"`
-	Configured bool      `json:"configured"`
-	LastStatus *string   `json:"last_notification_status"`
-	LastMsg    *string   `json:"last_notification_message"`
-	LastAt     time.Time `json:"last_notification_timestamp"`
+	Enabled    bool                     `json:"enabled"`
+	Configured bool                     `json:"configured"`
+	LastStatus *messages.DeliveryStatus `json:"last_notification_status"`
+	LastMsg    *string                  `json:"last_notification_message"`
+	LastAt     time.Time                `json:"last_notification_timestamp"`
 }
 
 // apiPing is one ping of the aggregate's strip.

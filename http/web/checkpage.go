@@ -69,13 +69,13 @@ type flipDoc struct {
 
 // deliveryDoc is one row of GET …/deliveries.
 type deliveryDoc struct {
-	Kind        string    `json:"kind"`
-	Channel     string    `json:"channel"`
-	Status      string    `json:"status"`
-	Attempts    int32     `json:"attempts"`
-	LastError   *string   `json:"last_error"`
-	CreatedAt   time.Time `json:"created_at"`
-	DeliveredAt time.Time `json:"delivered_at"`
+	Kind        messages.AlertKind    `json:"kind"`
+	Channel     messages.ChannelKind  `json:"channel"`
+	Status      messages.OutboxStatus `json:"status"`
+	Attempts    int32                 `json:"attempts"`
+	LastError   *string               `json:"last_error"`
+	CreatedAt   time.Time             `json:"created_at"`
+	DeliveredAt time.Time             `json:"delivered_at"`
 }
 
 // stamp is a time as the pages show it: absolute (UTC, also machine-readable) and relative.

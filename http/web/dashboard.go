@@ -334,8 +334,8 @@ func channelCells(c apiCheck, now time.Time) []chanCell {
 		if !ch.Enabled {
 			cell.State, cell.Title = "off", string(name)+": turned off"
 		} else if ch.LastStatus != nil {
-			cell.State = *ch.LastStatus
-			cell.Title = string(name) + ": last alert " + *ch.LastStatus
+			cell.State = string(*ch.LastStatus)
+			cell.Title = string(name) + ": last alert " + cell.State
 			if ch.LastMsg != nil && *ch.LastMsg != "" {
 				cell.Title += " (" + *ch.LastMsg + ")"
 			}

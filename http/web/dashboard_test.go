@@ -377,7 +377,7 @@ func TestAggregateInProcess(t *testing.T) {
 		t.Fatal(ok, err)
 	}
 	if ok, err := e.st.FinishOutbox(ctx, persistence.OutboxResult{ID: rows[0].ID, Node: "n1", Status: messages.OutboxFailed,
-		Attempts: 1, ChannelStatus: "error", ChannelMessage: "HTTP 500", At: storetest.Ms(time.Now())}); !ok || err != nil {
+		Attempts: 1, ChannelStatus: messages.DeliveryError, ChannelMessage: "HTTP 500", At: storetest.Ms(time.Now())}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	const target = "/api/v1/checks/aggregate?size=10&sort_by=id"

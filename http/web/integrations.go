@@ -67,9 +67,9 @@ type rateDoc struct {
 
 // testDoc is POST …/{channel}/test's answer.
 type testDoc struct {
-	Outcome           string   `json:"outcome"`
-	Detail            string   `json:"detail"`
-	RetryAfterSeconds *float64 `json:"retry_after_seconds"`
+	Outcome           messages.SendOutcome `json:"outcome"`
+	Detail            string               `json:"detail"`
+	RetryAfterSeconds *float64             `json:"retry_after_seconds"`
 }
 
 // channelView is one channel's section.
@@ -184,7 +184,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 		if _, err = p.callJSON(r, http.MethodPost, base+"/test", nil, &out); err == nil {
 			return p.renderIntegrations(w, r, pr, id, http.StatusOK, "", func(cv *channelView) {
 				if cv.Name == f.Name {
-					cv.Outcome, cv.OutcomeDetail, cv.Delivered = out.Outcome, testOutcomeText(out), out.Outcome == "delivered"
+					cv.Outcome, cv.OutcomeDetail, cv.Delivered = string(out.Outcome), testOutcomeText(out), out.Outcome == messages.SendDelivered
 				}
 			})
 		}
@@ -215,19 +215,19 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 func testOutcomeText(t testDoc) string {
 	var s string
 	switch t.Outcome {
-	case "delivered":
+	case messages.SendDelivered:
 		s = "Delivered."
-	case "transient":
+	case messages.SendTransient:
 		s = "Not delivered (a temporary failure: it may work on a retry)."
-	case "permanent":
+	case messages.SendPermanent:
 		s = "Not delivered (the destination refused it)."
-	case "rate_limited":
+	case messages.SendRateLimited:
 		s = "Not sent: the destination is rate limited."
 		if t.RetryAfterSeconds != nil {
 			s += " Try again in " + strconv.FormatFloat(*t.RetryAfterSeconds, 'f', 0, 64) + " s."
 		}
 	default:
-		s = "Outcome: " + t.Outcome + "."
+		s = "Outcome: " + string(t.Outcome) + "."
 	}
 	if t.Detail != "" {
 		s += " " + t.Detail

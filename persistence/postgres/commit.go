@@ -569,13 +569,13 @@ func (c *outboxCols) add(w *persistence.Write) {
 		o := sqlstore.OutboxRow(&w.Outbox[k], w.CheckID)
 		c.userID = append(c.userID, o.UserID)
 		c.checkID = append(c.checkID, o.CheckID)
-		c.kind = append(c.kind, o.Kind)
+		c.kind = append(c.kind, string(o.Kind))
 		c.channel = append(c.channel, string(o.Channel))
 		c.destHash = append(c.destHash, o.DestHash)
 		c.destEnc = append(c.destEnc, blob(o.DestEnc))
 		c.payload = append(c.payload, blob(o.Payload))
 		c.key = append(c.key, nullStr(o.IdempotencyKey))
-		c.status = append(c.status, o.Status)
+		c.status = append(c.status, string(o.Status))
 		c.attempts = append(c.attempts, o.Attempts)
 		c.next = append(c.next, msp(o.NextAttemptAt))
 		c.claimedBy = append(c.claimedBy, o.ClaimedBy)
@@ -603,8 +603,8 @@ func (s *Store) FinishOutbox(ctx context.Context, r persistence.OutboxResult) (b
 			FROM o WHERE $8 <> '' AND ch.check_id = o.check_id AND ch.name = o.channel
 		)
 		SELECT count(*) FROM o`,
-		r.ID, r.Node, r.Status, r.Attempts, sqlstore.MS(r.NextAttemptAt), r.LastError, sqlstore.MS(r.DeliveredAt),
-		r.ChannelStatus, r.ChannelMessage, sqlstore.MS(r.At)).Scan(&n)
+		r.ID, r.Node, string(r.Status), r.Attempts, sqlstore.MS(r.NextAttemptAt), r.LastError, sqlstore.MS(r.DeliveredAt),
+		string(r.ChannelStatus), r.ChannelMessage, sqlstore.MS(r.At)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("finish outbox %d: %w", r.ID, s.mapErr(err))
 	}

@@ -199,7 +199,7 @@ func (s *Store) FinishOutbox(ctx context.Context, r persistence.OutboxResult) (b
 		err := tx.QueryRowContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?,
 			last_error = ?, delivered_at = ?, claimed_by = '', claim_until = NULL
 			WHERE id = ? AND claimed_by = ? RETURNING check_id, channel`,
-			r.Status, r.Attempts, sqlstore.MS(r.NextAttemptAt), r.LastError, sqlstore.MS(r.DeliveredAt),
+			string(r.Status), r.Attempts, sqlstore.MS(r.NextAttemptAt), r.LastError, sqlstore.MS(r.DeliveredAt),
 			r.ID, r.Node).Scan(&checkID, &channel)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -207,9 +207,9 @@ func (s *Store) FinishOutbox(ctx context.Context, r persistence.OutboxResult) (b
 		if err != nil {
 			return err
 		}
-		if r.ChannelStatus != "" {
+		if r.ChannelStatus != messages.DeliveryNone {
 			_, err := tx.ExecContext(ctx, `UPDATE channels SET last_status = ?, last_message = ?, last_at = ?
-				WHERE check_id = ? AND name = ?`, r.ChannelStatus, r.ChannelMessage, sqlstore.MS(r.At), checkID, channel)
+				WHERE check_id = ? AND name = ?`, string(r.ChannelStatus), r.ChannelMessage, sqlstore.MS(r.At), checkID, channel)
 			if err != nil {
 				return err
 			}

@@ -238,7 +238,7 @@ func testChangeStamp(t *testing.T, s persistence.Store) {
 	changed("a webhook set", t0)
 
 	// Delivery outcomes are written without the check row.
-	deliver := func(key, status, msg string, at time.Time) {
+	deliver := func(key string, status messages.DeliveryStatus, msg string, at time.Time) {
 		t.Helper()
 		rows := []messages.OutboxRow{outboxRow(u, c.ID, "hook", key)}
 		if err := s.InsertOutbox(ctx, rows); err != nil {
@@ -254,11 +254,11 @@ func testChangeStamp(t *testing.T, s persistence.Store) {
 		}
 	}
 	unchanged("an alert queued", t0)
-	deliver("k1", "ok", "", t0.Add(time.Second))
+	deliver("k1", messages.DeliveryOK, "", t0.Add(time.Second))
 	changed("a delivery outcome", t0)
-	deliver("k2", "ok", "", t0.Add(2*time.Second))
+	deliver("k2", messages.DeliveryOK, "", t0.Add(2*time.Second))
 	changed("a second delivery with the same status", t0)
-	deliver("k3", "error", "HTTP 500", t0.Add(3*time.Second))
+	deliver("k3", messages.DeliveryError, "HTTP 500", t0.Add(3*time.Second))
 	changed("a failed delivery", t0)
 
 	// Time alone: the check turns late after next_due and overdue after next_deadline.

@@ -76,7 +76,7 @@ func testPruneNodes(t *testing.T, s persistence.Store) {
 	claim(rows[0].ID, "claimer")
 	claim(rows[1].ID, "finished")
 	claim(rows[2].ID, "done-claimer")
-	finish := func(id int64, node, status string) {
+	finish := func(id int64, node string, status messages.OutboxStatus) {
 		t.Helper()
 		r := persistence.OutboxResult{ID: id, Node: node, Status: status, Attempts: 1, NextAttemptAt: Ms(t0.Add(time.Hour))}
 		if status == messages.OutboxDelivered {

@@ -203,7 +203,7 @@ func testPruneOutbox(t *testing.T, s persistence.Store) {
 	type row struct {
 		key     string
 		created time.Time
-		status  string
+		status  messages.OutboxStatus
 		kept    bool
 	}
 	rows := []row{
@@ -267,7 +267,7 @@ func testPruneOutbox(t *testing.T, s persistence.Store) {
 }
 
 // finishOutbox records a send's outcome by node.
-func finishOutbox(t *testing.T, s persistence.Store, id int64, node, status string, at time.Time) {
+func finishOutbox(t *testing.T, s persistence.Store, id int64, node string, status messages.OutboxStatus, at time.Time) {
 	t.Helper()
 	r := persistence.OutboxResult{ID: id, Node: node, Status: status, Attempts: 1, At: at}
 	switch status {

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) persistence.Store) {
 		{"OutboxClaims", testOutboxClaims},
 		{"OutboxDueDestinations", testOutboxDue},
 		{"OutboxInCommit", testOutboxInCommit},
+		{"OutboxValues", testOutboxValues},
 		{"LeaseRenew", testLeaseRenew},
 		{"LeasePruneNodes", testPruneNodes},
 		{"LeaseClaimTakeover", testLeaseClaimTakeover},
@@ -1203,6 +1204,68 @@ func testOutboxInCommit(t *testing.T, s persistence.Store) {
 	diff(t, "outbox keys in FIFO order", keys, []string{"flip-1-slack", "flip-1-webhook", "flip-2-webhook"})
 }
 
+// testOutboxValues: every alert kind, outbox status and channel delivery status reads back
+// as written, and the outbox's SQL, which names the statuses as literals, counts as pending
+// exactly the rows of OutboxPending.
+func testOutboxValues(t *testing.T, s persistence.Store) {
+	ctx := ctxT(t)
+	u := NewUser(t, s)
+	c := NewCheck(t, s, u.ID)
+	kinds := []messages.AlertKind{messages.AlertDown, messages.AlertUp, messages.AlertRealert,
+		messages.AlertFlapping, messages.AlertFlapEnd, messages.AlertTest}
+	statuses := []messages.OutboxStatus{messages.OutboxPending, messages.OutboxDelivered, messages.OutboxFailed}
+	var rows []messages.OutboxRow
+	for i, k := range kinds {
+		r := outboxRow(u, c.ID, "d", fmt.Sprintf("%s-%d", k, i))
+		r.Kind, r.Status = k, statuses[i%len(statuses)]
+		rows = append(rows, r)
+	}
+	if err := s.InsertOutbox(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	type value struct {
+		Kind   messages.AlertKind
+		Status messages.OutboxStatus
+	}
+	var want, got []value
+	for _, r := range slices.Backward(rows) { // newest first
+		want = append(want, value{r.Kind, r.Status})
+	}
+	for _, r := range must[[]messages.OutboxRow](t)(s.ListDeliveries(ctx, u.ID, c.ID, 100)) {
+		got = append(got, value{r.Kind, r.Status})
+	}
+	diff(t, "kinds and statuses", got, want)
+	if n := must[int](t)(s.CountPendingOutbox(ctx, "d")); n != len(kinds)/len(statuses) {
+		t.Errorf("%d pending rows counted, want %d", n, len(kinds)/len(statuses))
+	}
+
+	w := upWrite(c, t0)
+	w.Channel = &messages.Channel{CheckID: c.ID, UserID: u.ID, Name: messages.ChannelWebhook, Enabled: true}
+	wantKinds(t, commit(t, s, w), persistence.OutcomeCommitted)
+	for i, st := range []messages.DeliveryStatus{messages.DeliveryOK, messages.DeliveryError, messages.DeliveryNone} {
+		row := []messages.OutboxRow{outboxRow(u, c.ID, "hook", fmt.Sprintf("hook-%d", i))}
+		if err := s.InsertOutbox(ctx, row); err != nil {
+			t.Fatal(err)
+		}
+		id := row[0].ID
+		if !must[bool](t)(s.ClaimOutbox(ctx, id, "n1", t0, t0.Add(time.Minute))) {
+			t.Fatalf("claim of row %d refused", id)
+		}
+		res := persistence.OutboxResult{ID: id, Node: "n1", Status: messages.OutboxDelivered, Attempts: 1,
+			ChannelStatus: st, ChannelMessage: string(st), At: Ms(t0)}
+		if !must[bool](t)(s.FinishOutbox(ctx, res)) {
+			t.Fatalf("finish of row %d refused", id)
+		}
+		want := st
+		if st == messages.DeliveryNone { // leaves the previous status alone
+			want = messages.DeliveryError
+		}
+		if chs := must[[]messages.Channel](t)(s.Channels(ctx, u.ID, c.ID)); len(chs) != 1 || chs[0].LastStatus != want {
+			t.Errorf("after a delivery with channel status %q: channels %+v, want last status %q", st, chs, want)
+		}
+	}
+}
+
 func testChannels(t *testing.T, s persistence.Store) {
 	ctx := ctxT(t)
 	u := NewUser(t, s)
@@ -1223,16 +1286,16 @@ func testChannels(t *testing.T, s persistence.Store) {
 		t.Fatal("claim refused")
 	}
 	res := persistence.OutboxResult{ID: rows[0].ID, Node: "n1", Status: messages.OutboxFailed, Attempts: 5,
-		LastError: "410 Gone", ChannelStatus: "error", ChannelMessage: "410 Gone", At: Ms(t0.Add(time.Second))}
+		LastError: "410 Gone", ChannelStatus: messages.DeliveryError, ChannelMessage: "410 Gone", At: Ms(t0.Add(time.Second))}
 	if !must[bool](t)(s.FinishOutbox(ctx, res)) {
 		t.Fatal("finish refused")
 	}
-	want.LastStatus, want.LastMessage, want.LastAt = "error", "410 Gone", res.At
+	want.LastStatus, want.LastMessage, want.LastAt = messages.DeliveryError, "410 Gone", res.At
 	diff(t, "channel after a failed delivery", must[[]messages.Channel](t)(s.Channels(ctx, u.ID, c.ID)), []messages.Channel{want})
 
 	// Changing the settings keeps the delivery status; a second channel is added.
 	w2 := upWrite(c, t0.Add(time.Minute))
-	w2.Channel = &messages.Channel{CheckID: c.ID, UserID: u.ID, Name: messages.ChannelWebhook, Enabled: false, LastStatus: "ignored"}
+	w2.Channel = &messages.Channel{CheckID: c.ID, UserID: u.ID, Name: messages.ChannelWebhook, Enabled: false, LastStatus: messages.DeliveryOK}
 	wantKinds(t, commit(t, s, w2), persistence.OutcomeCommitted)
 	c = applied(c, w2)
 	w3 := upWrite(c, t0.Add(2*time.Minute))

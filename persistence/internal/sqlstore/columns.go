@@ -149,7 +149,7 @@ func ScanChannel(row Row) (messages.Channel, error) {
 		ch messages.Channel
 		at sql.NullInt64
 	)
-	if err := row.Scan(&ch.CheckID, &ch.UserID, (*string)(&ch.Name), &ch.Enabled, &ch.ConfigEnc, &ch.LastStatus, &ch.LastMessage, &at); err != nil {
+	if err := row.Scan(&ch.CheckID, &ch.UserID, (*string)(&ch.Name), &ch.Enabled, &ch.ConfigEnc, (*string)(&ch.LastStatus), &ch.LastMessage, &at); err != nil {
 		return messages.Channel{}, err
 	}
 	ch.LastAt = FromMS(at)
@@ -171,8 +171,8 @@ func scanOutbox(row Row) (messages.OutboxRow, error) {
 		key                                  sql.NullString
 		next, claimUntil, created, delivered sql.NullInt64
 	)
-	err := row.Scan(&o.ID, &o.UserID, &o.CheckID, &o.Kind, (*string)(&o.Channel), &o.DestHash, &o.DestEnc,
-		&o.Payload, &key, &o.Status, &o.Attempts, &next, &o.ClaimedBy, &claimUntil, &o.LastError,
+	err := row.Scan(&o.ID, &o.UserID, &o.CheckID, (*string)(&o.Kind), (*string)(&o.Channel), &o.DestHash, &o.DestEnc,
+		&o.Payload, &key, (*string)(&o.Status), &o.Attempts, &next, &o.ClaimedBy, &claimUntil, &o.LastError,
 		&created, &delivered)
 	if err != nil {
 		return messages.OutboxRow{}, err
@@ -201,7 +201,7 @@ func OutboxRow(o *messages.OutboxRow, checkID int64) messages.OutboxRow {
 // OutboxArgs appends the values of InsOutbox for o, written by a write to checkID.
 func OutboxArgs(dst []any, o *messages.OutboxRow, checkID int64) []any {
 	r := OutboxRow(o, checkID)
-	return append(dst, r.UserID, r.CheckID, r.Kind, string(r.Channel), r.DestHash, Blob(r.DestEnc),
-		Blob(r.Payload), NullStr(r.IdempotencyKey), r.Status, r.Attempts, MS(r.NextAttemptAt),
+	return append(dst, r.UserID, r.CheckID, string(r.Kind), string(r.Channel), r.DestHash, Blob(r.DestEnc),
+		Blob(r.Payload), NullStr(r.IdempotencyKey), string(r.Status), r.Attempts, MS(r.NextAttemptAt),
 		r.ClaimedBy, MS(r.ClaimUntil), r.LastError, MS(r.CreatedAt), MS(r.DeliveredAt))
 }
