@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
@@ -24,11 +23,7 @@ import (
 func TestAggregateETagOnStore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	var (
 		mu    sync.Mutex
 		now   = apiEpoch

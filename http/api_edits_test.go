@@ -20,7 +20,7 @@ import (
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // realEnv is the edge over the real parts: the SQLite store on a temporary directory, a
@@ -46,11 +46,7 @@ func newRealEnv(t *testing.T, intercept func(next routeFunc) routeFunc, edit ...
 // openSQLite opens the SQLite store on a temporary directory.
 func openSQLite(t *testing.T) persistence.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/ttr.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	return st
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
@@ -29,11 +29,7 @@ type pagesEnv struct {
 
 func newPagesEnv(t *testing.T) *pagesEnv {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	e := &pagesEnv{t: t, store: st, now: time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := ttrhttp.DefaultConfig()
 	cfg.PublicURL = "https://ttr.example"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
@@ -24,11 +23,7 @@ import (
 //
 //	go test ./http/ -run '^$' -bench StatusPageData -benchtime 200x
 func BenchmarkStatusPageData(b *testing.B) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "ttr.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(b)
 	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	u := storetest.NewUser(b, st)
 	const nChecks, days = 50, 90

@@ -17,7 +17,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // world is a store shared by in-process nodes, each with its own batcher and check host.
@@ -28,11 +28,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir()+"/ttr.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	u := messages.User{Slug: "u1", AuthKeyHash: []byte("h"), PingKeyIndex: []byte("i"), SlugPings: true, CreatedAt: time.Now()}
 	if err := st.CreateUser(context.Background(), &u); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // TestAdminSessions: an admin session has its own Strict cookie, refuses a user's cookie and
@@ -21,11 +20,7 @@ import (
 // password changes — each at the next request, with no cache.
 func TestAdminSessions(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ring, _ := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	m, err := session.New(session.DefaultConfig(), session.Deps{Store: st, Admins: st, Index: ring.Index,

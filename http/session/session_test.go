@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
@@ -39,11 +39,7 @@ type env struct {
 
 func newEnv(t *testing.T, edit func(*session.Config)) *env {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/http/tglogin"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // testToken is a made-up bot token of the shape BotFather issues.
@@ -156,11 +155,7 @@ func (f *fakeSeen) MarkTelegramLoginSeen(_ context.Context, hash []byte, now, ex
 func TestAcceptOnce(t *testing.T) {
 	v := verifier(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	stores := map[string]tglogin.Seen{"memory": &fakeSeen{seen: map[string]time.Time{}}, "sqlite": st}
 	for name, seen := range stores {
 		t.Run(name, func(t *testing.T) {
