@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
@@ -254,10 +255,7 @@ func (c *cluster) pick(not *node) *node {
 // waitStable waits until every running node is ready and sees all of them active.
 func (c *cluster) waitStable(timeout time.Duration) {
 	c.t.Helper()
-	var last string
-	deadline := time.Now().Add(timeout)
-	for {
-		ok := true
+	waittest.UntilWhy(c.t, timeout, "a stable cluster", func() (bool, string) {
 		var want int
 		for _, n := range c.nodes {
 			if n.running.Load() {
@@ -270,26 +268,17 @@ func (c *cluster) waitStable(timeout time.Duration) {
 			}
 			v, err := n.clusterView()
 			if err != nil {
-				ok, last = false, fmt.Sprintf("%s: %v", n.name, err)
-				break
+				return false, fmt.Sprintf("%s: %v", n.name, err)
 			}
 			if v.activeMembers() != want || v.Fenced {
-				ok, last = false, fmt.Sprintf("%s sees %d active members (want %d), fenced=%v: %s", n.name, v.activeMembers(), want, v.Fenced, v.summary())
-				break
+				return false, fmt.Sprintf("%s sees %d active members (want %d), fenced=%v: %s", n.name, v.activeMembers(), want, v.Fenced, v.summary())
 			}
 			if code, err := getStatus(c.api, n.URL+"/readyz"); err != nil || code != 200 {
-				ok, last = false, fmt.Sprintf("%s /readyz %d %v", n.name, code, err)
-				break
+				return false, fmt.Sprintf("%s /readyz %d %v", n.name, code, err)
 			}
 		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("cluster not stable after %v: %s", timeout, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return true, ""
+	})
 }
 
 // call makes a setup or verification API call on a ready node, retrying connection errors,

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
 // node is one ttrd process of a cluster, restartable on the same addresses. Its output,
@@ -98,23 +100,17 @@ func (n *node) start() {
 // readiness poller).
 func (n *node) waitReady(timeout time.Duration) {
 	n.t.Helper()
-	deadline := time.Now().Add(timeout)
 	cl := &http.Client{Timeout: time.Second}
-	for {
-		if code, err := getStatus(cl, n.URL+"/readyz"); err == nil && code == 200 {
-			n.ready.Store(true)
-			return
-		}
+	waittest.UntilWhy(n.t, timeout, n.who()+" to be ready", func() (bool, string) {
 		select {
 		case <-n.exitedCh():
 			n.t.Fatalf("%s exited while starting:\n%s", n.who(), n.tail(40))
 		default:
 		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("%s not ready after %v:\n%s", n.who(), timeout, n.tail(40))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		code, err := getStatus(cl, n.URL+"/readyz")
+		return err == nil && code == 200, n.tail(40)
+	})
+	n.ready.Store(true)
 }
 
 func (n *node) exitedCh() chan struct{} {

@@ -100,17 +100,9 @@ func StartMemberlists(tb testing.TB, n int, opts MemberlistOptions) []*cluster.M
 // WaitAgreed waits until every membership places the same placed members, want of them.
 func WaitAgreed(tb testing.TB, timeout time.Duration, want int, ms ...*cluster.Memberlist) {
 	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, detail := Agreed(want, ms...)
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("memberships did not agree within %v: %s", timeout, detail)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waittest.UntilWhy(tb, timeout, fmt.Sprintf("memberships to agree on %d members", want), func() (bool, string) {
+		return Agreed(want, ms...)
+	})
 }
 
 // Agreed reports whether every membership places the same want members, and if not, what
