@@ -85,15 +85,15 @@ func (s *Server) adminStats(w http.ResponseWriter, r *http.Request, _ adminArgs)
 
 // adminUserJSON is a user in the admin list.
 type adminUserJSON struct {
-	ID            int64   `json:"id"`
-	UserSlug      string  `json:"user_slug"`
-	KeyHashPrefix string  `json:"key_hash_prefix"`
-	CreatedAt     apiTime `json:"created_at"`
-	LastPing      apiTime `json:"last_ping"`
-	LastSeen      apiTime `json:"last_seen"`
-	Checks        int64   `json:"checks"`
-	Disabled      bool    `json:"disabled"`
-	DisabledAt    apiTime `json:"disabled_at"`
+	ID            int64    `json:"id"`
+	UserSlug      string   `json:"user_slug"`
+	KeyHashPrefix string   `json:"key_hash_prefix"`
+	CreatedAt     JSONTime `json:"created_at"`
+	LastPing      JSONTime `json:"last_ping"`
+	LastSeen      JSONTime `json:"last_seen"`
+	Checks        int64    `json:"checks"`
+	Disabled      bool     `json:"disabled"`
+	DisabledAt    JSONTime `json:"disabled_at"`
 }
 
 // adminPage reads size (1..100, default 25) and cursor (the last id of the previous page).
@@ -134,8 +134,8 @@ func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request, _ adminA
 	var last int64
 	for _, u := range rows {
 		items = append(items, adminUserJSON{
-			ID: u.ID, UserSlug: u.Slug, KeyHashPrefix: u.KeyHashPrefix, CreatedAt: apiTime(u.CreatedAt),
-			LastPing: apiTime(u.LastPing), LastSeen: apiTime(u.LastSeen), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: apiTime(u.DisabledAt),
+			ID: u.ID, UserSlug: u.Slug, KeyHashPrefix: u.KeyHashPrefix, CreatedAt: JSONTime(u.CreatedAt),
+			LastPing: JSONTime(u.LastPing), LastSeen: JSONTime(u.LastSeen), Checks: u.Checks, Disabled: !u.DisabledAt.IsZero(), DisabledAt: JSONTime(u.DisabledAt),
 		})
 		last = u.ID
 	}
@@ -177,7 +177,7 @@ type adminCheckJSON struct {
 	Slug     string               `json:"slug"`
 	Name     string               `json:"name"`
 	Status   messages.CheckStatus `json:"status"`
-	LastPing apiTime              `json:"last_ping"`
+	LastPing JSONTime             `json:"last_ping"`
 }
 
 // adminSearchChecks: GET /api/v1/admin/checks?q=&size=&cursor= → every user's checks whose
@@ -199,7 +199,7 @@ func (s *Server) adminSearchChecks(w http.ResponseWriter, r *http.Request, _ adm
 	var last int64
 	for _, c := range rows {
 		items = append(items, adminCheckJSON{ID: c.ID, UserID: c.UserID, UserSlug: c.UserSlug, Slug: c.Slug,
-			Name: c.Name, Status: c.Status, LastPing: apiTime(c.LastPing)})
+			Name: c.Name, Status: c.Status, LastPing: JSONTime(c.LastPing)})
 		last = c.ID
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nextCursor(len(rows), size, last)})

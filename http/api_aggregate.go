@@ -18,11 +18,11 @@ import (
 // dashboard's strip).
 const recentPingsPerCheck = 20
 
-// aggregateJSON is GET /api/v1/checks/aggregate: everything the dashboard shows, in one
-// answer it can poll with If-None-Match.
-type aggregateJSON struct {
-	Checks  aggregatePage          `json:"checks"`
-	Stats   countsJSON             `json:"stats"`
+// Aggregate is GET /api/v1/checks/aggregate: everything the dashboard shows, in one answer
+// it can poll with If-None-Match. The dashboard takes it as this Go value (inprocess.go).
+type Aggregate struct {
+	Checks  AggregatePage          `json:"checks"`
+	Stats   CountsJSON             `json:"stats"`
 	Summary summaryJSON            `json:"summary"`
 	Tags    []persistence.TagCount `json:"tags"`
 	// UserSlug and PingBaseURL: a check's ping URL is PingBaseURL + its slug.
@@ -30,9 +30,9 @@ type aggregateJSON struct {
 	PingBaseURL string `json:"ping_base_url"`
 }
 
-// countsJSON counts the user's checks by status (the counts of GET /api/v1/checks/stats; its
+// CountsJSON counts the user's checks by status (the counts of GET /api/v1/checks/stats; its
 // 24-hour activity figures, which count every recent ping, stay there, off the polling path).
-type countsJSON struct {
+type CountsJSON struct {
 	Total  int64 `json:"total"`
 	New    int64 `json:"new"`
 	Up     int64 `json:"up"`
@@ -41,25 +41,25 @@ type countsJSON struct {
 	Late   int64 `json:"late"`
 }
 
-// aggregatePage is a page of checks as GET /api/v1/checks answers it, each with its newest
+// AggregatePage is a page of checks as GET /api/v1/checks answers it, each with its newest
 // pings.
-type aggregatePage struct {
-	Items      []aggregateCheck `json:"items"`
+type AggregatePage struct {
+	Items      []AggregateCheck `json:"items"`
 	NextCursor *string          `json:"next_cursor"`
 	PrevCursor *string          `json:"prev_cursor"`
 	Size       int              `json:"size"`
 }
 
-// aggregateCheck is the check JSON with its newest pings, newest first.
-type aggregateCheck struct {
-	checkJSON
-	RecentPings []recentPingJSON `json:"recent_pings"`
+// AggregateCheck is the check JSON with its newest pings, newest first.
+type AggregateCheck struct {
+	CheckJSON
+	RecentPings []RecentPingJSON `json:"recent_pings"`
 }
 
-// recentPingJSON is one ping of the strip: what it was and when.
-type recentPingJSON struct {
+// RecentPingJSON is one ping of the strip: what it was and when.
+type RecentPingJSON struct {
 	N          int64                `json:"n"`
-	At         apiTime              `json:"at"`
+	At         JSONTime             `json:"at"`
 	Kind       messages.PingLogKind `json:"kind"`
 	ExitStatus *int32               `json:"exit_status"`
 	Failed     bool                 `json:"failed"` // it counted as a failure (a content rule's reason)
@@ -153,10 +153,10 @@ func aggregateETag(u messages.User, q url.Values, publicURL string, st persisten
 }
 
 // buildAggregate reads and assembles the aggregate's answer at now.
-func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listParams, now time.Time, nodes []Node) (aggregateJSON, error) {
+func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listParams, now time.Time, nodes []Node) (Aggregate, error) {
 	page, rows, err := s.checkPage(ctx, u, p, now)
 	if err != nil {
-		return aggregateJSON{}, err
+		return Aggregate{}, err
 	}
 	strip := recentPingsPerCheck
 	if l := s.cfg.PingLogLimit; l > 0 && l < int64(strip) {
@@ -164,37 +164,37 @@ func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listPara
 	}
 	pings, err := s.deps.Store.RecentPings(ctx, u.ID, checkIDs(rows), strip)
 	if err != nil {
-		return aggregateJSON{}, err
+		return Aggregate{}, err
 	}
-	byCheck := make(map[int64][]recentPingJSON, len(rows))
+	byCheck := make(map[int64][]RecentPingJSON, len(rows))
 	for _, pr := range pings {
-		j := recentPingJSON{N: pr.N, At: apiTime(pr.At), Kind: pr.Kind, Failed: pr.Reason != ""}
+		j := RecentPingJSON{N: pr.N, At: JSONTime(pr.At), Kind: pr.Kind, Failed: pr.Reason != ""}
 		if pr.ExitStatus >= 0 {
 			e := pr.ExitStatus
 			j.ExitStatus = &e
 		}
 		byCheck[pr.CheckID] = append(byCheck[pr.CheckID], j)
 	}
-	out := aggregateJSON{
-		Checks:      aggregatePage{Items: make([]aggregateCheck, 0, len(page.Items)), NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, Size: page.Size},
+	out := Aggregate{
+		Checks:      AggregatePage{Items: make([]AggregateCheck, 0, len(page.Items)), NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, Size: page.Size},
 		UserSlug:    u.Slug,
 		PingBaseURL: strings.TrimRight(s.cfg.PublicURL, "/") + "/p/" + url.PathEscape(u.Slug) + "/",
 	}
 	for _, c := range page.Items {
 		recent := byCheck[c.ID]
 		if recent == nil {
-			recent = []recentPingJSON{}
+			recent = []RecentPingJSON{}
 		}
-		out.Checks.Items = append(out.Checks.Items, aggregateCheck{checkJSON: c, RecentPings: recent})
+		out.Checks.Items = append(out.Checks.Items, AggregateCheck{CheckJSON: c, RecentPings: recent})
 	}
 	st, err := s.deps.Store.CheckStats(ctx, u.ID, now)
 	if err != nil {
-		return aggregateJSON{}, err
+		return Aggregate{}, err
 	}
-	out.Stats = countsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
+	out.Stats = CountsJSON{Total: st.Total, New: st.New, Up: st.Up, Down: st.Down, Paused: st.Paused, Late: st.Late}
 	out.Summary = s.userSummary(st, nodes)
 	if out.Tags, err = s.deps.Store.CheckTags(ctx, u.ID); err != nil {
-		return aggregateJSON{}, err
+		return Aggregate{}, err
 	}
 	if out.Tags == nil {
 		out.Tags = []persistence.TagCount{}

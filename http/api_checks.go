@@ -135,15 +135,16 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, a apiArgs,
 }
 
 // writeCheck reads the check (after a mutation: the actor answers only once its write is
-// committed) and answers its JSON with its ETag.
+// committed) and answers its JSON with its ETag, or its CheckJSON to an in-process caller
+// that asked for it (inprocess.go).
 func (s *Server) writeCheck(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	c, chans, err := s.loadCheck(r.Context(), a.user.ID, a.checkID)
 	if err != nil {
 		return err
 	}
 	setETag(w, c)
-	writeJSON(w, http.StatusOK, s.renderCheck(a.user, c, chans, s.now()))
-	return nil
+	j := s.renderCheck(a.user, c, chans, s.now())
+	return writeAnswer(w, r, http.StatusOK, &j)
 }
 
 func (s *Server) loadCheck(ctx context.Context, userID, checkID int64) (messages.Check, []messages.Channel, error) {
@@ -279,7 +280,7 @@ func (s *Server) slugCheck(w http.ResponseWriter, r *http.Request, a apiArgs) er
 // pingJSON is one row of a check's ping log.
 type pingJSON struct {
 	N          int64                `json:"n"`
-	At         apiTime              `json:"at"`
+	At         JSONTime             `json:"at"`
 	Kind       messages.PingLogKind `json:"kind"`
 	ExitStatus *int32               `json:"exit_status"`
 	RID        *string              `json:"rid"`
@@ -312,7 +313,7 @@ func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	out := make([]pingJSON, 0, len(pings))
 	for _, p := range pings {
 		j := pingJSON{
-			N: p.N, At: apiTime(p.At), Kind: p.Kind, RID: nullString(p.RID), Method: p.Method,
+			N: p.N, At: JSONTime(p.At), Kind: p.Kind, RID: nullString(p.RID), Method: p.Method,
 			RemoteIP: p.RemoteIP, UserAgent: p.UserAgent, BodySize: p.BodySize, RequestID: p.RequestID,
 			Reason: nullString(p.Reason), ForwardedProto: nullString(p.ForwardedProto),
 		}
@@ -370,7 +371,7 @@ func (s *Server) pingBody(w http.ResponseWriter, r *http.Request, a apiArgs) err
 // flipJSON is one recorded status change.
 type flipJSON struct {
 	ID     string               `json:"id"`
-	At     apiTime              `json:"at"`
+	At     JSONTime             `json:"at"`
 	From   messages.CheckStatus `json:"from"`
 	To     messages.CheckStatus `json:"to"`
 	Reason string               `json:"reason"`
@@ -392,7 +393,7 @@ func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	}
 	out := make([]flipJSON, 0, len(flips))
 	for _, f := range flips {
-		out = append(out, flipJSON{ID: f.ID, At: apiTime(f.At), From: f.From, To: f.To, Reason: f.Reason, Node: f.Node})
+		out = append(out, flipJSON{ID: f.ID, At: JSONTime(f.At), From: f.From, To: f.To, Reason: f.Reason, Node: f.Node})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"flips": out})
 	return nil
@@ -406,9 +407,9 @@ type deliveryJSON struct {
 	Status        messages.OutboxStatus `json:"status"`
 	Attempts      int32                 `json:"attempts"`
 	LastError     *string               `json:"last_error"`
-	CreatedAt     apiTime               `json:"created_at"`
-	DeliveredAt   apiTime               `json:"delivered_at"`
-	NextAttemptAt apiTime               `json:"next_attempt_at"`
+	CreatedAt     JSONTime              `json:"created_at"`
+	DeliveredAt   JSONTime              `json:"delivered_at"`
+	NextAttemptAt JSONTime              `json:"next_attempt_at"`
 }
 
 // listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → {"deliveries": [...]}, newest
@@ -429,10 +430,10 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a apiArg
 	for _, d := range rows {
 		j := deliveryJSON{
 			ID: d.ID, Kind: d.Kind, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts,
-			LastError: nullString(d.LastError), CreatedAt: apiTime(d.CreatedAt), DeliveredAt: apiTime(d.DeliveredAt),
+			LastError: nullString(d.LastError), CreatedAt: JSONTime(d.CreatedAt), DeliveredAt: JSONTime(d.DeliveredAt),
 		}
 		if d.Status == messages.OutboxPending {
-			j.NextAttemptAt = apiTime(d.NextAttemptAt)
+			j.NextAttemptAt = JSONTime(d.NextAttemptAt)
 		}
 		out = append(out, j)
 	}

@@ -12,7 +12,7 @@ import (
 // the original's "last content captured". Every field is null before the first ping.
 type contentJSON struct {
 	N        *int64                `json:"n"`
-	At       apiTime               `json:"at"`
+	At       JSONTime              `json:"at"`
 	Kind     *messages.PingLogKind `json:"kind"`
 	Reason   *string               `json:"reason"`    // why the ping counted as a failure
 	BodySize int64                 `json:"body_size"` // bytes stored (the body limit truncates)
@@ -50,7 +50,7 @@ func (s *Server) checkContent(w http.ResponseWriter, r *http.Request, a apiArgs)
 			content, enc = base64.StdEncoding.EncodeToString(p.Body), &encodingBase64
 		}
 		kind := p.Kind
-		out = contentJSON{N: &p.N, At: apiTime(p.At), Kind: &kind, Reason: nullString(p.Reason),
+		out = contentJSON{N: &p.N, At: JSONTime(p.At), Kind: &kind, Reason: nullString(p.Reason),
 			BodySize: int64(len(p.Body)), Encoding: enc, Content: &content}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -96,7 +96,7 @@ func parseListParams(q url.Values) (listParams, error) {
 
 // checkPage is the answer of GET /api/v1/checks.
 type checkPage struct {
-	Items      []checkJSON `json:"items"`
+	Items      []CheckJSON `json:"items"`
 	NextCursor *string     `json:"next_cursor"`
 	PrevCursor *string     `json:"prev_cursor"`
 	Size       int         `json:"size"` // the page size asked for
@@ -145,7 +145,7 @@ func (s *Server) checkPage(ctx context.Context, u messages.User, p listParams, n
 		slices.Reverse(rows)
 	}
 
-	page := checkPage{Items: make([]checkJSON, 0, len(rows)), Size: p.size}
+	page := checkPage{Items: make([]CheckJSON, 0, len(rows)), Size: p.size}
 	at := func(c messages.Check, back bool) *string {
 		s := cursor{SortBy: p.sortBy, Dir: p.dir, Key: keyOf(c, p.sortBy), Back: back}.encode()
 		return &s

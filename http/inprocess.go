@@ -8,11 +8,12 @@ import (
 
 // In-process answers. The web UI calls the API in-process as the signed-in browser (APIUser):
 // every request goes through the same route, authentication, scopes, limits, validation and
-// errors as a script's. For the answers a page renders in bulk (the dashboard's aggregate),
-// writing JSON only for the page to read it back costs more than building the answer, so a
-// caller may ask for the answer's Go value instead: the handler runs unchanged and hands its
-// value to the caller's sink where it would have encoded it. Errors are still written as
-// JSON, as for anyone. The sink lives in the request's context, which only code in the
+// errors as a script's. For the check JSON, which the pages render (the dashboard's
+// aggregate, a check's page and forms), a caller may ask for the answer's Go value instead of
+// its JSON: the handler runs unchanged and hands its value to the caller's sink where it
+// would have encoded it, so the pages read the API's own types (Aggregate, CheckJSON) rather
+// than a copy of them, and nothing is written only to be read back. Errors are still written
+// as JSON, as for anyone. The sink lives in the request's context, which only code in the
 // process can set: a client cannot ask for it.
 
 type answerSinkKey struct{}
@@ -22,14 +23,11 @@ type answerSinkKey struct{}
 type AnswerSink func(v any) bool
 
 // WithAnswerSink returns ctx under which the API routes that support it hand their answer's
-// value to sink instead of writing it (Aggregate for GET /api/v1/checks/aggregate).
+// value to sink instead of writing it: *Aggregate for GET /api/v1/checks/aggregate,
+// *CheckJSON for GET /api/v1/checks/{id} (and the writes that answer the check).
 func WithAnswerSink(ctx context.Context, sink AnswerSink) context.Context {
 	return context.WithValue(ctx, answerSinkKey{}, sink)
 }
-
-// Aggregate is the answer of GET /api/v1/checks/aggregate as an in-process caller receives
-// it (its JSON is documented in docs/api.md). Its times convert to time.Time.
-type Aggregate = aggregateJSON
 
 // writeAnswer answers v with status: to the request's answer sink when it has one that takes
 // v, as JSON otherwise. Headers set on w before (ETag) are kept either way.

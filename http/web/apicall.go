@@ -96,26 +96,26 @@ func (p *Pages) callJSON(r *http.Request, method, target string, body, out any, 
 	return a, nil
 }
 
-// callValue is callJSON for a GET whose route can hand its answer's Go value in-process
-// (ttrhttp.WithAnswerSink): the same handler, rules and errors, without the JSON written and
-// read back. take receives the value and says whether it is the type it expects.
-func (p *Pages) callValue(r *http.Request, target string, take func(v any) bool) (apiAnswer, error) {
-	taken := false
-	ctx := ttrhttp.WithAnswerSink(r.Context(), func(v any) bool {
-		taken = take(v)
-		return taken
+// getValue is callJSON for a GET whose route hands its answer's Go value in-process
+// (ttrhttp.WithAnswerSink), a *T: the same handler, rules and errors, without the JSON
+// written and read back.
+func getValue[T any](p *Pages, r *http.Request, target string) (*T, apiAnswer, error) {
+	var v *T
+	ctx := ttrhttp.WithAnswerSink(r.Context(), func(a any) bool {
+		v, _ = a.(*T)
+		return v != nil
 	})
 	a, err := p.call(r.WithContext(ctx), http.MethodGet, target, nil)
 	if err != nil {
-		return a, err
+		return nil, a, err
 	}
 	if a.status < 200 || a.status > 299 {
-		return a, a.err()
+		return nil, a, a.err()
 	}
-	if !taken {
-		return a, fmt.Errorf("web: GET %s answered %d without a value", target, a.status)
+	if v == nil {
+		return nil, a, fmt.Errorf("web: GET %s answered %d without a %T", target, a.status, v)
 	}
-	return a, nil
+	return v, a, nil
 }
 
 // err is the application error of a non-2xx answer, with the API's own words.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/session"
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -49,7 +50,7 @@ func newCheckForm() checkForm {
 }
 
 // formOf fills the form from a check.
-func formOf(c apiCheck) checkForm {
+func formOf(c *ttrhttp.CheckJSON) checkForm {
 	f := newCheckForm()
 	f.Name, f.Slug, f.Desc, f.Tags = c.Name, c.Slug, c.Desc, strings.Join(c.Tags, " ")
 	f.ScheduleType, f.TZ = c.ScheduleType, c.TZ
@@ -192,7 +193,7 @@ type formData struct {
 	Units    []string
 	Zones    []string
 	Channels []chanCell // the check's configured channels (edited on its integrations page)
-	Check    *apiCheck
+	Check    *ttrhttp.CheckJSON
 	Conflict bool // the check changed since the form was read
 }
 
@@ -308,20 +309,13 @@ func (p *Pages) formFailed(w http.ResponseWriter, r *http.Request, pr *session.P
 	return nil
 }
 
-// loadCheck reads the user's check through the API.
-func (p *Pages) loadCheck(r *http.Request, id int64) (apiCheck, error) {
-	var c apiCheck
-	_, err := p.callJSON(r, http.MethodGet, "/api/v1/checks/"+strconv.FormatInt(id, 10), nil, &c)
-	return c, err
-}
-
 // editCheckPage: GET /checks/{id}/edit.
 func (p *Pages) editCheckPage(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64) error {
 	c, err := p.loadCheck(r, id)
 	if err != nil {
 		return err
 	}
-	p.renderForm(w, r, pr, http.StatusOK, formData{ID: id, Form: formOf(c), Check: &c, Channels: channelCells(c, p.d.Now())})
+	p.renderForm(w, r, pr, http.StatusOK, formData{ID: id, Form: formOf(c), Check: c, Channels: channelCells(c, p.d.Now())})
 	return nil
 }
 
@@ -333,7 +327,7 @@ func (p *Pages) updateCheck(w http.ResponseWriter, r *http.Request, pr *session.
 	if err != nil {
 		return err
 	}
-	d := formData{ID: id, Form: f, Check: &c, Channels: channelCells(c, p.d.Now())}
+	d := formData{ID: id, Form: f, Check: c, Channels: channelCells(c, p.d.Now())}
 	if r.PostFormValue("preview") != "" {
 		p.renderForm(w, r, pr, http.StatusOK, d)
 		return nil
@@ -364,7 +358,7 @@ func (p *Pages) deleteCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 	}
 	v := p.newView(w, r, pr, "Delete check")
 	v.Data = struct {
-		Check apiCheck
+		Check *ttrhttp.CheckJSON
 		Next  string
 	}{c, localPath(r.URL.Query().Get("next"), "/dashboard")}
 	p.render(w, r, http.StatusOK, "checkdelete", v)

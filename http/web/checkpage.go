@@ -30,20 +30,6 @@ const (
 	historyRows   = 20   // flips and deliveries shown
 )
 
-// checkDoc is the check JSON with what the check page shows beyond apiCheck.
-type checkDoc struct {
-	apiCheck
-	CreatedAt time.Time `json:"created_at"`
-	LastStart time.Time `json:"last_start"`
-	NPings    int64     `json:"n_pings"`
-	Failures  int32     `json:"failure_count"`
-	BadgeURLs *struct {
-		SVG     string `json:"svg"`
-		JSON    string `json:"json"`
-		Shields string `json:"shields"`
-	} `json:"badge_urls"`
-}
-
 // pingDoc is one row of GET …/pings.
 type pingDoc struct {
 	N          int64                `json:"n"`
@@ -126,7 +112,7 @@ type snippet struct {
 
 // checkPageData is the check page's data.
 type checkPageData struct {
-	Check                           checkDoc
+	Check                           *ttrhttp.CheckJSON
 	Status                          string // the displayed status (started and late derived)
 	Now                             time.Time
 	PingURL                         string // the URL the snippets use
@@ -152,10 +138,11 @@ func (p *Pages) checkPage(w http.ResponseWriter, r *http.Request, pr *session.Pr
 
 func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64, status int, notice, errMsg string) error {
 	base := "/api/v1/checks/" + strconv.FormatInt(id, 10)
-	var d checkPageData
-	if _, err := p.callJSON(r, http.MethodGet, base, nil, &d.Check); err != nil {
+	c, err := p.loadCheck(r, id)
+	if err != nil {
 		return err
 	}
+	d := checkPageData{Check: c}
 	var pings struct {
 		Pings []pingDoc `json:"pings"`
 	}
@@ -178,9 +165,8 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 		}
 	}
 	d.Now = p.d.Now()
-	d.Status = string(d.Check.displayStatus())
-	c := d.Check
-	d.LastPing, d.NextDeadline, d.Created = stampOf(c.LastPing, d.Now), stampOf(c.NextDeadline, d.Now), stampOf(c.CreatedAt, d.Now)
+	d.Status = string(displayStatus(c))
+	d.LastPing, d.NextDeadline, d.Created = stampOf(c.LastPing.Time(), d.Now), stampOf(c.NextDeadline.Time(), d.Now), stampOf(c.CreatedAt.Time(), d.Now)
 	if c.LastDurationSeconds != nil {
 		d.LastDuration = runchart.Format(time.Duration(*c.LastDurationSeconds * float64(time.Second)))
 	}
@@ -278,7 +264,7 @@ const curlCmd = "curl -fsS -m 10 --retry 5 -o /dev/null "
 // pingSnippets are the ways to ping the check at pingURL: curl, crontab, runitor, systemd and
 // PowerShell. A URL is made of the public URL, slugs (a-z 0-9 _ -) and a UUID, so it needs
 // no quoting in a shell, a unit file or PowerShell.
-func pingSnippets(c checkDoc, pingURL string) []snippet {
+func pingSnippets(c *ttrhttp.CheckJSON, pingURL string) []snippet {
 	cron := "0 3 * * *"
 	cronNote := "# adjust the schedule: this check expects " + scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds) + "\n"
 	if c.ScheduleType == "cron" {

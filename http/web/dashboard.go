@@ -167,14 +167,7 @@ var doneNotices = map[string]string{
 // dashboard: GET /dashboard — every check at a glance.
 func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
 	q := parseDashQuery(r.URL.Query())
-	var agg apiAggregate
-	ans, err := p.callValue(r, q.apiTarget(), func(v any) bool {
-		a, ok := v.(*ttrhttp.Aggregate)
-		if ok {
-			agg = aggregateOf(a)
-		}
-		return ok
-	})
+	agg, ans, err := getValue[ttrhttp.Aggregate](p, r, q.apiTarget())
 	v := p.newView(w, r, pr, "Dashboard")
 	v.Wide = true
 	if err != nil {
@@ -201,7 +194,7 @@ func (p *Pages) dashboard(w http.ResponseWriter, r *http.Request, pr *session.Pr
 }
 
 // dashData builds the page from the aggregate at now (a pure function of its inputs).
-func (p *Pages) dashData(q dashQuery, agg apiAggregate, now time.Time) dashData {
+func (p *Pages) dashData(q dashQuery, agg *ttrhttp.Aggregate, now time.Time) dashData {
 	st := agg.Stats
 	d := dashData{
 		Query: q, Self: q.href(), Total: st.Total, Down: st.Down, Poll: q.apiTarget(),
@@ -267,51 +260,53 @@ func (p *Pages) dashData(q dashQuery, agg apiAggregate, now time.Time) dashData 
 		pq.Cursor = *c
 		d.PrevHref = pq.href()
 	}
-	for _, c := range agg.Checks.Items {
-		d.Rows = append(d.Rows, rowOf(c, now))
+	d.Rows = make([]dashRow, len(agg.Checks.Items))
+	for i := range agg.Checks.Items {
+		d.Rows[i] = rowOf(&agg.Checks.Items[i], now)
 	}
 	return d
 }
 
 // rowOf is one check's row at now.
-func rowOf(c apiCheck, now time.Time) dashRow {
-	st := c.displayStatus()
+func rowOf(c *ttrhttp.AggregateCheck, now time.Time) dashRow {
+	st := displayStatus(&c.CheckJSON)
 	words, ok := statusWords[st]
 	if !ok {
 		words = [2]string{string(st), "?"}
 	}
+	lastPing := c.LastPing.Time()
 	row := dashRow{
 		ID: c.ID, Name: c.Name, Slug: c.Slug, Desc: c.Desc, Tags: c.Tags, Status: string(st),
 		StatusWord: words[0], StatusIcon: words[1], PingURL: c.PingURL,
 		Schedule:    scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds),
 		Grace:       spanText(c.GraceSeconds),
-		LastPingRel: relTime(c.LastPing, now),
+		LastPingRel: relTime(lastPing, now),
 		Paused:      c.Status == messages.StatusPaused,
 		LastReason:  c.LastReason,
 		NameIsBlank: strings.TrimSpace(c.Name) == "",
 	}
-	if !c.LastPing.IsZero() {
-		row.LastPingISO = c.LastPing.UTC().Format(time.RFC3339)
-		row.LastPingAbs = c.LastPing.UTC().Format("2006-01-02 15:04:05 UTC")
+	if !lastPing.IsZero() {
+		row.LastPingISO = lastPing.UTC().Format(time.RFC3339)
+		row.LastPingAbs = lastPing.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	if c.LastDurationSeconds != nil {
 		row.Duration = durationText(*c.LastDurationSeconds)
 	}
-	if !c.NextDeadline.IsZero() && c.Status != messages.StatusPaused {
-		row.DeadlineISO = c.NextDeadline.UTC().Format(time.RFC3339)
-		row.DeadlineText = countdownText(c.NextDeadline, now)
+	if deadline := c.NextDeadline.Time(); !deadline.IsZero() && c.Status != messages.StatusPaused {
+		row.DeadlineISO = deadline.UTC().Format(time.RFC3339)
+		row.DeadlineText = countdownText(deadline, now)
 	}
 	// The strip: oldest first, so it reads left to right like time.
 	counts := map[string]int{}
 	classes := make([]string, 0, len(c.RecentPings))
 	for i := len(c.RecentPings) - 1; i >= 0; i-- {
-		cls := stripClass(c.RecentPings[i])
+		cls := stripClass(&c.RecentPings[i])
 		classes = append(classes, cls)
 		counts[cls]++
 	}
 	row.Strip = stripHTML(classes)
 	row.StripLabel = stripLabel(len(c.RecentPings), counts)
-	row.Channels = channelCells(c, now)
+	row.Channels = channelCells(&c.CheckJSON, now)
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%d|%s|%s|%s|%s|%v|%v|%d|%s", c.ID, c.ConfigVersion, st, row.LastPingISO, row.DeadlineISO,
 		row.Duration, row.Strip, row.Channels, len(c.RecentPings), c.LastReason)
@@ -323,7 +318,7 @@ func rowOf(c apiCheck, now time.Time) dashRow {
 }
 
 // channelCells are c's configured channels, each with its state and last delivery at now.
-func channelCells(c apiCheck, now time.Time) []chanCell {
+func channelCells(c *ttrhttp.CheckJSON, now time.Time) []chanCell {
 	var cells []chanCell
 	for _, name := range channelOrder {
 		ch, ok := c.Channels[name]
@@ -333,14 +328,14 @@ func channelCells(c apiCheck, now time.Time) []chanCell {
 		cell := chanCell{Name: string(name), State: "none", Title: string(name) + ": no alert sent yet"}
 		if !ch.Enabled {
 			cell.State, cell.Title = "off", string(name)+": turned off"
-		} else if ch.LastStatus != nil {
-			cell.State = string(*ch.LastStatus)
+		} else if ch.LastNotificationStatus != nil {
+			cell.State = string(*ch.LastNotificationStatus)
 			cell.Title = string(name) + ": last alert " + cell.State
-			if ch.LastMsg != nil && *ch.LastMsg != "" {
-				cell.Title += " (" + *ch.LastMsg + ")"
+			if m := ch.LastNotificationMessage; m != nil && *m != "" {
+				cell.Title += " (" + *m + ")"
 			}
-			if !ch.LastAt.IsZero() {
-				cell.Title += ", " + relTime(ch.LastAt, now)
+			if at := ch.LastNotificationTimestamp.Time(); !at.IsZero() {
+				cell.Title += ", " + relTime(at, now)
 			}
 		}
 		cells = append(cells, cell)
@@ -352,7 +347,7 @@ func channelCells(c apiCheck, now time.Time) []chanCell {
 var channelOrder = []messages.ChannelKind{messages.ChannelWebhook, messages.ChannelTelegram, messages.ChannelSlack, messages.ChannelDiscord, messages.ChannelEmail}
 
 // stripClass is a ping's mark in the strip.
-func stripClass(p apiPing) string {
+func stripClass(p *ttrhttp.RecentPingJSON) string {
 	switch {
 	case p.Failed || p.Kind == messages.KindFail:
 		return "fail"
@@ -438,8 +433,8 @@ func (p *Pages) rowAction(action string) func(w http.ResponseWriter, r *http.Req
 		case "ping":
 			done = "pinged"
 			// The check must be the user's before its ping URL is used: read it first.
-			var c apiCheck
-			if _, err := p.callJSON(r, http.MethodGet, path, nil, &c); err != nil {
+			c, err := p.loadCheck(r, id)
+			if err != nil {
 				return err
 			}
 			a, err := p.call(r, http.MethodPost, "/ping/"+url.PathEscape(c.UUID), nil)

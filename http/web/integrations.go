@@ -75,8 +75,8 @@ type testDoc struct {
 // channelView is one channel's section.
 type channelView struct {
 	channelForm
-	apiChannel
-	LastAt  stamp
+	ttrhttp.ChannelJSON
+	LastAt  stamp    // LastNotificationTimestamp as shown
 	Rate    *rateDoc // nil when not configured, or not readable now
 	RateErr string
 	// The outcome of the action just taken on this channel.
@@ -86,7 +86,7 @@ type channelView struct {
 
 // integrationsData is the integrations page's data.
 type integrationsData struct {
-	Check    checkDoc
+	Check    *ttrhttp.CheckJSON
 	Channels []channelView
 	Now      time.Time
 }
@@ -100,13 +100,14 @@ func (p *Pages) integrationsPage(w http.ResponseWriter, r *http.Request, pr *ses
 // action's outcome or error).
 func (p *Pages) renderIntegrations(w http.ResponseWriter, r *http.Request, pr *session.Principal, id int64, status int, notice string, touch func(*channelView)) error {
 	base := "/api/v1/checks/" + strconv.FormatInt(id, 10)
-	d := integrationsData{Now: p.d.Now()}
-	if _, err := p.callJSON(r, http.MethodGet, base, nil, &d.Check); err != nil {
+	c, err := p.loadCheck(r, id)
+	if err != nil {
 		return err
 	}
+	d := integrationsData{Check: c, Now: p.d.Now()}
 	for _, f := range channelForms {
-		cv := channelView{channelForm: f, apiChannel: d.Check.Channels[f.Name]}
-		cv.LastAt = stampOf(cv.apiChannel.LastAt, d.Now)
+		cv := channelView{channelForm: f, ChannelJSON: c.Channels[f.Name]}
+		cv.LastAt = stampOf(cv.LastNotificationTimestamp.Time(), d.Now)
 		if cv.Configured {
 			var rate rateDoc
 			if _, err := p.callJSON(r, http.MethodGet, base+"/"+string(f.Name)+"/rate", nil, &rate); err != nil {
