@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,7 +26,7 @@ import (
 	"github.com/ttr-rip/ttr/http/web"
 	"github.com/ttr-rip/ttr/messages"
 	"github.com/ttr-rip/ttr/persistence/keyring"
-	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // The check form's healthchecks.io options and its badge switch, saved through the form as a
@@ -57,11 +56,7 @@ func (noPoker) PokeRows(string, int) {}
 // a one-node actor system hosting the check actors — what ttrd wires, without the process.
 func newActorEdge(t *testing.T) *checkEdge {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
 	if err != nil {
 		t.Fatal(err)

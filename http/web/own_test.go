@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,6 +31,7 @@ import (
 	"github.com/ttr-rip/ttr/persistence"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // testBotToken is the bot token of the tests' Login with Telegram.
@@ -71,12 +71,7 @@ func (l *lockedBuffer) String() string {
 
 func newFull(t *testing.T) *full {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	ring, _ := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
 	f := &full{store: st, now: time.Now(), logs: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -3,12 +3,10 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -20,17 +18,14 @@ import (
 	"github.com/ttr-rip/ttr/http/web"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/sqlite"
+	"github.com/ttr-rip/ttr/persistence/sqlite/sqlitetest"
 )
 
 // newWebParts opens what every edge in these tests is built from: the real embedded store on
 // a temporary directory (closed at the end of the test), a key ring, sessions and accounts.
 func newWebParts(tb testing.TB) (*sqlite.Store, *keyring.Ring, *session.Manager, *account.Service) {
 	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ttr.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(tb)
 	ring, err := keyring.Parse("k1:"+keyring.NewKey(), strings.Repeat("s", 32))
 	if err != nil {
 		tb.Fatal(err)
