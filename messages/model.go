@@ -216,8 +216,8 @@ const (
 	AlertDown     AlertKind = "down"
 	AlertUp       AlertKind = "up"
 	AlertRealert  AlertKind = "realert"
-	AlertFlapping AlertKind = "flapping" // kinds flap-start and flap-end share it; the key tells them apart
-	AlertFlapEnd  AlertKind = "flap-end" // a flap-end notice (key flap-end:…)
+	AlertFlapping AlertKind = "flapping" // a flap started: alerts are paused (key flap-start:…)
+	AlertFlapEnd  AlertKind = "flap-end" // the flap ended (key flap-end:…)
 	AlertTest     AlertKind = "test"
 )
 
