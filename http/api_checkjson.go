@@ -46,7 +46,7 @@ type CheckJSON struct {
 	Status                 messages.CheckStatus  `json:"status"`
 	Late                   bool                  `json:"late"`
 	Started                bool                  `json:"started"`
-	ScheduleType           string                `json:"schedule_type"`
+	ScheduleType           messages.ScheduleType `json:"schedule_type"`
 	Schedule               string                `json:"schedule"`
 	TZ                     string                `json:"tz"`
 	IntervalSeconds        int64                 `json:"interval_seconds"`

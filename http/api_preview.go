@@ -6,6 +6,7 @@ import (
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // previewCount is how many due times a preview shows.
@@ -23,10 +24,10 @@ type previewJSON struct {
 
 // previewRequest is the body of POST /api/v1/schedule/preview.
 type previewRequest struct {
-	ScheduleType    *string `json:"schedule_type"`
-	Schedule        *string `json:"schedule"`
-	IntervalSeconds *int64  `json:"interval_seconds"`
-	TZ              *string `json:"tz"`
+	ScheduleType    *messages.ScheduleType `json:"schedule_type"`
+	Schedule        *string                `json:"schedule"`
+	IntervalSeconds *int64                 `json:"interval_seconds"`
+	TZ              *string                `json:"tz"`
 }
 
 // previewSchedule: POST /api/v1/schedule/preview → {"next": [5 RFC 3339 UTC times], "tz",

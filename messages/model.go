@@ -48,6 +48,17 @@ const (
 	ChannelEmail    ChannelKind = "email"
 )
 
+// ScheduleType is how a check's due times are computed (actors/schedule implements each).
+// Stores, protobuf and JSON carry it as its string; convert at those boundaries.
+type ScheduleType string
+
+// Schedule types.
+const (
+	ScheduleInterval   ScheduleType = "interval"   // due IntervalSeconds after the last ping
+	ScheduleCron       ScheduleType = "cron"       // a 5-field cron expression
+	ScheduleOnCalendar ScheduleType = "oncalendar" // systemd OnCalendar expressions, one a line
+)
+
 // User is an account. Times are UTC; a zero time.Time means "none" throughout this package.
 type User struct {
 	ID           int64
@@ -78,8 +89,8 @@ type CheckConfig struct {
 	Name                   string       `json:"name"`
 	Desc                   string       `json:"desc"`
 	Tags                   []string     `json:"tags"`
-	ScheduleType           string       `json:"schedule_type"` // interval | cron | oncalendar
-	Schedule               string       `json:"schedule"`      // cron / OnCalendar expression
+	ScheduleType           ScheduleType `json:"schedule_type"`
+	Schedule               string       `json:"schedule"` // cron / OnCalendar expression
 	TZ                     string       `json:"tz"`
 	IntervalSeconds        int64        `json:"interval_seconds"`
 	GraceSeconds           int64        `json:"grace_seconds"`

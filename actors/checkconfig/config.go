@@ -25,7 +25,7 @@ const (
 	DefaultGrace        = 3600
 	DefaultNotifyAfter  = 1
 	DefaultTZ           = "UTC"
-	DefaultScheduleType = string(schedule.Interval)
+	DefaultScheduleType = messages.ScheduleInterval
 )
 
 // reservedSlugs would collide with the action segments of ping URLs.
@@ -126,23 +126,23 @@ func isBadgeByte(c byte) bool {
 // the parsed schedule. An interval schedule must hold no expression (Apply clears the one a
 // cron check had when an edit turns it into an interval check).
 func ValidateSchedule(c *messages.CheckConfig, now time.Time) (schedule.Schedule, error) {
-	typ := schedule.Type(c.ScheduleType)
+	typ := c.ScheduleType
 	switch typ {
-	case schedule.Interval, schedule.Cron, schedule.OnCalendar:
+	case messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar:
 	default:
-		return nil, invalid("schedule_type must be %q, %q or %q", schedule.Interval, schedule.Cron, schedule.OnCalendar)
+		return nil, invalid("schedule_type must be %q, %q or %q", messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar)
 	}
 	if c.TZ == "" {
 		c.TZ = DefaultTZ
 	}
 	// The zone alone first, so its error names tz rather than the schedule.
-	if _, err := schedule.ParseAt(schedule.Spec{Type: schedule.Interval, IntervalSeconds: 60, TZ: c.TZ}, now); err != nil {
+	if _, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: 60, TZ: c.TZ}, now); err != nil {
 		return nil, invalid("tz: %s", err.Error())
 	}
 	if err := checkSpan("interval_seconds", c.IntervalSeconds, 1); err != nil {
 		return nil, err
 	}
-	if typ == schedule.Interval {
+	if typ == messages.ScheduleInterval {
 		if strings.TrimSpace(c.Schedule) != "" {
 			return nil, errIntervalWithExpression
 		}

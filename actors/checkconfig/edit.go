@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ttr-rip/ttr/actors/schedule"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -59,7 +58,7 @@ func Apply(cur messages.CheckConfig, edit *messages.CheckEdit, uuid string) (mes
 	}
 	applyPingFilter(&c.PingFilter, edit)
 
-	if c.ScheduleType == string(schedule.Interval) {
+	if c.ScheduleType == messages.ScheduleInterval {
 		switch {
 		case edit.Schedule != nil && strings.TrimSpace(edit.GetSchedule()) != "":
 			if edit.ScheduleType != nil {
@@ -123,9 +122,11 @@ func applyBadge(c *messages.CheckConfig, edit *messages.CheckEdit) error {
 	return nil
 }
 
-func setString(dst *string, v *string) {
+// setString sets dst from an optional string of the edit; dst may be one of the named string
+// types of messages (ScheduleType), which protobuf carries as plain strings.
+func setString[S ~string](dst *S, v *string) {
 	if v != nil {
-		*dst = *v
+		*dst = S(*v)
 	}
 }
 

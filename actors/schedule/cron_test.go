@@ -3,14 +3,14 @@ package schedule_test
 import (
 	"testing"
 
-	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // 2026-01-01 is a Thursday.
 const jan1 = "2026-01-01T00:00:00Z"
 
 func TestCronNext(t *testing.T) {
-	runNextTable(t, schedule.Cron, []nextCase{
+	runNextTable(t, messages.ScheduleCron, []nextCase{
 		{"every minute", "* * * * *", "", jan1,
 			[]string{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z", "2026-01-01T00:03:00Z"}},
 		{"every minute from last second", "* * * * *", "", "2026-01-01T00:00:59.999Z",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // DST transitions used below (2026):
@@ -105,7 +106,7 @@ func TestDSTCron(t *testing.T) {
 			cases = append(cases, nextCase{c.name, c.cron, c.tz, c.from, c.want})
 		}
 	}
-	runNextTable(t, schedule.Cron, cases)
+	runNextTable(t, messages.ScheduleCron, cases)
 }
 
 func TestDSTOnCalendar(t *testing.T) {
@@ -115,7 +116,7 @@ func TestDSTOnCalendar(t *testing.T) {
 			cases = append(cases, nextCase{c.name, c.calendar, c.tz, c.from, c.want})
 		}
 	}
-	runNextTable(t, schedule.OnCalendar, cases)
+	runNextTable(t, messages.ScheduleOnCalendar, cases)
 }
 
 // TestDSTBruteForce checks Next against an independent oracle around every
@@ -175,9 +176,9 @@ func TestDSTBruteForce(t *testing.T) {
 					seen[w] = true
 				}
 				for _, v := range []struct {
-					typ  schedule.Type
+					typ  messages.ScheduleType
 					expr string
-				}{{schedule.Cron, e.cron}, {schedule.OnCalendar, e.calendar}} {
+				}{{messages.ScheduleCron, e.cron}, {messages.ScheduleOnCalendar, e.calendar}} {
 					name := fmt.Sprintf("%s/%s/%s/%s", zone, tr.Format("2006-01-02T15"), v.typ, v.expr)
 					t.Run(name, func(t *testing.T) {
 						s, err := schedule.ParseAt(schedule.Spec{Type: v.typ, Expr: v.expr, TZ: zone}, from)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // callBudget bounds each Parse or Next call on any input. Typical calls
@@ -117,7 +118,7 @@ func FuzzParseCron(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, expr string, zone uint8, unix int64) {
 		tz := fuzzZones[int(zone)%len(fuzzZones)]
-		checkSchedule(t, schedule.Spec{Type: schedule.Cron, Expr: expr, TZ: tz}, fuzzTime(unix))
+		checkSchedule(t, schedule.Spec{Type: messages.ScheduleCron, Expr: expr, TZ: tz}, fuzzTime(unix))
 	})
 }
 
@@ -142,6 +143,6 @@ func FuzzParseOnCalendar(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, expr string, zone uint8, unix int64) {
 		tz := fuzzZones[int(zone)%len(fuzzZones)]
-		checkSchedule(t, schedule.Spec{Type: schedule.OnCalendar, Expr: expr, TZ: tz}, fuzzTime(unix))
+		checkSchedule(t, schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: expr, TZ: tz}, fuzzTime(unix))
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // nextCase is one row of a Next table: the due times after from, in order.
@@ -27,7 +28,7 @@ func mustTime(t *testing.T, s string) time.Time {
 
 // runNextTable parses each case with ParseAt(spec, from) and compares the
 // first len(want) due times after from.
-func runNextTable(t *testing.T, typ schedule.Type, cases []nextCase) {
+func runNextTable(t *testing.T, typ messages.ScheduleType, cases []nextCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

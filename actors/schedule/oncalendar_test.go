@@ -3,13 +3,13 @@ package schedule_test
 import (
 	"testing"
 
-	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Expected values were cross-checked with systemd 252's
 // `systemd-analyze calendar --base-time=... --iterations=N` (TZ=UTC).
 func TestOnCalendarNext(t *testing.T) {
-	runNextTable(t, schedule.OnCalendar, []nextCase{
+	runNextTable(t, messages.ScheduleOnCalendar, []nextCase{
 		// Special expressions.
 		{"minutely", "minutely", "", jan1, []string{"2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z"}},
 		{"hourly", "hourly", "", jan1, []string{"2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"}},

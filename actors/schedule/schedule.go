@@ -6,24 +6,16 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-)
 
-// Type is the schedule kind stored on a check.
-type Type string
-
-// The schedule kinds.
-const (
-	Interval   Type = "interval"
-	Cron       Type = "cron"
-	OnCalendar Type = "oncalendar"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Spec is what a user configures.
 type Spec struct {
-	Type            Type
+	Type            messages.ScheduleType
 	Expr            string // cron expression or OnCalendar lines (one expression per line); empty for interval
 	TZ              string // IANA zone, "" = UTC
-	IntervalSeconds int64  // for Interval
+	IntervalSeconds int64  // for messages.ScheduleInterval
 }
 
 // Schedule computes due times.
@@ -80,16 +72,16 @@ func ParseAt(spec Spec, now time.Time) (Schedule, error) {
 		return nil, err
 	}
 	switch spec.Type {
-	case Interval:
+	case messages.ScheduleInterval:
 		return parseInterval(spec.IntervalSeconds)
-	case Cron:
+	case messages.ScheduleCron:
 		return parseCron(spec.Expr, loc, now)
-	case OnCalendar:
+	case messages.ScheduleOnCalendar:
 		return parseOnCalendar(spec.Expr, loc, now)
 	case "":
-		return nil, errorf("schedule type is missing (want %q, %q or %q)", Interval, Cron, OnCalendar)
+		return nil, errorf("schedule type is missing (want %q, %q or %q)", messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar)
 	default:
-		return nil, errorf("unknown schedule type %q (want %q, %q or %q)", truncate(string(spec.Type), 64), Interval, Cron, OnCalendar)
+		return nil, errorf("unknown schedule type %q (want %q, %q or %q)", truncate(string(spec.Type), 64), messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar)
 	}
 }
 

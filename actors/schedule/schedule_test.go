@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 func TestParseErrors(t *testing.T) {
 	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
-	cron := func(expr string) schedule.Spec { return schedule.Spec{Type: schedule.Cron, Expr: expr} }
-	cal := func(expr string) schedule.Spec { return schedule.Spec{Type: schedule.OnCalendar, Expr: expr} }
+	cron := func(expr string) schedule.Spec { return schedule.Spec{Type: messages.ScheduleCron, Expr: expr} }
+	cal := func(expr string) schedule.Spec { return schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: expr} }
 	cases := []struct {
 		name string
 		spec schedule.Spec
@@ -21,14 +22,14 @@ func TestParseErrors(t *testing.T) {
 		// Type, interval and zone.
 		{"type missing", schedule.Spec{}, []string{"schedule type is missing"}},
 		{"type unknown", schedule.Spec{Type: "weekly"}, []string{`unknown schedule type "weekly"`}},
-		{"interval zero", schedule.Spec{Type: schedule.Interval}, []string{"interval of 0 seconds out of range 1-31536000"}},
-		{"interval negative", schedule.Spec{Type: schedule.Interval, IntervalSeconds: -60}, []string{"interval of -60 seconds out of range"}},
-		{"interval over a year", schedule.Spec{Type: schedule.Interval, IntervalSeconds: 365*86400 + 1}, []string{"interval of 31536001 seconds out of range"}},
-		{"zone unknown", schedule.Spec{Type: schedule.Cron, Expr: "* * * * *", TZ: "Mars/Olympus"}, []string{`unknown time zone "Mars/Olympus"`}},
-		{"zone wrong case", schedule.Spec{Type: schedule.Cron, Expr: "* * * * *", TZ: "europe/berlin"}, []string{`unknown time zone "europe/berlin"`}},
-		{"zone Local", schedule.Spec{Type: schedule.Cron, Expr: "* * * * *", TZ: "Local"}, []string{`unknown time zone "Local"`}},
-		{"zone path", schedule.Spec{Type: schedule.Cron, Expr: "* * * * *", TZ: "../../etc/passwd"}, []string{`unknown time zone "../../etc/passwd"`}},
-		{"zone on interval", schedule.Spec{Type: schedule.Interval, IntervalSeconds: 60, TZ: "Nowhere/Special"}, []string{`unknown time zone "Nowhere/Special"`}},
+		{"interval zero", schedule.Spec{Type: messages.ScheduleInterval}, []string{"interval of 0 seconds out of range 1-31536000"}},
+		{"interval negative", schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: -60}, []string{"interval of -60 seconds out of range"}},
+		{"interval over a year", schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: 365*86400 + 1}, []string{"interval of 31536001 seconds out of range"}},
+		{"zone unknown", schedule.Spec{Type: messages.ScheduleCron, Expr: "* * * * *", TZ: "Mars/Olympus"}, []string{`unknown time zone "Mars/Olympus"`}},
+		{"zone wrong case", schedule.Spec{Type: messages.ScheduleCron, Expr: "* * * * *", TZ: "europe/berlin"}, []string{`unknown time zone "europe/berlin"`}},
+		{"zone Local", schedule.Spec{Type: messages.ScheduleCron, Expr: "* * * * *", TZ: "Local"}, []string{`unknown time zone "Local"`}},
+		{"zone path", schedule.Spec{Type: messages.ScheduleCron, Expr: "* * * * *", TZ: "../../etc/passwd"}, []string{`unknown time zone "../../etc/passwd"`}},
+		{"zone on interval", schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: 60, TZ: "Nowhere/Special"}, []string{`unknown time zone "Nowhere/Special"`}},
 
 		// Cron.
 		{"cron empty", cron("  "), []string{"cron: expression is empty"}},
@@ -61,7 +62,7 @@ func TestParseErrors(t *testing.T) {
 		{"cron never fires 30 Feb", cron("0 0 30 2 *"), []string{`cron expression "0 0 30 2 *" never fires`}},
 		{"cron never fires 31 short months", cron("0 0 31 4,6,9,11 *"), []string{`cron expression "0 0 31 4,6,9,11 *" never fires`}},
 		{"cron never fires with star dow", cron("0 0 31 2 */2"), []string{"never fires"}},
-		{"cron only inside DST gaps", schedule.Spec{Type: schedule.Cron, Expr: "30 2 25-31 3 */7", TZ: "Europe/Berlin"}, []string{`cron expression "30 2 25-31 3 */7" never fires`}},
+		{"cron only inside DST gaps", schedule.Spec{Type: messages.ScheduleCron, Expr: "30 2 25-31 3 */7", TZ: "Europe/Berlin"}, []string{`cron expression "30 2 25-31 3 */7" never fires`}},
 
 		// OnCalendar.
 		{"cal empty", cal(""), []string{"oncalendar: expression is empty"}},
@@ -139,25 +140,25 @@ func TestParseErrors(t *testing.T) {
 func TestParseAccepts(t *testing.T) {
 	now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
 	cases := []schedule.Spec{
-		{Type: schedule.Interval, IntervalSeconds: 1},
-		{Type: schedule.Interval, IntervalSeconds: 365 * 86400},
-		{Type: schedule.Interval, IntervalSeconds: 60, Expr: "ignored", TZ: "Europe/Berlin"},
-		{Type: schedule.Cron, Expr: "0 0 31 * *"},
-		{Type: schedule.Cron, Expr: "0 0 30 2 1"}, // Vixie: day 30 OR Monday
-		{Type: schedule.Cron, Expr: "0 0 29 2 *"},
-		{Type: schedule.Cron, Expr: " \t*/5  *\t* * *  "},
-		{Type: schedule.Cron, Expr: "@HOURLY"},
-		{Type: schedule.Cron, Expr: "0 0 * * 0-7", TZ: "UTC"},
-		{Type: schedule.Cron, Expr: "0 0 * * 1", TZ: "Etc/GMT+5"},
-		{Type: schedule.OnCalendar, Expr: "DAILY"},
-		{Type: schedule.OnCalendar, Expr: "anually"},
-		{Type: schedule.OnCalendar, Expr: "bi-annually"},
-		{Type: schedule.OnCalendar, Expr: "  Mon  12:00  "},
-		{Type: schedule.OnCalendar, Expr: "*-*-* 00:00:00 UTC", TZ: "Asia/Tokyo"},
-		{Type: schedule.OnCalendar, Expr: "2199-12-31 23:59:59"},
-		{Type: schedule.OnCalendar, Expr: "8..18/20:00"},
-		{Type: schedule.OnCalendar, Expr: "*:*:59.9999994"},
-		{Type: schedule.OnCalendar, Expr: "daily\r\nweekly\r\n"},
+		{Type: messages.ScheduleInterval, IntervalSeconds: 1},
+		{Type: messages.ScheduleInterval, IntervalSeconds: 365 * 86400},
+		{Type: messages.ScheduleInterval, IntervalSeconds: 60, Expr: "ignored", TZ: "Europe/Berlin"},
+		{Type: messages.ScheduleCron, Expr: "0 0 31 * *"},
+		{Type: messages.ScheduleCron, Expr: "0 0 30 2 1"}, // Vixie: day 30 OR Monday
+		{Type: messages.ScheduleCron, Expr: "0 0 29 2 *"},
+		{Type: messages.ScheduleCron, Expr: " \t*/5  *\t* * *  "},
+		{Type: messages.ScheduleCron, Expr: "@HOURLY"},
+		{Type: messages.ScheduleCron, Expr: "0 0 * * 0-7", TZ: "UTC"},
+		{Type: messages.ScheduleCron, Expr: "0 0 * * 1", TZ: "Etc/GMT+5"},
+		{Type: messages.ScheduleOnCalendar, Expr: "DAILY"},
+		{Type: messages.ScheduleOnCalendar, Expr: "anually"},
+		{Type: messages.ScheduleOnCalendar, Expr: "bi-annually"},
+		{Type: messages.ScheduleOnCalendar, Expr: "  Mon  12:00  "},
+		{Type: messages.ScheduleOnCalendar, Expr: "*-*-* 00:00:00 UTC", TZ: "Asia/Tokyo"},
+		{Type: messages.ScheduleOnCalendar, Expr: "2199-12-31 23:59:59"},
+		{Type: messages.ScheduleOnCalendar, Expr: "8..18/20:00"},
+		{Type: messages.ScheduleOnCalendar, Expr: "*:*:59.9999994"},
+		{Type: messages.ScheduleOnCalendar, Expr: "daily\r\nweekly\r\n"},
 	}
 	for _, spec := range cases {
 		t.Run(string(spec.Type)+" "+spec.Expr, func(t *testing.T) {
@@ -174,11 +175,11 @@ func TestParseAccepts(t *testing.T) {
 
 func TestParseUsesCurrentTime(t *testing.T) {
 	past := time.Now().AddDate(-1, 0, 0).UTC().Format("2006-01-02 15:04:05")
-	if _, err := schedule.Parse(schedule.Spec{Type: schedule.OnCalendar, Expr: past}); err == nil {
+	if _, err := schedule.Parse(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: past}); err == nil {
 		t.Errorf("Parse(%q) accepted a date in the past", past)
 	}
 	future := time.Now().AddDate(1, 0, 0).UTC().Format("2006-01-02 15:04:05")
-	s, err := schedule.Parse(schedule.Spec{Type: schedule.OnCalendar, Expr: future})
+	s, err := schedule.Parse(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: future})
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", future, err)
 	}
@@ -188,7 +189,7 @@ func TestParseUsesCurrentTime(t *testing.T) {
 }
 
 func TestInterval(t *testing.T) {
-	s, err := schedule.Parse(schedule.Spec{Type: schedule.Interval, IntervalSeconds: 90})
+	s, err := schedule.Parse(schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: 90})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,11 +211,11 @@ func TestInterval(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	daily, err := schedule.ParseAt(schedule.Spec{Type: schedule.OnCalendar, Expr: "daily"}, from)
+	daily, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: "daily"}, from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	once, err := schedule.ParseAt(schedule.Spec{Type: schedule.OnCalendar, Expr: "2026-03-01 12:00"}, from)
+	once, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: "2026-03-01 12:00"}, from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,8 +252,8 @@ func TestPreview(t *testing.T) {
 func TestNextExtremeTimes(t *testing.T) {
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, spec := range []schedule.Spec{
-		{Type: schedule.Cron, Expr: "0 0 * * *", TZ: "America/New_York"},
-		{Type: schedule.OnCalendar, Expr: "daily", TZ: "America/New_York"},
+		{Type: messages.ScheduleCron, Expr: "0 0 * * *", TZ: "America/New_York"},
+		{Type: messages.ScheduleOnCalendar, Expr: "daily", TZ: "America/New_York"},
 	} {
 		s, err := schedule.ParseAt(spec, from)
 		if err != nil {
@@ -263,8 +264,8 @@ func TestNextExtremeTimes(t *testing.T) {
 			ok bool
 		}{
 			{time.Time{}, true}, // 0001-01-01 UTC is year 0 in New York
-			{time.Date(9999, 6, 1, 0, 0, 0, 0, time.UTC), spec.Type == schedule.Cron}, // OnCalendar stops at 2199
-			{time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC), false},                  // next would be in year 10000
+			{time.Date(9999, 6, 1, 0, 0, 0, 0, time.UTC), spec.Type == messages.ScheduleCron}, // OnCalendar stops at 2199
+			{time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC), false},                          // next would be in year 10000
 			{time.Unix(1<<62, 0), false},
 			{time.Unix(-1<<62, 0), false},
 		} {
@@ -278,7 +279,7 @@ func TestNextExtremeTimes(t *testing.T) {
 
 func TestNextNoOccurrence(t *testing.T) {
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := schedule.ParseAt(schedule.Spec{Type: schedule.OnCalendar, Expr: "2026-03-01 12:00\n2027-01-01"}, from)
+	s, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: "2026-03-01 12:00\n2027-01-01"}, from)
 	if err != nil {
 		t.Fatal(err)
 	}

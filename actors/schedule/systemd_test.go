@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/schedule"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Differential tests against systemd's own implementation:
@@ -179,7 +180,7 @@ func TestSystemdDifferential(t *testing.T) {
 				if !accepted {
 					t.Fatalf("systemd rejected %q; fix the test list", expr)
 				}
-				s, err := schedule.ParseAt(schedule.Spec{Type: schedule.OnCalendar, Expr: expr}, from)
+				s, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: expr}, from)
 				if want.never {
 					if err == nil || !strings.Contains(err.Error(), "never fires") {
 						t.Fatalf("systemd: never elapses; ParseAt: %v", err)
@@ -227,7 +228,7 @@ func TestSystemdAcceptance(t *testing.T) {
 	for _, expr := range exprs {
 		t.Run(expr, func(t *testing.T) {
 			res, accepted := results[expr]
-			_, err := schedule.ParseAt(schedule.Spec{Type: schedule.OnCalendar, Expr: expr}, from)
+			_, err := schedule.ParseAt(schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: expr}, from)
 			never := err != nil && strings.Contains(err.Error(), "never fires")
 			switch {
 			case !accepted && err == nil:

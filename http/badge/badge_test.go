@@ -40,9 +40,9 @@ func TestOfEveryStateForEverySchedule(t *testing.T) {
 		// period is the time between two expected pings.
 		period time.Duration
 	}{
-		{"interval", schedule.Spec{Type: schedule.Interval, IntervalSeconds: 3600, TZ: "UTC"}, time.Hour},
-		{"cron", schedule.Spec{Type: schedule.Cron, Expr: "0 3 * * *", TZ: "Europe/Berlin"}, 24 * time.Hour},
-		{"oncalendar", schedule.Spec{Type: schedule.OnCalendar, Expr: "Mon..Sun 03:00", TZ: "America/New_York"}, 24 * time.Hour},
+		{"interval", schedule.Spec{Type: messages.ScheduleInterval, IntervalSeconds: 3600, TZ: "UTC"}, time.Hour},
+		{"cron", schedule.Spec{Type: messages.ScheduleCron, Expr: "0 3 * * *", TZ: "Europe/Berlin"}, 24 * time.Hour},
+		{"oncalendar", schedule.Spec{Type: messages.ScheduleOnCalendar, Expr: "Mon..Sun 03:00", TZ: "America/New_York"}, 24 * time.Hour},
 	}
 	const grace = 10 * time.Minute
 	for _, sp := range specs {

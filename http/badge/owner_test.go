@@ -19,15 +19,17 @@ func TestStatesFromTheOwnersLogic(t *testing.T) {
 	t0 := time.Date(2030, 3, 4, 12, 0, 0, 0, time.UTC)
 	const grace = 10 * time.Minute
 	specs := []struct {
-		name, typ, expr, tz string
-		interval            int64
+		name     string
+		typ      messages.ScheduleType
+		expr, tz string
+		interval int64
 		// between is a time after t0's ping at which a naive "last ping + a period"
 		// reading would call the check late but its schedule says it is not due yet.
 		between time.Duration
 	}{
-		{"interval", "interval", "", "UTC", 3600, 30 * time.Minute},
-		{"cron", "cron", "0 3 * * *", "Europe/Berlin", 0, 6 * time.Hour},
-		{"oncalendar", "oncalendar", "*-*-* 03:00:00", "America/New_York", 0, 8 * time.Hour},
+		{"interval", messages.ScheduleInterval, "", "UTC", 3600, 30 * time.Minute},
+		{"cron", messages.ScheduleCron, "0 3 * * *", "Europe/Berlin", 0, 6 * time.Hour},
+		{"oncalendar", messages.ScheduleOnCalendar, "*-*-* 03:00:00", "America/New_York", 0, 8 * time.Hour},
 	}
 	for _, sp := range specs {
 		t.Run(sp.name, func(t *testing.T) {

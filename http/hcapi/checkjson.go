@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ttr-rip/ttr/actors/checklogic"
-	"github.com/ttr-rip/ttr/actors/schedule"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -95,7 +94,7 @@ func (h *Handler) renderCheck(c messages.Check, readonly bool, v int, channels s
 		j.ResumeURL = j.UpdateURL + "/resume"
 		j.Channels = &channels
 	}
-	if c.ScheduleType == string(schedule.Interval) {
+	if c.ScheduleType == messages.ScheduleInterval {
 		t := c.IntervalSeconds
 		j.Timeout = &t
 	} else {

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/ttr-rip/ttr/actors/checkconfig"
-	"github.com/ttr-rip/ttr/actors/schedule"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -176,22 +175,22 @@ func slugPattern(s string) bool {
 
 // scheduleKind guesses an expression's kind as healthchecks.io does: one line of five fields
 // is cron, anything else OnCalendar.
-func scheduleKind(expr string) schedule.Type {
+func scheduleKind(expr string) messages.ScheduleType {
 	if !strings.Contains(strings.TrimSpace(expr), "\n") && len(strings.Fields(expr)) == 5 {
-		return schedule.Cron
+		return messages.ScheduleCron
 	}
-	return schedule.OnCalendar
+	return messages.ScheduleOnCalendar
 }
 
 func validSchedule(expr string, now time.Time) bool {
-	c := messages.CheckConfig{ScheduleType: string(scheduleKind(expr)), Schedule: expr, TZ: checkconfig.DefaultTZ,
+	c := messages.CheckConfig{ScheduleType: scheduleKind(expr), Schedule: expr, TZ: checkconfig.DefaultTZ,
 		IntervalSeconds: checkconfig.DefaultInterval}
 	_, err := checkconfig.ValidateSchedule(&c, now)
 	return strings.TrimSpace(expr) != "" && err == nil
 }
 
 func validTZ(tz string, now time.Time) bool {
-	c := messages.CheckConfig{ScheduleType: string(schedule.Interval), IntervalSeconds: minSpan, TZ: tz}
+	c := messages.CheckConfig{ScheduleType: messages.ScheduleInterval, IntervalSeconds: minSpan, TZ: tz}
 	_, err := checkconfig.ValidateSchedule(&c, now)
 	return tz != "" && err == nil
 }
@@ -220,7 +219,7 @@ func toEdit(s spec, v int, cur messages.CheckConfig) (e *messages.CheckEdit, der
 		typ, expr := string(scheduleKind(*s.schedule)), *s.schedule
 		e.ScheduleType, e.Schedule = &typ, &expr
 	case s.timeout != nil:
-		typ := string(schedule.Interval)
+		typ := string(messages.ScheduleInterval)
 		e.ScheduleType, e.IntervalSeconds = &typ, s.timeout
 	}
 	successKw, failureKw := cur.SuccessKw, cur.FailureKw

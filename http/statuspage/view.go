@@ -408,9 +408,9 @@ func Schedule(c messages.CheckConfig) string {
 		tz = "UTC"
 	}
 	switch c.ScheduleType {
-	case "cron":
+	case messages.ScheduleCron:
 		return "cron " + c.Schedule + " (" + tz + ")"
-	case "oncalendar":
+	case messages.ScheduleOnCalendar:
 		return "OnCalendar " + strings.ReplaceAll(c.Schedule, "\n", "; ") + " (" + tz + ")"
 	}
 	return "every " + every(c.IntervalSeconds)

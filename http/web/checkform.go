@@ -16,7 +16,7 @@ import (
 // refused form comes back as it was).
 type checkForm struct {
 	Name, Slug, Desc, Tags string
-	ScheduleType           string // interval | cron | oncalendar
+	ScheduleType           messages.ScheduleType
 	IntervalN, IntervalU   string
 	Cron, OnCalendar, TZ   string
 	GraceN, GraceU         string
@@ -44,7 +44,7 @@ type checkForm struct {
 // newCheckForm is the form of a new check: the API's defaults (a daily interval, an hour's
 // grace, alerts on the first failure and on recovery).
 func newCheckForm() checkForm {
-	return checkForm{ScheduleType: "interval", IntervalN: "1", IntervalU: "days", TZ: "UTC", GraceN: "1", GraceU: "hours",
+	return checkForm{ScheduleType: messages.ScheduleInterval, IntervalN: "1", IntervalU: "days", TZ: "UTC", GraceN: "1", GraceU: "hours",
 		MaxRuntimeN: "0", MaxRuntimeU: "minutes", RealertN: "0", RealertU: "hours", NotifyAfter: "1", NotifyOnUp: true,
 		Cron: "0 3 * * *", OnCalendar: "*-*-* 03:00:00"}
 }
@@ -60,9 +60,9 @@ func formOf(c *ttrhttp.CheckJSON) checkForm {
 	}
 	f.IntervalN, f.IntervalU = span(c.IntervalSeconds)
 	switch c.ScheduleType {
-	case "cron":
+	case messages.ScheduleCron:
 		f.Cron = c.Schedule
-	case "oncalendar":
+	case messages.ScheduleOnCalendar:
 		f.OnCalendar = c.Schedule
 	}
 	f.GraceN, f.GraceU = span(c.GraceSeconds)
@@ -87,7 +87,7 @@ func parseCheckForm(v url.Values) checkForm {
 	on := func(k string) bool { return v.Get(k) == "on" }
 	return checkForm{
 		Name: g("name"), Slug: g("slug"), Desc: v.Get("desc"), Tags: g("tags"),
-		ScheduleType: g("schedule_type"), IntervalN: g("interval"), IntervalU: g("interval_unit"),
+		ScheduleType: messages.ScheduleType(g("schedule_type")), IntervalN: g("interval"), IntervalU: g("interval_unit"),
 		Cron: g("cron"), OnCalendar: strings.TrimSpace(strings.ReplaceAll(v.Get("oncalendar"), "\r\n", "\n")), TZ: g("tz"),
 		GraceN: g("grace"), GraceU: g("grace_unit"), MaxRuntimeN: g("max_runtime"), MaxRuntimeU: g("max_runtime_unit"),
 		RealertN: g("realert"), RealertU: g("realert_unit"), NotifyAfter: g("notify_after_failures"),
@@ -132,11 +132,11 @@ func (f checkForm) body() (map[string]any, fieldErrors) {
 		delete(b, "slug") // a new check's slug defaults to its uuid; an edit keeps its slug
 	}
 	switch f.ScheduleType {
-	case "interval":
+	case messages.ScheduleInterval:
 		b["interval_seconds"] = span("interval", f.IntervalN, f.IntervalU)
-	case "cron":
+	case messages.ScheduleCron:
 		b["schedule"] = f.Cron
-	case "oncalendar":
+	case messages.ScheduleOnCalendar:
 		b["schedule"] = f.OnCalendar
 	}
 	if n, err := strconv.Atoi(f.NotifyAfter); err == nil {
@@ -160,9 +160,9 @@ func (f checkForm) body() (map[string]any, fieldErrors) {
 func (f checkForm) preview() map[string]any {
 	b := map[string]any{"schedule_type": f.ScheduleType, "tz": f.TZ}
 	switch f.ScheduleType {
-	case "cron":
+	case messages.ScheduleCron:
 		b["schedule"] = f.Cron
-	case "oncalendar":
+	case messages.ScheduleOnCalendar:
 		b["schedule"] = f.OnCalendar
 	default:
 		if secs := unitSeconds(f.IntervalU); secs > 0 {

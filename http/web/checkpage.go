@@ -267,7 +267,7 @@ const curlCmd = "curl -fsS -m 10 --retry 5 -o /dev/null "
 func pingSnippets(c *ttrhttp.CheckJSON, pingURL string) []snippet {
 	cron := "0 3 * * *"
 	cronNote := "# adjust the schedule: this check expects " + scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds) + "\n"
-	if c.ScheduleType == "cron" {
+	if c.ScheduleType == messages.ScheduleCron {
 		cron, cronNote = strings.Join(strings.Fields(c.Schedule), " "), ""
 		if c.TZ != "" && c.TZ != "UTC" {
 			cronNote = "CRON_TZ=" + c.TZ + "\n"

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // Pure formatting of what the check pages show: durations in human units, times relative to
@@ -86,8 +88,8 @@ func relTime(t, now time.Time) string {
 }
 
 // scheduleText is a check's schedule in words: "every 5 min", "0 3 * * * Europe/Berlin".
-func scheduleText(typ, expr, tz string, interval int64) string {
-	if typ == "interval" || typ == "" {
+func scheduleText(typ messages.ScheduleType, expr, tz string, interval int64) string {
+	if typ == messages.ScheduleInterval || typ == "" {
 		if interval == 86400 {
 			return "every day"
 		}

@@ -3,6 +3,8 @@ package web
 import (
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages"
 )
 
 func TestSpanText(t *testing.T) {
@@ -62,16 +64,17 @@ func TestRelTime(t *testing.T) {
 
 func TestScheduleText(t *testing.T) {
 	for _, tc := range []struct {
-		typ, expr, tz string
-		interval      int64
-		want          string
+		typ      messages.ScheduleType
+		expr, tz string
+		interval int64
+		want     string
 	}{
-		{"interval", "", "UTC", 300, "every 5 min"},
-		{"interval", "", "UTC", 86400, "every day"},
-		{"interval", "", "UTC", 2, "every 2 s"},
-		{"cron", "0 3 * * *", "Europe/Berlin", 0, "0 3 * * * Europe/Berlin"},
-		{"cron", "*/5  * * * *", "UTC", 0, "*/5 * * * * UTC"},
-		{"oncalendar", "Mon *-*-* 06:00\nFri 18:00", "UTC", 0, "Mon *-*-* 06:00 Fri 18:00 UTC"},
+		{messages.ScheduleInterval, "", "UTC", 300, "every 5 min"},
+		{messages.ScheduleInterval, "", "UTC", 86400, "every day"},
+		{messages.ScheduleInterval, "", "UTC", 2, "every 2 s"},
+		{messages.ScheduleCron, "0 3 * * *", "Europe/Berlin", 0, "0 3 * * * Europe/Berlin"},
+		{messages.ScheduleCron, "*/5  * * * *", "UTC", 0, "*/5 * * * * UTC"},
+		{messages.ScheduleOnCalendar, "Mon *-*-* 06:00\nFri 18:00", "UTC", 0, "Mon *-*-* 06:00 Fri 18:00 UTC"},
 	} {
 		if got := scheduleText(tc.typ, tc.expr, tc.tz, tc.interval); got != tc.want {
 			t.Errorf("scheduleText(%s %q %s %d) = %q, want %q", tc.typ, tc.expr, tc.tz, tc.interval, got, tc.want)

@@ -94,7 +94,7 @@ func testInactiveChecks(t *testing.T, s persistence.Store) {
 	diff(t, "inactive checks", got, []int64{neverPinged.ID, oldPing.ID, another.ID})
 	page := must[[]messages.Check](t)(s.InactiveChecks(ctx, cutoff, 0, 1))
 	if len(page) != 1 || page[0].ID != neverPinged.ID || page[0].UserID != u1.ID || !page[0].CreatedAt.Equal(Ms(old)) ||
-		page[0].ScheduleType != "interval" || page[0].IntervalSeconds != 86400 || page[0].GraceSeconds != 3600 {
+		page[0].ScheduleType != messages.ScheduleInterval || page[0].IntervalSeconds != 86400 || page[0].GraceSeconds != 3600 {
 		t.Errorf("inactive check read back as %+v", page)
 	}
 	_, err := s.InactiveChecks(ctx, cutoff, 0, 0)

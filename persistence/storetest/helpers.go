@@ -163,7 +163,7 @@ func FullConfig(slug string) messages.CheckConfig {
 		Name:                   "Backup " + slug,
 		Desc:                   "nightly backup, ünïcödé",
 		Tags:                   []string{"prod", "db", "eu-west_1"},
-		ScheduleType:           "cron",
+		ScheduleType:           messages.ScheduleCron,
 		Schedule:               "*/5 * * * *",
 		TZ:                     "Europe/Riga",
 		IntervalSeconds:        300,

@@ -13,9 +13,10 @@ import (
 // The argument builders append to dst, so that a caller can keep the arguments of a
 // statement it runs at once on its stack (Commit runs thousands a second).
 
-// The domain's named string types (messages.CheckStatus, PingLogKind, ChannelKind) cross
-// this boundary as plain strings: string(x) in arguments and (*string)(&x) as scan
-// destinations, so neither driver falls back to reflection on a hot path.
+// The domain's named string types (messages.CheckStatus, PingLogKind, ChannelKind,
+// ScheduleType) cross this boundary as plain strings: string(x) in arguments and
+// (*string)(&x) as scan destinations, so neither driver falls back to reflection on a hot
+// path.
 
 // ConfigArgs appends the values of schema.ConfigColumns, in order: c and the check's
 // config_version.
@@ -24,7 +25,7 @@ func ConfigArgs(dst []any, c *messages.CheckConfig, configVersion int64) []any {
 	if r := c.ContentRule; r != nil {
 		ct, cp, cr = r.Type, r.Pattern, r.Regex
 	}
-	dst = append(dst, c.Slug, c.Name, c.Desc, encodeTags(c.Tags), c.ScheduleType, c.Schedule, c.TZ,
+	dst = append(dst, c.Slug, c.Name, c.Desc, encodeTags(c.Tags), string(c.ScheduleType), c.Schedule, c.TZ,
 		c.IntervalSeconds, c.GraceSeconds, c.MaxRuntimeSeconds, c.ManualResume,
 		c.NotifyAfterFailures, c.NotifyOnUp, c.RealertIntervalSeconds, ct, cp, cr, configVersion,
 		NullStr(c.BadgeID))
@@ -54,7 +55,7 @@ func ScanCheck(row Row) (messages.Check, error) {
 		badgeID                                     sql.NullString
 	)
 	dest := append(make([]any, 0, 64), &c.ID, &c.UserID, &c.UUID, &c.Slug, &created, &c.Version,
-		&c.Name, &c.Desc, &tags, &c.ScheduleType, &c.Schedule, &c.TZ, &c.IntervalSeconds,
+		&c.Name, &c.Desc, &tags, (*string)(&c.ScheduleType), &c.Schedule, &c.TZ, &c.IntervalSeconds,
 		&c.GraceSeconds, &c.MaxRuntimeSeconds, &c.ManualResume, &c.NotifyAfterFailures,
 		&c.NotifyOnUp, &c.RealertIntervalSeconds, &contentType, &contentPattern, &contentRegex,
 		(*string)(&c.Status), &lastPing, (*string)(&c.LastPingKind), &lastStart, &c.LastStartRID, &lastDur, &nextDue,
