@@ -111,7 +111,7 @@ func TestCreateCheckFull(t *testing.T) {
 	c, _ := e.store.check(apiID(t, m))
 	want := messages.CheckConfig{
 		Slug: "nightly-backup", Name: "Nightly backup", Desc: "db dump", Tags: []string{"prod", "db"},
-		ScheduleType: "cron", Schedule: "0 3 * * *", TZ: "Europe/Berlin", IntervalSeconds: 86400,
+		ScheduleType: messages.ScheduleCron, Schedule: "0 3 * * *", TZ: "Europe/Berlin", IntervalSeconds: 86400,
 		GraceSeconds: 600, MaxRuntimeSeconds: 3600, ManualResume: true, NotifyAfterFailures: 3,
 		NotifyOnUp: false, RealertIntervalSeconds: 3600,
 		ContentRule: &messages.ContentRule{Type: "absent", Pattern: "ERROR"},

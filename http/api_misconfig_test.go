@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
+	"github.com/ttr-rip/ttr/messages"
 )
 
 // TestNoSilentMisconfiguration: each setting the server could never honour is refused when it
@@ -107,7 +108,7 @@ func TestAllowedNetsAndNamesAreAccepted(t *testing.T) {
 		t.Fatalf("to cron: %d %s", rec.Code, rec.Body)
 	}
 	rec = e.do("PATCH", "/api/v1/checks/"+apiItoa(id), u.Key, `{"schedule_type": "interval"}`)
-	if c, _ := e.store.check(id); rec.Code != 200 || c.ScheduleType != "interval" || c.Schedule != "" {
+	if c, _ := e.store.check(id); rec.Code != 200 || c.ScheduleType != messages.ScheduleInterval || c.Schedule != "" {
 		t.Errorf("to interval: %d %s; stored %q %q", rec.Code, rec.Body, c.ScheduleType, c.Schedule)
 	}
 }

@@ -227,7 +227,7 @@ func TestIntervalDropsExpression(t *testing.T) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	c, _ := e.store.check(id)
-	if c.ScheduleType != "interval" || c.Schedule != "" || c.IntervalSeconds != 60 {
+	if c.ScheduleType != messages.ScheduleInterval || c.Schedule != "" || c.IntervalSeconds != 60 {
 		t.Errorf("config %+v", c.CheckConfig)
 	}
 }

@@ -234,7 +234,7 @@ func TestResolverCreate(t *testing.T) {
 			t.Fatalf("created %d checks, want 1", len(got))
 		}
 		c := got[0]
-		if !pingpath.IsUUID(c.UUID) || c.UUID[14] != '4' || c.Name != "nightly" || c.ScheduleType != "interval" ||
+		if !pingpath.IsUUID(c.UUID) || c.UUID[14] != '4' || c.Name != "nightly" || c.ScheduleType != messages.ScheduleInterval ||
 			c.IntervalSeconds != 86400 || c.GraceSeconds != 3600 || c.NotifyAfterFailures != 1 || !c.NotifyOnUp ||
 			c.TZ != "UTC" || c.Status != messages.StatusNew || c.LastDuration != -1 || c.Version != 1 ||
 			!c.CreatedAt.Equal(clk.Now()) {

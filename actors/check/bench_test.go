@@ -22,7 +22,7 @@ type memStore struct{}
 
 func (memStore) LoadCheck(_ context.Context, id int64, _ int) (messages.Check, []messages.Channel, []string, error) {
 	return messages.Check{ID: id, UserID: 1, UUID: "u", Version: 1,
-		CheckConfig: messages.CheckConfig{Slug: "s", ScheduleType: "interval", IntervalSeconds: 3600, GraceSeconds: 60, TZ: "UTC"},
+		CheckConfig: messages.CheckConfig{Slug: "s", ScheduleType: messages.ScheduleInterval, IntervalSeconds: 3600, GraceSeconds: 60, TZ: "UTC"},
 		CheckState:  checklogic.Initial()}, nil, nil, nil
 }
 

@@ -39,7 +39,7 @@ func newWorld(t *testing.T) *world {
 func (w *world) newCheck(t *testing.T, slug string) messages.Check {
 	t.Helper()
 	c := messages.Check{UserID: w.user.ID, UUID: uuid.NewString(), CreatedAt: time.Now(), Version: 1,
-		CheckConfig: messages.CheckConfig{Slug: slug, ScheduleType: "interval", IntervalSeconds: 3600, GraceSeconds: 60,
+		CheckConfig: messages.CheckConfig{Slug: slug, ScheduleType: messages.ScheduleInterval, IntervalSeconds: 3600, GraceSeconds: 60,
 			NotifyAfterFailures: 1, NotifyOnUp: true, TZ: "UTC"},
 		CheckState: checklogic.Initial()}
 	if err := w.store.CreateCheck(context.Background(), &c); err != nil {

@@ -20,7 +20,7 @@ var now = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 func current() messages.CheckConfig {
 	return messages.CheckConfig{
 		Slug: "my-job", Name: "My Job", Desc: "nightly", Tags: []string{"prod", "db"},
-		ScheduleType: "cron", Schedule: "0 3 * * *", TZ: "Europe/Berlin",
+		ScheduleType: messages.ScheduleCron, Schedule: "0 3 * * *", TZ: "Europe/Berlin",
 		IntervalSeconds: 600, GraceSeconds: 300, MaxRuntimeSeconds: 900, ManualResume: true,
 		NotifyAfterFailures: 3, NotifyOnUp: false, RealertIntervalSeconds: 3600,
 		ContentRule: &messages.ContentRule{Type: "present", Pattern: "OK"},
@@ -43,7 +43,7 @@ func TestApplyChangesOnlyWhatItNames(t *testing.T) {
 			Name: proto.String("My Job (renamed)"), ScheduleType: proto.String("interval"),
 			IntervalSeconds: proto.Int64(120), GraceSeconds: proto.Int64(30),
 		}, func(c *messages.CheckConfig) {
-			c.Name, c.ScheduleType, c.Schedule, c.IntervalSeconds, c.GraceSeconds = "My Job (renamed)", "interval", "", 120, 30
+			c.Name, c.ScheduleType, c.Schedule, c.IntervalSeconds, c.GraceSeconds = "My Job (renamed)", messages.ScheduleInterval, "", 120, 30
 		}},
 		{"null resets to the default", &messages.CheckEdit{ResetFields: []messages.CheckField{
 			messages.CheckField_CHECK_FIELD_SLUG, messages.CheckField_CHECK_FIELD_TAGS,
@@ -111,7 +111,7 @@ func equal(a, b messages.CheckConfig) bool {
 
 func TestApplyRefusesContradictions(t *testing.T) {
 	interval := current()
-	interval.ScheduleType, interval.Schedule = "interval", ""
+	interval.ScheduleType, interval.Schedule = messages.ScheduleInterval, ""
 	tests := []struct {
 		name string
 		cur  messages.CheckConfig
@@ -157,7 +157,7 @@ func TestApplyRefusesContradictions(t *testing.T) {
 func TestIntervalCheckMayKeepAnEmptyExpression(t *testing.T) {
 	// A check read with GET and sent back as it is (schedule "") must be accepted.
 	interval := current()
-	interval.ScheduleType, interval.Schedule = "interval", ""
+	interval.ScheduleType, interval.Schedule = messages.ScheduleInterval, ""
 	if _, err := checkconfig.Edit(interval, &messages.CheckEdit{ScheduleType: proto.String("interval"), Schedule: proto.String("")}, uuid, now); err != nil {
 		t.Fatal(err)
 	}

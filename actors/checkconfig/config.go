@@ -159,9 +159,9 @@ func ValidateSchedule(c *messages.CheckConfig, now time.Time) (schedule.Schedule
 
 // errIntervalWithExpression refuses what used to be dropped without a word: an interval
 // check is due every interval_seconds, so an expression beside it would never be used.
-var errIntervalWithExpression = invalid(`schedule_type "interval" does not take a schedule expression ` +
-	`(it is due every interval_seconds); send schedule_type "cron" or "oncalendar" with the expression, ` +
-	`or leave schedule out`)
+var errIntervalWithExpression = invalid(`schedule_type %q does not take a schedule expression `+
+	`(it is due every interval_seconds); send schedule_type %q or %q with the expression, `+
+	`or leave schedule out`, messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar)
 
 // checkSpan checks a duration in seconds against min .. 365 days.
 func checkSpan(name string, v, min int64) error {

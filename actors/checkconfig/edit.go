@@ -64,8 +64,9 @@ func Apply(cur messages.CheckConfig, edit *messages.CheckEdit, uuid string) (mes
 			if edit.ScheduleType != nil {
 				return messages.CheckConfig{}, errIntervalWithExpression
 			}
-			return messages.CheckConfig{}, invalid(`schedule is given but the check's schedule_type is "interval", ` +
-				`which takes no expression; send schedule_type "cron" or "oncalendar" with it`)
+			return messages.CheckConfig{}, invalid(`schedule is given but the check's schedule_type is %q, `+
+				`which takes no expression; send schedule_type %q or %q with it`,
+				messages.ScheduleInterval, messages.ScheduleCron, messages.ScheduleOnCalendar)
 		case edit.ScheduleType != nil:
 			c.Schedule = "" // turned into an interval check: its old expression goes
 		}

@@ -429,7 +429,7 @@ func TestFlapConfig(t *testing.T) {
 		})
 	}
 
-	cfg := messages.CheckConfig{ScheduleType: "interval", IntervalSeconds: 60}
+	cfg := messages.CheckConfig{ScheduleType: messages.ScheduleInterval, IntervalSeconds: 60}
 	flap := checklogic.FlapConfig{Changes: 3, Window: time.Minute, Suppress: time.Minute}
 	if c, err := checklogic.CompileWith(7, cfg, flap); err != nil || c.Flap != flap || c.Schedule == nil {
 		t.Errorf("CompileWith = %+v, %v", c, err)

@@ -59,7 +59,7 @@ func base() checklogic.Config {
 	return checklogic.Config{
 		CheckID: 7,
 		Cfg: messages.CheckConfig{
-			ScheduleType:        "interval",
+			ScheduleType:        messages.ScheduleInterval,
 			IntervalSeconds:     60,
 			GraceSeconds:        10,
 			NotifyAfterFailures: 1,

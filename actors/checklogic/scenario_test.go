@@ -64,7 +64,7 @@ func TestDerived(t *testing.T) {
 }
 
 func TestCompile(t *testing.T) {
-	valid := messages.CheckConfig{ScheduleType: "interval", IntervalSeconds: 60, GraceSeconds: 10}
+	valid := messages.CheckConfig{ScheduleType: messages.ScheduleInterval, IntervalSeconds: 60, GraceSeconds: 10}
 	tests := []struct {
 		name    string
 		mod     func(*messages.CheckConfig)
@@ -72,12 +72,14 @@ func TestCompile(t *testing.T) {
 	}{
 		{name: "interval", mod: func(*messages.CheckConfig) {}},
 		{name: "cron with zone and rule", mod: func(c *messages.CheckConfig) {
-			c.ScheduleType, c.Schedule, c.TZ = "cron", "*/5 * * * *", "Europe/Berlin"
+			c.ScheduleType, c.Schedule, c.TZ = messages.ScheduleCron, "*/5 * * * *", "Europe/Berlin"
 			c.ContentRule = &messages.ContentRule{Type: "present", Pattern: "ok"}
 		}},
 		{name: "bad schedule type", mod: func(c *messages.CheckConfig) { c.ScheduleType = "weekly" }, wantErr: "schedule: "},
-		{name: "bad cron", mod: func(c *messages.CheckConfig) { c.ScheduleType, c.Schedule = "cron", "61 * * * *" }, wantErr: "schedule: "},
-		{name: "bad zone", mod: func(c *messages.CheckConfig) { c.ScheduleType, c.Schedule, c.TZ = "cron", "* * * * *", "Mars/Olympus" }, wantErr: "Mars/Olympus"},
+		{name: "bad cron", mod: func(c *messages.CheckConfig) { c.ScheduleType, c.Schedule = messages.ScheduleCron, "61 * * * *" }, wantErr: "schedule: "},
+		{name: "bad zone", mod: func(c *messages.CheckConfig) {
+			c.ScheduleType, c.Schedule, c.TZ = messages.ScheduleCron, "* * * * *", "Mars/Olympus"
+		}, wantErr: "Mars/Olympus"},
 		{name: "bad content rule", mod: func(c *messages.CheckConfig) {
 			c.ContentRule = &messages.ContentRule{Type: "present", Pattern: "(", Regex: true}
 		}, wantErr: "content rule: invalid regular expression"},
@@ -112,7 +114,7 @@ func TestCompile(t *testing.T) {
 }
 
 func TestCompiledIntervalDrivesDeadlines(t *testing.T) {
-	c, err := checklogic.Compile(7, messages.CheckConfig{ScheduleType: "interval", IntervalSeconds: 60, GraceSeconds: 10, NotifyOnUp: true})
+	c, err := checklogic.Compile(7, messages.CheckConfig{ScheduleType: messages.ScheduleInterval, IntervalSeconds: 60, GraceSeconds: 10, NotifyOnUp: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,9 @@ func pinged(ago time.Duration, status messages.CheckStatus) func(*messages.Check
 }
 
 func cronCheck(expr string) func(*messages.Check) {
-	return func(c *messages.Check) { c.ScheduleType, c.Schedule, c.IntervalSeconds = "cron", expr, 0 }
+	return func(c *messages.Check) {
+		c.ScheduleType, c.Schedule, c.IntervalSeconds = messages.ScheduleCron, expr, 0
+	}
 }
 
 // fixture is a store with the cases of docs/operations.md's cleanup rules.

@@ -9,7 +9,8 @@
 // that never fire again ([ParseAt] takes the time instead). It knows nothing
 // about checks, grace periods, pings, storage or HTTP: callers add
 // grace_seconds to the due time returned by [Schedule.Next] to obtain a
-// deadline, and map [*Error] to a 400 response.
+// deadline, and map [*Error] to a 400 response. It imports messages only, for the names
+// of the schedule types ([messages.ScheduleType]).
 //
 // # Interval
 //

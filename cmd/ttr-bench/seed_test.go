@@ -128,7 +128,7 @@ func assertSeededCheck(t *testing.T, st *sqlite.Store, id int64, deadline time.T
 	}
 	grace, interval := time.Duration(c.GraceSeconds)*time.Second, time.Duration(c.IntervalSeconds)*time.Second
 	switch {
-	case c.Status != messages.StatusUp || c.ScheduleType != "interval" || c.TZ != "UTC":
+	case c.Status != messages.StatusUp || c.ScheduleType != messages.ScheduleInterval || c.TZ != "UTC":
 		t.Errorf("check %d: status %q, schedule %q in %q", id, c.Status, c.ScheduleType, c.TZ)
 	case !c.NextDeadline.Equal(deadline) || !c.NextWakeAt.Equal(deadline) || !c.NextDue.Equal(deadline.Add(-grace)):
 		t.Errorf("check %d: due %v, deadline %v, wake %v; want the deadline %v", id, c.NextDue, c.NextDeadline, c.NextWakeAt, deadline)
@@ -162,7 +162,7 @@ func TestArmNewChecks(t *testing.T) {
 	var ids []int64
 	for i := range 3 {
 		c := messages.Check{UserID: u.ID, UUID: randomUUID(), CreatedAt: time.Now(),
-			CheckConfig: messages.CheckConfig{Slug: checkSlug(i), ScheduleType: "interval", TZ: "UTC",
+			CheckConfig: messages.CheckConfig{Slug: checkSlug(i), ScheduleType: messages.ScheduleInterval, TZ: "UTC",
 				IntervalSeconds: 3600, GraceSeconds: 60, NotifyAfterFailures: 1, NotifyOnUp: true},
 			CheckState: checklogic.Initial()}
 		if err := st.CreateCheck(ctx, &c); err != nil {

@@ -102,7 +102,7 @@ func TestCleanupDryRun(t *testing.T) {
 		return func(c *messages.Check) {
 			c.CreatedAt, c.LastPing, c.Status = storetest.Ms(now.Add(-400*24*time.Hour)), storetest.Ms(now.Add(-ago)), status
 			if cron != "" {
-				c.ScheduleType, c.Schedule = "cron", cron
+				c.ScheduleType, c.Schedule = messages.ScheduleCron, cron
 			}
 		}
 	}

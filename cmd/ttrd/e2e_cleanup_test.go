@@ -35,7 +35,7 @@ func TestCleanupRunMatchesDryRun(t *testing.T) {
 		return func(c *messages.Check) {
 			c.CreatedAt, c.LastPing, c.Status = storetest.Ms(now.Add(-400*day)), storetest.Ms(now.Add(-ago)), status
 			if cron != "" {
-				c.ScheduleType, c.Schedule, c.IntervalSeconds = "cron", cron, 0
+				c.ScheduleType, c.Schedule, c.IntervalSeconds = messages.ScheduleCron, cron, 0
 			}
 		}
 	}

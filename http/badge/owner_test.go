@@ -58,7 +58,7 @@ func TestStatesFromTheOwnersLogic(t *testing.T) {
 			st = checklogic.OnPing(c, st, ok, t0).State
 			expect("just pinged", st, t0.Add(time.Second), badge.Up)
 			expect("between two runs", st, t0.Add(sp.between), badge.Up)
-			if sp.typ != "interval" && st.NextDue.Sub(t0) < 12*time.Hour {
+			if sp.typ != messages.ScheduleInterval && st.NextDue.Sub(t0) < 12*time.Hour {
 				t.Fatalf("the next run is due %s after the ping: not the daily 03:00 run", st.NextDue.Sub(t0))
 			}
 			expect("a minute before the run is due", st, st.NextDue.Add(-time.Minute), badge.Up)

@@ -169,7 +169,7 @@ func (e *checkEdge) newCheck(t *testing.T, userID int64, name string) messages.C
 	ctx := context.Background()
 	c := messages.Check{UserID: userID, UUID: "0b6c1b1e-0000-4000-8000-" + strconv.FormatInt(time.Now().UnixNano()%1e12, 10) + "0",
 		CreatedAt: time.Now().UTC().Truncate(time.Millisecond), Version: 1,
-		CheckConfig: messages.CheckConfig{Name: name, ScheduleType: "interval", TZ: "UTC", IntervalSeconds: 3600, GraceSeconds: 60, NotifyAfterFailures: 1},
+		CheckConfig: messages.CheckConfig{Name: name, ScheduleType: messages.ScheduleInterval, TZ: "UTC", IntervalSeconds: 3600, GraceSeconds: 60, NotifyAfterFailures: 1},
 		CheckState:  messages.CheckState{Status: messages.StatusNew, LastDuration: -1}}
 	c.UUID = c.UUID[:36]
 	c.Slug = c.UUID

@@ -276,7 +276,7 @@ func TestCheckFormCreate(t *testing.T) {
 		t.Fatalf("stored: %v %v", rows, err)
 	}
 	c := rows[0]
-	if c.Slug != "backup" || c.ScheduleType != "cron" || c.Schedule != "0 3 * * *" || c.TZ != "Europe/Berlin" || c.GraceSeconds != 1800 ||
+	if c.Slug != "backup" || c.ScheduleType != messages.ScheduleCron || c.Schedule != "0 3 * * *" || c.TZ != "Europe/Berlin" || c.GraceSeconds != 1800 ||
 		c.NotifyAfterFailures != 2 || c.ContentRule == nil || c.ContentRule.Type != "absent" || c.Methods != "POST" ||
 		c.SuccessKw != "ok" || c.BadgeID == "" || strings.Join(c.Tags, " ") != "prod nightly" {
 		t.Fatalf("stored check: %+v", c)

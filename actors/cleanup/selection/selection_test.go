@@ -16,15 +16,15 @@ const day = 24 * time.Hour
 var n14 = selection.Policy{InactiveFor: 14 * day}
 
 func interval(seconds int64) func(*messages.Check) {
-	return func(c *messages.Check) { c.ScheduleType, c.IntervalSeconds = "interval", seconds }
+	return func(c *messages.Check) { c.ScheduleType, c.IntervalSeconds = messages.ScheduleInterval, seconds }
 }
 
 func cron(expr string) func(*messages.Check) {
-	return func(c *messages.Check) { c.ScheduleType, c.Schedule = "cron", expr }
+	return func(c *messages.Check) { c.ScheduleType, c.Schedule = messages.ScheduleCron, expr }
 }
 
 func onCalendar(expr string) func(*messages.Check) {
-	return func(c *messages.Check) { c.ScheduleType, c.Schedule = "oncalendar", expr }
+	return func(c *messages.Check) { c.ScheduleType, c.Schedule = messages.ScheduleOnCalendar, expr }
 }
 
 func pinged(ago time.Duration) func(*messages.Check) {
@@ -43,7 +43,7 @@ func status(s messages.CheckStatus) func(*messages.Check) {
 // opts.
 func check(opts ...func(*messages.Check)) messages.Check {
 	c := messages.Check{ID: 7, UserID: 3, CreatedAt: now.Add(-365 * day),
-		CheckConfig: messages.CheckConfig{Slug: "backup", ScheduleType: "interval", IntervalSeconds: 86400, GraceSeconds: 3600, TZ: "UTC"},
+		CheckConfig: messages.CheckConfig{Slug: "backup", ScheduleType: messages.ScheduleInterval, IntervalSeconds: 86400, GraceSeconds: 3600, TZ: "UTC"},
 		CheckState:  messages.CheckState{Status: messages.StatusNew}}
 	for _, o := range opts {
 		o(&c)
@@ -111,19 +111,19 @@ func TestPeriod(t *testing.T) {
 		want time.Duration
 		ok   bool
 	}{
-		{"interval", messages.CheckConfig{ScheduleType: "interval", IntervalSeconds: 90}, 90 * time.Second, true},
-		{"hourly cron", messages.CheckConfig{ScheduleType: "cron", Schedule: "0 * * * *"}, time.Hour, true},
+		{"interval", messages.CheckConfig{ScheduleType: messages.ScheduleInterval, IntervalSeconds: 90}, 90 * time.Second, true},
+		{"hourly cron", messages.CheckConfig{ScheduleType: messages.ScheduleCron, Schedule: "0 * * * *"}, time.Hour, true},
 		// Jan 10 → Feb 1 … Aug 1: the longest month among them has 31 days.
-		{"monthly cron: the longest gap", messages.CheckConfig{ScheduleType: "cron", Schedule: "0 0 1 * *"}, 31 * day, true},
+		{"monthly cron: the longest gap", messages.CheckConfig{ScheduleType: messages.ScheduleCron, Schedule: "0 0 1 * *"}, 31 * day, true},
 		// Twice a year, on Jan 1 and Jul 1: 184 days from July to January.
-		{"irregular cron", messages.CheckConfig{ScheduleType: "cron", Schedule: "0 0 1 1,7 *"}, 184 * day, true},
+		{"irregular cron", messages.CheckConfig{ScheduleType: messages.ScheduleCron, Schedule: "0 0 1 1,7 *"}, 184 * day, true},
 		// A DST change inside the samples: the gap counts real time (Riga moves to summer
 		// time on 2030-03-31, so that day is 23 hours long).
-		{"daily cron across a DST change", messages.CheckConfig{ScheduleType: "cron", Schedule: "0 12 * * *", TZ: "Europe/Riga"}, day, true},
-		{"OnCalendar list", messages.CheckConfig{ScheduleType: "oncalendar", Schedule: "Mon 08:00\nThu 08:00"}, 4 * day, true},
-		{"a single due time left", messages.CheckConfig{ScheduleType: "oncalendar", Schedule: "2030-02-01"}, 0, true},
+		{"daily cron across a DST change", messages.CheckConfig{ScheduleType: messages.ScheduleCron, Schedule: "0 12 * * *", TZ: "Europe/Riga"}, day, true},
+		{"OnCalendar list", messages.CheckConfig{ScheduleType: messages.ScheduleOnCalendar, Schedule: "Mon 08:00\nThu 08:00"}, 4 * day, true},
+		{"a single due time left", messages.CheckConfig{ScheduleType: messages.ScheduleOnCalendar, Schedule: "2030-02-01"}, 0, true},
 		{"unknown type", messages.CheckConfig{ScheduleType: "weekly"}, 0, false},
-		{"bad zone", messages.CheckConfig{ScheduleType: "cron", Schedule: "* * * * *", TZ: "Mars/Olympus"}, 0, false},
+		{"bad zone", messages.CheckConfig{ScheduleType: messages.ScheduleCron, Schedule: "* * * * *", TZ: "Mars/Olympus"}, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
