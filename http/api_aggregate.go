@@ -166,14 +166,22 @@ func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listPara
 	if err != nil {
 		return Aggregate{}, err
 	}
+	// The pings come grouped by check: each check's strip is a slice of one array (and the
+	// exit statuses of another), not a slice grown ping by ping.
 	byCheck := make(map[int64][]RecentPingJSON, len(rows))
-	for _, pr := range pings {
-		j := RecentPingJSON{N: pr.N, At: JSONTime(pr.At), Kind: pr.Kind, Failed: pr.Reason != ""}
+	all := make([]RecentPingJSON, len(pings))
+	exits := make([]int32, len(pings))
+	first := 0
+	for i, pr := range pings {
+		all[i] = RecentPingJSON{N: pr.N, At: JSONTime(pr.At), Kind: pr.Kind, Failed: pr.Reason != ""}
 		if pr.ExitStatus >= 0 {
-			e := pr.ExitStatus
-			j.ExitStatus = &e
+			exits[i] = pr.ExitStatus
+			all[i].ExitStatus = &exits[i]
 		}
-		byCheck[pr.CheckID] = append(byCheck[pr.CheckID], j)
+		if i+1 == len(pings) || pings[i+1].CheckID != pr.CheckID {
+			byCheck[pr.CheckID] = all[first : i+1 : i+1]
+			first = i + 1
+		}
 	}
 	out := Aggregate{
 		Checks:      AggregatePage{Items: make([]AggregateCheck, 0, len(page.Items)), NextCursor: page.NextCursor, PrevCursor: page.PrevCursor, Size: page.Size},
