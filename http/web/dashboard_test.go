@@ -203,6 +203,9 @@ func TestDashboardRows(t *testing.T) {
 	e := newDashEnv(t)
 	e.seed(t, 6, 3) // 0 and 5 down
 	storetest.NewCheck(t, e.st, e.user.ID, func(c *messages.Check) { c.Name, c.Slug = `<img src=x onerror=alert(1)>`, "xss" })
+	// A slug the API would refuse, as if stored by an older version: the rows' actions,
+	// written in Go, escape it like the template does.
+	storetest.NewCheck(t, e.st, e.user.ID, func(c *messages.Check) { c.Name, c.Slug = "quoted", `q"><b>x</b>` })
 	rec := e.do(t, "GET", "/dashboard", "", nil)
 	body := rec.Body.String()
 	if rec.Code != 200 {
@@ -211,6 +214,9 @@ func TestDashboardRows(t *testing.T) {
 	escaped := "&lt;img src=x onerror=alert(1)&gt;"
 	if inlineRE.MatchString(strings.ReplaceAll(body, escaped, "")) || strings.Contains(body, "<img src=x") || !strings.Contains(body, escaped) {
 		t.Fatal("the check named <img …> is not rendered as text")
+	}
+	if strings.Contains(body, "<b>x</b>") || !strings.Contains(body, `<button type="submit">Pause<span class="vh"> q&#34;&gt;&lt;b&gt;x&lt;/b&gt;</span></button>`) {
+		t.Fatal("the slug q\"><b>… is not rendered as text in the row's actions")
 	}
 	// Two checks down: the title says so and the favicon is the red one; the
 	// failing ones come first.
@@ -222,7 +228,7 @@ func TestDashboardRows(t *testing.T) {
 	for _, r := range rows {
 		statuses = append(statuses, r[2])
 	}
-	if got := strings.Join(statuses, " "); got != "down down up up up up new" {
+	if got := strings.Join(statuses, " "); got != "down down up up up up new new" {
 		t.Errorf("row order by status: %s", got)
 	}
 	for _, want := range []string{`every 5 min`, `grace 1 min`, `data-countdown`, `class="strip" role="img" aria-label="Last 3 pings: 3 success"`, `class="ch ch-none"`, `took 1.5 s`} {
