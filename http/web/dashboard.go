@@ -100,16 +100,15 @@ type dashRow struct {
 	Status, StatusWord, StatusIcon string
 	PingURL                        string
 	Schedule, Grace                string
-	LastPingISO, LastPingAbs       string
-	LastPingRel                    string
-	Duration                       string
-	DeadlineISO, DeadlineText      string
-	Strip                          template.HTML // the marks, oldest first (stripHTML)
-	StripLabel                     string
-	Channels                       template.HTML // the channels' badges (channelsHTML)
-	Actions                        template.HTML // the row's forms and links (rowActions)
-	LastReason                     string
-	NameIsBlank                    bool
+	LastPing, Deadline             template.HTML // the cells' contents (lastPingHTML, deadlineHTML)
+	// What the signature reads of the times (the texts relative to now change every poll).
+	lastPingISO, deadlineISO, duration string
+	Strip                              template.HTML // the marks, oldest first (stripHTML)
+	StripLabel                         string
+	Channels                           template.HTML // the channels' badges (channelsHTML)
+	Actions                            template.HTML // the row's forms and links (rowActions)
+	LastReason                         string
+	NameIsBlank                        bool
 }
 
 // chanCell is one configured channel of a row with its last delivery.
@@ -282,21 +281,21 @@ func rowOf(c *ttrhttp.AggregateCheck, now time.Time, hidden string) dashRow {
 		StatusWord: words[0], StatusIcon: words[1], PingURL: c.PingURL,
 		Schedule:    scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds),
 		Grace:       spanText(c.GraceSeconds),
-		LastPingRel: relTime(lastPing, now),
 		Actions:     rowActions(c.ID, c.Slug, c.Status == messages.StatusPaused, hidden),
 		LastReason:  c.LastReason,
 		NameIsBlank: strings.TrimSpace(c.Name) == "",
 	}
 	if !lastPing.IsZero() {
-		row.LastPingISO = lastPing.UTC().Format(time.RFC3339)
-		row.LastPingAbs = lastPing.UTC().Format("2006-01-02 15:04:05 UTC")
+		row.lastPingISO = lastPing.UTC().Format(time.RFC3339)
 	}
 	if c.LastDurationSeconds != nil {
-		row.Duration = durationText(*c.LastDurationSeconds)
+		row.duration = durationText(*c.LastDurationSeconds)
 	}
+	row.LastPing = lastPingHTML(lastPing, now, row.lastPingISO, row.duration)
+	row.Deadline = "—"
 	if deadline := c.NextDeadline.Time(); !deadline.IsZero() && c.Status != messages.StatusPaused {
-		row.DeadlineISO = deadline.UTC().Format(time.RFC3339)
-		row.DeadlineText = countdownText(deadline, now)
+		row.deadlineISO = deadline.UTC().Format(time.RFC3339)
+		row.Deadline = template.HTML(`<time datetime="` + row.deadlineISO + `" data-countdown>` + countdownText(deadline, now) + `</time>`)
 	}
 	// The strip: oldest first, so it reads left to right like time.
 	counts := map[string]int{}
@@ -313,6 +312,21 @@ func rowOf(c *ttrhttp.AggregateCheck, now time.Time, hidden string) dashRow {
 	return row
 }
 
+// lastPingHTML is the last ping's cell: when (relative to now, the exact time in its title)
+// and how long the run took. Written in Go with the deadline's cell rather than in the
+// template (nine template actions a row): every text here is made by this package from
+// times and numbers (RFC 3339, spanText, durationText), none needs escaping.
+func lastPingHTML(at, now time.Time, iso, duration string) template.HTML {
+	s := "never"
+	if !at.IsZero() {
+		s = `<time datetime="` + iso + `" title="` + at.UTC().Format("2006-01-02 15:04:05 UTC") + `" data-rel>` + relTime(at, now) + `</time>`
+	}
+	if duration != "" {
+		s += `<br><span class="muted">took ` + duration + `</span>`
+	}
+	return template.HTML(s)
+}
+
 // rowSig is the row's signature: it changes when anything the row shows changes (the
 // script replaces only the rows whose signature changed).
 func rowSig(c *ttrhttp.AggregateCheck, row *dashRow) string {
@@ -321,7 +335,7 @@ func rowSig(c *ttrhttp.AggregateCheck, row *dashRow) string {
 	b = strconv.AppendInt(b, c.ID, 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, c.ConfigVersion, 10)
-	for _, s := range []string{row.Status, row.LastPingISO, row.DeadlineISO, row.Duration, string(row.Strip), string(row.Channels), c.LastReason} {
+	for _, s := range []string{row.Status, row.lastPingISO, row.deadlineISO, row.duration, string(row.Strip), string(row.Channels), c.LastReason} {
 		b = append(b, '|')
 		b = append(b, s...)
 	}
