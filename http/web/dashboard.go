@@ -295,7 +295,7 @@ func rowOf(c *ttrhttp.AggregateCheck, now time.Time, hidden string) dashRow {
 	row.Deadline = "—"
 	if deadline := c.NextDeadline.Time(); !deadline.IsZero() && c.Status != messages.StatusPaused {
 		row.deadlineISO = deadline.UTC().Format(time.RFC3339)
-		row.Deadline = template.HTML(`<time datetime="` + row.deadlineISO + `" data-countdown>` + countdownText(deadline, now) + `</time>`)
+		row.Deadline = deadlineHTML(deadline, now, row.deadlineISO)
 	}
 	// The strip: oldest first, so it reads left to right like time.
 	counts := map[string]int{}
@@ -325,6 +325,12 @@ func lastPingHTML(at, now time.Time, iso, duration string) template.HTML {
 		s += `<br><span class="muted">took ` + duration + `</span>`
 	}
 	return template.HTML(s)
+}
+
+// deadlineHTML is the deadline's cell: the time left (the script counts it down). Like
+// lastPingHTML, made of times and numbers only.
+func deadlineHTML(deadline, now time.Time, iso string) template.HTML {
+	return template.HTML(`<time datetime="` + iso + `" data-countdown>` + countdownText(deadline, now) + `</time>`)
 }
 
 // rowSig is the row's signature: it changes when anything the row shows changes (the
@@ -452,6 +458,7 @@ func rowActions(id int64, slug string, paused bool, hidden string) template.HTML
 	if paused {
 		toggle = form("resume", "Resume", "")
 	}
+	// Laid out as the template laid them out (the spaces between the forms show).
 	return template.HTML("\n      " + form("ping", "Ping", " now") + "\n      " + toggle +
 		"\n      " + `<a href="` + path + `/edit">Edit` + vh + "</a>\n      " +
 		`<a href="` + path + `/delete">Delete` + vh + "</a>\n    ")
