@@ -4,6 +4,11 @@
 // changes. Every HTML answer carries a strict Content-Security-Policy (no inline script or
 // style), so templates use no style= or on…= attributes.
 //
+// The dashboard's rows are the one place markup is written in Go (dashboard.go: the strip,
+// the channels' badges, the actions, the times), a hundred rows a page making template
+// actions the render's main cost; those functions escape what they write, and follow the
+// same CSP rules.
+//
 // This package holds the page shell (header, navigation, footer, skip link), the themes, the
 // public status pages and their editor (statuspages.go), the
 // landing, sign-in, get-a-key, dashboard placeholder and account pages, and the HTML 404 and
