@@ -4,10 +4,10 @@
 // changes. Every HTML answer carries a strict Content-Security-Policy (no inline script or
 // style), so templates use no style= or on…= attributes.
 //
-// The dashboard's rows are the one place markup is written in Go (dashboard.go: the strip,
-// the channels' badges, the actions, the times), a hundred rows a page making template
-// actions the render's main cost; those functions escape what they write, and follow the
-// same CSP rules.
+// Besides the check page's run chart (runchart), markup is written in Go in the dashboard's
+// rows (dashboard.go: the strip, the channels' badges, the actions, the times): a hundred
+// rows a page made template actions the render's main cost. Those functions escape what they
+// write and follow the same CSP rules.
 //
 // This package holds the page shell (header, navigation, footer, skip link), the themes, the
 // public status pages and their editor (statuspages.go), the
