@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ttr-rip/ttr/actors/ratelimit"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,15 +28,19 @@ type pagesEnv struct {
 	now   time.Time
 }
 
-func newPagesEnv(t *testing.T) *pagesEnv {
+func newPagesEnv(t *testing.T, opts ...func(*ttrhttp.Config, *ttrhttp.Deps)) *pagesEnv {
 	t.Helper()
 	st := sqlitetest.Open(t)
 	e := &pagesEnv{t: t, store: st, now: time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := ttrhttp.DefaultConfig()
 	cfg.PublicURL = "https://ttr.example"
+	deps := ttrhttp.Deps{Store: st, Credentials: st, Checks: &apiChecks{}, Ring: apiRing(t),
+		Now: func() time.Time { return e.now }}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
 	cfg.Quotas = limit.Quotas{StatusPages: 3}
-	e.h = ttrhttp.NewServer(cfg, ttrhttp.Deps{Store: st, Credentials: st, Checks: &apiChecks{}, Ring: apiRing(t),
-		Now: func() time.Time { return e.now }}).Handler()
+	e.h = ttrhttp.NewServer(cfg, deps).Handler()
 	return e
 }
 
@@ -340,5 +345,37 @@ func TestStatusPagesExportImport(t *testing.T) {
 	got := items[0].(map[string]any)
 	if got["slug"] != "ops" || got["layout"] != "timeline" || fmt.Sprint(got["checks"]) != fmt.Sprintf("[%d %d]", c2.ID, c1.ID) {
 		t.Errorf("imported page %v", got)
+	}
+}
+
+// TestStatusPagePublicLimit: the public routes of a status page take from the client IP's
+// --limit-api-ip allowance, addresses that exist or not alike, so one client cannot make the
+// store answer without bound; another address is not affected.
+func TestStatusPagePublicLimit(t *testing.T) {
+	e := newPagesEnv(t, withLimits(t, limit.Config{APIIP: ratelimit.PerSecond(1, 3)}, limit.Quotas{}))
+	key, u := e.user()
+	if code, _ := e.json("POST", "/api/v1/status-pages", key, `{"slug": "public", "name": "Public"}`); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	from := func(ip, path string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", path, nil)
+		r.RemoteAddr = ip + ":4000"
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, r)
+		return rec
+	}
+	page := "/s/" + u.Slug + "/public"
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{page + "/data", 200}, {page + "/badge.svg", 200}, {"/s/" + u.Slug + "/nothing/data", 404}} {
+		if rec := from("203.0.113.5", tc.path); rec.Code != tc.want {
+			t.Fatalf("%s: %d, want %d", tc.path, rec.Code, tc.want)
+		}
+	}
+	want429(t, from("203.0.113.5", page+"/data"), "fourth request", "1")
+	want429(t, from("203.0.113.5", page+"/badge.svg"), "the badge after it", "1")
+	if rec := from("198.51.100.9", page+"/data"); rec.Code != 200 {
+		t.Errorf("another address: %d", rec.Code)
 	}
 }

@@ -394,14 +394,14 @@ func (h *pingHandler) fail(w http.ResponseWriter, r *http.Request, err error, ch
 	case messages.ENotFound:
 		msg = "not found" // the same for every ping URL that resolves to nothing
 	case messages.EUnavailable, messages.ERateLimited:
-		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(err), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(err), 10))
 	}
 	h.text(w, r, StatusOf(err), msg)
 	return result
 }
 
-// retryAfterSeconds is the error's RetryAfter in whole seconds, rounded up, at least 1.
-func retryAfterSeconds(err error) int64 {
+// RetryAfterSeconds is the error's RetryAfter in whole seconds, rounded up, at least 1.
+func RetryAfterSeconds(err error) int64 {
 	var e *messages.Error
 	if errors.As(err, &e) && e.RetryAfter > 0 {
 		return max(int64((e.RetryAfter+time.Second-1)/time.Second), 1)

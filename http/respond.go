@@ -56,7 +56,7 @@ func writeError(w http.ResponseWriter, err error) {
 	status := StatusOf(err)
 	var e *messages.Error
 	if (errors.As(err, &e) && e.RetryAfter > 0) || status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(err), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(err), 10))
 	}
 	writeJSON(w, status, map[string]string{"detail": messages.MessageOf(err)})
 }

@@ -52,7 +52,7 @@ func (a *AbuseConfig) register(fs *flag.FlagSet) {
 		{"admin-signin", "failed admin sign-ins per (username, client IP) and hour, cluster-wide", &a.Limits.AdminSignIn, false, time.Hour},
 		{"test-send", "channel test sends (…/test, …/test-queue) per user and minute, cluster-wide", &a.Limits.TestSend, false, time.Minute},
 		{"api-credential", "API requests per second per credential (each node enforces its share)", &a.Limits.APICredential, true, time.Second},
-		{"api-ip", "API requests per second per client IP (each node enforces its share)", &a.Limits.APIIP, true, time.Second},
+		{"api-ip", "API and public status-page requests per second per client IP (each node enforces its share)", &a.Limits.APIIP, true, time.Second},
 		{"ping-check", "pings per second per check", &a.PingCheck, true, time.Second},
 		{"ping-ip", "pings per second per client IP, per node (off: NATed fleets share addresses)", &a.Limits.PingIP, true, time.Second},
 		{"alert-host", "alerts per second per user and destination host (email: recipient domain), cluster-wide", &a.AlertHost, true, time.Second},

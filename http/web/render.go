@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
@@ -96,6 +97,8 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 		msg = "ttr cannot reach its store right now. Please try again in a moment."
+	case status == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.FormatInt(ttrhttp.RetryAfterSeconds(err), 10))
 	}
 	p.errorPage(w, r, status, http.StatusText(status), msg)
 }

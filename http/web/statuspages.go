@@ -74,6 +74,11 @@ type publicData struct {
 // statusPublic: GET /s/{user slug}/{page slug}?layout=cards|grid|timeline. Public: no
 // session, no cookie set; cacheable for as long as /data is.
 func (p *Pages) statusPublic(w http.ResponseWriter, r *http.Request) {
+	// The allowance of the page's /data and badge (ttrhttp's publicClient), per client IP.
+	if err := p.d.Limits.APIClient(p.d.Limits.ClientIP(r)); err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/s/"), "/")
 	if len(parts) != 2 {
 		p.NotFound(w, r)

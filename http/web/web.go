@@ -42,7 +42,8 @@ type Config struct {
 type Deps struct {
 	Sessions *session.Manager
 	Accounts *account.Service
-	// Limits holds the sign-up allowance of client IPs ("Get a new key"); nil = none.
+	// Limits holds the client-IP allowances the pages take: sign-up ("Get a new key") and the
+	// public status pages' requests (--limit-api-ip); nil = none.
 	Limits *limit.Limits
 	// Admin serves the admin pages (/admin/…); nil = none.
 	Admin *AdminDeps
