@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ttr-rip/ttr/actors/cleanup/selection"
+	"github.com/ttr-rip/ttr/actors/joblease"
 	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
@@ -39,16 +40,9 @@ func (m *metrics) run(r Report, err error) {
 	if m == nil {
 		return
 	}
-	outcome := "done"
-	switch {
-	case errors.Is(err, selection.ErrTooMany):
+	outcome := joblease.Outcome(r.Held, err, ErrUnhealthy)
+	if errors.Is(err, selection.ErrTooMany) {
 		outcome = "refused_share"
-	case errors.Is(err, ErrUnhealthy):
-		outcome = "unhealthy"
-	case err != nil:
-		outcome = "error"
-	case r.Held:
-		outcome = "held"
 	}
 	m.runs.WithLabelValues(outcome).Inc()
 }

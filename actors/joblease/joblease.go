@@ -77,3 +77,18 @@ func (l *Lease) Release() {
 	defer cancel()
 	_ = l.Store.ReleaseJobLease(ctx, l.Name, l.Holder)
 }
+
+// Outcome names how a run ended, for a job's runs-by-outcome metric: "unhealthy" (the job's
+// own error for "this node may not act now"), "error", "held" (busy: another node has the
+// lease) or "done".
+func Outcome(busy bool, err, unhealthy error) string {
+	switch {
+	case errors.Is(err, unhealthy):
+		return "unhealthy"
+	case err != nil:
+		return "error"
+	case busy:
+		return "held"
+	}
+	return "done"
+}

@@ -3,6 +3,7 @@ package joblease_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,5 +76,24 @@ func TestRun(t *testing.T) {
 	busy, err = lease("a").Run(context.Background(), func() error { t.Error("ran without the lease"); return nil })
 	if busy || !errors.Is(err, st.fail) {
 		t.Fatalf("store error: busy %v, err %v", busy, err)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	unhealthy := errors.New("unhealthy")
+	for _, tc := range []struct {
+		busy bool
+		err  error
+		want string
+	}{
+		{false, nil, "done"},
+		{true, nil, "held"},
+		{false, unhealthy, "unhealthy"},
+		{false, fmt.Errorf("step: %w", unhealthy), "unhealthy"},
+		{false, errors.New("store down"), "error"},
+	} {
+		if got := joblease.Outcome(tc.busy, tc.err, unhealthy); got != tc.want {
+			t.Errorf("Outcome(%v, %v) = %q, want %q", tc.busy, tc.err, got, tc.want)
+		}
 	}
 }

@@ -1,12 +1,12 @@
 package retention
 
 import (
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ttr-rip/ttr/actors/joblease"
 	"github.com/ttr-rip/ttr/messages/promreg"
 )
 
@@ -44,16 +44,7 @@ func (m *metrics) run(r Report, err error) {
 	if m == nil {
 		return
 	}
-	outcome := "done"
-	switch {
-	case errors.Is(err, ErrUnhealthy):
-		outcome = "unhealthy"
-	case err != nil:
-		outcome = "error"
-	case r.Held:
-		outcome = "held"
-	}
-	m.runs.WithLabelValues(outcome).Inc()
+	m.runs.WithLabelValues(joblease.Outcome(r.Held, err, ErrUnhealthy)).Inc()
 }
 
 func (m *metrics) pruned(table string, n int64) {

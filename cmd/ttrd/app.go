@@ -101,6 +101,21 @@ func NewMain(cfg Config, w, out io.Writer) *Main {
 
 func (m *Main) defer_(f func()) { m.cleanup = append(m.cleanup, f) }
 
+// service is the lifecycle every long-lived service has (docs/architecture.md#lifecycle).
+type service interface {
+	Start(ctx context.Context) error
+	Stop()
+}
+
+// startService starts s and has Close stop it.
+func (m *Main) startService(ctx context.Context, s service) error {
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	m.defer_(s.Stop)
+	return nil
+}
+
 // Close releases everything Start acquired, newest first.
 func (m *Main) Close() {
 	m.once.Do(func() {
@@ -239,10 +254,9 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.monitor.Start(ctx); err != nil {
+	if err := m.startService(ctx, m.monitor); err != nil {
 		return err
 	}
-	m.defer_(m.monitor.Stop)
 	concurrency := m.cfg.Store.BatchConcurrency
 	if m.cfg.Store.DatabaseURL == "" {
 		concurrency = 1 // SQLite has one writer: batches cannot overlap
@@ -252,10 +266,9 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.batcher.Start(ctx); err != nil {
+	if err := m.startService(ctx, m.batcher); err != nil {
 		return err
 	}
-	m.defer_(m.batcher.Stop)
 	poker := notify.NewRouterPoker(m.router, m.log)
 
 	flap, err := m.flapConfig()
@@ -303,10 +316,9 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.deadlines.Start(ctx); err != nil {
+	if err := m.startService(ctx, m.deadlines); err != nil {
 		return err
 	}
-	m.defer_(m.deadlines.Stop)
 	// Not ctx: the dispatcher runs until Stop, and ctx only bounds the start.
 	if err := m.dispatcher.Start(context.Background()); err != nil {
 		return err

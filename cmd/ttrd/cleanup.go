@@ -33,11 +33,7 @@ func (m *Main) startCleanup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Start(ctx); err != nil {
-		return err
-	}
-	m.defer_(svc.Stop)
-	return nil
+	return m.startService(ctx, svc)
 }
 
 // CleanupDryRun prints what a cleanup run would remove now, computed as a run computes it

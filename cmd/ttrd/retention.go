@@ -25,11 +25,7 @@ func (m *Main) startRetention(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Start(ctx); err != nil {
-		return err
-	}
-	m.defer_(svc.Stop)
-	return nil
+	return m.startService(ctx, svc)
 }
 
 // jobsMayRun tells the cluster-wide background jobs (retention, cleanup) whether this node may
