@@ -230,18 +230,19 @@ func (p *Pages) renderForm(w http.ResponseWriter, r *http.Request, pr *session.P
 		d.Action = "/checks/" + strconv.FormatInt(d.ID, 10) + "/edit"
 	}
 	if d.Preview == nil && d.PrevErr == "" {
-		d.Preview, d.PrevErr = p.previewTimes(r, d.Form)
+		d.Preview, d.PrevErr = p.previewTimes(r, d.Form, v.CSRF)
 	}
 	v.Data = d
 	p.render(w, r, status, "checkform", v)
 }
 
-// previewTimes asks the API for the form's next due times, shown in its zone.
-func (p *Pages) previewTimes(r *http.Request, f checkForm) ([]string, string) {
+// previewTimes asks the API for the form's next due times, shown in its zone. The preview is
+// a POST, so it carries the page's CSRF token: a page shown by a GET has no posted one.
+func (p *Pages) previewTimes(r *http.Request, f checkForm, csrf string) ([]string, string) {
 	var out struct {
 		NextLocal []string `json:"next_local"`
 	}
-	if _, err := p.callJSON(r, http.MethodPost, "/api/v1/schedule/preview", f.preview(), &out); err != nil {
+	if _, err := p.callJSON(r, http.MethodPost, "/api/v1/schedule/preview", f.preview(), &out, session.HeaderCSRF, csrf); err != nil {
 		if messages.CodeOf(err) == messages.EInvalid {
 			return nil, messages.MessageOf(err)
 		}

@@ -345,3 +345,32 @@ func TestCheckFormSavesEveryOption(t *testing.T) {
 	}
 	checkOptions(t, "after refused edits", apiCheckByID(t, e, key, c.ID), want)
 }
+
+// TestCheckFormShowsThePreviewWithoutScript: the new and edit pages, served by a GET, show the
+// schedule's next due times from the server (the API's preview is a POST: the in-process call
+// carries the page's CSRF token), not "The preview is not available right now.".
+func TestCheckFormShowsThePreviewWithoutScript(t *testing.T) {
+	e := newActorEdge(t)
+	b, _ := e.signInWithKey(t)
+	rec := b.get("/checks/new")
+	body := rec.Body.String()
+	if rec.Code != 200 || strings.Contains(body, "not available right now") || !strings.Contains(body, `id="preview"`) {
+		t.Fatalf("new check form: %d, preview missing:\n%s", rec.Code, body)
+	}
+	form := formValues(t, body, "/checks/new")
+	form.Set("slug", "nightly")
+	form.Set("schedule_type", "cron")
+	form.Set("cron", "0 3 * * *")
+	form.Set("tz", "Europe/Berlin")
+	if rec = b.post("/checks/new", form); rec.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	c, err := e.st.ResolveSlug(context.Background(), b.user.ID, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec = b.get(fmt.Sprintf("/checks/%d/edit", c.ID))
+	if body = rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "03:00:00 &#43;0") { // html/template escapes the offset's +
+		t.Fatalf("edit form: %d, no due time at 03:00 Berlin time:\n%s", rec.Code, body)
+	}
+}
