@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -106,9 +105,10 @@ func (c *Client) call(ctx context.Context, checkID int64, typ string, body proto
 // that code existed — Invalid with the detail below, which is taken the same way.
 func (c *Client) callNew(ctx context.Context, checkID int64, typ string, body proto.Message) error {
 	rep, err := c.router.Request(ctx, Identity(checkID), typ, 1, body, NewRequestID())
-	if err == nil && rep.GetCode() == messages.Code_CODE_INVALID &&
-		rep.GetDetail() == "unknown message type "+strconv.Quote(typ) { // the previous release's words
-		rep = cluster.UnknownType(typ)
+	// The previous release answered with this release's words under INVALID.
+	if unknown := cluster.UnknownType(typ); err == nil && rep.GetCode() == messages.Code_CODE_INVALID &&
+		rep.GetDetail() == unknown.GetDetail() {
+		rep = unknown
 	}
 	return replyErr(rep, err)
 }
