@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster"
 	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
@@ -495,13 +495,7 @@ func TestMemberlistReconnectsToFailedAddress(t *testing.T) {
 
 func TestJoinWithRetry(t *testing.T) {
 	a := clustertest.NewMemberlist(t, clustertest.LocalMemberlistConfig(0), cluster.MemberlistDeps{})
-	// Reserve an address, then free it so that nothing answers there yet.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := freeport.Addr(t) // nothing answers there yet
 
 	done := make(chan error, 1)
 	go func() { done <- a.JoinWithRetry(context.Background(), []string{addr}) }()

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
@@ -99,10 +100,10 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 	clusterName := "chaos-" + storetest.RandomHex(4)
 	gossip := make([]string, o.Nodes)
 	for i := range gossip {
-		gossip[i] = freeAddr(t)
+		gossip[i] = freeport.Addr(t)
 	}
 	for i := 0; i < o.Nodes; i++ {
-		httpAddr, internal := freeAddr(t), freeAddr(t)
+		httpAddr, internal := freeport.Addr(t), freeport.Addr(t)
 		var join []string
 		for j, g := range gossip {
 			if j != i {
@@ -114,7 +115,7 @@ func startCluster(t *testing.T, o clusterOpts) *cluster {
 			env: env, logPath: filepath.Join(logDir, fmt.Sprintf("node%d.log", i+1)),
 			args: []string{
 				"--database-url", o.DBURL, "--http-addr", httpAddr, "--internal-addr", internal,
-				"--remote-addr", freeAddr(t), "--gossip-addr", gossip[i], "--join", strings.Join(join, ","),
+				"--remote-addr", freeport.Addr(t), "--gossip-addr", gossip[i], "--join", strings.Join(join, ","),
 				"--cluster-name", clusterName, "--node-name", fmt.Sprintf("node%d", i+1),
 				"--shutdown-delay", "1s", "--webhook-allow-nets", "127.0.0.0/8",
 				"--alert-backoff", "200ms", "--alert-backoff-max", "1s",

@@ -2,7 +2,6 @@ package chaos_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,17 +37,6 @@ type node struct {
 	running atomic.Bool // started and not known to have exited
 	ready   atomic.Bool // the last /readyz poll answered 200
 	paused  atomic.Bool // SIGSTOPped
-}
-
-// freeAddr returns a 127.0.0.1 port that was free a moment ago.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // who names n and, when it runs another binary than the current code (an earlier release

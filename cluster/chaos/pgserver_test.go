@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/ttr-rip/ttr/messages/freeport"
 )
 
 // pgServer is a private PostgreSQL instance the test starts in a temporary directory on its
@@ -56,7 +57,7 @@ func startPrivatePostgres(t *testing.T) *pgServer {
 			t.Fatal(err)
 		}
 	}
-	_, port, _ := net.SplitHostPort(freeAddr(t))
+	_, port, _ := net.SplitHostPort(freeport.Addr(t))
 	p.port, _ = strconv.Atoi(port)
 	t.Cleanup(func() {
 		_, _ = p.run("pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "-t", "30", "stop")

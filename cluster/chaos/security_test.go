@@ -27,6 +27,7 @@ import (
 	"github.com/ttr-rip/ttr/cluster/mtls"
 	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
 	"github.com/ttr-rip/ttr/messages"
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 )
 
@@ -203,16 +204,16 @@ func TestForeignNodeCannotJoin(t *testing.T) {
 	for _, n := range c.nodes {
 		join = append(join, n.gossipAddr)
 	}
-	httpAddr := freeAddr(t)
+	httpAddr := freeport.Addr(t)
 	args := append([]string(nil), proto.args...)
 	for i := range args {
 		switch args[i] {
 		case "--http-addr":
 			args[i+1] = httpAddr
 		case "--internal-addr", "--remote-addr":
-			args[i+1] = freeAddr(t)
+			args[i+1] = freeport.Addr(t)
 		case "--gossip-addr":
-			args[i+1] = freeAddr(t)
+			args[i+1] = freeport.Addr(t)
 		case "--join":
 			args[i+1] = strings.Join(join, ",")
 		case "--node-name":

@@ -73,6 +73,8 @@ type Main struct {
 	dispatcher  *notify.Dispatcher
 	public      *http.Server
 	internal    *http.Server
+	publicLn    net.Listener // claimed by listen, served once Start has wired everything
+	internalLn  net.Listener // nil without --internal-addr
 
 	ready    atomic.Bool
 	draining atomic.Bool
@@ -216,6 +218,9 @@ func (m *Main) Start(ctx context.Context) error {
 			return err
 		}
 		nodeDeps.SpeaksTLS = m.speaksTLS
+	}
+	if err := m.listen(); err != nil {
+		return err
 	}
 	node, err := cluster.NewNode(cluster.NodeConfig{ListenAddr: m.cfg.Cluster.RemoteAddr, Local: !m.clustered()}, nodeDeps)
 	if err != nil {
@@ -395,10 +400,7 @@ func (m *Main) serve() error {
 		Admin:    admin,
 		Sessions: sessions, Accounts: accounts, Pages: pages, StatusPages: statusPages,
 	})
-	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on --http-addr: %w", err)
-	}
+	ln := m.publicLn
 	m.public = &http.Server{
 		Addr: ln.Addr().String(), Handler: srv.Handler(),
 		ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout, ReadTimeout: m.cfg.HTTP.ReadTimeout,
@@ -411,11 +413,7 @@ func (m *Main) serve() error {
 		}
 	}()
 	m.defer_(func() { _ = m.public.Close() })
-	if m.cfg.HTTP.InternalAddr != "" {
-		iln, err := net.Listen("tcp", m.cfg.HTTP.InternalAddr)
-		if err != nil {
-			return fmt.Errorf("listen on --internal-addr: %w", err)
-		}
+	if iln := m.internalLn; iln != nil {
 		h := ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)})
 		if m.cfg.HTTP.InternalToken != "" {
 			h = ttrhttp.RequireBearer(m.cfg.HTTP.InternalToken)(h)
@@ -424,6 +422,29 @@ func (m *Main) serve() error {
 		go func() { _ = m.internal.Serve(iln) }()
 		m.defer_(func() { _ = m.internal.Close() })
 	}
+	return nil
+}
+
+// listen claims the HTTP ports before the actor system picks its own and before the node
+// joins the cluster: a port already taken stops the start there, with nothing joined, and a
+// remote on port 0 cannot be handed a port ttrd is about to bind. Start serves them last;
+// a connection made in between waits in the backlog (and /readyz says "starting").
+func (m *Main) listen() error {
+	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr: %w", err)
+	}
+	m.publicLn = ln
+	m.defer_(func() { _ = ln.Close() })
+	if m.cfg.HTTP.InternalAddr == "" {
+		return nil
+	}
+	iln, err := net.Listen("tcp", m.cfg.HTTP.InternalAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --internal-addr: %w", err)
+	}
+	m.internalLn = iln
+	m.defer_(func() { _ = iln.Close() })
 	return nil
 }
 

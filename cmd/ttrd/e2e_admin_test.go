@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
@@ -151,7 +152,7 @@ func TestLogoutAcrossNodes(t *testing.T) {
 	env := append(os.Environ(),
 		"TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(),
 		"TTR_SECRET_KEY="+keyring.NewKey())
-	gossip := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	gossip := []string{freeport.Addr(t), freeport.Addr(t), freeport.Addr(t)}
 	var nodes []*daemon
 	for i := range 3 {
 		var join []string
@@ -160,9 +161,9 @@ func TestLogoutAcrossNodes(t *testing.T) {
 				join = append(join, g)
 			}
 		}
-		addr := freeAddr(t)
+		addr := freeport.Addr(t)
 		d := &daemon{t: t, addr: addr, URL: "http://" + addr, env: env,
-			args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeAddr(t),
+			args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeport.Addr(t),
 				"--gossip-addr", gossip[i], "--join", strings.Join(join, ","), "--cluster-name", "admin-e2e",
 				"--gossip-probe-interval", "500ms", "--gossip-probe-timeout", "300ms",
 				"--log-level", "info", "--log-format", "text"}, harnessLimits()...)}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
@@ -73,7 +74,7 @@ func waitCounts(t *testing.T, internal, step string, want [4]int, depth int) {
 // pings, a deadline missed, a pause, deletions and an alert held by a down receiver, then
 // delivered; after a restart they are seeded from the store with the same values.
 func TestCountSeries(t *testing.T) {
-	internal := freeAddr(t)
+	internal := freeport.Addr(t)
 	rcv := newReceiver(t)
 	rcv.setStatus(503) // the receiver is down: alerts stay pending
 	d := startDaemon(t, "", "--internal-addr", internal)
@@ -139,11 +140,11 @@ func TestCountSeries(t *testing.T) {
 func TestCountSeriesHandover(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	env := append(os.Environ(), "TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(), "TTR_SECRET_KEY="+keyring.NewKey())
-	gossip := []string{freeAddr(t), freeAddr(t)}
-	internal := []string{freeAddr(t), freeAddr(t)}
+	gossip := []string{freeport.Addr(t), freeport.Addr(t)}
+	internal := []string{freeport.Addr(t), freeport.Addr(t)}
 	node := func(i int) *daemon {
-		addr := freeAddr(t)
-		args := []string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeAddr(t),
+		addr := freeport.Addr(t)
+		args := []string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeport.Addr(t),
 			"--gossip-addr", gossip[i], "--cluster-name", "census-e2e", "--node-name", fmt.Sprintf("n%d", i+1),
 			"--internal-addr", internal[i], "--gossip-probe-interval", "500ms", "--gossip-probe-timeout", "300ms",
 			"--log-level", "info", "--log-format", "text"}

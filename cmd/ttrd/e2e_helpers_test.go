@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
@@ -73,16 +73,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // harnessLimits turns off the abuse limits and quotas end-to-end tests would trip over: they
 // sign up many users, ping and test-send fast, all from 127.0.0.1 (docs/benchmarks.md lists
 // the flags every harness sets). A test of a limit passes its own flags after these.
@@ -105,7 +95,7 @@ func newDaemon(t *testing.T, dataDir string, env, extra []string) *daemon {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	d := &daemon{t: t, addr: addr, URL: "http://" + addr, dataDir: dataDir,
 		args: append([]string{"--http-addr", addr, "--data-dir", dataDir, "--webhook-allow-nets", "127.0.0.0/8",
 			"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"},

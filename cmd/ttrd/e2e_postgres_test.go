@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/storetest"
@@ -19,7 +20,7 @@ import (
 func startPostgresDaemon(t *testing.T) (*daemon, string) {
 	t.Helper()
 	dbURL := storetest.PostgresURL(t)
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	d := &daemon{t: t, addr: addr, URL: "http://" + addr,
 		args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--gossip-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"},
 			harnessLimits()...),

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
@@ -16,7 +17,7 @@ import (
 // starts, the pass is counted in the metrics; `ttrd vacuum` refuses while the server runs and
 // shrinks the file once it has stopped.
 func TestRetentionDaemon(t *testing.T) {
-	internal := freeAddr(t)
+	internal := freeport.Addr(t)
 	d := startDaemon(t, "", "--internal-addr", internal, "--ping-log-limit", "10", "--ping-dedupe-window", "10",
 		"--retention-every", "1s")
 	u := d.newUser()

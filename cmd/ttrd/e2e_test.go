@@ -3,6 +3,7 @@ package main_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 )
 
@@ -19,7 +21,7 @@ import (
 // interval and 1 s grace stops pinging, goes down within 1 s of its deadline, a webhook
 // receives the down alert with an Idempotency-Key, and a ping brings it up with an up alert.
 func TestDownWithinASecondAndAlerts(t *testing.T) {
-	internal := freeAddr(t)
+	internal := freeport.Addr(t)
 	d := startDaemon(t, "", "--internal-addr", internal)
 	rcv := newReceiver(t)
 	u := d.newUser()
@@ -342,7 +344,7 @@ func scrapeMetrics(t *testing.T, internal string) map[string]float64 {
 // TestInternalListener: --internal-addr serves Prometheus metrics (pings, batches, HTTP) and
 // pprof, and the public listener serves neither.
 func TestInternalListener(t *testing.T) {
-	internal := freeAddr(t)
+	internal := freeport.Addr(t)
 	d := startDaemon(t, "", "--internal-addr", internal)
 	u := d.newUser()
 	d.createCheck(u.AuthKey, map[string]any{"slug": "job"})
@@ -373,7 +375,7 @@ func TestInternalListener(t *testing.T) {
 // refuses a request without the bearer token, and an internal listener off loopback without
 // a token does not start at all.
 func TestInternalListenerToken(t *testing.T) {
-	internal := freeAddr(t)
+	internal := freeport.Addr(t)
 	const token = "internal-token-for-the-test-0123"
 	d := startDaemon(t, "", "--internal-addr", internal, "--internal-token", token)
 	for _, p := range []string{"/metrics", "/debug/pprof/", "/cluster"} {
@@ -392,7 +394,7 @@ func TestInternalListenerToken(t *testing.T) {
 		}
 	}
 	_ = d
-	out, err := exec.Command(binPath, "--http-addr", freeAddr(t), "--data-dir", t.TempDir(),
+	out, err := exec.Command(binPath, "--http-addr", freeport.Addr(t), "--data-dir", t.TempDir(),
 		"--internal-addr", "0.0.0.0:0").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--internal-token") {
 		t.Fatalf("an internal listener on 0.0.0.0 without a token started or did not say why: %v\n%s", err, out)
@@ -415,5 +417,24 @@ func TestStartupChecksListEveryProblem(t *testing.T) {
 	}
 	if strings.Contains(string(out), "tooshort") || strings.Contains(string(out), ":pw@") {
 		t.Errorf("a secret reached the output:\n%s", out)
+	}
+}
+
+// TestPortTakenStopsTheStart: when --internal-addr is already taken, ttrd says which port
+// and exits before its actor system starts: the HTTP ports are claimed first, so nothing
+// joins a cluster only to leave it, and a remote on port 0 is never handed one of them.
+func TestPortTakenStopsTheStart(t *testing.T) {
+	held, err := net.Listen("tcp", freeport.Addr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	out, err := exec.Command(binPath, "--http-addr", freeport.Addr(t), "--data-dir", t.TempDir(),
+		"--internal-addr", held.Addr().String(), "--log-format", "text").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "listen on --internal-addr") {
+		t.Fatalf("ttrd started on a taken --internal-addr or did not name it: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "cluster node started") {
+		t.Errorf("the actor system started before the ports were claimed:\n%s", out)
 	}
 }

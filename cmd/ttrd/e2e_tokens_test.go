@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/persistence/keyring"
 	"github.com/ttr-rip/ttr/persistence/postgres"
@@ -381,7 +382,7 @@ func TestActivityKeepsNoAddress(t *testing.T) {
 func TestTokenRevocationAcrossNodesAndRotatedKey(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	env := append(os.Environ(), "TTR_ENCRYPTION_KEYS=k1:"+keyring.NewKey(), "TTR_SECRET_KEY="+keyring.NewKey())
-	gossip := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	gossip := []string{freeport.Addr(t), freeport.Addr(t), freeport.Addr(t)}
 	name := "tokens-" + storetest.RandomHex(4)
 	var nodes []*daemon
 	for i := range 3 {
@@ -391,9 +392,9 @@ func TestTokenRevocationAcrossNodesAndRotatedKey(t *testing.T) {
 				join = append(join, g)
 			}
 		}
-		addr := freeAddr(t)
+		addr := freeport.Addr(t)
 		n := &daemon{t: t, addr: addr, URL: "http://" + addr, env: env,
-			args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeAddr(t),
+			args: append([]string{"--http-addr", addr, "--database-url", dbURL, "--remote-addr", freeport.Addr(t),
 				"--gossip-addr", gossip[i], "--join", strings.Join(join, ","), "--cluster-name", name,
 				"--node-name", fmt.Sprintf("node%d", i+1), "--log-level", "debug", "--log-format", "text",
 				"--gossip-probe-interval", "500ms", "--gossip-probe-timeout", "300ms", "--gossip-suspicion-mult", "2"},

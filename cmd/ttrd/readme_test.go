@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/freeport"
 )
 
 // tourHeading is the README section whose first bash block is the tour.
@@ -45,7 +47,7 @@ func TestReadmeTour(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", tourPrelude+tour)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TTR="+d.URL, "HOOK_PORT="+portOf(t, freeAddr(t)))
+	cmd.Env = append(os.Environ(), "TTR="+d.URL, "HOOK_PORT="+portOf(t, freeport.Addr(t)))
 	// The tour starts a receiver in the background: end the whole group, whatever happens.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ttr-rip/ttr/cmd/ttrd/releasetest"
+	"github.com/ttr-rip/ttr/messages/freeport"
 	"github.com/ttr-rip/ttr/messages/waittest"
 	"github.com/ttr-rip/ttr/migrations"
 	"github.com/ttr-rip/ttr/persistence/keyring"
@@ -180,11 +181,11 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 
 func testUpgrade(t *testing.T, base string, st upgradeStore) {
 	storeArgs, env := st.args(t)
-	addr := freeAddr(t) // one address for every run: ping URLs in the JSON stay the same
-	sink := freeAddr(t) // nothing listens here: deliveries fail and stay pending
-	closed := "http://" + freeAddr(t)
+	addr := freeport.Addr(t) // one address for every run: ping URLs in the JSON stay the same
+	sink := freeport.Addr(t) // nothing listens here: deliveries fail and stay pending
+	closed := "http://" + freeport.Addr(t)
 	args := append([]string{"--http-addr", addr, "--webhook-allow-nets", "127.0.0.0/8",
-		"--telegram-api-url", closed, "--smtp-host", "127.0.0.1", "--smtp-port", portOf(t, freeAddr(t)), "--smtp-from", "ttr@example.com", "--smtp-tls", "none",
+		"--telegram-api-url", closed, "--smtp-host", "127.0.0.1", "--smtp-port", portOf(t, freeport.Addr(t)), "--smtp-from", "ttr@example.com", "--smtp-tls", "none",
 		"--alert-backoff", "200ms", "--alert-backoff-max", "1s", "--log-level", "debug", "--log-format", "text"}, storeArgs...)
 	run := func(bin, label string) *daemon {
 		t.Helper()
@@ -317,8 +318,8 @@ func fillBaseline(t *testing.T, old *daemon, w *upgradeWorld) {
 	// Every other channel, on the backup check (no alert is due there: its count is 1 of 3).
 	for ch, body := range map[string]map[string]any{
 		"telegram": {"telegram_bot_token": "123456:ABCdefGhIJKlmNoPQRsTUVwxyZ", "telegram_chat_id": "-100123456"},
-		"slack":    {"slack_webhook_url": "http://" + freeAddr(t) + "/services/T0/B0/x"},
-		"discord":  {"discord_webhook_url": "http://" + freeAddr(t) + "/api/webhooks/1/x", "discord_enabled": false},
+		"slack":    {"slack_webhook_url": "http://" + freeport.Addr(t) + "/services/T0/B0/x"},
+		"discord":  {"discord_webhook_url": "http://" + freeport.Addr(t) + "/api/webhooks/1/x", "discord_enabled": false},
 		"email":    {"email_to": "Ops <ops@example.com>"},
 	} {
 		if code := old.api(key, "PUT", fmt.Sprintf("/api/v1/checks/%d/%s", w.checks["backup"], ch), body, nil); code != 200 {
