@@ -347,7 +347,7 @@ func (m *Main) Start(ctx context.Context) error {
 	return nil
 }
 
-// serve opens the listeners.
+// serve builds the edge and serves it on the listeners listen claimed.
 func (m *Main) serve() error {
 	edge := ttrhttp.DefaultConfig()
 	edge.PublicURL = m.cfg.HTTP.PublicURL
