@@ -25,8 +25,8 @@ const (
 // testKeyPrefix starts a test alert's idempotency key (docs/architecture.md#alerting-rules: test:<uuid>).
 const testKeyPrefix = "test:"
 
-// testSendJSON answers POST …/{channel}/test.
-type testSendJSON struct {
+// TestSendJSON answers POST …/{channel}/test.
+type TestSendJSON struct {
 	Outcome messages.SendOutcome `json:"outcome"`
 	Detail  string               `json:"detail"`
 	// RetryAfterSeconds is when the destination may be tried again (rate_limited only).
@@ -40,8 +40,8 @@ type testQueueJSON struct {
 	Status         string `json:"status"` // "queued"
 }
 
-// rateJSON answers GET …/{channel}/rate: messages.RateSnapshot with every field present.
-type rateJSON struct {
+// RateJSON answers GET …/{channel}/rate: messages.RateSnapshot with every field present.
+type RateJSON struct {
 	Enabled                 bool    `json:"enabled"`
 	Limited                 bool    `json:"limited"`
 	LimitedReason           string  `json:"limited_reason"`
@@ -77,7 +77,7 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if err != nil {
 		return s.notifierError(r, a, "test send", err)
 	}
-	out := testSendJSON{Outcome: messages.SendOutcome(res.Outcome), Detail: res.Detail, IdempotencyKey: row.IdempotencyKey}
+	out := TestSendJSON{Outcome: messages.SendOutcome(res.Outcome), Detail: res.Detail, IdempotencyKey: row.IdempotencyKey}
 	switch out.Outcome {
 	case messages.SendDelivered, messages.SendTransient, messages.SendPermanent:
 	case messages.SendRateLimited:
@@ -89,8 +89,7 @@ func (s *Server) testChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 			"check_id", a.checkID, "channel", a.channel, "outcome", res.Outcome)
 		out.Outcome = messages.SendTransient
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }
 
 // testQueueChannel: POST /api/v1/checks/{id}/{channel}/test-queue writes a test alert to
@@ -125,8 +124,7 @@ func (s *Server) rateChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 		return err
 	}
 	if len(ch.ConfigEnc) == 0 {
-		writeJSON(w, http.StatusOK, rateJSON{})
-		return nil
+		return writeAnswer(w, r, http.StatusOK, &RateJSON{})
 	}
 	cfg, err := s.openChannel(ctx, a, ch)
 	if err != nil {
@@ -142,7 +140,7 @@ func (s *Server) rateChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 	if snap == nil {
 		snap = &messages.RateSnapshot{}
 	}
-	writeJSON(w, http.StatusOK, rateJSON{
+	return writeAnswer(w, r, http.StatusOK, &RateJSON{
 		Enabled:                 snap.Enabled,
 		Limited:                 snap.Limited,
 		LimitedReason:           snap.LimitedReason,
@@ -153,7 +151,6 @@ func (s *Server) rateChannel(w http.ResponseWriter, r *http.Request, a apiArgs) 
 		MaxTokens:               snap.MaxTokens,
 		BackoffSecondsRemaining: snap.BackoffSecondsRemaining,
 	})
-	return nil
 }
 
 // testRow builds the outbox row of a test alert to a.channel: 404 when the check is not the

@@ -277,8 +277,8 @@ func (s *Server) slugCheck(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	return nil
 }
 
-// pingJSON is one row of a check's ping log.
-type pingJSON struct {
+// PingJSON is one row of a check's ping log.
+type PingJSON struct {
 	N          int64                `json:"n"`
 	At         JSONTime             `json:"at"`
 	Kind       messages.PingLogKind `json:"kind"`
@@ -295,9 +295,15 @@ type pingJSON struct {
 	ForwardedProto *string `json:"forwarded_proto"`
 }
 
-// listPings: GET /api/v1/checks/{id}/pings?limit= → {"pings": [...], "pruned_before_n": n|null},
-// newest first. pruned_before_n is the n of the oldest ping kept when older ones were pruned
-// (docs/api.md, "Checks").
+// PingLogJSON answers GET …/pings, newest first.
+type PingLogJSON struct {
+	Pings         []PingJSON `json:"pings"`
+	PrunedBeforeN *int64     `json:"pruned_before_n"`
+}
+
+// listPings: GET /api/v1/checks/{id}/pings?limit= → PingLogJSON {"pings": [...],
+// "pruned_before_n": n|null}, newest first. pruned_before_n is the n of the oldest ping kept
+// when older ones were pruned (docs/api.md, "Checks").
 func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
 	if err != nil {
@@ -310,9 +316,9 @@ func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	if err != nil {
 		return err
 	}
-	out := make([]pingJSON, 0, len(pings))
+	out := PingLogJSON{Pings: make([]PingJSON, 0, len(pings))}
 	for _, p := range pings {
-		j := pingJSON{
+		j := PingJSON{
 			N: p.N, At: JSONTime(p.At), Kind: p.Kind, RID: nullString(p.RID), Method: p.Method,
 			RemoteIP: p.RemoteIP, UserAgent: p.UserAgent, BodySize: p.BodySize, RequestID: p.RequestID,
 			Reason: nullString(p.Reason), ForwardedProto: nullString(p.ForwardedProto),
@@ -325,18 +331,16 @@ func (s *Server) listPings(w http.ResponseWriter, r *http.Request, a apiArgs) er
 			u := routeChecks + "/" + itoa(a.checkID) + "/pings/" + itoa(p.N) + "/body"
 			j.BodyURL = &u
 		}
-		out = append(out, j)
+		out.Pings = append(out.Pings, j)
 	}
 	start, err := s.pingLogStart(r.Context(), a, pings, limit)
 	if err != nil {
 		return err
 	}
-	var pruned *int64
 	if start > 1 {
-		pruned = &start
+		out.PrunedBeforeN = &start
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"pings": out, "pruned_before_n": pruned})
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }
 
 // pingLogStart is the n of the oldest ping the check holds (0 when none): the last of a page
@@ -368,8 +372,8 @@ func (s *Server) pingBody(w http.ResponseWriter, r *http.Request, a apiArgs) err
 	return nil
 }
 
-// flipJSON is one recorded status change.
-type flipJSON struct {
+// FlipJSON is one recorded status change.
+type FlipJSON struct {
 	ID     string               `json:"id"`
 	At     JSONTime             `json:"at"`
 	From   messages.CheckStatus `json:"from"`
@@ -378,7 +382,12 @@ type flipJSON struct {
 	Node   string               `json:"node"`
 }
 
-// listFlips: GET /api/v1/checks/{id}/flips?limit= → {"flips": [...]}, newest first.
+// FlipLogJSON answers GET …/flips, newest first.
+type FlipLogJSON struct {
+	Flips []FlipJSON `json:"flips"`
+}
+
+// listFlips: GET /api/v1/checks/{id}/flips?limit= → FlipLogJSON {"flips": [...]}, newest first.
 func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
 	if err != nil {
@@ -391,16 +400,15 @@ func (s *Server) listFlips(w http.ResponseWriter, r *http.Request, a apiArgs) er
 	if err != nil {
 		return err
 	}
-	out := make([]flipJSON, 0, len(flips))
+	out := FlipLogJSON{Flips: make([]FlipJSON, 0, len(flips))}
 	for _, f := range flips {
-		out = append(out, flipJSON{ID: f.ID, At: JSONTime(f.At), From: f.From, To: f.To, Reason: f.Reason, Node: f.Node})
+		out.Flips = append(out.Flips, FlipJSON{ID: f.ID, At: JSONTime(f.At), From: f.From, To: f.To, Reason: f.Reason, Node: f.Node})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"flips": out})
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }
 
-// deliveryJSON is one alert delivery: never its destination or payload.
-type deliveryJSON struct {
+// DeliveryJSON is one alert delivery: never its destination or payload.
+type DeliveryJSON struct {
 	ID            int64                 `json:"id"`
 	Kind          messages.AlertKind    `json:"kind"`
 	Channel       messages.ChannelKind  `json:"channel"`
@@ -412,8 +420,13 @@ type deliveryJSON struct {
 	NextAttemptAt JSONTime              `json:"next_attempt_at"`
 }
 
-// listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → {"deliveries": [...]}, newest
-// first.
+// DeliveryLogJSON answers GET …/deliveries, newest first.
+type DeliveryLogJSON struct {
+	Deliveries []DeliveryJSON `json:"deliveries"`
+}
+
+// listDeliveries: GET /api/v1/checks/{id}/deliveries?limit= → DeliveryLogJSON
+// {"deliveries": [...]}, newest first.
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a apiArgs) error {
 	limit, err := queryInt(r.URL.Query(), "limit", defaultLogLimit, 1, maxLogLimit)
 	if err != nil {
@@ -426,17 +439,16 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a apiArg
 	if err != nil {
 		return err
 	}
-	out := make([]deliveryJSON, 0, len(rows))
+	out := DeliveryLogJSON{Deliveries: make([]DeliveryJSON, 0, len(rows))}
 	for _, d := range rows {
-		j := deliveryJSON{
+		j := DeliveryJSON{
 			ID: d.ID, Kind: d.Kind, Channel: d.Channel, Status: d.Status, Attempts: d.Attempts,
 			LastError: nullString(d.LastError), CreatedAt: JSONTime(d.CreatedAt), DeliveredAt: JSONTime(d.DeliveredAt),
 		}
 		if d.Status == messages.OutboxPending {
 			j.NextAttemptAt = JSONTime(d.NextAttemptAt)
 		}
-		out = append(out, j)
+		out.Deliveries = append(out.Deliveries, j)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }

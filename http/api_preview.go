@@ -15,8 +15,8 @@ const previewCount = 5
 // previewLocalLayout is RFC 3339 with the zone's offset, to the second.
 const previewLocalLayout = "2006-01-02T15:04:05-07:00"
 
-// previewJSON answers a preview: the due times in UTC, and the same times in tz.
-type previewJSON struct {
+// PreviewJSON answers a preview: the due times in UTC, and the same times in tz.
+type PreviewJSON struct {
 	Next      []string `json:"next"`
 	TZ        string   `json:"tz"`
 	NextLocal []string `json:"next_local"`
@@ -65,11 +65,10 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 		loc = time.UTC
 	}
 	// An interval schedule is due interval after the time given: now + k·interval.
-	out := previewJSON{TZ: loc.String(), Next: make([]string, 0, previewCount), NextLocal: make([]string, 0, previewCount)}
+	out := PreviewJSON{TZ: loc.String(), Next: make([]string, 0, previewCount), NextLocal: make([]string, 0, previewCount)}
 	for _, t := range schedule.Preview(sch, now, previewCount) {
 		out.Next = append(out.Next, formatTime(t))
 		out.NextLocal = append(out.NextLocal, t.In(loc).Format(previewLocalLayout))
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeAnswer(w, r, http.StatusOK, &out)
 }

@@ -166,15 +166,15 @@ func serveBadge(w http.ResponseWriter, r *http.Request, b badge.Badge, f badgeFo
 	}
 }
 
-// badgeKeyJSON is the user's tag-badge key and the address of a tag's badge.
-type badgeKeyJSON struct {
+// BadgeKeyJSON is the user's tag-badge key and the address of a tag's badge.
+type BadgeKeyJSON struct {
 	BadgeKey    string `json:"badge_key"`
 	TagBadgeURL string `json:"tag_badge_url"` // with {tag} to fill in
 }
 
-func (s *Server) renderBadgeKey(key string) badgeKeyJSON {
+func (s *Server) renderBadgeKey(key string) BadgeKeyJSON {
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
-	return badgeKeyJSON{BadgeKey: key, TagBadgeURL: base + routeBadgeTag + key + "/{tag}.svg"}
+	return BadgeKeyJSON{BadgeKey: key, TagBadgeURL: base + routeBadgeTag + key + "/{tag}.svg"}
 }
 
 // getBadgeKey: GET /api/v1/user/badge-key answers the user's tag-badge key, made on the
@@ -189,8 +189,8 @@ func (s *Server) getBadgeKey(w http.ResponseWriter, r *http.Request, a apiArgs) 
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, s.renderBadgeKey(key))
-	return nil
+	k := s.renderBadgeKey(key)
+	return writeAnswer(w, r, http.StatusOK, &k)
 }
 
 // rotateBadgeKey: POST /api/v1/user/rotate-badge-key replaces the user's tag-badge key; every

@@ -8,10 +8,10 @@ import (
 
 // In-process answers. The web UI calls the API in-process as the signed-in browser (APIUser):
 // every request goes through the same route, authentication, scopes, limits, validation and
-// errors as a script's. For the check JSON, which the pages render (the dashboard's
-// aggregate, a check's page and forms), a caller may ask for the answer's Go value instead of
-// its JSON: the handler runs unchanged and hands its value to the caller's sink where it
-// would have encoded it, so the pages read the API's own types (Aggregate, CheckJSON) rather
+// errors as a script's. For the answers the pages render (the check JSON, a check's logs, a
+// channel's rate and test send, the badge key, the schedule preview), a caller may ask for the
+// answer's Go value instead of its JSON: the handler runs unchanged and hands its value to the
+// caller's sink where it would have encoded it, so the pages read the API's own types rather
 // than a copy of them, and nothing is written only to be read back. Errors are still written
 // as JSON, as for anyone. The sink lives in the request's context, which only code in the
 // process can set: a client cannot ask for it.
@@ -23,8 +23,15 @@ type answerSinkKey struct{}
 type AnswerSink func(v any) bool
 
 // WithAnswerSink returns ctx under which the API routes that support it hand their answer's
-// value to sink instead of writing it: *Aggregate for GET /api/v1/checks/aggregate,
-// *CheckJSON for GET /api/v1/checks/{id} (and the writes that answer the check).
+// value to sink instead of writing it:
+//   - *Aggregate for GET /api/v1/checks/aggregate
+//   - *CheckJSON for GET /api/v1/checks/{id} (and the writes that answer the check)
+//   - *PingLogJSON, *FlipLogJSON, *DeliveryLogJSON for GET /api/v1/checks/{id}/pings, …/flips
+//     and …/deliveries
+//   - *RateJSON for GET /api/v1/checks/{id}/{channel}/rate
+//   - *TestSendJSON for POST /api/v1/checks/{id}/{channel}/test
+//   - *BadgeKeyJSON for GET /api/v1/user/badge-key
+//   - *PreviewJSON for POST /api/v1/schedule/preview
 func WithAnswerSink(ctx context.Context, sink AnswerSink) context.Context {
 	return context.WithValue(ctx, answerSinkKey{}, sink)
 }

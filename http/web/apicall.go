@@ -78,48 +78,53 @@ func (p *Pages) call(r *http.Request, method, target string, body any, hdr ...st
 	return apiAnswer{status: rec.statusOr200(), header: rec.header, body: rec.buf.Bytes()}, nil
 }
 
-// callJSON is call that decodes a 2xx answer into out (when not nil) and turns any other
-// answer into the application error it stands for.
-func (p *Pages) callJSON(r *http.Request, method, target string, body, out any, hdr ...string) (apiAnswer, error) {
+// callJSON is call for an answer the page does not read: any answer but a 2xx is the
+// application error it stands for.
+func (p *Pages) callJSON(r *http.Request, method, target string, body any, hdr ...string) error {
 	a, err := p.call(r, method, target, body, hdr...)
 	if err != nil {
-		return a, err
+		return err
 	}
-	if a.status < 200 || a.status > 299 {
-		return a, a.err()
-	}
-	if out != nil && a.status != http.StatusNoContent {
-		if err := json.Unmarshal(a.body, out); err != nil {
-			return a, err
-		}
-	}
-	return a, nil
+	return a.err()
 }
 
-// getValue is callJSON for a GET whose route hands its answer's Go value in-process
-// (ttrhttp.WithAnswerSink), a *T: the same handler, rules and errors, without the JSON
-// written and read back.
+// getValue is callValue for a GET.
 func getValue[T any](p *Pages, r *http.Request, target string) (*T, apiAnswer, error) {
+	return callValue[T](p, r, http.MethodGet, target, nil)
+}
+
+// postValue is callValue for a POST.
+func postValue[T any](p *Pages, r *http.Request, target string, body any, hdr ...string) (*T, apiAnswer, error) {
+	return callValue[T](p, r, http.MethodPost, target, body, hdr...)
+}
+
+// callValue is call for a route that hands its answer's Go value in-process
+// (ttrhttp.WithAnswerSink), a *T: the same handler, rules and errors, without the JSON
+// written and read back. Any answer but a 2xx is the application error it stands for.
+func callValue[T any](p *Pages, r *http.Request, method, target string, body any, hdr ...string) (*T, apiAnswer, error) {
 	var v *T
 	ctx := ttrhttp.WithAnswerSink(r.Context(), func(a any) bool {
 		v, _ = a.(*T)
 		return v != nil
 	})
-	a, err := p.call(r.WithContext(ctx), http.MethodGet, target, nil)
+	a, err := p.call(r.WithContext(ctx), method, target, body, hdr...)
 	if err != nil {
 		return nil, a, err
 	}
-	if a.status < 200 || a.status > 299 {
-		return nil, a, a.err()
+	if err := a.err(); err != nil {
+		return nil, a, err
 	}
 	if v == nil {
-		return nil, a, fmt.Errorf("web: GET %s answered %d without a %T", target, a.status, v)
+		return nil, a, fmt.Errorf("web: %s %s answered %d without a %T", method, target, a.status, v)
 	}
 	return v, a, nil
 }
 
-// err is the application error of a non-2xx answer, with the API's own words.
+// err is the application error of a non-2xx answer, with the API's own words; nil for a 2xx.
 func (a apiAnswer) err() error {
+	if a.status >= 200 && a.status <= 299 {
+		return nil
+	}
 	var d struct {
 		Detail string `json:"detail"`
 	}

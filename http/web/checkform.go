@@ -239,10 +239,8 @@ func (p *Pages) renderForm(w http.ResponseWriter, r *http.Request, pr *session.P
 // previewTimes asks the API for the form's next due times, shown in its zone. The preview is
 // a POST, so it carries the page's CSRF token: a page shown by a GET has no posted one.
 func (p *Pages) previewTimes(r *http.Request, f checkForm, csrf string) ([]string, string) {
-	var out struct {
-		NextLocal []string `json:"next_local"`
-	}
-	if _, err := p.callJSON(r, http.MethodPost, "/api/v1/schedule/preview", f.preview(), &out, session.HeaderCSRF, csrf); err != nil {
+	out, _, err := postValue[ttrhttp.PreviewJSON](p, r, "/api/v1/schedule/preview", f.preview(), session.HeaderCSRF, csrf)
+	if err != nil {
 		if messages.CodeOf(err) == messages.EInvalid {
 			return nil, messages.MessageOf(err)
 		}
@@ -277,7 +275,7 @@ func (p *Pages) createCheck(w http.ResponseWriter, r *http.Request, pr *session.
 		p.renderForm(w, r, pr, http.StatusBadRequest, d)
 		return nil
 	}
-	if _, err := p.callJSON(r, http.MethodPost, "/api/v1/checks", body, nil); err != nil {
+	if err := p.callJSON(r, http.MethodPost, "/api/v1/checks", body); err != nil {
 		return p.formFailed(w, r, pr, d, err)
 	}
 	http.Redirect(w, r, "/dashboard?done=created", http.StatusSeeOther)
@@ -344,7 +342,7 @@ func (p *Pages) updateCheck(w http.ResponseWriter, r *http.Request, pr *session.
 		p.renderForm(w, r, pr, http.StatusBadRequest, d)
 		return nil
 	}
-	if _, err := p.callJSON(r, http.MethodPatch, "/api/v1/checks/"+strconv.FormatInt(id, 10), body, nil, "If-Match", `"`+f.ConfigVersion+`"`); err != nil {
+	if err := p.callJSON(r, http.MethodPatch, "/api/v1/checks/"+strconv.FormatInt(id, 10), body, "If-Match", `"`+f.ConfigVersion+`"`); err != nil {
 		return p.formFailed(w, r, pr, d, err)
 	}
 	http.Redirect(w, r, "/dashboard?done=saved", http.StatusSeeOther)

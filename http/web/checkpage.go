@@ -30,40 +30,6 @@ const (
 	historyRows   = 20   // flips and deliveries shown
 )
 
-// pingDoc is one row of GET …/pings.
-type pingDoc struct {
-	N          int64                `json:"n"`
-	At         time.Time            `json:"at"`
-	Kind       messages.PingLogKind `json:"kind"`
-	ExitStatus *int32               `json:"exit_status"`
-	RID        *string              `json:"rid"`
-	Method     string               `json:"method"`
-	RemoteIP   string               `json:"remote_ip"`
-	UserAgent  string               `json:"user_agent"`
-	BodySize   int64                `json:"body_size"`
-	BodyURL    *string              `json:"body_url"`
-	Reason     *string              `json:"reason"`
-}
-
-// flipDoc is one row of GET …/flips.
-type flipDoc struct {
-	At     time.Time `json:"at"`
-	From   string    `json:"from"`
-	To     string    `json:"to"`
-	Reason string    `json:"reason"`
-}
-
-// deliveryDoc is one row of GET …/deliveries.
-type deliveryDoc struct {
-	Kind        messages.AlertKind    `json:"kind"`
-	Channel     messages.ChannelKind  `json:"channel"`
-	Status      messages.OutboxStatus `json:"status"`
-	Attempts    int32                 `json:"attempts"`
-	LastError   *string               `json:"last_error"`
-	CreatedAt   time.Time             `json:"created_at"`
-	DeliveredAt time.Time             `json:"delivered_at"`
-}
-
 // stamp is a time as the pages show it: absolute (UTC, also machine-readable) and relative.
 type stamp struct {
 	Zero     bool
@@ -87,18 +53,18 @@ type runRow struct {
 
 // flipRow and deliveryRow are the history tables' rows.
 type flipRow struct {
-	flipDoc
+	ttrhttp.FlipJSON
 	When stamp
 }
 
 type deliveryRow struct {
-	deliveryDoc
+	ttrhttp.DeliveryJSON
 	Created, Delivered stamp
 }
 
 // pingRow is one row of the page's ping log.
 type pingRow struct {
-	pingDoc
+	ttrhttp.PingJSON
 	When     stamp
 	Duration string // the run this ping ended, "" when it ended none
 	Preview  string // the start of the body ("" when none or not read)
@@ -143,26 +109,17 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 		return err
 	}
 	d := checkPageData{Check: c}
-	var pings struct {
-		Pings []pingDoc `json:"pings"`
+	pings, _, err := getValue[ttrhttp.PingLogJSON](p, r, base+"/pings?limit="+strconv.Itoa(chartPings))
+	if err != nil {
+		return err
 	}
-	var flips struct {
-		Flips []flipDoc `json:"flips"`
+	flips, _, err := getValue[ttrhttp.FlipLogJSON](p, r, base+"/flips?limit="+strconv.Itoa(historyRows))
+	if err != nil {
+		return err
 	}
-	var deliveries struct {
-		Deliveries []deliveryDoc `json:"deliveries"`
-	}
-	for _, c := range []struct {
-		path string
-		out  any
-	}{
-		{base + "/pings?limit=" + strconv.Itoa(chartPings), &pings},
-		{base + "/flips?limit=" + strconv.Itoa(historyRows), &flips},
-		{base + "/deliveries?limit=" + strconv.Itoa(historyRows), &deliveries},
-	} {
-		if _, err := p.callJSON(r, http.MethodGet, c.path, nil, c.out); err != nil {
-			return err
-		}
+	deliveries, _, err := getValue[ttrhttp.DeliveryLogJSON](p, r, base+"/deliveries?limit="+strconv.Itoa(historyRows))
+	if err != nil {
+		return err
 	}
 	d.Now = p.d.Now()
 	d.Status = string(displayStatus(c))
@@ -172,10 +129,10 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 	}
 	d.Schedule = scheduleText(c.ScheduleType, c.Schedule, c.TZ, c.IntervalSeconds) + ", grace " + spanText(c.GraceSeconds)
 	for _, f := range flips.Flips {
-		d.Flips = append(d.Flips, flipRow{flipDoc: f, When: stampOf(f.At, d.Now)})
+		d.Flips = append(d.Flips, flipRow{FlipJSON: f, When: stampOf(f.At.Time(), d.Now)})
 	}
 	for _, dl := range deliveries.Deliveries {
-		d.Deliveries = append(d.Deliveries, deliveryRow{deliveryDoc: dl, Created: stampOf(dl.CreatedAt, d.Now), Delivered: stampOf(dl.DeliveredAt, d.Now)})
+		d.Deliveries = append(d.Deliveries, deliveryRow{DeliveryJSON: dl, Created: stampOf(dl.CreatedAt.Time(), d.Now), Delivered: stampOf(dl.DeliveredAt.Time(), d.Now)})
 	}
 
 	// Runs, oldest first, from the whole read; the log shows the newest rows.
@@ -185,7 +142,7 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 		if pg.RID != nil {
 			rid = *pg.RID
 		}
-		asc[len(asc)-1-i] = runchart.Ping{N: pg.N, At: pg.At, Kind: pg.Kind, RID: rid}
+		asc[len(asc)-1-i] = runchart.Ping{N: pg.N, At: pg.At.Time(), Kind: pg.Kind, RID: rid}
 	}
 	runs := runchart.Runs(asc)
 	ended := make(map[int64]time.Duration, len(runs))
@@ -206,7 +163,7 @@ func (p *Pages) renderCheckPage(w http.ResponseWriter, r *http.Request, pr *sess
 	}
 	previews := 0
 	for _, pg := range rows {
-		row := pingRow{pingDoc: pg, When: stampOf(pg.At, d.Now)}
+		row := pingRow{PingJSON: pg, When: stampOf(pg.At.Time(), d.Now)}
 		if dur, ok := ended[pg.N]; ok {
 			row.Duration = runchart.Format(dur)
 		}
@@ -324,11 +281,11 @@ func (p *Pages) badgeAction(w http.ResponseWriter, r *http.Request, pr *session.
 	var err error
 	switch action {
 	case "enable":
-		_, err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": true}, nil)
+		err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": true})
 	case "disable":
-		_, err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": false}, nil)
+		err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": false})
 	case "rotate":
-		_, err = p.callJSON(r, http.MethodPost, base+"/rotate-badge", nil, nil)
+		err = p.callJSON(r, http.MethodPost, base+"/rotate-badge", nil)
 	default:
 		return messages.Errorf(messages.EInvalid, "Unknown badge action.")
 	}

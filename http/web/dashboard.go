@@ -507,17 +507,17 @@ func (p *Pages) rowAction(action string) func(w http.ResponseWriter, r *http.Req
 		switch action {
 		case "pause":
 			done = "paused"
-			if _, err := p.callJSON(r, http.MethodPost, path+"/pause", nil, nil); err != nil {
+			if err := p.callJSON(r, http.MethodPost, path+"/pause", nil); err != nil {
 				return err
 			}
 		case "resume":
 			done = "resumed"
-			if _, err := p.callJSON(r, http.MethodPost, path+"/resume", nil, nil); err != nil {
+			if err := p.callJSON(r, http.MethodPost, path+"/resume", nil); err != nil {
 				return err
 			}
 		case "delete":
 			done = "deleted"
-			if _, err := p.callJSON(r, http.MethodDelete, path, nil, nil); err != nil {
+			if err := p.callJSON(r, http.MethodDelete, path, nil); err != nil {
 				return err
 			}
 		case "ping":

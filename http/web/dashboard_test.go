@@ -120,13 +120,18 @@ func (e *dashEnv) do(tb testing.TB, method, path, body string, hdr map[string]st
 	if body != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	for _, c := range e.cookies {
-		req.AddCookie(c)
-	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	return serve(e.h, req)
+	return e.send(req)
+}
+
+// send serves r as the browser.
+func (e *dashEnv) send(r *http.Request) *httptest.ResponseRecorder {
+	for _, c := range e.cookies {
+		r.AddCookie(c)
+	}
+	return serve(e.h, r)
 }
 
 // seed makes n checks of the user, every fifth down and every seventh paused, each with a
@@ -363,9 +368,10 @@ func TestDashboardPageWeight(t *testing.T) {
 	}
 }
 
-// TestAnswersInProcess: the pages take the aggregate and a check as the API's Go values
-// in-process; each is the answer a script reads, byte for byte once encoded, with the same
-// ETag, through the same handler.
+// TestAnswersInProcess: the pages take the API's answers they render (the aggregate, a check,
+// its logs, a channel's rate and test send, the badge key, the schedule preview) as the API's
+// Go values in-process; each is the answer a script reads, byte for byte once encoded, with
+// the same status and ETag, through the same handler.
 func TestAnswersInProcess(t *testing.T) {
 	e := newDashEnv(t)
 	e.seed(t, 12, 21)
@@ -387,12 +393,12 @@ func TestAnswersInProcess(t *testing.T) {
 		Attempts: 1, ChannelStatus: messages.DeliveryError, ChannelMessage: "HTTP 500", At: storetest.Ms(time.Now())}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	agg, rec := valueInProcess[ttrhttp.Aggregate](t, e, "/api/v1/checks/aggregate?size=10&sort_by=id")
+	agg, rec := valueInProcess[ttrhttp.Aggregate](t, e.send, "", "GET", "/api/v1/checks/aggregate?size=10&sort_by=id", "")
 	if len(agg.Checks.Items) != 10 || len(agg.Checks.Items[0].RecentPings) != 20 || agg.Checks.Items[0].Channels["webhook"].LastNotificationMessage == nil {
 		t.Fatalf("value: %d items, first %+v", len(agg.Checks.Items), agg.Checks.Items[0])
 	}
 	sameJSON(t, agg, rec)
-	c, rec := valueInProcess[ttrhttp.CheckJSON](t, e, "/api/v1/checks/"+strconv.FormatInt(first[0].ID, 10))
+	c, rec := valueInProcess[ttrhttp.CheckJSON](t, e.send, "", "GET", "/api/v1/checks/"+strconv.FormatInt(first[0].ID, 10), "")
 	if c.ID != first[0].ID || c.Channels["webhook"].LastNotificationTimestamp.Time().IsZero() {
 		t.Fatalf("value: %+v", c)
 	}
@@ -400,39 +406,99 @@ func TestAnswersInProcess(t *testing.T) {
 	// An error is written as JSON, as for anyone.
 	for _, target := range []string{"/api/v1/checks/aggregate?size=0", "/api/v1/checks/999999"} {
 		req := httptest.NewRequest("GET", target, nil)
-		for _, c := range e.cookies {
-			req.AddCookie(c)
-		}
 		req = req.WithContext(ttrhttp.WithAnswerSink(req.Context(), func(any) bool { t.Error("an error handed as a value"); return true }))
-		if rec := serve(e.h, req); rec.Code < 400 || !json.Valid(rec.Body.Bytes()) {
+		if rec := e.send(req); rec.Code < 400 || !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
 		}
 	}
+
+	// The check page's logs, a channel's rate and test send, the badge key and the schedule
+	// preview, on an edge with notifiers: a check with pings and a flip, a webhook and a
+	// queued test alert.
+	ce := newCheckEdge(t)
+	b := ce.signIn(t)
+	chk := ce.newCheck(t, b.user.ID, "nightly")
+	base := "/api/v1/checks/" + strconv.FormatInt(chk.ID, 10)
+	page := "/checks/" + strconv.FormatInt(chk.ID, 10) + "/integrations"
+	b.get(page)
+	for _, action := range []url.Values{{"action": {"save"}, "webhook_url": {"https://hooks.example.com/x"}}, {"action": {"test-queue"}}} {
+		action.Set("channel", "webhook")
+		if rec := b.post(page, action); rec.Code != http.StatusSeeOther {
+			t.Fatalf("%v: %d %s", action, rec.Code, rec.Body)
+		}
+	}
+	pings, rec := valueInProcess[ttrhttp.PingLogJSON](t, b.send, b.csrf, "GET", base+"/pings", "")
+	if len(pings.Pings) != 4 || pings.Pings[2].BodyURL == nil {
+		t.Fatalf("pings: %+v", pings)
+	}
+	sameJSON(t, pings, rec)
+	flips, rec := valueInProcess[ttrhttp.FlipLogJSON](t, b.send, b.csrf, "GET", base+"/flips", "")
+	if len(flips.Flips) != 1 {
+		t.Fatalf("flips: %+v", flips)
+	}
+	sameJSON(t, flips, rec)
+	deliveries, rec := valueInProcess[ttrhttp.DeliveryLogJSON](t, b.send, b.csrf, "GET", base+"/deliveries", "")
+	if len(deliveries.Deliveries) != 1 {
+		t.Fatalf("deliveries: %+v", deliveries)
+	}
+	sameJSON(t, deliveries, rec)
+	for _, channel := range []string{"webhook", "slack"} { // configured, and not
+		rate, rec := valueInProcess[ttrhttp.RateJSON](t, b.send, b.csrf, "GET", base+"/"+channel+"/rate", "")
+		if rate.Enabled != (channel == "webhook") {
+			t.Fatalf("%s rate: %+v", channel, rate)
+		}
+		sameJSON(t, rate, rec)
+	}
+	sent, rec := valueInProcess[ttrhttp.TestSendJSON](t, b.send, b.csrf, "POST", base+"/webhook/test", "")
+	var plain ttrhttp.TestSendJSON
+	if err := json.Unmarshal(rec.Body.Bytes(), &plain); err != nil || sent.Outcome != messages.SendDelivered || sent.IdempotencyKey == plain.IdempotencyKey {
+		t.Fatalf("test send: %v %+v, as JSON %+v", err, sent, plain)
+	}
+	sent.IdempotencyKey = plain.IdempotencyKey // each send is a new alert with a key of its own
+	sameJSON(t, sent, rec)
+	key, rec := valueInProcess[ttrhttp.BadgeKeyJSON](t, b.send, b.csrf, "GET", "/api/v1/user/badge-key", "")
+	if key.BadgeKey == "" {
+		t.Fatalf("badge key: %+v", key)
+	}
+	sameJSON(t, key, rec)
+	preview, rec := valueInProcess[ttrhttp.PreviewJSON](t, b.send, b.csrf, "POST", "/api/v1/schedule/preview", `{"schedule_type":"cron","schedule":"0 3 * * *","tz":"Europe/Berlin"}`)
+	if len(preview.NextLocal) != 5 {
+		t.Fatalf("preview: %+v", preview)
+	}
+	sameJSON(t, preview, rec)
 }
 
-// valueInProcess GETs target as e's browser twice: as JSON (the recorder returned) and with an
-// answer sink, which must receive a *T, with nothing written and the same ETag.
-func valueInProcess[T any](t *testing.T, e *dashEnv, target string) (*T, *httptest.ResponseRecorder) {
+// valueInProcess sends method target (with body as JSON unless "") twice through send, a
+// browser's: as JSON (the recorder returned) and with an answer sink, which must receive a *T,
+// with nothing written and the same status and ETag. A write carries csrf.
+func valueInProcess[T any](t *testing.T, send func(*http.Request) *httptest.ResponseRecorder, csrf, method, target, body string) (*T, *httptest.ResponseRecorder) {
 	t.Helper()
-	rec := e.do(t, "GET", target, "", nil)
+	request := func() *http.Request {
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if method != "GET" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		return req
+	}
+	rec := send(request())
 	if rec.Code != 200 {
-		t.Fatalf("%s: %d %s", target, rec.Code, rec.Body)
+		t.Fatalf("%s %s: %d %s", method, target, rec.Code, rec.Body)
 	}
 	var v *T
-	req := httptest.NewRequest("GET", target, nil)
-	for _, c := range e.cookies {
-		req.AddCookie(c)
-	}
+	req := request()
 	req = req.WithContext(ttrhttp.WithAnswerSink(req.Context(), func(a any) bool {
 		v, _ = a.(*T)
 		return v != nil
 	}))
-	vrec := serve(e.h, req)
-	if vrec.Code != 200 || v == nil || vrec.Body.Len() != 0 {
-		t.Fatalf("%s in-process: %d, value %v, %d bytes written", target, vrec.Code, v != nil, vrec.Body.Len())
+	vrec := send(req)
+	if vrec.Code != rec.Code || v == nil || vrec.Body.Len() != 0 {
+		t.Fatalf("%s %s in-process: %d, value %v, %d bytes written", method, target, vrec.Code, v != nil, vrec.Body.Len())
 	}
 	if vrec.Header().Get("ETag") != rec.Header().Get("ETag") {
-		t.Errorf("%s: ETag %q in-process, %q as JSON", target, vrec.Header().Get("ETag"), rec.Header().Get("ETag"))
+		t.Errorf("%s %s: ETag %q in-process, %q as JSON", method, target, vrec.Header().Get("ETag"), rec.Header().Get("ETag"))
 	}
 	return v, rec
 }

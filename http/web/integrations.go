@@ -52,32 +52,12 @@ func channelFormOf(name messages.ChannelKind) (channelForm, bool) {
 	return channelForms[i], true
 }
 
-// rateDoc is GET …/{channel}/rate.
-type rateDoc struct {
-	Enabled                 bool    `json:"enabled"`
-	Limited                 bool    `json:"limited"`
-	LimitedReason           string  `json:"limited_reason"`
-	RetryAfterSeconds       float64 `json:"retry_after_seconds"`
-	CurrentRPS              float64 `json:"current_rps"`
-	MinRPS                  float64 `json:"min_rps"`
-	Tokens                  float64 `json:"tokens"`
-	MaxTokens               float64 `json:"max_tokens"`
-	BackoffSecondsRemaining float64 `json:"backoff_seconds_remaining"`
-}
-
-// testDoc is POST …/{channel}/test's answer.
-type testDoc struct {
-	Outcome           messages.SendOutcome `json:"outcome"`
-	Detail            string               `json:"detail"`
-	RetryAfterSeconds *float64             `json:"retry_after_seconds"`
-}
-
 // channelView is one channel's section.
 type channelView struct {
 	channelForm
 	ttrhttp.ChannelJSON
-	LastAt  stamp    // LastNotificationTimestamp as shown
-	Rate    *rateDoc // nil when not configured, or not readable now
+	LastAt  stamp             // LastNotificationTimestamp as shown
+	Rate    *ttrhttp.RateJSON // nil when not configured, or not readable now
 	RateErr string
 	// The outcome of the action just taken on this channel.
 	Outcome, OutcomeDetail, Error string
@@ -109,15 +89,14 @@ func (p *Pages) renderIntegrations(w http.ResponseWriter, r *http.Request, pr *s
 		cv := channelView{channelForm: f, ChannelJSON: c.Channels[f.Name]}
 		cv.LastAt = stampOf(cv.LastNotificationTimestamp.Time(), d.Now)
 		if cv.Configured {
-			var rate rateDoc
-			if _, err := p.callJSON(r, http.MethodGet, base+"/"+string(f.Name)+"/rate", nil, &rate); err != nil {
+			rate, _, err := getValue[ttrhttp.RateJSON](p, r, base+"/"+string(f.Name)+"/rate")
+			if err != nil {
 				if messages.CodeOf(err) != messages.EUnavailable && messages.CodeOf(err) != messages.EConflict {
 					return err
 				}
 				cv.RateErr = messages.MessageOf(err) // the page still works without it
-			} else {
-				cv.Rate = &rate
 			}
+			cv.Rate = rate // nil after an error
 		}
 		if touch != nil {
 			touch(&cv)
@@ -172,17 +151,17 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 			err = messages.Errorf(messages.EInvalid, "Type the settings to save.")
 			break
 		}
-		_, err = p.callJSON(r, http.MethodPut, base, body, nil)
+		err = p.callJSON(r, http.MethodPut, base, body)
 		done = "saved"
 	case "remove":
-		_, err = p.callJSON(r, http.MethodPut, base, map[string]any{f.Inputs[0].Name: nil}, nil)
+		err = p.callJSON(r, http.MethodPut, base, map[string]any{f.Inputs[0].Name: nil})
 		done = "removed"
 	case "enable", "disable":
-		_, err = p.callJSON(r, http.MethodPut, base, map[string]any{string(f.Name) + "_enabled": action == "enable"}, nil)
+		err = p.callJSON(r, http.MethodPut, base, map[string]any{string(f.Name) + "_enabled": action == "enable"})
 		done = action + "d"
 	case "test":
-		var out testDoc
-		if _, err = p.callJSON(r, http.MethodPost, base+"/test", nil, &out); err == nil {
+		var out *ttrhttp.TestSendJSON
+		if out, _, err = postValue[ttrhttp.TestSendJSON](p, r, base+"/test", nil); err == nil {
 			return p.renderIntegrations(w, r, pr, id, http.StatusOK, "", func(cv *channelView) {
 				if cv.Name == f.Name {
 					cv.Outcome, cv.OutcomeDetail, cv.Delivered = string(out.Outcome), testOutcomeText(out), out.Outcome == messages.SendDelivered
@@ -190,7 +169,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 			})
 		}
 	case "test-queue":
-		_, err = p.callJSON(r, http.MethodPost, base+"/test-queue", nil, nil)
+		err = p.callJSON(r, http.MethodPost, base+"/test-queue", nil)
 		done = "queued"
 	default:
 		return messages.Errorf(messages.EInvalid, "Unknown action.")
@@ -213,7 +192,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 }
 
 // testOutcomeText words a test send's outcome.
-func testOutcomeText(t testDoc) string {
+func testOutcomeText(t *ttrhttp.TestSendJSON) string {
 	var s string
 	switch t.Outcome {
 	case messages.SendDelivered:

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	ttrhttp "github.com/ttr-rip/ttr/http"
 	"github.com/ttr-rip/ttr/http/account"
 	"github.com/ttr-rip/ttr/http/activity"
 	"github.com/ttr-rip/ttr/http/session"
@@ -141,7 +142,7 @@ type accountData struct {
 	PingURLBase    string
 	PingKeyURLBase string
 	NewPingKey     bool
-	Badge          badgeKeyDoc
+	Badge          *ttrhttp.BadgeKeyJSON
 }
 
 // accountPage: GET /account.
