@@ -78,9 +78,9 @@ func (p *Pages) call(r *http.Request, method, target string, body any, hdr ...st
 	return apiAnswer{status: rec.statusOr200(), header: rec.header, body: rec.buf.Bytes()}, nil
 }
 
-// callJSON is call for an answer the page does not read: any answer but a 2xx is the
+// callOK is call for an answer the page does not read: any answer but a 2xx is the
 // application error it stands for.
-func (p *Pages) callJSON(r *http.Request, method, target string, body any, hdr ...string) error {
+func (p *Pages) callOK(r *http.Request, method, target string, body any, hdr ...string) error {
 	a, err := p.call(r, method, target, body, hdr...)
 	if err != nil {
 		return err

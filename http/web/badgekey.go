@@ -16,7 +16,7 @@ func (p *Pages) badgeKey(r *http.Request) (*ttrhttp.BadgeKeyJSON, error) {
 // rotateBadgeKey: POST /account/badge-key — a new key for tag badges; every tag badge under
 // the old one turns into the grey "unknown" badge.
 func (p *Pages) rotateBadgeKey(w http.ResponseWriter, r *http.Request, pr *session.Principal) error {
-	if err := p.callJSON(r, http.MethodPost, "/api/v1/user/rotate-badge-key", nil); err != nil {
+	if err := p.callOK(r, http.MethodPost, "/api/v1/user/rotate-badge-key", nil); err != nil {
 		return err
 	}
 	return p.renderAccount(w, r, pr, http.StatusOK, "New badge key made: tag badges under the old key now show the grey “unknown” badge. Update the places that show them.", "")

@@ -275,7 +275,7 @@ func (p *Pages) createCheck(w http.ResponseWriter, r *http.Request, pr *session.
 		p.renderForm(w, r, pr, http.StatusBadRequest, d)
 		return nil
 	}
-	if err := p.callJSON(r, http.MethodPost, "/api/v1/checks", body); err != nil {
+	if err := p.callOK(r, http.MethodPost, "/api/v1/checks", body); err != nil {
 		return p.formFailed(w, r, pr, d, err)
 	}
 	http.Redirect(w, r, "/dashboard?done=created", http.StatusSeeOther)
@@ -342,7 +342,7 @@ func (p *Pages) updateCheck(w http.ResponseWriter, r *http.Request, pr *session.
 		p.renderForm(w, r, pr, http.StatusBadRequest, d)
 		return nil
 	}
-	if err := p.callJSON(r, http.MethodPatch, "/api/v1/checks/"+strconv.FormatInt(id, 10), body, "If-Match", `"`+f.ConfigVersion+`"`); err != nil {
+	if err := p.callOK(r, http.MethodPatch, "/api/v1/checks/"+strconv.FormatInt(id, 10), body, "If-Match", `"`+f.ConfigVersion+`"`); err != nil {
 		return p.formFailed(w, r, pr, d, err)
 	}
 	http.Redirect(w, r, "/dashboard?done=saved", http.StatusSeeOther)

@@ -281,11 +281,11 @@ func (p *Pages) badgeAction(w http.ResponseWriter, r *http.Request, pr *session.
 	var err error
 	switch action {
 	case "enable":
-		err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": true})
+		err = p.callOK(r, http.MethodPatch, base, map[string]bool{"badge_enabled": true})
 	case "disable":
-		err = p.callJSON(r, http.MethodPatch, base, map[string]bool{"badge_enabled": false})
+		err = p.callOK(r, http.MethodPatch, base, map[string]bool{"badge_enabled": false})
 	case "rotate":
-		err = p.callJSON(r, http.MethodPost, base+"/rotate-badge", nil)
+		err = p.callOK(r, http.MethodPost, base+"/rotate-badge", nil)
 	default:
 		return messages.Errorf(messages.EInvalid, "Unknown badge action.")
 	}

@@ -507,17 +507,17 @@ func (p *Pages) rowAction(action string) func(w http.ResponseWriter, r *http.Req
 		switch action {
 		case "pause":
 			done = "paused"
-			if err := p.callJSON(r, http.MethodPost, path+"/pause", nil); err != nil {
+			if err := p.callOK(r, http.MethodPost, path+"/pause", nil); err != nil {
 				return err
 			}
 		case "resume":
 			done = "resumed"
-			if err := p.callJSON(r, http.MethodPost, path+"/resume", nil); err != nil {
+			if err := p.callOK(r, http.MethodPost, path+"/resume", nil); err != nil {
 				return err
 			}
 		case "delete":
 			done = "deleted"
-			if err := p.callJSON(r, http.MethodDelete, path, nil); err != nil {
+			if err := p.callOK(r, http.MethodDelete, path, nil); err != nil {
 				return err
 			}
 		case "ping":

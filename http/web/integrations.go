@@ -151,13 +151,13 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 			err = messages.Errorf(messages.EInvalid, "Type the settings to save.")
 			break
 		}
-		err = p.callJSON(r, http.MethodPut, base, body)
+		err = p.callOK(r, http.MethodPut, base, body)
 		done = "saved"
 	case "remove":
-		err = p.callJSON(r, http.MethodPut, base, map[string]any{f.Inputs[0].Name: nil})
+		err = p.callOK(r, http.MethodPut, base, map[string]any{f.Inputs[0].Name: nil})
 		done = "removed"
 	case "enable", "disable":
-		err = p.callJSON(r, http.MethodPut, base, map[string]any{string(f.Name) + "_enabled": action == "enable"})
+		err = p.callOK(r, http.MethodPut, base, map[string]any{string(f.Name) + "_enabled": action == "enable"})
 		done = action + "d"
 	case "test":
 		var out *ttrhttp.TestSendJSON
@@ -169,7 +169,7 @@ func (p *Pages) integrationAction(w http.ResponseWriter, r *http.Request, pr *se
 			})
 		}
 	case "test-queue":
-		err = p.callJSON(r, http.MethodPost, base+"/test-queue", nil)
+		err = p.callOK(r, http.MethodPost, base+"/test-queue", nil)
 		done = "queued"
 	default:
 		return messages.Errorf(messages.EInvalid, "Unknown action.")
