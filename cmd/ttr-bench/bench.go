@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/freeport"
 )
 
 // Bench brings the configured configurations up, measures them round by round and collects a
@@ -95,7 +97,7 @@ func (b *Bench) setup(ctx context.Context, name string) (*deployment, error) {
 
 // startRef starts the reference server and synthesises URLs of the same shape as ttrd's.
 func (b *Bench) startRef(ctx context.Context) (*deployment, error) {
-	addr, err := freeAddr()
+	addr, err := freeport.Pick()
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +117,11 @@ func (b *Bench) startTTRD(ctx context.Context, name string, storeArgs, env []str
 
 // startTTRDWithin starts one ttrd node and waits up to timeout for it to be ready.
 func (b *Bench) startTTRDWithin(ctx context.Context, name string, storeArgs, env []string, timeout time.Duration) (*Server, error) {
-	addr, err := freeAddr()
+	addr, err := freeport.Pick()
 	if err != nil {
 		return nil, err
 	}
-	internal, err := freeAddr()
+	internal, err := freeport.Pick()
 	if err != nil {
 		return nil, err
 	}

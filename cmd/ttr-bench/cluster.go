@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ttr-rip/ttr/messages/freeport"
 )
 
 // clusterSize is the number of nodes of the cluster configuration.
@@ -56,7 +58,7 @@ func (b *Bench) startCluster3(ctx context.Context) (*deployment, error) {
 		n := &nodes[i]
 		n.name = fmt.Sprintf("%s-%d", cfgCluster3, i+1)
 		for _, p := range []*string{&n.http, &n.internal, &n.remote, &n.gossip} {
-			if *p, err = freeAddr(); err != nil {
+			if *p, err = freeport.Pick(); err != nil {
 				d.close()
 				return nil, err
 			}

@@ -11,14 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -40,34 +38,6 @@ type Server struct {
 
 // Pid is the process id.
 func (s *Server) Pid() int { return s.cmd.Process.Pid }
-
-// freeAddr finds a free loopback port that no earlier call handed out: a port picked and
-// released is free again for the next pick, and one server's HTTP and internal ports must
-// differ. Another process could still take it before the server binds it; the server then
-// fails to start and says so.
-func freeAddr() (string, error) {
-	for range 1000 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := ln.Addr().(*net.TCPAddr)
-		ln.Close()
-		freeMu.Lock()
-		seen := freeGiven[addr.Port]
-		freeGiven[addr.Port] = true
-		freeMu.Unlock()
-		if !seen {
-			return addr.String(), nil
-		}
-	}
-	return "", errors.New("no free port that was not handed out before")
-}
-
-var (
-	freeMu    sync.Mutex
-	freeGiven = map[int]bool{}
-)
 
 // startServer starts bin with args and the extra environment, output to logPath, and waits
 // up to timeout until GET /readyz on addr answers 200.
