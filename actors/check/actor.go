@@ -403,12 +403,7 @@ func (a *checkActor) onTick(ctx actor.Context) {
 // config_version the edit would change.
 func (a *checkActor) onEdit(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.CheckEdit
-	if err := proto.Unmarshal(env.Body, &m); err != nil {
-		respond(ctx, sender, invalid("malformed edit"))
-		return
-	}
-	if m.UserId != a.chk.UserID {
-		respond(ctx, sender, notFound())
+	if !a.decodeOwned(ctx, env, sender, "edit", &m) {
 		return
 	}
 	if err := checkconfig.MatchVersion(m.IfConfigVersions, a.chk.ConfigVersion); err != nil {
@@ -486,6 +481,27 @@ func (a *checkActor) onCommand(ctx actor.Context, env *messages.Envelope, sender
 	a.submit(ctx, w, &pendingWrite{reply: ok("")}, sender)
 }
 
+// ownedMessage is a request that names the user it acts for.
+type ownedMessage interface {
+	proto.Message
+	GetUserId() int64
+}
+
+// decodeOwned decodes env's body into m and answers the refusal itself when the body is
+// malformed (invalid) or names another user than the check's (not found: another user's
+// check does not exist for them). It reports whether m may be acted on.
+func (a *checkActor) decodeOwned(ctx actor.Context, env *messages.Envelope, sender *actor.PID, what string, m ownedMessage) bool {
+	if err := proto.Unmarshal(env.Body, m); err != nil {
+		respond(ctx, sender, invalid("malformed "+what))
+		return false
+	}
+	if m.GetUserId() != a.chk.UserID {
+		respond(ctx, sender, notFound())
+		return false
+	}
+	return true
+}
+
 // decodeCommand reads a Command, or a Pause, Resume or Delete as the Command it is.
 func decodeCommand(env *messages.Envelope) (*messages.Command, error) {
 	var (
@@ -518,12 +534,7 @@ func decodeCommand(env *messages.Envelope) (*messages.Command, error) {
 
 func (a *checkActor) onSetChannel(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.SetChannel
-	if err := proto.Unmarshal(env.Body, &m); err != nil {
-		respond(ctx, sender, invalid("malformed set_channel"))
-		return
-	}
-	if m.UserId != a.chk.UserID {
-		respond(ctx, sender, notFound())
+	if !a.decodeOwned(ctx, env, sender, "set_channel", &m) {
 		return
 	}
 	ch := messages.Channel{CheckID: a.id, UserID: a.chk.UserID, Name: messages.ChannelKind(m.Channel), Enabled: m.Enabled, ConfigEnc: m.ConfigEnc}

@@ -89,3 +89,36 @@ func TestEditAndCommandsBumpConfigVersionNotPings(t *testing.T) {
 		}
 	}
 }
+
+// TestAnotherUsersChannelIsNotFound: a channel setting that names another user than the
+// check's is answered not found and stores nothing; the check's own user's is stored.
+func TestAnotherUsersChannelIsNotFound(t *testing.T) {
+	w := newWorld(t)
+	cl := clustertest.Start(t, 1, clustertest.Options{})
+	w.serve(t, cl.Nodes[0], cl.Memberships[0])
+	c := w.newCheck(t, "c1")
+	client := check.NewClient(cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	channels := func() int {
+		t.Helper()
+		got, err := w.store.Channels(ctx, w.user.ID, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	err := client.SetChannel(ctx, w.user.ID+1, c.ID, messages.ChannelWebhook, true, []byte("enc"), false)
+	if messages.CodeOf(err) != messages.ENotFound {
+		t.Fatalf("another user's channel: %v, want ENotFound", err)
+	}
+	if n := channels(); n != 0 {
+		t.Fatalf("another user's channel stored: %d channels", n)
+	}
+	if err := client.SetChannel(ctx, w.user.ID, c.ID, messages.ChannelWebhook, true, []byte("enc"), false); err != nil {
+		t.Fatal(err)
+	}
+	if n := channels(); n != 1 {
+		t.Fatalf("the owner's channel: %d channels, want 1", n)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/ttr-rip/ttr/messages"
 )
@@ -18,12 +17,7 @@ import (
 // no release in service sends it.
 func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.Update
-	if err := proto.Unmarshal(env.Body, &m); err != nil {
-		respond(ctx, sender, invalid("malformed update"))
-		return
-	}
-	if m.UserId != a.chk.UserID {
-		respond(ctx, sender, notFound())
+	if !a.decodeOwned(ctx, env, sender, "update", &m) {
 		return
 	}
 	cfg, err := overlayConfig(a.chk.CheckConfig, m.ConfigJson)
