@@ -189,23 +189,22 @@ func NewLease(cfg LeaseConfig, d LeaseDeps) (*Lease, error) {
 	}, nil
 }
 
+// errLeaseStopped answers Start on a stopped lease.
+var errLeaseStopped = errors.New("lease stopped")
+
 // Start renews the lease once, within ctx, and returns that renewal's error (the lease is
 // then not started and Start may be called again). Then it renews in the background
 // until Stop or a fence. A started lease, or one stopped, refuses to start.
 func (l *Lease) Start(ctx context.Context) error {
 	l.mu.Lock()
-	if l.state != LeaseUnstarted {
-		l.mu.Unlock()
-		return fmt.Errorf("lease already %s", l.state)
-	}
-	if l.ctx.Err() != nil {
-		l.mu.Unlock()
-		return errors.New("lease stopped")
-	}
+	err := startOnce("lease", l.state != LeaseUnstarted, l.ctx.Err() != nil, errLeaseStopped)
 	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	sentAt := l.d.Clock.Now()
 	rctx, cancel := context.WithTimeout(ctx, l.cfg.RenewTimeout)
-	err := l.d.Store.RenewLease(rctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
+	err = l.d.Store.RenewLease(rctx, l.cfg.NodeID, sentAt.Add(l.cfg.TTL).Round(0))
 	cancel()
 	if err != nil {
 		l.m.renewFailed()

@@ -447,8 +447,8 @@ func TestStallDetectorLifecycle(t *testing.T) {
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatalf("second Start: %v", err)
+	if err := d.Start(context.Background()); err == nil {
+		t.Fatal("a started detector started again")
 	}
 	d.Stop()
 	d.Stop()
@@ -458,8 +458,8 @@ func TestStallDetectorLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped.Stop()
-	if err := stopped.Start(context.Background()); err != nil {
-		t.Fatalf("Start after Stop: %v", err)
+	if err := stopped.Start(context.Background()); err == nil {
+		t.Fatal("a stopped detector started")
 	}
 	stopped.Stop()
 }

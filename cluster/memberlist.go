@@ -454,11 +454,8 @@ func (m *Memberlist) Start(ctx context.Context) error {
 	m.mu.Lock()
 	closed, started := m.closed, m.started
 	m.mu.Unlock()
-	switch {
-	case closed:
-		return ErrStopped
-	case started:
-		return errors.New("membership already started")
+	if err := startOnce("membership", started, closed, ErrStopped); err != nil {
+		return err
 	}
 	if err := m.start(NewNodeID(), m.cfg.BindAddr); err != nil {
 		return err

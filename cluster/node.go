@@ -162,11 +162,8 @@ func (n *Node) Start(ctx context.Context) error {
 	n.sendMu.RLock()
 	started, stopped := n.started, n.stopped
 	n.sendMu.RUnlock()
-	switch {
-	case stopped:
-		return errStopped
-	case started:
-		return errors.New("cluster node already started")
+	if err := startOnce("cluster node", started, stopped, errStopped); err != nil {
+		return err
 	}
 	cfg, logger := n.cfg, n.logger
 	system := actor.NewActorSystem(

@@ -96,7 +96,10 @@ func NewStallDetector(cfg StallConfig, d StallDeps) (*StallDetector, error) {
 	return &StallDetector{cfg: cfg, deps: d, log: d.Logger, m: m, stop: make(chan struct{})}, nil
 }
 
-// Start starts ticking. It is a no-op on a started or stopped detector. ctx only guards
+// errStallStopped answers Start on a stopped detector.
+var errStallStopped = errors.New("stall detector stopped")
+
+// Start starts ticking. A started or stopped detector refuses to start. ctx only guards
 // the start: the detector ticks until Stop.
 func (d *StallDetector) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
@@ -104,13 +107,14 @@ func (d *StallDetector) Start(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	stopped := false
 	select {
 	case <-d.stop:
-		return nil
+		stopped = true
 	default:
 	}
-	if d.started {
-		return nil
+	if err := startOnce("stall detector", d.started, stopped, errStallStopped); err != nil {
+		return err
 	}
 	d.started = true
 	ticker := d.deps.Clock.NewTicker(d.cfg.Interval)
