@@ -109,6 +109,20 @@ func (e *checkEdge) signInWithKey(t *testing.T) (*browser, string) {
 	return b, c.AuthKey
 }
 
+// createByForm submits the new-check form with slug and returns the check it made.
+func (b *browser) createByForm(form url.Values, slug string) messages.CheckRef {
+	b.t.Helper()
+	form.Set("slug", slug)
+	if rec := b.post("/checks/new", form); rec.Code != http.StatusSeeOther {
+		b.t.Fatalf("create %s: %d %s", slug, rec.Code, rec.Body)
+	}
+	c, err := b.e.st.ResolveSlug(context.Background(), b.user.ID, slug)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c
+}
+
 var (
 	formRE     = regexp.MustCompile(`(?s)<form method="post" action="([^"]*)"[^>]*>(.*?)</form>`)
 	inputRE    = regexp.MustCompile(`<input\s([^>]*)>`)
@@ -266,14 +280,7 @@ func TestCheckFormSavesEveryOption(t *testing.T) {
 		o.set(form, want[o.field])
 	}
 	form.Set("name", "options")
-	form.Set("slug", "options")
-	if rec = b.post("/checks/new", form); rec.Code != http.StatusSeeOther {
-		t.Fatalf("create: %d %s", rec.Code, rec.Body)
-	}
-	c, err := e.st.ResolveSlug(context.Background(), b.user.ID, "options")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := b.createByForm(form, "options")
 	checkOptions(t, "create", apiCheckByID(t, e, key, c.ID), want)
 
 	// The edit form shows each option as saved, and sending it back unchanged changes
@@ -358,17 +365,10 @@ func TestCheckFormShowsThePreviewWithoutScript(t *testing.T) {
 		t.Fatalf("new check form: %d, preview missing:\n%s", rec.Code, body)
 	}
 	form := formValues(t, body, "/checks/new")
-	form.Set("slug", "nightly")
 	form.Set("schedule_type", "cron")
 	form.Set("cron", "0 3 * * *")
 	form.Set("tz", "Europe/Berlin")
-	if rec = b.post("/checks/new", form); rec.Code != http.StatusSeeOther {
-		t.Fatalf("create: %d %s", rec.Code, rec.Body)
-	}
-	c, err := e.st.ResolveSlug(context.Background(), b.user.ID, "nightly")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := b.createByForm(form, "nightly")
 	rec = b.get(fmt.Sprintf("/checks/%d/edit", c.ID))
 	if body = rec.Body.String(); rec.Code != 200 || !strings.Contains(body, "03:00:00 &#43;0") { // html/template escapes the offset's +
 		t.Fatalf("edit form: %d, no due time at 03:00 Berlin time:\n%s", rec.Code, body)
