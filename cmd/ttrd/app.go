@@ -427,8 +427,8 @@ func (m *Main) serve() error {
 
 // listen claims the HTTP ports before the actor system picks its own and before the node
 // joins the cluster: a port already taken stops the start there, with nothing joined, and a
-// remote on port 0 cannot be handed a port ttrd is about to bind. Start serves them last;
-// a connection made in between waits in the backlog (and /readyz says "starting").
+// remote on port 0 cannot be handed a port ttrd is about to bind. Start serves them last: a
+// connection made in between waits in the listen backlog until then.
 func (m *Main) listen() error {
 	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
 	if err != nil {
