@@ -22,8 +22,9 @@ type PreviewJSON struct {
 	NextLocal []string `json:"next_local"`
 }
 
-// previewRequest is the body of POST /api/v1/schedule/preview.
-type previewRequest struct {
+// PreviewRequest is the body of POST /api/v1/schedule/preview; a missing field takes a
+// check's default.
+type PreviewRequest struct {
 	ScheduleType    *messages.ScheduleType `json:"schedule_type"`
 	Schedule        *string                `json:"schedule"`
 	IntervalSeconds *int64                 `json:"interval_seconds"`
@@ -36,10 +37,22 @@ type previewRequest struct {
 // times are now + k·interval. It needs X-Auth-Key like the rest of the API: the schedule
 // builder is part of the signed-in UI, and no anonymous caller needs the parser's CPU.
 func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiArgs) error {
-	var in previewRequest
+	var in PreviewRequest
 	if err := decodeJSON(w, r, s.cfg.APIBodyLimit, &in); err != nil {
 		return err
 	}
+	out, err := Preview(in, s.now())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Preview is the preview of in's schedule at now, validated as a check's schedule would be:
+// the API's answer, and what the check form shows, computed in-process (it reads nothing, so
+// the form needs no request to the API for it).
+func Preview(in PreviewRequest, now time.Time) (*PreviewJSON, error) {
 	cfg := checkconfig.Default("")
 	if in.ScheduleType != nil {
 		cfg.ScheduleType = *in.ScheduleType
@@ -53,10 +66,9 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 	if in.TZ != nil {
 		cfg.TZ = *in.TZ
 	}
-	now := s.now()
 	sch, err := checkconfig.ValidateSchedule(&cfg, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The times in the check's zone too, as the schedule builder shows them (a zone written
 	// inside an OnCalendar expression governs the schedule; tz is still the zone shown).
@@ -70,5 +82,5 @@ func (s *Server) previewSchedule(w http.ResponseWriter, r *http.Request, _ apiAr
 		out.Next = append(out.Next, formatTime(t))
 		out.NextLocal = append(out.NextLocal, t.In(loc).Format(previewLocalLayout))
 	}
-	return writeAnswer(w, r, http.StatusOK, &out)
+	return &out, nil
 }

@@ -9,7 +9,7 @@ import (
 // In-process answers. The web UI calls the API in-process as the signed-in browser (APIUser):
 // every request goes through the same route, authentication, scopes, limits, validation and
 // errors as a script's. For the answers the pages render (the check JSON, a check's logs, a
-// channel's rate and test send, the badge key, the schedule preview), a caller may ask for the
+// channel's rate and test send, the badge key), a caller may ask for the
 // answer's Go value instead of its JSON: the handler runs unchanged and hands its value to the
 // caller's sink where it would have encoded it, so the pages read the API's own types rather
 // than a copy of them, and nothing is written only to be read back. Errors are still written
@@ -31,7 +31,6 @@ type AnswerSink func(v any) bool
 //   - *RateJSON for GET /api/v1/checks/{id}/{channel}/rate
 //   - *TestSendJSON for POST /api/v1/checks/{id}/{channel}/test
 //   - *BadgeKeyJSON for GET /api/v1/user/badge-key
-//   - *PreviewJSON for POST /api/v1/schedule/preview
 func WithAnswerSink(ctx context.Context, sink AnswerSink) context.Context {
 	return context.WithValue(ctx, answerSinkKey{}, sink)
 }

@@ -94,20 +94,20 @@ func getValue[T any](p *Pages, r *http.Request, target string) (*T, apiAnswer, e
 }
 
 // postValue is callValue for a POST.
-func postValue[T any](p *Pages, r *http.Request, target string, body any, hdr ...string) (*T, apiAnswer, error) {
-	return callValue[T](p, r, http.MethodPost, target, body, hdr...)
+func postValue[T any](p *Pages, r *http.Request, target string, body any) (*T, apiAnswer, error) {
+	return callValue[T](p, r, http.MethodPost, target, body)
 }
 
 // callValue is call for a route that hands its answer's Go value in-process
 // (ttrhttp.WithAnswerSink), a *T: the same handler, rules and errors, without the JSON
 // written and read back. Any answer but a 2xx is the application error it stands for.
-func callValue[T any](p *Pages, r *http.Request, method, target string, body any, hdr ...string) (*T, apiAnswer, error) {
+func callValue[T any](p *Pages, r *http.Request, method, target string, body any) (*T, apiAnswer, error) {
 	var v *T
 	ctx := ttrhttp.WithAnswerSink(r.Context(), func(a any) bool {
 		v, _ = a.(*T)
 		return v != nil
 	})
-	a, err := p.call(r.WithContext(ctx), method, target, body, hdr...)
+	a, err := p.call(r.WithContext(ctx), method, target, body)
 	if err != nil {
 		return nil, a, err
 	}

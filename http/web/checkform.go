@@ -157,17 +157,17 @@ func (f checkForm) body() (map[string]any, fieldErrors) {
 }
 
 // previewOf is the preview request of the form's schedule.
-func (f checkForm) preview() map[string]any {
-	b := map[string]any{"schedule_type": f.ScheduleType, "tz": f.TZ}
+func (f checkForm) preview() ttrhttp.PreviewRequest {
+	b := ttrhttp.PreviewRequest{ScheduleType: &f.ScheduleType, TZ: &f.TZ}
 	switch f.ScheduleType {
 	case messages.ScheduleCron:
-		b["schedule"] = f.Cron
+		b.Schedule = &f.Cron
 	case messages.ScheduleOnCalendar:
-		b["schedule"] = f.OnCalendar
+		b.Schedule = &f.OnCalendar
 	default:
 		if secs := unitSeconds(f.IntervalU); secs > 0 {
 			if n, err := strconv.ParseInt(f.IntervalN, 10, 64); err == nil && n > 0 && n <= (1<<53)/secs {
-				b["interval_seconds"] = n * secs
+				b.IntervalSeconds = new(n * secs)
 			}
 		}
 	}
@@ -230,16 +230,17 @@ func (p *Pages) renderForm(w http.ResponseWriter, r *http.Request, pr *session.P
 		d.Action = "/checks/" + strconv.FormatInt(d.ID, 10) + "/edit"
 	}
 	if d.Preview == nil && d.PrevErr == "" {
-		d.Preview, d.PrevErr = p.previewTimes(r, d.Form, v.CSRF)
+		d.Preview, d.PrevErr = p.previewTimes(d.Form)
 	}
 	v.Data = d
 	p.render(w, r, status, "checkform", v)
 }
 
-// previewTimes asks the API for the form's next due times, shown in its zone. The preview is
-// a POST, so it carries the page's CSRF token: a page shown by a GET has no posted one.
-func (p *Pages) previewTimes(r *http.Request, f checkForm, csrf string) ([]string, string) {
-	out, _, err := postValue[ttrhttp.PreviewJSON](p, r, "/api/v1/schedule/preview", f.preview(), session.HeaderCSRF, csrf)
+// previewTimes is the form's next due times, shown in its zone, as the API's preview computes
+// them (ttrhttp.Preview: it reads nothing, so the page computes it in-process rather than
+// sending the API a POST while it answers a GET).
+func (p *Pages) previewTimes(f checkForm) ([]string, string) {
+	out, err := ttrhttp.Preview(f.preview(), p.d.Now())
 	if err != nil {
 		if messages.CodeOf(err) == messages.EInvalid {
 			return nil, messages.MessageOf(err)

@@ -374,3 +374,20 @@ func TestCheckFormShowsThePreviewWithoutScript(t *testing.T) {
 		t.Fatalf("edit form: %d, no due time at 03:00 Berlin time:\n%s", rec.Code, body)
 	}
 }
+
+// TestCheckFormPreviewAfterACrossSiteLink: a signed-in user who follows a link from another
+// site (a chat, a mail) to the new-check form sees its due times. The preview is computed
+// in-process, not asked of the API with a POST, which such a navigation's origin headers
+// would have failed as a cross-site write.
+func TestCheckFormPreviewAfterACrossSiteLink(t *testing.T) {
+	e := newActorEdge(t)
+	b, _ := e.signInWithKey(t)
+	req := httptest.NewRequest("GET", "/checks/new", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Referer", "https://chat.example/room")
+	rec := b.send(req)
+	body := rec.Body.String()
+	if rec.Code != 200 || strings.Contains(body, "not available right now") || !strings.Contains(body, `id="preview"`) {
+		t.Fatalf("new check form after a cross-site link: %d, preview missing:\n%s", rec.Code, body)
+	}
+}

@@ -461,11 +461,6 @@ func TestAnswersInProcess(t *testing.T) {
 		t.Fatalf("badge key: %+v", key)
 	}
 	sameJSON(t, key, rec)
-	preview, rec := valueInProcess[ttrhttp.PreviewJSON](t, b.send, b.csrf, "POST", "/api/v1/schedule/preview", `{"schedule_type":"cron","schedule":"0 3 * * *","tz":"Europe/Berlin"}`)
-	if len(preview.NextLocal) != 5 {
-		t.Fatalf("preview: %+v", preview)
-	}
-	sameJSON(t, preview, rec)
 }
 
 // valueInProcess sends method target (with body as JSON unless "") twice through send, a
