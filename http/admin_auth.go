@@ -354,7 +354,7 @@ func (s *Server) adminAuthed(pattern string, f adminFunc) httprouter.Handle {
 			notFound(w, r)
 			return
 		}
-		if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+		if err := s.deps.Limits.APIRequest(r); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -134,7 +134,7 @@ func (s *Server) dispatchChecks(w http.ResponseWriter, r *http.Request, ps httpr
 		methodNotAllowed(w, r)
 		return
 	}
-	if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+	if err := s.deps.Limits.APIRequest(r); err != nil {
 		setRoute(r, m.pattern)
 		s.fail(w, r, err)
 		return
@@ -153,7 +153,7 @@ func (s *Server) public(pattern string, f apiFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		setRoute(r, pattern)
 		w.Header().Set("Cache-Control", "no-store")
-		if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+		if err := s.deps.Limits.APIRequest(r); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -167,7 +167,7 @@ func (s *Server) public(pattern string, f apiFunc) httprouter.Handle {
 func (s *Server) authed(pattern string, f apiFunc) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		setRoute(r, pattern)
-		if err := s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r)); err != nil {
+		if err := s.deps.Limits.APIRequest(r); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -166,8 +166,9 @@ func (s *Server) buildAggregate(ctx context.Context, u messages.User, p listPara
 	if err != nil {
 		return Aggregate{}, err
 	}
-	// The pings come grouped by check: each check's strip is a slice of one array (and the
-	// exit statuses of another), not a slice grown ping by ping.
+	// The pings come grouped by check (Store.RecentPings orders them by check id, and the
+	// conformance suite holds both stores to it): each check's strip is a slice of one array
+	// (and the exit statuses of another), not a slice grown ping by ping.
 	byCheck := make(map[int64][]RecentPingJSON, len(rows))
 	all := make([]RecentPingJSON, len(pings))
 	exits := make([]int32, len(pings))

@@ -263,16 +263,14 @@ func (s *Server) checkUptime(w http.ResponseWriter, r *http.Request, a apiArgs) 
 // maxUptimeDays bounds ?days= (flips are kept 400 days).
 const maxUptimeDays = 400
 
-// statusPageData: /s/{user_slug}/{page_slug}/data — the page's public JSON, shared by every
-// viewer for two seconds, with a weak ETag (304 on If-None-Match).
 // publicClient takes one request of the client IP's --limit-api-ip allowance for a public
 // status-page route. A page's answer is computed at most once per 2 s, but an address that
 // does not exist costs a store read each time: the allowance bounds what one client can make
 // the store do, as on the API.
-func (s *Server) publicClient(r *http.Request) error {
-	return s.deps.Limits.APIClient(s.deps.Limits.ClientIP(r))
-}
+func (s *Server) publicClient(r *http.Request) error { return s.deps.Limits.APIRequest(r) }
 
+// statusPageData: /s/{user_slug}/{page_slug}/data — the page's public JSON, shared by every
+// viewer for two seconds, with a weak ETag (304 on If-None-Match).
 func (s *Server) statusPageData(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 	setRoute(r, patternPublicData)
 	if err := s.publicClient(r); err != nil {

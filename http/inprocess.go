@@ -25,7 +25,7 @@ type AnswerSink func(v any) bool
 // WithAnswerSink returns ctx under which the API routes that support it hand their answer's
 // value to sink instead of writing it:
 //   - *Aggregate for GET /api/v1/checks/aggregate
-//   - *CheckJSON for GET /api/v1/checks/{id} (and the writes that answer the check)
+//   - *CheckJSON for GET /api/v1/checks/{id} (and PATCH and the actions that answer the check)
 //   - *PingLogJSON, *FlipLogJSON, *DeliveryLogJSON for GET /api/v1/checks/{id}/pings, …/flips
 //     and …/deliveries
 //   - *RateJSON for GET /api/v1/checks/{id}/{channel}/rate

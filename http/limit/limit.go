@@ -337,6 +337,15 @@ func (l *Limits) APIClient(ip netip.Addr) error {
 	return nil
 }
 
+// APIRequest is APIClient for the address r comes from (ClientIP): the one way a route takes
+// from the per-address API allowance.
+func (l *Limits) APIRequest(r *http.Request) error {
+	if l == nil {
+		return nil
+	}
+	return l.APIClient(l.ClientIP(r))
+}
+
 // APICredential takes one API request of a credential's per-node share (credential names
 // it, e.g. "key:<user id>"), or returns a rate-limited error.
 func (l *Limits) APICredential(credential string) error {

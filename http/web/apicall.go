@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	ttrhttp "github.com/ttr-rip/ttr/http"
@@ -131,7 +132,11 @@ func (a apiAnswer) err() error {
 	_ = json.Unmarshal(a.body, &d)
 	e := &messages.Error{Code: ttrhttp.CodeOfStatus(a.status), Message: d.Detail}
 	if e.Code == messages.EUnavailable || e.Code == messages.ERateLimited {
+		// The API's own Retry-After (whole seconds), so the page passes on what it said.
 		e.RetryAfter = time.Second
+		if s, err := strconv.Atoi(a.header.Get("Retry-After")); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
 	}
 	return e
 }

@@ -6,8 +6,9 @@
 //
 // Besides the check page's run chart (runchart), markup is written in Go in the dashboard's
 // rows (dashboard.go: the strip, the channels' badges, the actions, the times): a hundred
-// rows a page made template actions the render's main cost. Those functions escape what they
-// write and follow the same CSP rules.
+// rows a page made template actions the render's main cost. Those functions escape every
+// user text they write (the time cells hold only formatted times and numbers) and follow the
+// same CSP rules.
 //
 // This package holds the page shell (header, navigation, footer, skip link), the themes, the
 // public status pages and their editor (statuspages.go), the

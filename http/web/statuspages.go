@@ -75,7 +75,7 @@ type publicData struct {
 // session, no cookie set; cacheable for as long as /data is.
 func (p *Pages) statusPublic(w http.ResponseWriter, r *http.Request) {
 	// The allowance of the page's /data and badge (ttrhttp's publicClient), per client IP.
-	if err := p.d.Limits.APIClient(p.d.Limits.ClientIP(r)); err != nil {
+	if err := p.d.Limits.APIRequest(r); err != nil {
 		p.fail(w, r, err)
 		return
 	}
