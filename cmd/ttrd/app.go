@@ -73,8 +73,8 @@ type Main struct {
 	dispatcher  *notify.Dispatcher
 	public      *http.Server
 	internal    *http.Server
-	publicLn    net.Listener // claimed by listen, served once Start has wired everything
-	internalLn  net.Listener // nil without --internal-addr
+	publicH     lateHandler // the public server's handler: 503 "starting" until serve sets it
+	internalH   lateHandler // the internal server's (its server is nil without --internal-addr)
 
 	ready    atomic.Bool
 	draining atomic.Bool
@@ -181,7 +181,8 @@ func (m *Main) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Start brings the node up: store → actor system → hosts → deadlines armed → HTTP ready.
+// Start brings the node up: store → HTTP ports claimed (503 "starting") → actor system →
+// hosts → deadlines armed → HTTP ready.
 func (m *Main) Start(ctx context.Context) error {
 	m.log.Info("starting ttrd", m.cfg.redacted()...)
 	if err := m.cfg.preflight().Enforce(m.cfg.lenient(), func(p preflight.Problem) {
@@ -400,9 +401,36 @@ func (m *Main) serve() error {
 		Admin:    admin,
 		Sessions: sessions, Accounts: accounts, Pages: pages, StatusPages: statusPages,
 	})
-	ln := m.publicLn
+	m.publicH.set(srv.Handler())
+	if m.internal != nil {
+		h := ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)})
+		if m.cfg.HTTP.InternalToken != "" {
+			h = ttrhttp.RequireBearer(m.cfg.HTTP.InternalToken)(h)
+		}
+		m.internalH.set(h)
+	}
+	return nil
+}
+
+// listen claims the HTTP ports before the actor system picks its own and before the node
+// joins the cluster, and serves them at once, answering 503 "starting" until serve hands them
+// the edge: a port already taken stops the start there, with nothing joined; a remote on
+// port 0 cannot be handed a port ttrd is about to bind; and a client (or a load balancer's
+// probe) that connects during the start gets an answer, not a connection left waiting.
+func (m *Main) listen() error {
+	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr: %w", err)
+	}
+	var iln net.Listener
+	if m.cfg.HTTP.InternalAddr != "" {
+		if iln, err = net.Listen("tcp", m.cfg.HTTP.InternalAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --internal-addr: %w", err)
+		}
+	}
 	m.public = &http.Server{
-		Addr: ln.Addr().String(), Handler: srv.Handler(),
+		Addr: ln.Addr().String(), Handler: &m.publicH,
 		ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout, ReadTimeout: m.cfg.HTTP.ReadTimeout,
 		WriteTimeout: m.cfg.HTTP.WriteTimeout, IdleTimeout: m.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
@@ -413,38 +441,11 @@ func (m *Main) serve() error {
 		}
 	}()
 	m.defer_(func() { _ = m.public.Close() })
-	if iln := m.internalLn; iln != nil {
-		h := ttrhttp.InternalHandler(m.reg, map[string]http.Handler{"/cluster": http.HandlerFunc(m.clusterView)})
-		if m.cfg.HTTP.InternalToken != "" {
-			h = ttrhttp.RequireBearer(m.cfg.HTTP.InternalToken)(h)
-		}
-		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: h, ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout}
+	if iln != nil {
+		m.internal = &http.Server{Addr: iln.Addr().String(), Handler: &m.internalH, ReadHeaderTimeout: m.cfg.HTTP.ReadHeaderTimeout}
 		go func() { _ = m.internal.Serve(iln) }()
 		m.defer_(func() { _ = m.internal.Close() })
 	}
-	return nil
-}
-
-// listen claims the HTTP ports before the actor system picks its own and before the node
-// joins the cluster: a port already taken stops the start there, with nothing joined, and a
-// remote on port 0 cannot be handed a port ttrd is about to bind. Start serves them last: a
-// connection made in between waits in the listen backlog until then.
-func (m *Main) listen() error {
-	ln, err := net.Listen("tcp", m.cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on --http-addr: %w", err)
-	}
-	m.publicLn = ln
-	m.defer_(func() { _ = ln.Close() })
-	if m.cfg.HTTP.InternalAddr == "" {
-		return nil
-	}
-	iln, err := net.Listen("tcp", m.cfg.HTTP.InternalAddr)
-	if err != nil {
-		return fmt.Errorf("listen on --internal-addr: %w", err)
-	}
-	m.internalLn = iln
-	m.defer_(func() { _ = iln.Close() })
 	return nil
 }
 
