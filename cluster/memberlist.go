@@ -488,12 +488,7 @@ func (m *Memberlist) start(id, bind string) error {
 		pumped: make(chan struct{}),
 	}
 	m.mu.Lock()
-	m.id, m.left = id, false
-	m.inst = inst
-	clear(m.peers)
-	m.setMetaLocked()
 	settled := m.settled || (len(m.cfg.PreviousKeys) == 0 && !m.cfg.Permit)
-	m.settled = settled
 	m.mu.Unlock()
 	if len(m.cfg.SecretKey) > 0 {
 		kr, err := m.newKeyring(settled)
@@ -502,6 +497,15 @@ func (m *Memberlist) start(id, bind string) error {
 		}
 		inst.keyring = kr
 	}
+	// m.inst is set only with its pump running: Stop waits for the pump of the instance it
+	// finds, so an error above leaves nothing for it to wait on.
+	m.mu.Lock()
+	m.id, m.left = id, false
+	m.inst = inst
+	clear(m.peers)
+	m.setMetaLocked()
+	m.settled = settled
+	m.mu.Unlock()
 	go m.pump(inst)
 
 	c := memberlist.DefaultLANConfig()
@@ -837,7 +841,9 @@ func (m *Memberlist) Stop() {
 		m.subs = nil
 		m.subMu.Unlock()
 		m.m.unregister()
-		m.log.Info("membership stopped", slog.String("node", id))
+		if inst != nil { // it ran: a membership that never started has nothing to report
+			m.log.Info("membership stopped", slog.String("node", id))
+		}
 	})
 }
 

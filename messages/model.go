@@ -1,6 +1,9 @@
 package messages
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // CheckStatus is a check's stored status. Stores, protobuf and JSON carry it as its string;
 // convert at those boundaries.
@@ -104,6 +107,17 @@ type CheckConfig struct {
 	// disabled. Enabling the badge makes one, rotating replaces it.
 	BadgeID string `json:"badge_id,omitempty"`
 	PingFilter
+}
+
+// Clone returns a copy of c that shares nothing with it (its tags and content rule are its
+// own): a change to the copy, or a JSON decode into it, leaves c as it was.
+func (c CheckConfig) Clone() CheckConfig {
+	c.Tags = slices.Clone(c.Tags)
+	if c.ContentRule != nil {
+		r := *c.ContentRule
+		c.ContentRule = &r
+	}
+	return c
 }
 
 // PingFilter is how a check sorts its pings beyond their URL: healthchecks.io's check options

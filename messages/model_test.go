@@ -55,3 +55,15 @@ func TestCarriedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckConfigCloneSharesNothing: changing a clone's tags and content rule leaves the
+// original as it was.
+func TestCheckConfigCloneSharesNothing(t *testing.T) {
+	orig := messages.CheckConfig{Tags: []string{"prod"}, ContentRule: &messages.ContentRule{Type: "present", Pattern: "ok"}}
+	c := orig.Clone()
+	c.Tags[0] = "dev"
+	c.ContentRule.Pattern = "changed"
+	if orig.Tags[0] != "prod" || orig.ContentRule.Pattern != "ok" {
+		t.Fatalf("the original changed with its clone: %+v %+v", orig.Tags, *orig.ContentRule)
+	}
+}

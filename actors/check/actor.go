@@ -403,7 +403,7 @@ func (a *checkActor) onTick(ctx actor.Context) {
 // config_version the edit would change.
 func (a *checkActor) onEdit(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.CheckEdit
-	if !a.decodeOwned(ctx, env, sender, "edit", &m) {
+	if !a.decodeOwned(ctx, env, sender, &m) {
 		return
 	}
 	if err := checkconfig.MatchVersion(m.IfConfigVersions, a.chk.ConfigVersion); err != nil {
@@ -490,9 +490,9 @@ type ownedMessage interface {
 // decodeOwned decodes env's body into m and answers the refusal itself when the body is
 // malformed (invalid) or names another user than the check's (not found: another user's
 // check does not exist for them). It reports whether m may be acted on.
-func (a *checkActor) decodeOwned(ctx actor.Context, env *messages.Envelope, sender *actor.PID, what string, m ownedMessage) bool {
+func (a *checkActor) decodeOwned(ctx actor.Context, env *messages.Envelope, sender *actor.PID, m ownedMessage) bool {
 	if err := proto.Unmarshal(env.Body, m); err != nil {
-		respond(ctx, sender, invalid("malformed "+what))
+		respond(ctx, sender, invalid("malformed "+env.Type))
 		return false
 	}
 	if m.GetUserId() != a.chk.UserID {
@@ -504,37 +504,26 @@ func (a *checkActor) decodeOwned(ctx actor.Context, env *messages.Envelope, send
 
 // decodeCommand reads a Command, or a Pause, Resume or Delete as the Command it is.
 func decodeCommand(env *messages.Envelope) (*messages.Command, error) {
-	var (
-		cmd    messages.Command
-		m      proto.Message
-		userID func() int64
-	)
+	var cmd messages.Command
+	var m ownedMessage = &cmd
 	switch env.Type {
-	case messages.TypeCommand:
-		if proto.Unmarshal(env.Body, &cmd) != nil {
-			return nil, errors.New("malformed command")
-		}
-		return &cmd, nil
 	case messages.TypePause:
-		p := &messages.Pause{}
-		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_PAUSE
+		m, cmd.Op = &messages.Pause{}, messages.CommandOp_COMMAND_OP_PAUSE
 	case messages.TypeResume:
-		p := &messages.Resume{}
-		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_RESUME
-	default:
-		p := &messages.Delete{}
-		m, userID, cmd.Op = p, p.GetUserId, messages.CommandOp_COMMAND_OP_DELETE
+		m, cmd.Op = &messages.Resume{}, messages.CommandOp_COMMAND_OP_RESUME
+	case messages.TypeDelete:
+		m, cmd.Op = &messages.Delete{}, messages.CommandOp_COMMAND_OP_DELETE
 	}
 	if proto.Unmarshal(env.Body, m) != nil {
 		return nil, errors.New("malformed " + env.Type)
 	}
-	cmd.UserId = userID()
+	cmd.UserId = m.GetUserId()
 	return &cmd, nil
 }
 
 func (a *checkActor) onSetChannel(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.SetChannel
-	if !a.decodeOwned(ctx, env, sender, "set_channel", &m) {
+	if !a.decodeOwned(ctx, env, sender, &m) {
 		return
 	}
 	ch := messages.Channel{CheckID: a.id, UserID: a.chk.UserID, Name: messages.ChannelKind(m.Channel), Enabled: m.Enabled, ConfigEnc: m.ConfigEnc}

@@ -106,9 +106,10 @@ func (c *Client) call(ctx context.Context, checkID int64, typ string, body proto
 func (c *Client) callNew(ctx context.Context, checkID int64, typ string, body proto.Message) error {
 	rep, err := c.router.Request(ctx, Identity(checkID), typ, 1, body, NewRequestID())
 	// The previous release answered with this release's words under INVALID.
-	if unknown := cluster.UnknownType(typ); err == nil && rep.GetCode() == messages.Code_CODE_INVALID &&
-		rep.GetDetail() == unknown.GetDetail() {
-		rep = unknown
+	if err == nil && rep.GetCode() == messages.Code_CODE_INVALID {
+		if unknown := cluster.UnknownType(typ); rep.GetDetail() == unknown.GetDetail() {
+			rep = unknown
+		}
 	}
 	return replyErr(rep, err)
 }

@@ -3,7 +3,6 @@ package check
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -17,7 +16,7 @@ import (
 // no release in service sends it.
 func (a *checkActor) onUpdate(ctx actor.Context, env *messages.Envelope, sender *actor.PID) {
 	var m messages.Update
-	if !a.decodeOwned(ctx, env, sender, "update", &m) {
+	if !a.decodeOwned(ctx, env, sender, &m) {
 		return
 	}
 	cfg, err := overlayConfig(a.chk.CheckConfig, m.ConfigJson)
@@ -36,14 +35,9 @@ func overlayConfig(cur messages.CheckConfig, b []byte) (messages.CheckConfig, er
 	if len(b) == 0 {
 		return cur, errors.New("empty configuration")
 	}
-	cfg := cur
-	// json.Unmarshal decodes into what a pointer points at: work on copies, so that the
+	// json.Unmarshal decodes into what a pointer points at: work on a copy, so that the
 	// actor's configuration does not change before the edit is validated and committed.
-	cfg.Tags = slices.Clone(cur.Tags)
-	if cur.ContentRule != nil {
-		rule := *cur.ContentRule
-		cfg.ContentRule = &rule
-	}
+	cfg := cur.Clone()
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return cur, err
 	}

@@ -17,12 +17,7 @@ import (
 // schedule_type changed to interval without a schedule clears the expression the check had.
 func Apply(cur messages.CheckConfig, edit *messages.CheckEdit, uuid string) (messages.CheckConfig, error) {
 	def := Default(uuid)
-	c := cur
-	c.Tags = slices.Clone(cur.Tags)
-	if cur.ContentRule != nil {
-		r := *cur.ContentRule
-		c.ContentRule = &r
-	}
+	c := cur.Clone()
 	for _, f := range edit.GetResetFields() {
 		if isSet(edit, f) {
 			return messages.CheckConfig{}, invalid("%s is both set and null", FieldName(f))

@@ -91,7 +91,7 @@ func Compile(id int64, cfg messages.CheckConfig) (Config, error) {
 		return Config{}, messages.Errorf(messages.EInvalid, "notify_after_failures must not be negative")
 	}
 	sched, err := schedule.Parse(schedule.Spec{
-		Type:            messages.ScheduleType(cfg.ScheduleType),
+		Type:            cfg.ScheduleType,
 		Expr:            cfg.Schedule,
 		TZ:              cfg.TZ,
 		IntervalSeconds: cfg.IntervalSeconds,

@@ -127,9 +127,8 @@ func (m *Main) joinAndArm(ctx context.Context) (int, error) {
 		}()
 		// Settle: give the first join a moment, so a restarted node does not take everything
 		// for itself before it sees its peers.
-		deadline := time.Now().Add(m.cfg.Cluster.JoinSettle)
-		for m.ms.NumAlive() < 2 && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
+		if err := m.waitForAPeer(ctx, m.cfg.Cluster.JoinSettle); err != nil {
+			return 0, err
 		}
 	}
 	if err := m.startLease(ctx); err != nil {
@@ -308,4 +307,22 @@ func (m *Main) clusterView(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
+}
+
+// waitForAPeer waits until this node sees a peer, for at most d; it fails only when ctx ends.
+func (m *Main) waitForAPeer(ctx context.Context, d time.Duration) error {
+	settle := time.NewTimer(d)
+	defer settle.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for m.ms.NumAlive() < 2 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-settle.C:
+			return nil
+		case <-tick.C:
+		}
+	}
+	return nil
 }

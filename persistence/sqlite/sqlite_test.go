@@ -10,16 +10,6 @@ import (
 	"github.com/ttr-rip/ttr/persistence/storetest"
 )
 
-func open(t *testing.T) persistence.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) persistence.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ttr.db"),

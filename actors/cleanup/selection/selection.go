@@ -61,7 +61,7 @@ type User struct {
 // the first periodSamples after from. ok is false when the schedule cannot be read (the check
 // is then kept). A schedule with fewer than two due times left has period 0.
 func Period(c messages.CheckConfig, from time.Time) (time.Duration, bool) {
-	spec := schedule.Spec{Type: messages.ScheduleType(c.ScheduleType), Expr: c.Schedule, TZ: c.TZ, IntervalSeconds: c.IntervalSeconds}
+	spec := schedule.Spec{Type: c.ScheduleType, Expr: c.Schedule, TZ: c.TZ, IntervalSeconds: c.IntervalSeconds}
 	if spec.Type == messages.ScheduleInterval {
 		if c.IntervalSeconds <= 0 {
 			return 0, false
