@@ -210,3 +210,16 @@ func requestHost(t *testing.T, node *cluster.Node, identity string, p *messages.
 	}
 	return rep
 }
+
+// serveOneCheck is a world served by a one-node cluster, with one check (slug c1), a router
+// to its actor and a context that bounds the test's requests.
+func serveOneCheck(t *testing.T) (*world, messages.Check, *cluster.Router, context.Context) {
+	t.Helper()
+	w := newWorld(t)
+	cl := clustertest.Start(t, 1, clustertest.Options{})
+	w.serve(t, cl.Nodes[0], cl.Memberships[0])
+	c := w.newCheck(t, "c1")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return w, c, cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{}), ctx
+}

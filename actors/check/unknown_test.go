@@ -1,13 +1,9 @@
 package check_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/ttr-rip/ttr/actors/check"
-	"github.com/ttr-rip/ttr/cluster"
-	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -15,13 +11,7 @@ import (
 // edge's, during a rolling upgrade) is answered CODE_UNKNOWN_TYPE, which a newer edge turns
 // into 503 + Retry-After, and changes nothing.
 func TestUnknownTypeIsRefusedAsSuch(t *testing.T) {
-	w := newWorld(t)
-	cl := clustertest.Start(t, 1, clustertest.Options{})
-	w.serve(t, cl.Nodes[0], cl.Memberships[0])
-	c := w.newCheck(t, "c1")
-	router := cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	w, c, router, ctx := serveOneCheck(t)
 	rep, err := router.Request(ctx, check.Identity(c.ID), "edit-v2", 1, &messages.CheckEdit{UserId: w.user.ID}, "r1")
 	if err != nil {
 		t.Fatal(err)
@@ -38,13 +28,8 @@ func TestUnknownTypeIsRefusedAsSuch(t *testing.T) {
 // TestEditAndCommandsBumpConfigVersionNotPings: through the real actor and store, an edit,
 // a pause and a resume each bump config_version by one; pings do not.
 func TestEditAndCommandsBumpConfigVersionNotPings(t *testing.T) {
-	w := newWorld(t)
-	cl := clustertest.Start(t, 1, clustertest.Options{})
-	w.serve(t, cl.Nodes[0], cl.Memberships[0])
-	c := w.newCheck(t, "c1")
-	client := check.NewClient(cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{}))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	w, c, router, ctx := serveOneCheck(t)
+	client := check.NewClient(router)
 	version := func() int64 {
 		t.Helper()
 		got, err := w.store.GetCheck(ctx, w.user.ID, c.ID)
@@ -93,13 +78,8 @@ func TestEditAndCommandsBumpConfigVersionNotPings(t *testing.T) {
 // TestAnotherUsersChannelIsNotFound: a channel setting that names another user than the
 // check's is answered not found and stores nothing; the check's own user's is stored.
 func TestAnotherUsersChannelIsNotFound(t *testing.T) {
-	w := newWorld(t)
-	cl := clustertest.Start(t, 1, clustertest.Options{})
-	w.serve(t, cl.Nodes[0], cl.Memberships[0])
-	c := w.newCheck(t, "c1")
-	client := check.NewClient(cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{}))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	w, c, router, ctx := serveOneCheck(t)
+	client := check.NewClient(router)
 	channels := func() int {
 		t.Helper()
 		got, err := w.store.Channels(ctx, w.user.ID, c.ID)

@@ -1,13 +1,9 @@
 package check_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/ttr-rip/ttr/actors/check"
-	"github.com/ttr-rip/ttr/cluster"
-	"github.com/ttr-rip/ttr/cluster/clustertest"
 	"github.com/ttr-rip/ttr/messages"
 )
 
@@ -23,14 +19,8 @@ const previousEdgeConfig = `{"slug":"c1","name":"renamed by an older edge","desc
 // fields it carries and keeps those that release does not know (the badge, the ping
 // filter); a wrong owner, a malformed body and an empty configuration are refused.
 func TestUpdateFromThePreviousReleaseEdge(t *testing.T) {
-	w := newWorld(t)
-	cl := clustertest.Start(t, 1, clustertest.Options{})
-	w.serve(t, cl.Nodes[0], cl.Memberships[0])
-	c := w.newCheck(t, "c1")
-	router := cluster.NewRouter(cl.Nodes[0], cl.Memberships[0], cluster.RouterOptions{})
+	w, c, router, ctx := serveOneCheck(t)
 	client := check.NewClient(router)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 
 	// Fields of this release only, set through this release's edge.
 	on, post := true, messages.MethodsPOST
